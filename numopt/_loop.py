@@ -1,0 +1,165 @@
+"""One iteration loop shared by every solver.
+
+A solver is written as a generator that yields one :class:`Step` per iteration,
+the starting point first. The loop owns ``maxiter``, ``tol``, ``max_time``, the
+trace, the callback (``StopIteration`` ends the run with status 99), non-finite
+detection and ``KeyboardInterrupt`` (returns the best iterate so far). A solver
+that must stop by itself (a failed line search, say) returns ``(status, message)``
+from the generator.
+"""
+from __future__ import annotations
+
+import inspect
+import math
+import time
+
+import numpy as np
+from scipy.optimize import OptimizeResult
+
+__all__ = ["Step", "run_loop", "STATUS"]
+
+STATUS = {
+    0: "Optimality measure below tol.",
+    1: "Maximum number of iterations reached.",
+    2: "Non-finite value encountered; returning the last finite iterate.",
+    3: "Time limit (max_time) reached.",
+    4: "Interrupted by the user (KeyboardInterrupt); returning the best iterate so far.",
+    5: "Solver stopped early.",
+    99: "Stopped by the callback (StopIteration).",
+}
+
+
+class Step:
+    """What a solver reports after one iteration.
+
+    ``x``: the iterate; ``fun``: the objective there (float); ``optimality``: the
+    method's documented optimality measure (float, compared with ``tol``);
+    ``jac``: optional gradient at ``x``; ``extras``: further scalars recorded in the
+    trace (e.g. ``gap``) and arrays/values copied into the result (e.g. ``plan``).
+    """
+
+    __slots__ = ("x", "fun", "optimality", "jac", "extras")
+
+    def __init__(self, x, fun, optimality=None, jac=None, **extras):
+        self.x, self.fun, self.optimality, self.jac, self.extras = x, fun, optimality, jac, extras
+
+
+def _callback_style(callback):
+    if callback is None:
+        return None
+    if not callable(callback):
+        raise TypeError("`callback` must be callable or None")
+    try:
+        params = list(inspect.signature(callback).parameters)
+    except (TypeError, ValueError):
+        return "new"
+    return "new" if params and params[0] == "intermediate_result" else "old"
+
+
+def _finite(v):
+    return v is None or math.isfinite(v)
+
+
+def run_loop(gen, *, counter, options, callback=None, tol=None, method=""):
+    """Drive a solver generator; return a scipy ``OptimizeResult``."""
+    maxiter = options["maxiter"]
+    max_time = options["max_time"]
+    record = options.get("trace", True)
+    disp = options.get("disp", False)
+    disp_every = (max(1, maxiter // 10) if disp is True else int(disp)) if disp else 0
+    style = _callback_style(callback)
+    trace = {"nit": [], "fun": [], "optimality": [], "time": []}
+    counts = list(counter.as_dict())
+    for k in counts:
+        trace[k] = []
+    t0 = time.perf_counter()
+    last = best = None
+    nit = -1
+    status, message = 1, None
+    gen_iter = iter(gen)
+    try:
+        while True:
+            try:
+                step = next(gen_iter)
+            except StopIteration as stop:
+                if stop.value is not None:
+                    status, message = stop.value
+                else:
+                    status = 0 if last is not None and tol is not None and last.optimality is not None \
+                        and last.optimality <= tol else 5
+                    message = message or ("Solver finished." if status == 5 else None)
+                break
+            nit += 1
+            fun = float(step.fun) if step.fun is not None else None
+            step.fun = fun
+            if not (_finite(fun) and _finite(step.optimality)):
+                if nit == 0:
+                    raise ValueError(f"the objective is not finite at x0 (f(x0) = {fun}, "
+                                     f"optimality = {step.optimality})")
+                status = 2
+                message = (f"{STATUS[2]} (objective = {fun}, optimality = {step.optimality} at "
+                           f"iteration {nit})")
+                nit -= 1
+                break
+            last = step
+            if best is None or (fun is not None and best.fun is not None and fun <= best.fun):
+                best = step
+            elapsed = time.perf_counter() - t0
+            if record:
+                trace["nit"].append(nit)
+                trace["fun"].append(np.nan if fun is None else fun)
+                trace["optimality"].append(np.nan if step.optimality is None else float(step.optimality))
+                trace["time"].append(elapsed)
+                c = counter.as_dict()
+                for k in counts:
+                    trace[k].append(c[k])
+                for k, v in step.extras.items():
+                    if isinstance(v, (int, float, np.floating, np.integer)) and not isinstance(v, bool):
+                        trace.setdefault(k, [np.nan] * (len(trace["nit"]) - 1)).append(float(v))
+                for k in trace:
+                    if len(trace[k]) < len(trace["nit"]):
+                        trace[k].append(np.nan)
+            if disp_every and nit % disp_every == 0:
+                print(f"[{method}] it {nit:6d}  f = {fun:.10e}  opt = {step.optimality}")
+            if tol is not None and step.optimality is not None and step.optimality <= tol:
+                status = 0
+                break
+            if style is not None:
+                inter = OptimizeResult(x=step.x, fun=fun, nit=nit, optimality=step.optimality)
+                try:
+                    if style == "new":
+                        callback(intermediate_result=inter)
+                    else:
+                        callback(step.x)
+                except StopIteration:
+                    status = 99
+                    break
+            if nit >= maxiter:
+                status = 1
+                break
+            if elapsed >= max_time:
+                status = 3
+                break
+    except KeyboardInterrupt:
+        status = 4
+        last = best if best is not None else last
+    finally:
+        close = getattr(gen_iter, "close", None)
+        if close is not None:
+            close()
+    if last is None:
+        raise RuntimeError(f"method {method!r} produced no iterate")
+    res = OptimizeResult(
+        x=last.x, fun=last.fun, jac=last.jac, nit=max(nit, 0), status=status,
+        success=status == 0, message=message or STATUS[status],
+        optimality=last.optimality, method=method,
+    )
+    res.update(counter.as_dict())
+    for k, v in last.extras.items():
+        res[k] = v
+    if record:
+        res.trace = {k: np.asarray(v, dtype=float) for k, v in trace.items()}
+    else:
+        res.trace = None
+    res.elapsed = time.perf_counter() - t0
+    return res

@@ -1,0 +1,224 @@
+"""The first-order core: gradient descent, Nesterov's accelerated gradient,
+proximal gradient (ISTA) and FISTA.
+
+Two engines serve the four methods: :func:`_proximal_gradient` (GD is ISTA with
+the identity prox) and :func:`_accelerated` (AGD is FISTA with the identity prox).
+Both use the Beck–Teboulle backtracking rule on the local Lipschitz estimate ``L``:
+accept ``z = prox_{g/L}(y - grad f(y)/L)`` when
+``f(z) <= f(y) + <grad f(y), z - y> + L/2 ||z - y||^2``, else ``L <- eta * L``.
+For g = 0 this is Armijo's rule with ``c = 1/2`` on the step ``1/L``.
+
+References
+----------
+* A. Beck, M. Teboulle. A fast iterative shrinkage-thresholding algorithm for
+  linear inverse problems. SIAM J. Imaging Sci. 2(1), 2009.
+* Y. Nesterov. A method for solving the convex programming problem with
+  convergence rate O(1/k^2). Soviet Math. Dokl. 27, 1983; Introductory Lectures on
+  Convex Optimization, 2004, Sec. 2.2.
+* B. O'Donoghue, E. Candès. Adaptive restart for accelerated gradient schemes.
+  Found. Comput. Math. 15, 2015.
+* A. Beck, M. Teboulle. Fast gradient-based algorithms for constrained total
+  variation image denoising and deblurring problems (MFISTA). IEEE TIP 18(11), 2009.
+"""
+from __future__ import annotations
+
+import math
+
+from .._backend import get_namespace, norm, vdot
+from .._loop import Step
+from .._registry import MethodSpec, register
+from ..oracles import ZeroRegularizer, check_scalar
+
+__all__ = ["gd", "agd", "ista", "fista"]
+
+
+def _initial_L(f, x, g, opts, xp):
+    """L from the options, the oracle, or a gradient-difference estimate at x0."""
+    L = opts.get("L")
+    if L is not None:
+        return float(check_scalar(L, "L", lower=0, lower_inclusive=False))
+    L = getattr(f, "lipschitz", None)
+    if L:
+        return float(L)
+    gn = norm(g, xp)
+    if gn == 0:
+        return 1.0
+    h = 1e-4 * max(1.0, norm(x, xp)) / gn
+    g2 = f.grad(x - h * g)
+    est = norm(g2 - g, xp) / (h * gn)
+    return est if est > 0 and math.isfinite(est) else 1.0
+
+
+def _prox_step(f, reg, y, fy, gy, L, opts, xp):
+    """Backtracking on L; returns (z, f(z), L). A zero regularizer is not called."""
+    eta = opts["eta"]
+    for _ in range(opts["max_backtrack"]):
+        z = y - gy / L if reg is None else reg.prox(y - gy / L, 1.0 / L)
+        fz = f.value(z)
+        d = z - y
+        if not opts["linesearch"] or fz <= fy + vdot(gy, d, xp) + 0.5 * L * vdot(d, d, xp) + \
+                1e-12 * abs(fy):
+            return z, fz, L
+        L *= eta
+    return None, None, L
+
+
+def _common(opts):
+    check_scalar(opts["eta"], "eta", lower=1, lower_inclusive=False)
+    check_scalar(opts["max_backtrack"], "max_backtrack", lower=1, integer=True)
+
+
+def _proximal_gradient(problem, x0, opts, use_prox):
+    """ISTA / gradient descent engine (generator of Steps)."""
+    _common(opts)
+    xp = get_namespace(x0)
+    f = problem.objective
+    reg = problem.regularizer if use_prox else None
+    rval = (lambda x: 0.0) if reg is None else reg.value
+    x = x0
+    fx, gx = f.value_and_grad(x)
+    L = _initial_L(f, x, gx, opts, xp)
+    # candidate next point at the current L: its distance to x is the gradient mapping
+    z = x - gx / L if reg is None else reg.prox(x - gx / L, 1.0 / L)
+    yield Step(x, fx + rval(x), L * norm(x - z, xp), jac=gx, L=L)
+    while True:
+        fz = f.value(z)
+        d = z - x
+        while opts["linesearch"] and fz > fx + vdot(gx, d, xp) + 0.5 * L * vdot(d, d, xp) + 1e-12 * abs(fx):
+            L *= opts["eta"]
+            if L > 1e300:
+                return 5, "Line search failed: no sufficient decrease (is the gradient correct?)"
+            z = x - gx / L if reg is None else reg.prox(x - gx / L, 1.0 / L)
+            fz = f.value(z)
+            d = z - x
+        x = z
+        fx, gx = fz, f.grad(x)
+        z = x - gx / L if reg is None else reg.prox(x - gx / L, 1.0 / L)
+        yield Step(x, fx + rval(x), L * norm(x - z, xp), jac=gx, L=L)
+
+
+def _accelerated(problem, x0, opts, use_prox):
+    """FISTA / Nesterov AGD engine with backtracking, restart and a monotone variant."""
+    _common(opts)
+    restart = opts["restart"]
+    if restart not in (None, "function", "gradient"):
+        raise ValueError(f"`restart` must be None, 'function' or 'gradient', got {restart!r}")
+    xp = get_namespace(x0)
+    f = problem.objective
+    reg = problem.regularizer if use_prox else None
+    rval = (lambda x: 0.0) if reg is None else reg.value
+    mu = opts["mu"]
+    if mu is None:
+        mu = float(getattr(f, "strong_convexity", 0.0) or 0.0)
+    check_scalar(mu, "mu", lower=0)
+    x = y = x0
+    fy, gy = f.value_and_grad(y)
+    L = _initial_L(f, y, gy, opts, xp)
+    Fx = fy + rval(x)
+    t = 1.0
+    yield Step(x, Fx, None, L=L)
+    while True:
+        z, fz, L = _prox_step(f, reg, y, fy, gy, L, opts, xp)
+        if z is None:
+            return 5, "Line search failed: no sufficient decrease (is the gradient correct?)"
+        gmap = L * norm(y - z, xp)
+        Fz = fz + rval(z)
+        if opts["monotone"] and Fz > Fx:
+            x_new, F_new = x, Fx
+        else:
+            x_new, F_new = z, Fz
+        if mu > 0:
+            q = mu / L
+            beta = (1 - math.sqrt(q)) / (1 + math.sqrt(q))
+            t_new = t
+            y_new = x_new + beta * (x_new - x)
+        else:
+            t_new = 0.5 * (1 + math.sqrt(1 + 4 * t * t))
+            y_new = x_new + ((t - 1) / t_new) * (x_new - x)
+            if opts["monotone"]:
+                y_new = x_new + (t / t_new) * (z - x_new) + ((t - 1) / t_new) * (x_new - x)
+        do_restart = (restart == "function" and F_new > Fx) or \
+                     (restart == "gradient" and vdot(y - z, z - x, xp) > 0)
+        if do_restart:
+            t_new, y_new = 1.0, x_new
+        x, Fx, t, y = x_new, F_new, t_new, y_new
+        fy, gy = f.value_and_grad(y)
+        yield Step(x, Fx, gmap, L=L)
+
+
+# ---------------------------------------------------------------------------
+# Rates (bounds on f(x_k) - f*), see each docstring.
+
+def _rate_sublinear(k, L, R, mu=0.0, f0_gap=None, eta=1.0):
+    if mu and mu > 0 and f0_gap is not None:
+        return (1 - mu / (eta * L)) ** k * f0_gap
+    return eta * L * R ** 2 / (2 * max(k, 1))
+
+
+def _rate_accelerated(k, L, R, mu=0.0, f0_gap=None, eta=1.0):
+    if mu and mu > 0 and f0_gap is not None:
+        return (1 - math.sqrt(mu / (eta * L))) ** k * (f0_gap + 0.5 * mu * R ** 2)
+    return 2 * eta * L * R ** 2 / (k + 1) ** 2
+
+
+_LS = {
+    "L": (None, "Initial Lipschitz estimate (default: the oracle's, else a gradient-difference estimate)."),
+    "linesearch": (True, "Backtracking on L (Beck–Teboulle / Armijo with c = 1/2); False: fixed step 1/L."),
+    "eta": (2.0, "Backtracking factor (> 1) by which L grows."),
+    "max_backtrack": (60, "Maximum backtracking steps per iteration."),
+    "tol": (1e-6, "Tolerance on the optimality measure."),
+}
+_ACC = dict(_LS, mu=(None, "Strong convexity modulus (default: the oracle's, else 0 = convex variant)."),
+            restart=(None, "Adaptive restart: None, 'function' or 'gradient' (O'Donoghue & Candès)."),
+            monotone=(False, "Monotone variant (MFISTA): never accept an increase of the objective."))
+
+register(MethodSpec(
+    name="gd", family="first_order", summary="Gradient descent with Armijo backtracking",
+    solve=lambda p, x0, o: _proximal_gradient(p, x0, o, use_prox=False),
+    options=dict(_LS), requires=("grad",), optimality="||grad f(x_k)||",
+    rate_text="Convex, L-smooth: f(x_k) - f* <= L ||x0 - x*||^2 / (2k) (step 1/L; L -> eta L with "
+              "backtracking). mu-strongly convex: (1 - mu/L)^k (f(x0) - f*).",
+    rate=_rate_sublinear, reference="Nesterov, Introductory Lectures on Convex Optimization (2004), Thm 2.1.14; "
+                                     "Armijo, Pacific J. Math. 16 (1966)."))
+register(MethodSpec(
+    name="agd", family="first_order", summary="Nesterov's accelerated gradient (convex / strongly convex, restart)",
+    solve=lambda p, x0, o: _accelerated(p, x0, o, use_prox=False),
+    options=dict(_ACC), requires=("grad",),
+    optimality="L_k ||y_k - x_{k+1}|| = ||grad f(y_k)||, the gradient at the extrapolated point",
+    rate_text="Convex: f(x_k) - f* <= 2 L ||x0 - x*||^2 / (k+1)^2. mu-strongly convex (mu given): "
+              "(1 - sqrt(mu/L))^k (f(x0) - f* + mu/2 ||x0 - x*||^2).",
+    rate=_rate_accelerated, reference="Nesterov, Soviet Math. Dokl. 27 (1983); Introductory Lectures (2004), "
+                                      "Sec. 2.2; O'Donoghue & Candès, Found. Comput. Math. 15 (2015)."))
+register(MethodSpec(
+    name="ista", family="first_order", summary="Proximal gradient (ISTA) with backtracking",
+    solve=lambda p, x0, o: _proximal_gradient(p, x0, o, use_prox=True),
+    options=dict(_LS), requires=("grad", "prox"),
+    optimality="gradient-mapping norm L ||x_k - prox_{g/L}(x_k - grad f(x_k)/L)||",
+    rate_text="F(x_k) - F* <= L ||x0 - x*||^2 / (2k) (Beck & Teboulle 2009, Thm 3.1).",
+    rate=_rate_sublinear, reference="Beck & Teboulle, SIAM J. Imaging Sci. 2(1) (2009)."))
+register(MethodSpec(
+    name="fista", family="first_order", summary="FISTA: accelerated proximal gradient (backtracking, restart, monotone)",
+    solve=lambda p, x0, o: _accelerated(p, x0, o, use_prox=True),
+    options=dict(_ACC), requires=("grad", "prox"),
+    optimality="gradient-mapping norm at the extrapolated point, L_k ||y_k - x_{k+1}||",
+    rate_text="F(x_k) - F* <= 2 L ||x0 - x*||^2 / (k+1)^2 (Beck & Teboulle 2009, Thm 4.4).",
+    rate=_rate_accelerated, reference="Beck & Teboulle, SIAM J. Imaging Sci. 2(1) (2009); "
+                                      "MFISTA: Beck & Teboulle, IEEE TIP 18(11) (2009)."))
+
+
+def _family_function(name):
+    def solver(fun, x0=None, *, args=(), jac=None, prox=None, tol=None, callback=None, **options):
+        from .._minimize import minimize
+
+        return minimize(fun, x0, args=args, method=name, jac=jac, tol=tol, callback=callback,
+                        options=options, prox=prox)
+    solver.__name__ = name
+    solver.__doc__ = (f"Run method {name!r}; keyword options as in ``numopt.show_options({name!r})``.\n\n"
+                      "Equivalent to ``numopt.minimize(fun, x0, method=...)``.")
+    return solver
+
+
+gd = _family_function("gd")
+agd = _family_function("agd")
+ista = _family_function("ista")
+fista = _family_function("fista")
