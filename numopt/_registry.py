@@ -61,6 +61,10 @@ class MethodSpec:
     accepts_constraints: bool = False
     accepts_bounds: bool = False
     x_ndim: tuple = (1,)
+    # example(xp) -> dict of minimize keyword arguments (fun, x0, jac, prox, lmo,
+    # constraints, ...) plus optionally "f_star": a small instance the cross-method
+    # contract tests run the method on, in namespace xp.
+    example: Callable | None = None
 
     def all_options(self):
         out = dict(COMMON_OPTIONS)
