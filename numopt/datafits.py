@@ -1,0 +1,129 @@
+"""Datafits: losses on the predictions ``z = A x`` (the ``f(Ax)`` composite form).
+
+A datafit ``F(z) = sum_i phi_i(z_i)`` (scaled by 1/n as scikit-learn does) has
+``value(z)``, ``grad(z)``, ``hess_diag(z)``, ``smoothness`` (a bound on every
+``phi_i''``, so that ``||A||^2 * smoothness`` bounds the Lipschitz constant of the
+gradient of ``F(Ax)`` and ``||A_j||^2 * smoothness`` the coordinate-wise ones) and,
+where it has one, the convex conjugate ``conjugate(u)`` used by :func:`duality_gap`.
+Combine with a design matrix through :class:`numopt.LinearComposite`.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._backend import get_namespace
+
+__all__ = ["Quadratic", "Logistic", "duality_gap", "lambda_max"]
+
+
+class Quadratic:
+    """F(z) = 1/(2n) ||z - y||^2 (least squares, scikit-learn's Lasso scaling)."""
+
+    name = "quadratic"
+
+    def __init__(self, y):
+        self.y = y
+        self.n = y.shape[0]
+        self.smoothness = 1.0 / self.n
+
+    def value(self, z):
+        xp = get_namespace(z)
+        r = z - self.y
+        return float(xp.sum(r * r)) / (2 * self.n)
+
+    def grad(self, z):
+        return (z - self.y) / self.n
+
+    def hess_diag(self, z):
+        xp = get_namespace(z)
+        return xp.full_like(z, 1.0 / self.n)
+
+    def conjugate(self, u):
+        """F*(u) = sum_i (u_i y_i + n u_i^2 / 2)."""
+        xp = get_namespace(u)
+        return float(xp.sum(u * self.y) + 0.5 * self.n * xp.sum(u * u))
+
+
+class Logistic:
+    """F(z) = 1/n sum_i log(1 + exp(-y_i z_i)) with labels y_i in {-1, +1}."""
+
+    name = "logistic"
+
+    def __init__(self, y):
+        xp = get_namespace(y)
+        if not bool(xp.all((y == 1) | (y == -1))):
+            raise ValueError("`y` must contain labels in {-1, +1} for the logistic loss")
+        self.y = y
+        self.n = y.shape[0]
+        self.smoothness = 0.25 / self.n
+
+    def value(self, z):
+        xp = get_namespace(z)
+        return float(xp.sum(xp.logaddexp(xp.zeros_like(z), -self.y * z))) / self.n
+
+    def grad(self, z):
+        xp = get_namespace(z)
+        return -self.y / (1.0 + xp.exp(self.y * z)) / self.n
+
+    def hess_diag(self, z):
+        xp = get_namespace(z)
+        s = 1.0 / (1.0 + xp.exp(-self.y * z))
+        return s * (1 - s) / self.n
+
+    def conjugate(self, u):
+        """F*(u) = 1/n sum p log p + (1-p) log(1-p) with p = -n u_i y_i in [0, 1]."""
+        xp = get_namespace(u)
+        p = -self.n * u * self.y
+        if bool(xp.any(p < -1e-12)) or bool(xp.any(p > 1 + 1e-12)):
+            return math.inf
+        p = xp.clip(p, 0.0, 1.0)
+        ent = xp.where(p > 0, p * xp.log(xp.where(p > 0, p, xp.ones_like(p))), xp.zeros_like(p)) + \
+            xp.where(p < 1, (1 - p) * xp.log(xp.where(p < 1, 1 - p, xp.ones_like(p))), xp.zeros_like(p))
+        return float(xp.sum(ent)) / self.n
+
+
+def _abs_max(v):
+    xp = get_namespace(v)
+    return float(xp.max(xp.abs(v)))
+
+
+def lambda_max(A, datafit):
+    """Smallest lam for which x = 0 solves min F(Ax) + lam ||x||_1: ||A^T grad F(0)||_inf."""
+    xp = get_namespace(datafit.y)
+    z0 = xp.zeros_like(datafit.y)
+    return _abs_max(A.T @ datafit.grad(z0))
+
+
+def duality_gap(A, datafit, penalty, x, z=None):
+    """Duality gap of ``min_x F(Ax) + g(x)`` for g = L1 or ElasticNet (numopt.prox).
+
+    Returns ``(gap, primal, dual)``. The dual point is ``u = grad F(Ax)``, rescaled
+    into the dual-feasible set for the l1 penalty (as scikit-learn and celer do), so
+    ``gap >= P(x) - P*`` is a certificate of suboptimality.
+    """
+    from .prox import L1, ElasticNet
+
+    xp = get_namespace(x)
+    if z is None:
+        z = A @ x
+    u = datafit.grad(z)
+    primal = datafit.value(z) + penalty.value(x)
+    v = A.T @ u
+    if isinstance(penalty, L1) and penalty.weights is None:
+        vmax = _abs_max(v)
+        s = min(1.0, penalty.lam / vmax) if vmax > 0 else 1.0
+        dual = -datafit.conjugate(s * u)  # ||A^T (s u)||_inf <= lam: dual feasible
+    elif isinstance(penalty, ElasticNet):
+        a, b = penalty.lam * penalty.l1_ratio, penalty.lam * (1 - penalty.l1_ratio)
+        if b == 0:
+            return duality_gap(A, datafit, L1(a), x, z)
+        gstar = float(xp.sum(xp.clip(xp.abs(v) - a, 0.0, None) ** 2)) / (2 * b)
+        dual = -datafit.conjugate(u) - gstar
+    else:
+        raise TypeError(f"duality_gap supports L1 and ElasticNet penalties, got {type(penalty).__name__}")
+    return primal - dual, primal, dual
+
+
+_ = np  # numpy is the default namespace for plain inputs
