@@ -14,7 +14,6 @@ import math
 import time
 
 import numpy as np
-from scipy.optimize import OptimizeResult
 
 __all__ = ["Step", "run_loop", "STATUS"]
 
@@ -62,6 +61,8 @@ def _finite(v):
 
 def run_loop(gen, *, counter, options, callback=None, tol=None, method=""):
     """Drive a solver generator; return a scipy ``OptimizeResult``."""
+    from scipy.optimize import OptimizeResult  # imported here: keeps `import numopt` light
+
     maxiter = options["maxiter"]
     max_time = options["max_time"]
     record = options.get("trace", True)
