@@ -24,7 +24,7 @@ import numpy as np
 
 from ._backend import get_namespace
 
-__all__ = ["OracleCounter", "SmoothFunction", "FunctionOracle", "Counted",
+__all__ = ["OracleCounter", "SmoothFunction", "FiniteSum", "BlockSmooth", "FunctionOracle", "Counted",
            "CountedRegularizer", "CountedSet", "LinearComposite", "Problem",
            "as_regularizer", "as_set", "EqualityConstraints", "ZeroRegularizer"]
 
@@ -313,6 +313,39 @@ class CountedSet:
         return getattr(self.s, name)
 
 
+class FiniteSum(SmoothFunction):
+    """A finite sum ``f(x) = (1/n) sum_i f_i(x)`` with minibatch oracles.
+
+    Subclasses implement ``grad_batch(x, idx)`` = ``(1/|idx|) sum_{i in idx} grad f_i(x)``
+    (an unbiased estimate of ``grad f(x)`` when ``idx`` is drawn uniformly) and
+    optionally ``value_batch(x, idx)``. Randomness is always passed in: ``sample(rng,
+    batch_size)`` draws indices with an explicit ``numpy.random.Generator``.
+    """
+
+    n_samples: int
+
+    def value_batch(self, x, idx):
+        raise NotImplementedError
+
+    def grad_batch(self, x, idx):
+        raise NotImplementedError
+
+    def sample(self, rng, batch_size=1, replace=True):
+        return rng.choice(self.n_samples, size=batch_size, replace=replace)
+
+
+class BlockSmooth(SmoothFunction):
+    """A smooth function with block structure: ``block_grad(x, idx)`` returns the
+    partial gradient on the coordinates ``idx`` and ``block_lipschitz(idx)`` the
+    Lipschitz constant of that partial gradient (default: the global one)."""
+
+    def block_grad(self, x, idx):
+        return self.grad(x)[idx]
+
+    def block_lipschitz(self, idx):
+        return self.lipschitz
+
+
 class LinearComposite(SmoothFunction):
     """The composite form ``f(x) = loss(A @ x)`` with ``A`` dense or scipy.sparse.
 
@@ -343,6 +376,28 @@ class LinearComposite(SmoothFunction):
 
     def hvp(self, x, v):
         return self.A.T @ (self.loss.hess_diag(self.A @ x) * (self.A @ v))
+
+    def hess(self, x):
+        A = self.A.toarray() if hasattr(self.A, "toarray") else self.A
+        return A.T @ (self.loss.hess_diag(A @ x)[:, None] * A)
+
+    # finite-sum structure: f(x) = (1/n) sum_i n * phi_i(a_i^T x)
+    @property
+    def n_samples(self):
+        return self.A.shape[0]
+
+    def sample(self, rng, batch_size=1, replace=True):
+        return rng.choice(self.n_samples, size=batch_size, replace=replace)
+
+    def grad_batch(self, x, idx):
+        """Unbiased minibatch gradient ``(1/|B|) sum_{i in B} n phi_i'(a_i x) a_i``
+        (needs the datafit's ``grad_at(z_sub, idx)``: the derivatives phi_i'(z_i))."""
+        A_B = self.A[idx]
+        return A_B.T @ (self.loss.grad_at(A_B @ x, idx) * (self.n_samples / len(idx)))
+
+    # block structure: partial gradients on coordinate blocks
+    def block_grad(self, x, idx):
+        return self.grad(x)[idx]
 
 
 def _spectral_norm_sq(A):
