@@ -15,7 +15,7 @@ import numpy as np
 
 from ._backend import get_namespace
 
-__all__ = ["Quadratic", "Logistic", "duality_gap", "lambda_max"]
+__all__ = ["Quadratic", "Logistic", "SquaredHinge", "Huber", "duality_gap", "lambda_max"]
 
 
 class Quadratic:
@@ -39,6 +39,10 @@ class Quadratic:
     def hess_diag(self, z):
         xp = get_namespace(z)
         return xp.full_like(z, 1.0 / self.n)
+
+    def grad_at(self, z_sub, idx):
+        """Derivatives phi_i'(z_i) for the samples ``idx`` (minibatch gradients)."""
+        return (z_sub - self.y[idx]) / self.n
 
     def conjugate(self, u):
         """F*(u) = sum_i (u_i y_i + n u_i^2 / 2)."""
@@ -72,6 +76,11 @@ class Logistic:
         s = 1.0 / (1.0 + xp.exp(-self.y * z))
         return s * (1 - s) / self.n
 
+    def grad_at(self, z_sub, idx):
+        xp = get_namespace(z_sub)
+        y = self.y[idx]
+        return -y / (1.0 + xp.exp(y * z_sub)) / self.n
+
     def conjugate(self, u):
         """F*(u) = 1/n sum p log p + (1-p) log(1-p) with p = -n u_i y_i in [0, 1]."""
         xp = get_namespace(u)
@@ -82,6 +91,83 @@ class Logistic:
         ent = xp.where(p > 0, p * xp.log(xp.where(p > 0, p, xp.ones_like(p))), xp.zeros_like(p)) + \
             xp.where(p < 1, (1 - p) * xp.log(xp.where(p < 1, 1 - p, xp.ones_like(p))), xp.zeros_like(p))
         return float(xp.sum(ent)) / self.n
+
+
+class SquaredHinge:
+    """F(z) = 1/n sum_i max(0, 1 - y_i z_i)^2 (L2-loss SVM), labels in {-1, +1}."""
+
+    name = "squared_hinge"
+
+    def __init__(self, y):
+        self.y = y
+        self.n = y.shape[0]
+        self.smoothness = 2.0 / self.n
+
+    def value(self, z):
+        xp = get_namespace(z)
+        m = xp.clip(1 - self.y * z, 0.0, None)
+        return float(xp.sum(m * m)) / self.n
+
+    def grad(self, z):
+        xp = get_namespace(z)
+        return -2.0 * self.y * xp.clip(1 - self.y * z, 0.0, None) / self.n
+
+    def grad_at(self, z_sub, idx):
+        xp = get_namespace(z_sub)
+        y = self.y[idx]
+        return -2.0 * y * xp.clip(1 - y * z_sub, 0.0, None) / self.n
+
+    def hess_diag(self, z):
+        xp = get_namespace(z)
+        return xp.where(self.y * z < 1, xp.full_like(z, 2.0 / self.n), xp.zeros_like(z))
+
+    def conjugate(self, u):
+        """phi_i(t) = (1 - y_i t)_+^2 / n: with s = -n u_i y_i >= 0, phi*(u_i) = -s/n + s^2/(4n)."""
+        xp = get_namespace(u)
+        s = -self.n * u * self.y
+        if bool(xp.any(s < -1e-12)):
+            return math.inf
+        s = xp.clip(s, 0.0, None)
+        return float(xp.sum(-s + s * s / 4)) / self.n
+
+
+class Huber:
+    """F(z) = 1/n sum_i h_delta(z_i - y_i), h(r) = r^2/2 if |r| <= delta else delta(|r| - delta/2)."""
+
+    name = "huber"
+
+    def __init__(self, y, delta=1.0):
+        if delta <= 0:
+            raise ValueError(f"`delta` must be > 0, got {delta}")
+        self.y, self.delta = y, float(delta)
+        self.n = y.shape[0]
+        self.smoothness = 1.0 / self.n
+
+    def value(self, z):
+        xp = get_namespace(z)
+        r = xp.abs(z - self.y)
+        d = self.delta
+        return float(xp.sum(xp.where(r <= d, 0.5 * r * r, d * (r - 0.5 * d)))) / self.n
+
+    def grad(self, z):
+        xp = get_namespace(z)
+        return xp.clip(z - self.y, -self.delta, self.delta) / self.n
+
+    def grad_at(self, z_sub, idx):
+        xp = get_namespace(z_sub)
+        return xp.clip(z_sub - self.y[idx], -self.delta, self.delta) / self.n
+
+    def hess_diag(self, z):
+        xp = get_namespace(z)
+        return xp.where(xp.abs(z - self.y) <= self.delta, xp.full_like(z, 1.0 / self.n), xp.zeros_like(z))
+
+    def conjugate(self, u):
+        """h*(v) = v^2/2 + y v on |v| <= delta, with v = n u_i."""
+        xp = get_namespace(u)
+        v = self.n * u
+        if bool(xp.any(xp.abs(v) > self.delta * (1 + 1e-12))):
+            return math.inf
+        return float(xp.sum(0.5 * v * v + self.y * v)) / self.n
 
 
 def _abs_max(v):

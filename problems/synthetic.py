@@ -1,0 +1,147 @@
+"""Synthetic problem generators with seeds and (where possible) known optima.
+
+* ``quadratic(n, cond, outliers, ...)``: ``1/2 x^T Q x - b^T x`` with a prescribed
+  spectrum (geometric between ``1/cond`` and 1, optionally ``outliers`` large outlying
+  eigenvalues — the setting of polynomial preconditioning); exact optimum by a solve.
+* ``sparse_regression(n, p, k, rho)``: correlated Gaussian design (Toeplitz
+  correlation ``rho^|i-j|``), ``k``-sparse truth, noise; lasso problem.
+* ``logistic(n, p, cond)``: ill-conditioned logistic regression.
+* ``eq_qp(n, m)``: equality-constrained QP ``min 1/2 x^T Q x + c^T x s.t. A x = b`` with
+  its KKT solution.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+import numopt
+from numopt.oracles import EqualityConstraints, SmoothFunction
+
+from .models import make_model
+
+__all__ = ["Quadratic", "quadratic", "sparse_regression", "logistic", "eq_qp", "get", "list_problems"]
+
+
+class Quadratic(SmoothFunction):
+    """``f(x) = 1/2 x^T Q x - b^T x`` with exact Hessian, Lipschitz and strong convexity."""
+
+    def __init__(self, Q, b):
+        self.Q, self.b = Q, b
+        ev = np.linalg.eigvalsh(Q)
+        self.eigenvalues = ev
+        self.lipschitz = float(ev[-1])
+        self.strong_convexity = float(max(ev[0], 0.0))
+
+    def value(self, x):
+        return float(0.5 * x @ (self.Q @ x) - self.b @ x)
+
+    def grad(self, x):
+        return self.Q @ x - self.b
+
+    def hvp(self, x, v):
+        return self.Q @ v
+
+    def hess(self, x):
+        return self.Q
+
+
+def _rng(seed):
+    return np.random.default_rng(seed)
+
+
+def quadratic(n=100, cond=1e3, outliers=0, outlier_scale=100.0, spectrum=None, seed=0):
+    """Quadratic with eigenvalues geometric in [1/cond, 1] plus ``outliers`` eigenvalues
+    spread in [outlier_scale/2, outlier_scale] (or an explicit ``spectrum``)."""
+    rng = _rng(seed)
+    if spectrum is None:
+        if cond < 1:
+            raise ValueError(f"`cond` must be >= 1, got {cond}")
+        if not 0 <= outliers < n:
+            raise ValueError(f"`outliers` must be in [0, n), got {outliers}")
+        base = np.geomspace(1.0 / cond, 1.0, n - outliers)
+        spectrum = np.concatenate([base, np.linspace(outlier_scale / 2, outlier_scale, outliers)])
+    spectrum = np.sort(np.asarray(spectrum, dtype=float))
+    if spectrum.shape != (n,):
+        raise ValueError(f"`spectrum` must have length n = {n}")
+    Qm, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    Q = (Qm * spectrum) @ Qm.T
+    Q = 0.5 * (Q + Q.T)
+    b = rng.standard_normal(n)
+    f = Quadratic(Q, b)
+    xs = np.linalg.solve(Q, b)
+    return numopt.Problem(objective=f, x0=np.zeros(n), x_star=xs, f_star=f.value(xs), f_star_tol=1e-12,
+                          name=f"synthetic/quadratic", source="closed form (linear solve)",
+                          meta={"spectrum": spectrum})
+
+
+def sparse_regression(n=200, p=500, k=10, rho=0.5, snr=10.0, lam_ratio=0.1, seed=0):
+    """Lasso on a correlated design: x_i ~ N(0, Sigma), Sigma_ij = rho^|i-j|."""
+    rng = _rng(seed)
+    if not 0 <= rho < 1:
+        raise ValueError(f"`rho` must be in [0, 1), got {rho}")
+    # AR(1) columns give the Toeplitz correlation without forming Sigma
+    Z = rng.standard_normal((n, p))
+    X = np.empty((n, p))
+    X[:, 0] = Z[:, 0]
+    for j in range(1, p):
+        X[:, j] = rho * X[:, j - 1] + np.sqrt(1 - rho ** 2) * Z[:, j]
+    w = np.zeros(p)
+    supp = rng.choice(p, size=min(k, p), replace=False)
+    w[supp] = rng.choice([-1.0, 1.0], size=supp.size) * rng.uniform(1, 2, size=supp.size)
+    signal = X @ w
+    noise = rng.standard_normal(n) * np.std(signal) / np.sqrt(snr)
+    prob = make_model(X, signal + noise, model="lasso", lam_ratio=lam_ratio,
+                      name="synthetic/sparse_regression")
+    prob.meta["w_true"] = w
+    return prob
+
+
+def logistic(n=500, p=50, cond=1e3, lam_ratio=0.01, penalty="l1", seed=0):
+    """Logistic regression whose design has singular values spread over sqrt(cond)."""
+    rng = _rng(seed)
+    U, _ = np.linalg.qr(rng.standard_normal((n, p)))
+    V, _ = np.linalg.qr(rng.standard_normal((p, p)))
+    X = (U * np.geomspace(1.0, 1.0 / np.sqrt(cond), p)) @ V.T * np.sqrt(n)
+    w = rng.standard_normal(p)
+    y = np.where(rng.uniform(size=n) < 1 / (1 + np.exp(-X @ w)), 1.0, -1.0)
+    return make_model(X, y, model="logreg", penalty=penalty, lam_ratio=lam_ratio,
+                      name="synthetic/logistic")
+
+
+def eq_qp(n=20, m=5, seed=0):
+    """``min 1/2 x^T Q x + c^T x s.t. A x = b`` (Q positive definite) with KKT solution."""
+    rng = _rng(seed)
+    if not 0 < m < n:
+        raise ValueError(f"need 0 < m < n, got m={m}, n={n}")
+    M = rng.standard_normal((n, n))
+    Q = M @ M.T / n + np.eye(n)
+    c = rng.standard_normal(n)
+    A = rng.standard_normal((m, n))
+    b = rng.standard_normal(m)
+    K = np.block([[Q, A.T], [A, np.zeros((m, m))]])
+    sol = np.linalg.solve(K, np.concatenate([-c, b]))
+    xs, lam = sol[:n], sol[n:]
+    f = Quadratic(Q, -c)
+    cons = EqualityConstraints(lambda x: A @ x - b, lambda x: A, lambda x, l: np.zeros((n, n)))
+    cons.m = m
+    return numopt.Problem(objective=f, x0=np.zeros(n), constraints=cons, x_star=xs, f_star=f.value(xs),
+                          f_star_tol=1e-12, name="synthetic/eq_qp", source="KKT linear solve",
+                          meta={"multipliers": lam, "A": A, "b": b})
+
+
+_GENERATORS = {"quadratic": quadratic, "sparse_regression": sparse_regression,
+               "logistic": logistic, "eq_qp": eq_qp}
+
+
+def list_problems():
+    return sorted(_GENERATORS)
+
+
+def get(name, **params):
+    if name not in _GENERATORS:
+        import difflib
+
+        close = difflib.get_close_matches(name, _GENERATORS, n=3)
+        raise ValueError(f"unknown synthetic problem {name!r}"
+                         + (f"; did you mean {', '.join(map(repr, close))}?" if close else "")
+                         + f" Known: {', '.join(sorted(_GENERATORS))}")
+    return _GENERATORS[name](**params)

@@ -1,0 +1,104 @@
+"""Models as oracles: gradients vs finite differences, values vs scikit-learn, gaps."""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.optimize import check_grad
+
+import numopt
+import problems
+from problems.models import coordinate_lipschitz, make_model
+
+MODELS = ["lasso", "logreg", "svm", "huber", "enet", "ridge"]
+
+
+def _data(rng, sparse, n=60, p=15):
+    X = rng.standard_normal((n, p))
+    if sparse:
+        X[rng.uniform(size=X.shape) < 0.6] = 0
+        X = sp.csc_matrix(X)
+    y_reg = rng.standard_normal(n)
+    y_bin = np.where(rng.standard_normal(n) > 0, 1.0, -1.0)
+    return X, y_reg, y_bin
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("model", MODELS)
+def test_gradient_and_hvp_vs_finite_differences(model, sparse, rng):
+    X, yr, yb = _data(rng, sparse)
+    prob = make_model(X, yb if model in ("logreg", "svm") else yr, model=model, lam_ratio=0.1)
+    f = prob.objective
+    for _ in range(3):
+        w = rng.standard_normal(X.shape[1]) * 0.3
+        err = check_grad(f.value, f.grad, w)
+        assert err <= 1e-6 * max(1, np.linalg.norm(f.grad(w)))
+        v = rng.standard_normal(X.shape[1])
+        h = 1e-6
+        fd = (f.grad(w + h * v) - f.grad(w - h * v)) / (2 * h)
+        if model not in ("svm", "huber"):  # piecewise: second derivative jumps
+            np.testing.assert_allclose(f.hvp(w, v), fd, rtol=1e-5, atol=1e-7)
+
+
+def test_values_agree_with_sklearn(rng):
+    from sklearn.metrics import log_loss
+
+    X, yr, yb = _data(rng, False)
+    w = rng.standard_normal(X.shape[1]) * 0.2
+    lasso = make_model(X, yr, "lasso", lam=0.3)
+    assert lasso.value(w) == pytest.approx(np.sum((X @ w - yr) ** 2) / (2 * 60) + 0.3 * np.abs(w).sum())
+    logreg = make_model(X, yb, "logreg", lam=0.0)
+    p = 1 / (1 + np.exp(-(X @ w)))
+    assert logreg.objective.value(w) == pytest.approx(log_loss((yb > 0).astype(int), p))
+
+
+@pytest.mark.parametrize("model", ["lasso", "logreg", "svm", "huber", "enet"])
+def test_duality_gap_certificate(model, rng):
+    X, yr, yb = _data(rng, True)
+    prob = make_model(X, yb if model in ("logreg", "svm") else yr, model=model, lam_ratio=0.2)
+    gap0, *_ = prob.duality_gap(np.zeros(X.shape[1]))
+    res = numopt.minimize(prob, method="fista", tol=1e-12, options={"maxiter": 100000, "restart": "gradient"})
+    gap, primal, dual = prob.duality_gap(res.x)
+    assert gap >= -1e-12
+    assert gap <= 1e-8 * max(1, abs(primal))
+    # the gap bounds the suboptimality of any point: check at a random point
+    w = rng.standard_normal(X.shape[1]) * 0.1
+    gw, pw, _ = prob.duality_gap(w)
+    assert pw - res.fun <= gw + 1e-10
+
+
+def test_lasso_optimum_agrees_with_sklearn(libsvm_dir):
+    from sklearn.linear_model import Lasso
+
+    prob = problems.get("libsvm/housing_scale", model="lasso", lam_ratio=0.05, data_dir=libsvm_dir)
+    X, y = prob.objective.A, prob.objective.loss.y
+    ref = Lasso(alpha=prob.meta["lam"], fit_intercept=False, tol=1e-14, max_iter=10**6).fit(X, y)
+    res = numopt.minimize(prob, method="fista", tol=1e-12, options={"maxiter": 10**6, "restart": "gradient"})
+    assert res.fun == pytest.approx(prob.value(ref.coef_), rel=1e-8)
+
+
+def test_coordinate_lipschitz(rng):
+    X, yr, _ = _data(rng, True)
+    prob = make_model(X, yr, "lasso", lam_ratio=0.1)
+    Lj = coordinate_lipschitz(X, prob.objective.loss)
+    Xd = X.toarray()
+    np.testing.assert_allclose(Lj, (Xd ** 2).sum(0) / 60)
+    assert prob.objective.lipschitz == pytest.approx(np.linalg.norm(Xd, 2) ** 2 / 60, rel=1e-5)
+
+
+def test_minibatch_gradient_is_unbiased(rng):
+    X, _, yb = _data(rng, False)
+    f = make_model(X, yb, "logreg", lam=0.0).objective
+    w = rng.standard_normal(X.shape[1])
+    full = np.mean([f.grad_batch(w, np.array([i])) for i in range(60)], axis=0)
+    np.testing.assert_allclose(full, f.grad(w), rtol=1e-12)
+
+
+def test_bad_model_inputs(rng):
+    X, yr, yb = _data(rng, False)
+    with pytest.raises(ValueError, match="model"):
+        make_model(X, yr, "nope")
+    with pytest.raises(ValueError, match="lam"):
+        make_model(X, yr, "lasso", lam=-1.0)
+    with pytest.raises(ValueError, match="rows"):
+        make_model(X, yr[:10], "lasso")
+    with pytest.raises(ValueError, match="labels"):
+        make_model(X, yr, "logreg")
