@@ -6,6 +6,10 @@ import sys
 import time
 
 
+def _fmt(v):
+    return "n/a" if v is None else f"{v:.3e}"
+
+
 def _demo(args):
     import numpy as np
 
@@ -86,13 +90,13 @@ def _solve(args):
     def cb(intermediate_result):
         if intermediate_result.nit % every == 0:
             print(f"  it {intermediate_result.nit:6d}  f = {intermediate_result.fun:.10e}  "
-                  f"optimality = {intermediate_result.optimality:.3e}", flush=True)
+                  f"optimality = {_fmt(intermediate_result.optimality)}", flush=True)
 
     res = numopt.minimize(prob, method=args.method, tol=args.tol, callback=cb,
                           options={"maxiter": args.maxiter})
     print(f"{args.problem} with {args.method}: {res.message}")
     print(f"  f = {res.fun:.12g}  nit = {res.nit}  nfev = {res.nfev}  njev = {res.njev}  "
-          f"optimality = {res.optimality:.3e}  time = {res.elapsed:.3f} s")
+          f"optimality = {_fmt(res.optimality)}  time = {res.elapsed:.3f} s")
     if getattr(prob, "f_star", None) is not None:
         print(f"  reference f* = {prob.f_star:.12g}  (f - f*) = {res.fun - prob.f_star:.3e}")
     if hasattr(prob, "duality_gap"):
