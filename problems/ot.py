@@ -82,6 +82,7 @@ def _sqdist(X, Y):
 
 
 def point_clouds(n=100, m=None, dim=2, uniform=True, seed=0):
+    """Two Gaussian point clouds in R^dim, squared-Euclidean cost."""
     rng = np.random.default_rng(seed)
     m = n if m is None else m
     X = rng.standard_normal((n, dim))
@@ -100,6 +101,7 @@ def _mixture(t, centers, widths, weights):
 
 
 def histograms_1d(n=200, p=2, seed=0):
+    """Gaussian-mixture densities on n grid points of [0, 1], cost |x - y|^p."""
     rng = np.random.default_rng(seed)
     t = (np.arange(n) + 0.5) / n
     a = _mixture(t, rng.uniform(0.1, 0.5, 2), rng.uniform(0.03, 0.1, 2), rng.uniform(0.5, 1, 2))
@@ -109,6 +111,7 @@ def histograms_1d(n=200, p=2, seed=0):
 
 
 def histograms_2d(k=20, seed=0):
+    """Gaussian-mixture densities on a k x k grid of [0, 1]^2, squared-Euclidean cost."""
     rng = np.random.default_rng(seed)
     g = (np.arange(k) + 0.5) / k
     G = np.stack(np.meshgrid(g, g, indexing="ij"), -1).reshape(-1, 2)
@@ -137,6 +140,7 @@ def images(i=0, j=1, eps_mass=1e-3):
 
 
 def random_assignment(n=500, seed=0):
+    """Uniform marginals and i.i.d. uniform [0, 1] costs (Tang et al. 2024's setting)."""
     rng = np.random.default_rng(seed)
     return OTInstance(np.full(n, 1.0 / n), np.full(n, 1.0 / n), rng.uniform(size=(n, n)),
                       "ot/random_assignment")
