@@ -1,0 +1,525 @@
+"""Entropic optimal transport: Sinkhorn–Knopp (scaling and log domain), epsilon
+scaling, over-relaxation and Anderson acceleration, Sinkhorn–Newton–Sparse, and
+Mirror Sinkhorn.
+
+Problem (POT's convention, kernel ``exp(-C/reg)``)::
+
+    min_P  <P, C> + reg * sum_ij P_ij (log P_ij - 1)   s.t.  P 1 = a,  P^T 1 = b,  P >= 0
+
+Dual potentials ``f, g`` give the plan ``P_ij = exp((f_i + g_j - C_ij) / reg)``
+(``f = reg log u``, ``g = reg log v`` in the scaling form ``P = diag(u) K diag(v)``).
+
+Stopping measure (``tol``): the l1 marginal violation
+``||P 1 - a||_1 + ||P^T 1 - b||_1`` of the current iterate, computed at no extra cost
+every iteration (after a column update the column marginals are exact, so it equals
+the row violation). POT checks the l2 norm of one marginal every 10 iterations.
+
+References
+----------
+* R. Sinkhorn, P. Knopp. Concerning nonnegative matrices and doubly stochastic
+  matrices. Pacific J. Math. 21 (1967); M. Cuturi. Sinkhorn distances: lightspeed
+  computation of optimal transport. NeurIPS 2013. Linear convergence of the marginal
+  violation (Franklin & Lorenz 1989); O(1/k) in l1 (Altschuler et al., NeurIPS 2017).
+* B. Schmitzer. Stabilized sparse scaling algorithms for entropy regularized transport
+  problems. SIAM J. Sci. Comput. 41(3), 2019 (log domain, epsilon scaling).
+* X. Tang, M. Shavlovsky, H. Rahmanian, E. Tardini, K.K. Thekumparampil, T. Xiao,
+  L. Ying. Accelerating Sinkhorn algorithm with sparse Newton iterations (SNS). ICLR 2024.
+* G. Peyré, M. Cuturi. Computational Optimal Transport, 2019 (over-relaxation,
+  Anderson acceleration: Thibault et al. 2021; Chizat 2020).
+* G. Ballu, Q. Berthet. Mirror Sinkhorn: fast online optimization on transport
+  polytopes. ICML 2023.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._backend import get_namespace, is_numpy, to_numpy
+from .._loop import Step, run_loop
+from ..oracles import OracleCounter, check_scalar
+
+__all__ = ["sinkhorn", "mirror_sinkhorn", "wasserstein_point_clouds", "wasserstein_grid", "METHODS"]
+
+METHODS = ("sinkhorn", "sinkhorn_log", "sinkhorn_epsilon_scaling", "sns")
+
+
+# --------------------------------------------------------------------- checks
+
+def _check_inputs(a, b, C, reg):
+    xp = get_namespace(a, b, C)
+    a, b, C = xp.asarray(a), xp.asarray(b), xp.asarray(C)
+    for name, arr in (("a", a), ("b", b), ("C", C)):
+        if not xp.isdtype(arr.dtype, "real floating"):
+            raise TypeError(f"`{name}` must be a real floating array, got dtype {arr.dtype}")
+    if a.ndim not in (1, 2) or b.ndim != a.ndim:
+        raise ValueError(f"`a` and `b` must both be 1-D (or 2-D for a batch), got {a.ndim}-D and {b.ndim}-D")
+    n, m = a.shape[-1], b.shape[-1]
+    if C.shape[-2:] != (n, m):
+        raise ValueError(f"`C` must have shape (..., {n}, {m}) to match `a` and `b`, got {tuple(C.shape)}")
+    if a.ndim == 2 and a.shape[0] != b.shape[0]:
+        raise ValueError(f"batch sizes of `a` ({a.shape[0]}) and `b` ({b.shape[0]}) differ")
+    if not bool(xp.all(xp.isfinite(C))):
+        raise ValueError("`C` contains NaN or inf entries")
+    for name, arr in (("a", a), ("b", b)):
+        if not bool(xp.all(xp.isfinite(arr))) or bool(xp.any(arr < 0)):
+            raise ValueError(f"`{name}` must be finite and nonnegative")
+        if bool(xp.any(arr == 0)):
+            raise ValueError(f"`{name}` has zero entries: drop those points (the entropic plan is positive)")
+    sa, sb = xp.sum(a, axis=-1), xp.sum(b, axis=-1)
+    if bool(xp.any(xp.abs(sa - sb) > 1e-8 * xp.maximum(sa, sb))):
+        raise ValueError("`a` and `b` must have the same total mass (normalize them: a /= a.sum(), b /= b.sum())")
+    if isinstance(reg, bool) or not isinstance(reg, (int, float)) or not math.isfinite(reg) or reg <= 0:
+        raise ValueError(f"`reg` must be a finite number > 0, got {reg!r}")
+    return xp, a, b, C
+
+
+def _lse(x, axis, xp):
+    m = xp.max(x, axis=axis, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
+    return xp.squeeze(m, axis=axis) + xp.log(xp.sum(xp.exp(x - m), axis=axis))
+
+
+def _mv(K, v, xp):  # batched matrix-vector product
+    return K @ v if v.ndim == 1 else xp.squeeze(K @ v[..., None], axis=-1)
+
+
+def _mtv(K, u, xp):
+    KT = xp.matrix_transpose(K) if K.ndim > 1 else K
+    return _mv(KT, u, xp)
+
+
+def _l1(x, xp):
+    return float(xp.sum(xp.abs(x)))
+
+
+# ------------------------------------------------------------ scaling domain
+
+def _scaling(a, b, C, reg, f0, g0, opts, xp):
+    K = xp.exp(-C / reg)
+    u = xp.ones_like(a) if f0 is None else xp.exp(f0 / reg)
+    v = xp.ones_like(b) if g0 is None else xp.exp(g0 / reg)
+    omega = opts["relaxation"]
+    Kv = _mv(K, v, xp)
+    err = _l1(u * Kv - a, xp) + _l1(v * _mtv(K, u, xp) - b, xp)
+    state = {"u": u, "v": v, "K": K}
+    yield Step(None, None, err, state=state)
+    while True:
+        unew = a / Kv
+        u = unew if omega == 1 else u ** (1 - omega) * unew ** omega
+        vnew = b / _mtv(K, u, xp)
+        v = vnew if omega == 1 else v ** (1 - omega) * vnew ** omega
+        Kv = _mv(K, v, xp)
+        err = _l1(u * Kv - a, xp)
+        if omega != 1:
+            err += _l1(v * _mtv(K, u, xp) - b, xp)
+        state["u"], state["v"] = u, v
+        yield Step(None, None, err, state=state)
+
+
+# ---------------------------------------------------------------- log domain
+
+class _LogKernel:
+    """Row/column soft-min updates; numba fused kernels for 2-D numpy, xp otherwise."""
+
+    def __init__(self, C, xp, use_numba):
+        self.C, self.xp = C, xp
+        self.fast = use_numba
+        if use_numba:
+            from . import _sinkhorn_numba as nb
+
+            self.nb = nb
+            self.Cc = np.ascontiguousarray(C)
+            self.CT = np.ascontiguousarray(C.T)
+
+    def rows(self, f, g, reg, log_a):
+        """(new f, row l1 violation of (f, g))."""
+        if self.fast:
+            out = np.empty_like(f)
+            err = np.empty_like(f)
+            self.nb.lse_update(self.Cc, g, f, reg, log_a, out, err)
+            return out, float(err.sum())
+        xp = self.xp
+        lse = _lse((g[..., None, :] - self.C) / reg, -1, xp)
+        err = _l1(xp.exp(f / reg + lse) - xp.exp(log_a), xp)
+        return reg * (log_a - lse), err
+
+    def cols(self, f, g, reg, log_b):
+        if self.fast:
+            out = np.empty_like(g)
+            err = np.empty_like(g)
+            self.nb.lse_update(self.CT, f, g, reg, log_b, out, err)
+            return out, float(err.sum())
+        xp = self.xp
+        lse = _lse((f[..., :, None] - self.C) / reg, -2, xp)
+        err = _l1(xp.exp(g / reg + lse) - xp.exp(log_b), xp)
+        return reg * (log_b - lse), err
+
+
+def _anderson_mix(hist_x, hist_gx, reg_ls=1e-10):
+    """Type-II Anderson mixing of fixed-point pairs (x_i, G(x_i))."""
+    X = np.stack(hist_x, 1)
+    GX = np.stack(hist_gx, 1)
+    R = GX - X
+    dR = np.diff(R, axis=1)
+    dG = np.diff(GX, axis=1)
+    A = dR.T @ dR
+    gamma = np.linalg.solve(A + reg_ls * np.trace(A) * np.eye(A.shape[0]) + 1e-300 * np.eye(A.shape[0]),
+                            dR.T @ R[:, -1])
+    return GX[:, -1] - dG @ gamma
+
+
+def _log_domain(a, b, C, reg, f0, g0, opts, xp, schedule=None):
+    fast = opts["backend"] in ("auto", "numba") and is_numpy(xp) and C.ndim == 2 and a.ndim == 1
+    if opts["backend"] == "numba" and not fast:
+        raise ValueError("backend='numba' needs 1-D numpy marginals and a 2-D numpy cost")
+    ker = _LogKernel(C, xp, fast)
+    log_a, log_b = xp.log(a), xp.log(b)
+    f = xp.zeros_like(a) if f0 is None else xp.asarray(f0, dtype=a.dtype)
+    g = xp.zeros_like(b) if g0 is None else xp.asarray(g0, dtype=b.dtype)
+    omega = opts["relaxation"]
+    depth = opts["anderson"]
+    if depth and not fast:
+        raise ValueError("anderson acceleration is implemented for 1-D numpy inputs")
+    hist_x, hist_gx = [], []
+    r = reg if schedule is None else schedule(0)
+    fn, err = ker.rows(f, g, r, log_a)
+    _, err_c = ker.cols(f, g, r, log_b)
+    state = {"f": f, "g": g, "reg": r}
+    yield Step(None, None, err + err_c, state=state)
+    k = 0
+    while True:
+        k += 1
+        r = reg if schedule is None else schedule(k)
+        f_s = fn if omega == 1 else (1 - omega) * f + omega * fn
+        g_s, _ = ker.cols(f_s, g, r, log_b)
+        if omega != 1:
+            g_s = (1 - omega) * g + omega * g_s
+        if depth:
+            hist_x.append(g.copy())
+            hist_gx.append(g_s.copy())
+            hist_x, hist_gx = hist_x[-(depth + 1):], hist_gx[-(depth + 1):]
+            if len(hist_x) >= 2:
+                g_try = _anderson_mix(hist_x, hist_gx)
+                f_try, _ = ker.rows(f_s, g_try, r, log_a)
+                f_try2, _ = ker.rows(f_try, g_try, r, log_a)  # re-balance rows for the mixed g
+                _, e_try = ker.rows(f_try2, g_try, r, log_a)
+                _, e_plain = ker.rows(f_s, g_s, r, log_a)
+                if np.isfinite(e_try) and e_try < e_plain:
+                    f_s, g_s = f_try2, g_try
+                else:
+                    hist_x, hist_gx = [], []
+        f, g = f_s, g_s
+        fn, err = ker.rows(f, g, r, log_a)  # violation of the current (f, g); next row update
+        if omega != 1:
+            _, err_c = ker.cols(f, g, r, log_b)
+            err += err_c
+        state["f"], state["g"], state["reg"] = f, g, r
+        if schedule is not None and r > reg:
+            err = max(err, math.inf if err != err else err)  # keep going until the target reg
+            yield Step(None, None, err + 1.0, state=state, reg_current=r)
+        else:
+            yield Step(None, None, err, state=state)
+
+
+# -------------------------------------------------------- Sinkhorn-Newton-Sparse
+
+def _sns(a, b, C, reg, f0, g0, opts, xp):
+    if not is_numpy(xp) or a.ndim != 1:
+        raise ValueError("method='sns' needs 1-D numpy inputs (it uses scipy.sparse)")
+    import scipy.sparse as sp
+    from scipy.sparse.linalg import LinearOperator, cg
+
+    n, m = C.shape
+    warm = _log_domain(a, b, C, reg, f0, g0, dict(opts, relaxation=1.0, anderson=0), xp)
+    state = None
+    for k, step in enumerate(warm):
+        state = step.extras["state"]
+        yield Step(None, None, step.optimality, state=state, phase=0.0)
+        if k >= opts["warmup"] or step.optimality <= opts["switch_tol"]:
+            break
+    warm.close()
+    f, g = state["f"].copy(), state["g"].copy()
+    keep = int(opts["keep"] * (n + m))
+
+    def dual(f, g):
+        with np.errstate(over="ignore", invalid="ignore"):
+            P = np.exp((f[:, None] + g[None, :] - C) / reg)
+            val = f @ a + g @ b - reg * P.sum()
+        return val, P
+
+    L, P = dual(f, g)
+    while True:
+        r, c = P.sum(1), P.sum(0)
+        grad = np.concatenate([a - r, b - c])
+        gn1 = np.abs(grad).sum()
+        # sparsify: drop the smallest entries carrying at most `drop_mass` of the mass
+        # (threshold from a histogram of log P: O(n^2), no sort), keeping at least
+        # `keep * (n + m)` entries
+        Ps = sp.csr_matrix(np.where(P >= _mass_threshold(P, opts["drop_mass"], int(opts["keep"] * (n + m))),
+                                    P, 0.0))
+        PsT = Ps.T.tocsr()
+
+        def hv(z, r=r, c=c, Ps=Ps, PsT=PsT):
+            x, y = z[:n], z[n:]
+            return np.concatenate([r * x + Ps @ y, PsT @ x + c * y]) / reg
+
+        H = LinearOperator((n + m, n + m), matvec=hv, dtype=float)
+        gnorm = np.linalg.norm(grad)
+        rtol = min(opts["cg_rtol"], math.sqrt(gnorm))
+        d, _ = cg(H, grad, rtol=rtol, maxiter=opts["cg_maxiter"])
+        d -= (d[:n].sum() - d[n:].sum()) / (n + m) * np.concatenate([np.ones(n), -np.ones(m)])  # gauge
+        slope = grad @ d
+        alpha, accepted = 1.0, False
+        if slope > 0 and np.all(np.isfinite(d)):
+            for _ in range(opts["max_linesearch"]):
+                L_new, P_new = dual(f + alpha * d[:n], g + alpha * d[n:])
+                if np.isfinite(L_new) and L_new >= L + 1e-4 * alpha * slope:
+                    accepted = True
+                    break
+                # near the optimum the dual value stalls in floating point: accept a step
+                # that reduces the marginal violation while the value is flat to rounding
+                if np.isfinite(L_new) and L_new >= L - 1e-13 * (1 + abs(L)):
+                    e_new = np.abs(P_new.sum(1) - a).sum() + np.abs(P_new.sum(0) - b).sum()
+                    if e_new < 0.5 * gn1:
+                        accepted = True
+                        break
+                alpha *= 0.5
+        if accepted:
+            f, g, L, P = f + alpha * d[:n], g + alpha * d[n:], L_new, P_new
+            phase = 1.0
+        else:  # Newton failed to improve: one Sinkhorn (log-domain) sweep instead
+            with np.errstate(over="ignore", divide="ignore"):
+                f = reg * (np.log(a) - _lse((g[None, :] - C) / reg, 1, np))
+                g = reg * (np.log(b) - _lse((f[:, None] - C) / reg, 0, np))
+            L, P = dual(f, g)
+            phase = 2.0
+        err = np.abs(P.sum(1) - a).sum() + np.abs(P.sum(0) - b).sum()
+        state = {"f": f, "g": g, "reg": reg, "P": P}
+        yield Step(None, None, err, state=state, phase=phase, step_size=alpha, grad_l1_before=gn1)
+
+
+def _mass_threshold(P, drop_mass, min_keep):
+    """Largest t such that entries below t carry <= drop_mass of the total mass (and at
+    least min_keep entries are >= t)."""
+    flat = P.ravel()
+    total = flat.sum()
+    pos = flat[flat > 0]
+    if pos.size == 0:
+        return 0.0
+    logs = np.log(pos)
+    hist, edges = np.histogram(logs, bins=512, weights=pos)
+    cum = np.cumsum(hist)
+    k = np.searchsorted(cum, drop_mass * total, side="right")  # bins [0, k) may be dropped
+    t = float(np.exp(edges[k])) if k > 0 else 0.0
+    if min_keep < flat.size and np.count_nonzero(flat >= t) < min_keep:
+        t = float(np.partition(flat, flat.size - min_keep)[flat.size - min_keep])
+    return t
+
+
+# -------------------------------------------------------------------- front door
+
+_DEFAULTS = {
+    "sinkhorn": {"relaxation": 1.0},
+    "sinkhorn_log": {"relaxation": 1.0, "anderson": 0, "backend": "auto"},
+    "sinkhorn_epsilon_scaling": {"relaxation": 1.0, "anderson": 0, "backend": "auto", "reg_start": None,
+                                 "decay": 0.5, "every": 10},
+    "sns": {"warmup": 200, "switch_tol": 1e-2, "keep": 3.0, "drop_mass": 1e-6, "cg_rtol": 0.1, "cg_maxiter": 500,
+            "max_linesearch": 30, "backend": "auto"},
+}
+
+
+def sinkhorn(a, b, C, reg, method="sinkhorn", *, tol=1e-9, maxiter=10000, callback=None, f0=None, g0=None,
+             plan=True, max_time=math.inf, trace=True, **options):
+    """Entropic optimal transport between ``a`` and ``b`` with cost ``C``.
+
+    Parameters
+    ----------
+    a, b : arrays (n,), (m,) — or (B, n), (B, m) for a batch of problems
+        Positive marginals with equal mass.
+    C : array (n, m) or (B, n, m)
+    reg : float > 0
+        Entropic regularization, kernel ``exp(-C / reg)`` (POT's convention).
+    method : ``"sinkhorn"`` (scaling domain, fastest when ``reg`` is not small),
+        ``"sinkhorn_log"`` (log domain, stable for any ``reg > 0``; fused numba kernel for
+        numpy), ``"sinkhorn_epsilon_scaling"`` (log domain with ``reg`` annealed from
+        ``reg_start`` by ``decay`` every ``every`` iterations), ``"sns"``
+        (Sinkhorn–Newton–Sparse).
+    tol : float
+        Tolerance on the l1 marginal violation ``||P1 - a||_1 + ||P^T 1 - b||_1``.
+    f0, g0 : warm-start dual potentials.
+    plan : bool
+        Return the plan (``result.plan`` and ``result.x``); with False only the costs
+        are computed (on numpy, without forming the plan).
+    options : method options — ``relaxation`` (over-relaxation ω in (0, 2)),
+        ``anderson`` (Anderson depth, log domain, numpy), ``backend`` ("auto", "numba",
+        "array_api"), SNS: ``warmup``, ``switch_tol``, ``drop_mass`` (sparsified Hessian: the
+        smallest plan entries carrying at most this fraction of the mass are dropped),
+        ``keep`` (at least ``keep * (n + m)`` entries are kept), ``cg_rtol``, ``cg_maxiter``, ``max_linesearch``.
+
+    Returns
+    -------
+    OptimizeResult with ``plan`` (= ``x``), ``f``, ``g`` (potentials), ``cost`` (``<P, C>``),
+    ``reg_cost`` (the regularized objective), ``marginal_error`` (l1), ``nit``,
+    ``success``, ``status``, ``message``, ``trace`` (``optimality`` = marginal violation).
+    """
+    if method not in _DEFAULTS:
+        raise ValueError(f"unknown method {method!r}; valid: {', '.join(_DEFAULTS)}")
+    xp, a, b, C = _check_inputs(a, b, C, reg)
+    opts = dict(_DEFAULTS[method])
+    unknown = set(options) - set(opts)
+    if unknown:
+        raise TypeError(f"unknown option(s) {sorted(unknown)} for method {method!r}; valid: {sorted(opts)}")
+    opts.update(options)
+    check_scalar(tol, "tol", lower=0)
+    check_scalar(maxiter, "maxiter", lower=0, integer=True)
+    om = opts.get("relaxation", 1.0)
+    if not 0 < om < 2:
+        raise ValueError(f"`relaxation` must be in (0, 2), got {om}")
+    if method == "sinkhorn":
+        gen = _scaling(a, b, C, reg, f0, g0, opts, xp)
+    elif method == "sinkhorn_log":
+        gen = _log_domain(a, b, C, reg, f0, g0, opts, xp)
+    elif method == "sinkhorn_epsilon_scaling":
+        r0 = opts.pop("reg_start") or max(reg, float(xp.max(C)) / 2)
+        decay, every = opts.pop("decay"), opts.pop("every")
+        if not 0 < decay < 1:
+            raise ValueError(f"`decay` must be in (0, 1), got {decay}")
+        gen = _log_domain(a, b, C, reg, f0, g0, opts, xp, schedule=lambda k: max(reg, r0 * decay ** (k // every)))
+    else:
+        gen = _sns(a, b, C, reg, f0, g0, opts, xp)
+    res = run_loop(gen, counter=OracleCounter(), options={"maxiter": maxiter, "max_time": max_time,
+                                                          "trace": trace}, callback=callback, tol=tol,
+                   method=method)
+    state = res.pop("state")
+    if method == "sinkhorn":
+        with np.errstate(divide="ignore"):
+            f, g = reg * xp.log(state["u"]), reg * xp.log(state["v"])
+    else:
+        f, g = state["f"], state["g"]
+    for k in ("nfev", "njev", "nhev", "nprox", "nlmo", "nproj", "jac", "fun"):
+        res.pop(k, None)
+    res.f, res.g = f, g
+    res.marginal_error = res.optimality
+    _finish_costs(res, f, g, C, reg, xp, plan)
+    if res.status == 2:
+        res.message += (" Kernel underflow: use method='sinkhorn_log' for small reg."
+                        if method == "sinkhorn" else "")
+    return res
+
+
+def _finish_costs(res, f, g, C, reg, xp, want_plan):
+    if is_numpy(xp) and C.ndim == 2 and f.ndim == 1 and np.all(np.isfinite(f)) and np.all(np.isfinite(g)):
+        from . import _sinkhorn_numba as nb
+
+        Cc = np.ascontiguousarray(C)
+        P = np.empty_like(Cc) if want_plan else np.empty((1, 1))
+        cost = nb.plan_and_cost(Cc, f, g, reg, want_plan, P)
+        ent = nb.entropy_term(Cc, f, g, reg)
+        res.plan = P if want_plan else None
+    else:
+        lp = (f[..., :, None] + g[..., None, :] - C) / reg
+        P = xp.exp(lp)
+        cost = xp.sum(P * C, axis=(-2, -1))
+        ent = xp.sum(P * (lp - 1), axis=(-2, -1))
+        res.plan = P if want_plan else None
+        if P.ndim == 2:
+            cost, ent = float(cost), float(ent)
+    res.cost = cost
+    res.reg_cost = cost + reg * ent
+    res.x = res.plan
+
+
+# ------------------------------------------------------------------ Mirror Sinkhorn
+
+def mirror_sinkhorn(grad, a, b, *, value=None, P0=None, step=None, maxiter=1000, tol=0.0, callback=None,
+                    rng=None, trace=True):
+    """Mirror Sinkhorn (Ballu & Berthet, ICML 2023): minimize a convex ``F(P)`` over the
+    transport polytope ``U(a, b) = {P >= 0, P 1 = a, P^T 1 = b}`` in a single loop.
+
+    Iteration t: ``P <- P * exp(-eta_t * grad(P))`` (an entropic mirror step), then a KL
+    projection onto one marginal constraint, alternating rows (t even) and columns
+    (t odd). The output is the running average of the iterates (weights eta_t).
+    ``grad(P)`` may be noisy/online (an unbiased estimate): with
+    ``eta_t = eta0 / sqrt(t + 1)`` the averaged iterate satisfies
+    ``F(P_bar_T) - F* = O(log(n) / sqrt(T))`` and a marginal violation ``O(1/sqrt(T))``
+    (Ballu & Berthet 2023, Thm 3.2, up to constants).
+
+    ``grad(P, rng)`` or ``grad(P)``; ``value(P)`` (optional) is recorded in the trace;
+    ``step``: ``eta0`` (default ``1 / max|grad(P0)|``). Returns an OptimizeResult with
+    ``plan`` (= ``x``, the averaged iterate), ``last`` (the last iterate) and
+    ``marginal_error``; ``optimality`` is the averaged iterate's l1 marginal violation.
+    """
+    import inspect
+
+    xp = get_namespace(a, b)
+    a, b = xp.asarray(a), xp.asarray(b)
+    _check_inputs(a, b, xp.zeros((a.shape[0], b.shape[0]), dtype=a.dtype), 1.0)
+    rng = np.random.default_rng(rng)
+    takes_rng = len(inspect.signature(grad).parameters) >= 2
+    P = a[:, None] * b[None, :] if P0 is None else xp.asarray(P0)
+
+    def G(P):
+        out = grad(P, rng) if takes_rng else grad(P)
+        if tuple(out.shape) != tuple(P.shape):
+            raise ValueError(f"`grad` returned shape {tuple(out.shape)}, expected {tuple(P.shape)}")
+        return out
+
+    def gen():
+        nonlocal P
+        g = G(P)
+        eta0 = step if step is not None else 1.0 / max(float(xp.max(xp.abs(g))), 1e-300)
+        avg, wsum = P, 0.0
+        err = _l1(xp.sum(P, axis=1) - a, xp) + _l1(xp.sum(P, axis=0) - b, xp)
+        yield Step(avg, None if value is None else float(value(avg)), err, last=P)
+        t = 0
+        while True:
+            eta = eta0 / math.sqrt(t + 1)
+            logP = xp.log(P) - eta * g
+            logP = logP - xp.max(logP)
+            P = xp.exp(logP)
+            if t % 2 == 0:
+                P = P * (a / xp.sum(P, axis=1))[:, None]
+            else:
+                P = P * (b / xp.sum(P, axis=0))[None, :]
+            wsum_new = wsum + eta
+            avg = P if wsum == 0 else avg * (wsum / wsum_new) + P * (eta / wsum_new)
+            wsum = wsum_new
+            t += 1
+            g = G(P)
+            err = _l1(xp.sum(avg, axis=1) - a, xp) + _l1(xp.sum(avg, axis=0) - b, xp)
+            yield Step(avg, None if value is None else float(value(avg)), err, last=P)
+
+    res = run_loop(gen(), counter=OracleCounter(), options={"maxiter": maxiter, "max_time": math.inf,
+                                                            "trace": trace},
+                   callback=callback, tol=tol if tol > 0 else None, method="mirror_sinkhorn")
+    res.plan = res.x
+    res.marginal_error = res.optimality
+    for k in ("nfev", "njev", "nhev", "nprox", "nlmo", "nproj", "jac"):
+        res.pop(k, None)
+    return res
+
+
+# ------------------------------------------------------------- convenience
+
+def wasserstein_point_clouds(X, Y, reg, a=None, b=None, method="sinkhorn_log", **kw):
+    """Entropic W2^2 between point clouds X (n, d), Y (m, d) with squared-Euclidean cost."""
+    xp = get_namespace(X, Y)
+    C = xp.sum(X * X, axis=1)[:, None] + xp.sum(Y * Y, axis=1)[None, :] - 2 * X @ Y.T
+    C = xp.maximum(C, xp.zeros_like(C))
+    n, m = X.shape[0], Y.shape[0]
+    a = xp.full((n,), 1.0 / n, dtype=X.dtype) if a is None else a
+    b = xp.full((m,), 1.0 / m, dtype=Y.dtype) if b is None else b
+    return sinkhorn(a, b, C, reg, method=method, **kw)
+
+
+def wasserstein_grid(a, b, reg, p=2, method="sinkhorn_log", **kw):
+    """Entropic W_p^p between histograms on the same regular grid of [0, 1]^d
+    (``a``, ``b`` of shape (k,) or (k1, k2)); cost ``||x - y||_2^p``."""
+    a_np = to_numpy(a)
+    shape = a_np.shape
+    axes = [(np.arange(s) + 0.5) / s for s in shape]
+    G = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, len(shape))
+    D = np.sqrt(((G[:, None, :] - G[None, :, :]) ** 2).sum(-1)) ** p
+    xp = get_namespace(a)
+    return sinkhorn(xp.reshape(a, (-1,)), xp.reshape(b, (-1,)), xp.asarray(D), reg, method=method, **kw)
