@@ -31,6 +31,8 @@ _LAZY = {
     "lmo": "numopt.lmo",
     "sketch": "numopt.sketch",
     "backend": "numopt._backend",
+    "mirror_sinkhorn": "numopt.solvers.sinkhorn",
+    "ot": "numopt.solvers.sinkhorn",
 }
 
 __all__ = ["minimize", "list_methods", "show_options", "Problem", "SmoothFunction",
@@ -40,7 +42,7 @@ __all__ = ["minimize", "list_methods", "show_options", "Problem", "SmoothFunctio
 def __getattr__(name):
     if name in _LAZY:
         mod = importlib.import_module(_LAZY[name])
-        return mod if mod.__name__.endswith("." + name) else getattr(mod, name)
+        return getattr(mod, name) if hasattr(mod, name) else mod
     raise AttributeError(f"module 'numopt' has no attribute {name!r}")
 
 

@@ -39,7 +39,7 @@ from .._backend import get_namespace, is_numpy, to_numpy
 from .._loop import Step, run_loop
 from ..oracles import OracleCounter, check_scalar
 
-__all__ = ["sinkhorn", "mirror_sinkhorn", "wasserstein_point_clouds", "wasserstein_grid", "METHODS"]
+__all__ = ["sinkhorn", "mirror_sinkhorn", "round_to_polytope", "wasserstein_point_clouds", "wasserstein_grid", "METHODS"]
 
 METHODS = ("sinkhorn", "sinkhorn_log", "sinkhorn_epsilon_scaling", "sns")
 
@@ -201,22 +201,77 @@ def _log_domain(a, b, C, reg, f0, g0, opts, xp, schedule=None):
             hist_x, hist_gx = hist_x[-(depth + 1):], hist_gx[-(depth + 1):]
             if len(hist_x) >= 2:
                 g_try = _anderson_mix(hist_x, hist_gx)
-                f_try, _ = ker.rows(f_s, g_try, r, log_a)
-                f_try2, _ = ker.rows(f_try, g_try, r, log_a)  # re-balance rows for the mixed g
-                _, e_try = ker.rows(f_try2, g_try, r, log_a)
-                _, e_plain = ker.rows(f_s, g_s, r, log_a)
+                f_try = ker.rows(f_s, g_try, r, log_a)[0]  # rows balanced for the mixed g
+                e_try = ker.rows(f_try, g_try, r, log_a)[1] + ker.cols(f_try, g_try, r, log_b)[1]
+                e_plain = ker.rows(f_s, g_s, r, log_a)[1]  # columns of (f_s, g_s) are exact
                 if np.isfinite(e_try) and e_try < e_plain:
-                    f_s, g_s = f_try2, g_try
+                    f_s, g_s = f_try, g_try
                 else:
                     hist_x, hist_gx = [], []
         f, g = f_s, g_s
         fn, err = ker.rows(f, g, r, log_a)  # violation of the current (f, g); next row update
-        if omega != 1:
+        if omega != 1 or depth:
             _, err_c = ker.cols(f, g, r, log_b)
             err += err_c
         state["f"], state["g"], state["reg"] = f, g, r
         if schedule is not None and r > reg:
             err = max(err, math.inf if err != err else err)  # keep going until the target reg
+            yield Step(None, None, err + 1.0, state=state, reg_current=r)
+        else:
+            yield Step(None, None, err, state=state)
+
+
+def _stabilized(a, b, C, reg, f0, g0, opts, xp, schedule=None):
+    """Log-stabilized scaling (absorption, Schmitzer 2019): scaling-domain iterations on
+    the kernel ``exp((F_i + G_j - C_ij) / reg)`` of reference potentials (F, G); the
+    scalings are absorbed into (F, G) — and the kernel rebuilt — when they leave
+    [1e-50, 1e50] or the kernel underflows. Each iteration costs two matrix-vector
+    products, like plain Sinkhorn, and no entry overflows for any reg > 0."""
+    bound = opts["absorb"]
+    if f0 is None:  # c-transforms: every row and column of the kernel has an entry equal to 1
+        F = xp.min(C, axis=-1)
+        G = xp.min(C - F[..., :, None], axis=-2)
+    else:
+        F = xp.asarray(f0, dtype=a.dtype)
+        G = xp.asarray(g0, dtype=b.dtype) if g0 is not None else xp.min(C - F[..., :, None], axis=-2)
+    r = reg if schedule is None else schedule(0)
+
+    def kernel(F, G, r):
+        return xp.exp((F[..., :, None] + G[..., None, :] - C) / r)
+
+    K = kernel(F, G, r)
+    u, v = xp.ones_like(a), xp.ones_like(b)
+    Kv = _mv(K, v, xp)
+    err = _l1(u * Kv - a, xp) + _l1(v * _mtv(K, u, xp) - b, xp)
+    state = {"F": F, "G": G, "u": u, "v": v, "reg": r, "absorptions": 0}
+    yield Step(None, None, err, state=state)
+    k = 0
+    while True:
+        k += 1
+        r_new = reg if schedule is None else schedule(k)
+        bad = bool(xp.any(Kv <= 0)) or not bool(xp.all(xp.isfinite(Kv)))
+        if r_new != r or bad:
+            F, G = F + r * xp.log(u), G + r * xp.log(v)
+            u, v = xp.ones_like(a), xp.ones_like(b)
+            r = r_new
+            K = kernel(F, G, r)
+            Kv = _mv(K, v, xp)
+            state["absorptions"] += 1
+            if bool(xp.any(Kv <= 0)):  # a whole row underflowed: re-anchor on the c-transform
+                F = xp.min(C - G[..., None, :], axis=-1)
+                K = kernel(F, G, r)
+                Kv = _mv(K, v, xp)
+        u = a / Kv
+        v = b / _mtv(K, u, xp)
+        if float(xp.max(xp.abs(xp.log(u)))) > bound or float(xp.max(xp.abs(xp.log(v)))) > bound:
+            F, G = F + r * xp.log(u), G + r * xp.log(v)
+            u, v = xp.ones_like(a), xp.ones_like(b)
+            K = kernel(F, G, r)
+            state["absorptions"] += 1
+        Kv = _mv(K, v, xp)
+        err = _l1(u * Kv - a, xp)
+        state.update(F=F, G=G, u=u, v=v, reg=r)
+        if schedule is not None and r > reg:
             yield Step(None, None, err + 1.0, state=state, reg_current=r)
         else:
             yield Step(None, None, err, state=state)
@@ -321,9 +376,9 @@ def _mass_threshold(P, drop_mass, min_keep):
 
 _DEFAULTS = {
     "sinkhorn": {"relaxation": 1.0},
-    "sinkhorn_log": {"relaxation": 1.0, "anderson": 0, "backend": "auto"},
-    "sinkhorn_epsilon_scaling": {"relaxation": 1.0, "anderson": 0, "backend": "auto", "reg_start": None,
-                                 "decay": 0.5, "every": 10},
+    "sinkhorn_log": {"relaxation": 1.0, "anderson": 0, "backend": "auto", "absorb": 50.0},
+    "sinkhorn_epsilon_scaling": {"relaxation": 1.0, "anderson": 0, "backend": "auto", "absorb": 50.0,
+                                 "reg_start": None, "decay": 0.5, "every": 10},
     "sns": {"warmup": 200, "switch_tol": 1e-2, "keep": 3.0, "drop_mass": 1e-6, "cg_rtol": 0.1, "cg_maxiter": 500,
             "max_linesearch": 30, "backend": "auto"},
 }
@@ -352,8 +407,10 @@ def sinkhorn(a, b, C, reg, method="sinkhorn", *, tol=1e-9, maxiter=10000, callba
         Return the plan (``result.plan`` and ``result.x``); with False only the costs
         are computed (on numpy, without forming the plan).
     options : method options — ``relaxation`` (over-relaxation ω in (0, 2)),
-        ``anderson`` (Anderson depth, log domain, numpy), ``backend`` ("auto", "numba",
-        "array_api"), SNS: ``warmup``, ``switch_tol``, ``drop_mass`` (sparsified Hessian: the
+        ``anderson`` (Anderson depth, log domain, numpy), ``backend`` ("auto": the
+        log-stabilized scaling iteration with absorption — two matrix-vector products per
+        iteration; "numba": fused log-sum-exp passes; "array_api": log-sum-exp through the
+        array namespace), ``absorb`` (absorb the scalings when |log u| exceeds it), SNS: ``warmup``, ``switch_tol``, ``drop_mass`` (sparsified Hessian: the
         smallest plan entries carrying at most this fraction of the mass are dropped),
         ``keep`` (at least ``keep * (n + m)`` entries are kept), ``cg_rtol``, ``cg_maxiter``, ``max_linesearch``.
 
@@ -378,21 +435,32 @@ def sinkhorn(a, b, C, reg, method="sinkhorn", *, tol=1e-9, maxiter=10000, callba
         raise ValueError(f"`relaxation` must be in (0, 2), got {om}")
     if method == "sinkhorn":
         gen = _scaling(a, b, C, reg, f0, g0, opts, xp)
-    elif method == "sinkhorn_log":
-        gen = _log_domain(a, b, C, reg, f0, g0, opts, xp)
-    elif method == "sinkhorn_epsilon_scaling":
-        r0 = opts.pop("reg_start") or max(reg, float(xp.max(C)) / 2)
-        decay, every = opts.pop("decay"), opts.pop("every")
-        if not 0 < decay < 1:
-            raise ValueError(f"`decay` must be in (0, 1), got {decay}")
-        gen = _log_domain(a, b, C, reg, f0, g0, opts, xp, schedule=lambda k: max(reg, r0 * decay ** (k // every)))
+    elif method in ("sinkhorn_log", "sinkhorn_epsilon_scaling"):
+        schedule = None
+        if method == "sinkhorn_epsilon_scaling":
+            r0 = opts.pop("reg_start") or max(reg, float(xp.max(C)) / 2)
+            decay, every = opts.pop("decay"), opts.pop("every")
+            if not 0 < decay < 1:
+                raise ValueError(f"`decay` must be in (0, 1), got {decay}")
+            schedule = (lambda k: max(reg, r0 * decay ** (k // every)))
+        if opts["backend"] not in ("auto", "numba", "array_api"):
+            raise ValueError(f"`backend` must be 'auto', 'numba' or 'array_api', got {opts['backend']!r}")
+        stabilized = opts["backend"] == "auto" and opts["anderson"] == 0 and opts["relaxation"] == 1
+        if stabilized:
+            gen = _stabilized(a, b, C, reg, f0, g0, opts, xp, schedule)
+        else:
+            gen = _log_domain(a, b, C, reg, f0, g0, opts, xp, schedule)
     else:
         gen = _sns(a, b, C, reg, f0, g0, opts, xp)
     res = run_loop(gen, counter=OracleCounter(), options={"maxiter": maxiter, "max_time": max_time,
                                                           "trace": trace}, callback=callback, tol=tol,
                    method=method)
     state = res.pop("state")
-    if method == "sinkhorn":
+    res.pop("reg_current", None)
+    if "F" in state:
+        res.absorptions = state["absorptions"]
+        f, g = state["F"] + reg * xp.log(state["u"]), state["G"] + reg * xp.log(state["v"])
+    elif method == "sinkhorn":
         with np.errstate(divide="ignore"):
             f, g = reg * xp.log(state["u"]), reg * xp.log(state["v"])
     else:
@@ -447,8 +515,10 @@ def mirror_sinkhorn(grad, a, b, *, value=None, P0=None, step=None, maxiter=1000,
 
     ``grad(P, rng)`` or ``grad(P)``; ``value(P)`` (optional) is recorded in the trace;
     ``step``: ``eta0`` (default ``1 / max|grad(P0)|``). Returns an OptimizeResult with
-    ``plan`` (= ``x``, the averaged iterate), ``last`` (the last iterate) and
-    ``marginal_error``; ``optimality`` is the averaged iterate's l1 marginal violation.
+    ``plan`` (= ``x``: the averaged iterate rounded onto U(a, b), so feasible; ``fun`` is
+    ``value(plan)``), ``average`` (the averaged iterate), ``last`` (the last iterate) and
+    ``marginal_error`` (of the average); the trace's ``fun`` and ``optimality`` are the
+    value and l1 marginal violation of the running average.
     """
     import inspect
 
@@ -475,7 +545,7 @@ def mirror_sinkhorn(grad, a, b, *, value=None, P0=None, step=None, maxiter=1000,
         t = 0
         while True:
             eta = eta0 / math.sqrt(t + 1)
-            logP = xp.log(P) - eta * g
+            logP = xp.log(xp.maximum(P, xp.full_like(P, 1e-300))) - eta * g
             logP = logP - xp.max(logP)
             P = xp.exp(logP)
             if t % 2 == 0:
@@ -493,11 +563,28 @@ def mirror_sinkhorn(grad, a, b, *, value=None, P0=None, step=None, maxiter=1000,
     res = run_loop(gen(), counter=OracleCounter(), options={"maxiter": maxiter, "max_time": math.inf,
                                                             "trace": trace},
                    callback=callback, tol=tol if tol > 0 else None, method="mirror_sinkhorn")
-    res.plan = res.x
+    res.average = res.x
+    res.plan = res.x = round_to_polytope(res.x, a, b)
     res.marginal_error = res.optimality
+    if value is not None:
+        res.fun = float(value(res.plan))
     for k in ("nfev", "njev", "nhev", "nprox", "nlmo", "nproj", "jac"):
         res.pop(k, None)
     return res
+
+
+def round_to_polytope(P, a, b):
+    """Round a positive matrix onto U(a, b) (Altschuler, Weed & Rigollet, NeurIPS 2017,
+    Alg. 2): scale down rows then columns, then add the rank-one correction. The
+    result is feasible and within 2 (||P1 - a||_1 + ||P^T 1 - b||_1) of P in l1."""
+    xp = get_namespace(P)
+    r = xp.sum(P, axis=1)
+    X = P * xp.minimum(a / r, xp.ones_like(r))[:, None]
+    c = xp.sum(X, axis=0)
+    Y = X * xp.minimum(b / c, xp.ones_like(c))[None, :]
+    er, ec = a - xp.sum(Y, axis=1), b - xp.sum(Y, axis=0)
+    s = float(xp.sum(er))
+    return Y if s <= 0 else Y + er[:, None] * ec[None, :] / s
 
 
 # ------------------------------------------------------------- convenience
