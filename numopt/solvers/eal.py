@@ -88,6 +88,7 @@ def _solve_kkt(K, rhs, opts, rng, z0, delta):
 
 
 def _eal(problem, x0, opts):
+    out_dtype = np.asarray(x0).dtype  # iterate in float64, report in the input's dtype
     x = np.asarray(x0, dtype=float).copy()
     f, c = problem.objective, problem.constraints
     rng = np.random.default_rng(opts["rng"])
@@ -118,7 +119,7 @@ def _eal(problem, x0, opts):
     while True:
         gl = gx + Gx.T @ lam
         kkt = max(np.abs(gl).max(initial=0.0), np.abs(cx).max(initial=0.0))
-        yield Step(x, fx, kkt, jac=gx, multipliers=lam, constraint_violation=float(np.abs(cx).max(initial=0)),
+        yield Step(x.astype(out_dtype, copy=True), fx, kkt, jac=gx, multipliers=lam, constraint_violation=float(np.abs(cx).max(initial=0)),
                    stationarity=float(np.abs(gl).max(initial=0)), mu=mu, nu=nu, nsketch=nsketch)
         H, _ = _lagrangian_hessian(problem, x, lam, grad_L, opts["fd_step"])
         tau = _shift_for_nullspace(H, Gx, opts["min_curvature"])
@@ -189,15 +190,15 @@ def _eal(problem, x0, opts):
 
 
 def _example(xp):
+    """HS7: min log(1 + x1^2) - x2 s.t. (1 + x1^2)^2 + x2^2 = 4; f* = -sqrt(3)."""
     import numpy as _np
 
-    return dict(fun=lambda x: float((x[0] + x[1]) ** 2 + (x[1] + x[2]) ** 2),
-                jac=lambda x: _np.array([2 * (x[0] + x[1]), 2 * (x[0] + x[1]) + 2 * (x[1] + x[2]),
-                                         2 * (x[1] + x[2])]),
-                x0=_np.array([-4.0, 1.0, 1.0]),
-                constraints={"type": "eq", "fun": lambda x: _np.array([x[0] + 2 * x[1] + 3 * x[2] - 1]),
-                             "jac": lambda x: _np.array([[1.0, 2.0, 3.0]])},
-                f_star=0.0)
+    return dict(fun=lambda x: float(_np.log1p(x[0] ** 2) - x[1]),
+                jac=lambda x: _np.array([2 * x[0] / (1 + x[0] ** 2), -1.0]),
+                x0=_np.array([2.0, 2.0]),
+                constraints={"type": "eq", "fun": lambda x: _np.array([(1 + x[0] ** 2) ** 2 + x[1] ** 2 - 4]),
+                             "jac": lambda x: _np.array([[4 * x[0] * (1 + x[0] ** 2), 2 * x[1]]])},
+                f_star=-3 ** 0.5)
 
 
 register(MethodSpec(

@@ -287,11 +287,15 @@ def _sns(a, b, C, reg, f0, g0, opts, xp):
 
     n, m = C.shape
     warm = _log_domain(a, b, C, reg, f0, g0, dict(opts, relaxation=1.0, anderson=0), xp)
-    state = None
+    state, prev = None, None
     for k, step in enumerate(warm):
         state = step.extras["state"]
         yield Step(None, None, step.optimality, state=state, phase=0.0)
-        if k >= opts["warmup"] or step.optimality <= opts["switch_tol"]:
+        ratio = step.optimality / prev if prev else 1.0
+        prev = step.optimality
+        # switch to Newton once Sinkhorn is close (switch_tol) or past `warmup`, and only
+        # while it is slow: a fast-contracting Sinkhorn just finishes the job
+        if (k >= opts["warmup"] or step.optimality <= opts["switch_tol"]) and ratio > opts["slow_ratio"]:
             break
     warm.close()
     f, g = state["f"].copy(), state["g"].copy()
@@ -322,7 +326,7 @@ def _sns(a, b, C, reg, f0, g0, opts, xp):
         H = LinearOperator((n + m, n + m), matvec=hv, dtype=float)
         gnorm = np.linalg.norm(grad)
         rtol = min(opts["cg_rtol"], math.sqrt(gnorm))
-        d, _ = cg(H, grad, rtol=rtol, maxiter=opts["cg_maxiter"])
+        d, _ = cg(H, grad, rtol=rtol, maxiter=opts["cg_maxiter"] or 2 * (n + m))
         d -= (d[:n].sum() - d[n:].sum()) / (n + m) * np.concatenate([np.ones(n), -np.ones(m)])  # gauge
         slope = grad @ d
         alpha, accepted = 1.0, False
@@ -379,7 +383,7 @@ _DEFAULTS = {
     "sinkhorn_log": {"relaxation": 1.0, "anderson": 0, "backend": "auto", "absorb": 50.0},
     "sinkhorn_epsilon_scaling": {"relaxation": 1.0, "anderson": 0, "backend": "auto", "absorb": 50.0,
                                  "reg_start": None, "decay": 0.5, "every": 10},
-    "sns": {"warmup": 200, "switch_tol": 1e-2, "keep": 3.0, "drop_mass": 1e-6, "cg_rtol": 0.1, "cg_maxiter": 500,
+    "sns": {"warmup": 200, "switch_tol": 1e-2, "slow_ratio": 0.3, "keep": 3.0, "drop_mass": 1e-6, "cg_rtol": 0.1, "cg_maxiter": None,
             "max_linesearch": 30, "backend": "auto"},
 }
 
@@ -410,7 +414,8 @@ def sinkhorn(a, b, C, reg, method="sinkhorn", *, tol=1e-9, maxiter=10000, callba
         ``anderson`` (Anderson depth, log domain, numpy), ``backend`` ("auto": the
         log-stabilized scaling iteration with absorption — two matrix-vector products per
         iteration; "numba": fused log-sum-exp passes; "array_api": log-sum-exp through the
-        array namespace), ``absorb`` (absorb the scalings when |log u| exceeds it), SNS: ``warmup``, ``switch_tol``, ``drop_mass`` (sparsified Hessian: the
+        array namespace), ``absorb`` (absorb the scalings when |log u| exceeds it), SNS: ``warmup``, ``switch_tol``, ``slow_ratio`` (switch to Newton only
+        while the Sinkhorn error ratio per iteration exceeds it), ``drop_mass`` (sparsified Hessian: the
         smallest plan entries carrying at most this fraction of the mass are dropped),
         ``keep`` (at least ``keep * (n + m)`` entries are kept), ``cg_rtol``, ``cg_maxiter``, ``max_linesearch``.
 
