@@ -148,6 +148,6 @@ def resolve_options(spec: MethodSpec, options: dict | None, tol=None):
     if tol is not None:
         check_scalar(tol, "tol", lower=0)
         out["tol"] = tol
-    elif "tol" in out:
+    elif out.get("tol") is not None:
         check_scalar(out["tol"], "tol", lower=0)
     return out

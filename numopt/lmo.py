@@ -1,0 +1,162 @@
+"""Linear minimization oracles (LMOs) for Frank–Wolfe methods.
+
+An LMO is one verb: ``s = lmo(direction)`` returns an extreme point ``s`` of the set
+minimizing ``<direction, s>`` (also available as ``lmo.lmo(direction)``, so any of these
+objects can be passed as ``lmo=`` to :func:`numopt.minimize`). Sets that are polytopes
+with few vertices expose ``vertex_id`` so away/pairwise steps can keep an active set.
+A plain callable works too.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._backend import get_namespace, to_numpy
+from .oracles import check_scalar
+
+__all__ = ["LMO", "Simplex", "ProbabilitySimplex", "L1Ball", "LpBall", "Box", "NuclearNormBall",
+           "Spectrahedron", "Birkhoff", "KSparse"]
+
+
+class LMO:
+    """Base class: subclasses implement ``lmo(d)``; ``__call__`` is the same."""
+
+    def __call__(self, d):
+        return self.lmo(d)
+
+    def lmo(self, d):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+def _onehot(xp, n, i, val, like):
+    return xp.where(xp.arange(n) == i, xp.asarray(val, dtype=like.dtype), xp.zeros(n, dtype=like.dtype))
+
+
+class Simplex(LMO):
+    """{x >= 0, sum x = radius}: the vertex radius * e_i with the smallest d_i."""
+
+    def __init__(self, radius=1.0):
+        self.radius = check_scalar(radius, "radius", lower=0, lower_inclusive=False)
+
+    def lmo(self, d):
+        xp = get_namespace(d)
+        return _onehot(xp, d.shape[0], int(xp.argmin(d)), self.radius, d)
+
+
+ProbabilitySimplex = Simplex
+
+
+class L1Ball(LMO):
+    """{||x||_1 <= radius}: -radius * sign(d_i) e_i with i = argmax |d_i|."""
+
+    def __init__(self, radius=1.0):
+        self.radius = check_scalar(radius, "radius", lower=0, lower_inclusive=False)
+
+    def lmo(self, d):
+        xp = get_namespace(d)
+        i = int(xp.argmax(xp.abs(d)))
+        s = -self.radius if float(d[i]) > 0 else self.radius
+        return _onehot(xp, d.shape[0], i, s, d)
+
+
+class LpBall(LMO):
+    """{||x||_p <= radius}, 1 < p <= inf: s = -radius sign(d) |d|^(q-1) / ||d||_q^(q-1), 1/p + 1/q = 1."""
+
+    def __init__(self, p=2.0, radius=1.0):
+        if p <= 1:
+            raise ValueError(f"`p` must be > 1 (use L1Ball for p = 1), got {p}")
+        self.p = float(p)
+        self.radius = check_scalar(radius, "radius", lower=0, lower_inclusive=False)
+
+    def lmo(self, d):
+        xp = get_namespace(d)
+        if self.p == float("inf"):
+            return -self.radius * xp.sign(d)
+        q = self.p / (self.p - 1)
+        a = xp.abs(d)
+        nq = float(xp.sum(a ** q)) ** (1 / q)
+        if nq == 0:
+            return xp.zeros_like(d)
+        return -self.radius * xp.sign(d) * (a / nq) ** (q - 1)
+
+
+class Box(LMO):
+    """{lower <= x <= upper} (finite bounds)."""
+
+    def __init__(self, lower, upper):
+        self.lower, self.upper = lower, upper
+
+    def lmo(self, d):
+        xp = get_namespace(d)
+        lo = xp.asarray(self.lower, dtype=d.dtype) * xp.ones_like(d)
+        hi = xp.asarray(self.upper, dtype=d.dtype) * xp.ones_like(d)
+        return xp.where(d > 0, lo, hi)
+
+
+class KSparse(LMO):
+    """The K-sparse polytope conv{x : ||x||_0 <= K, ||x||_inf <= radius}: -radius sign(d)
+    on the K entries of largest |d|."""
+
+    def __init__(self, K, radius=1.0):
+        self.K = check_scalar(K, "K", lower=1, integer=True)
+        self.radius = check_scalar(radius, "radius", lower=0, lower_inclusive=False)
+
+    def lmo(self, d):
+        xp = get_namespace(d)
+        a = to_numpy(xp.abs(d))
+        idx = np.argpartition(-a, min(self.K, a.size) - 1)[:self.K]
+        mask = np.zeros(a.size, dtype=bool)
+        mask[idx] = True
+        return xp.where(xp.asarray(mask), -self.radius * xp.sign(d), xp.zeros_like(d))
+
+
+class NuclearNormBall(LMO):
+    """{||X||_* <= radius} for matrices: -radius u1 v1^T with (u1, v1) the top singular pair
+    of the direction (Lanczos via scipy's svds for large matrices)."""
+
+    def __init__(self, radius=1.0):
+        self.radius = check_scalar(radius, "radius", lower=0, lower_inclusive=False)
+
+    def lmo(self, D):
+        xp = get_namespace(D)
+        if D.ndim != 2:
+            raise ValueError("NuclearNormBall needs a 2-D direction (a matrix variable)")
+        Dn = to_numpy(D)
+        if min(Dn.shape) <= 30:
+            U, s, Vt = np.linalg.svd(Dn, full_matrices=False)
+            u, v = U[:, 0], Vt[0]
+        else:
+            from scipy.sparse.linalg import svds
+
+            u, s, vt = svds(Dn, k=1, tol=1e-10, random_state=np.random.default_rng(0))
+            u, v = u[:, 0], vt[0]
+        return xp.asarray(-self.radius * np.outer(u, v), dtype=D.dtype)
+
+
+class Spectrahedron(LMO):
+    """{X symmetric PSD, trace X = radius}: radius v v^T, v the eigenvector of the
+    smallest eigenvalue of sym(D)."""
+
+    def __init__(self, radius=1.0):
+        self.radius = check_scalar(radius, "radius", lower=0, lower_inclusive=False)
+
+    def lmo(self, D):
+        xp = get_namespace(D)
+        Dn = to_numpy(D)
+        w, V = np.linalg.eigh(0.5 * (Dn + Dn.T))
+        v = V[:, 0]
+        return xp.asarray(self.radius * np.outer(v, v), dtype=D.dtype)
+
+
+class Birkhoff(LMO):
+    """Doubly stochastic matrices: the permutation matrix minimizing <D, P>
+    (Hungarian algorithm, scipy.optimize.linear_sum_assignment)."""
+
+    def lmo(self, D):
+        from scipy.optimize import linear_sum_assignment
+
+        xp = get_namespace(D)
+        Dn = to_numpy(D)
+        r, c = linear_sum_assignment(Dn)
+        P = np.zeros_like(Dn)
+        P[r, c] = 1.0
+        return xp.asarray(P, dtype=D.dtype)
