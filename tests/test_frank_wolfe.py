@@ -83,8 +83,8 @@ def test_nuclear_norm_ball_matrix_completion():
     Z = cp.Variable(M.shape)
     prob = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(cp.multiply(mask, Z - M))), [cp.normNuc(Z) <= radius])
     prob.solve(solver=cp.SCS, eps=1e-9)
-    assert res.gap <= 2e-2  # sublinear on this set: the gap decreases slowly
-    assert res.trace["gap"][-1] < 0.01 * res.trace["gap"][0]
+    assert res.gap <= 5e-2  # sublinear on this set: the gap decreases slowly
+    assert res.trace["gap"][-1] < 1e-3 * res.trace["gap"][0]
     assert -1e-6 <= res.fun - prob.value <= res.gap + 1e-6  # the gap certifies the suboptimality
 
 
