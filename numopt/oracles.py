@@ -399,6 +399,20 @@ class LinearComposite(SmoothFunction):
     def block_grad(self, x, idx):
         return self.grad(x)[idx]
 
+    def block_lipschitz(self, idx):
+        """smoothness * ||A[:, idx]||_2^2 (the coordinate-block Lipschitz constant)."""
+        import scipy.sparse as sp
+
+        idx = np.asarray(idx).ravel()
+        if sp.issparse(self.A):
+            B = self.A[:, idx]
+            sq = float(B.multiply(B).sum()) if idx.size == 1 else _spectral_norm_sq(B)
+        else:
+            xp = get_namespace(self.A)
+            B = xp.take(self.A, xp.asarray(idx), axis=1)
+            sq = float(xp.sum(B * B)) if idx.size == 1 else _spectral_norm_sq(B)
+        return self.loss.smoothness * sq
+
 
 def _spectral_norm_sq(A):
     """||A||_2^2 (exact for small matrices, Lanczos otherwise)."""

@@ -95,8 +95,7 @@ def _gap_measure(problem):
         return None
     if not isinstance(reg, (L1, ElasticNet)):
         return None
-    z0 = f.A @ np.zeros(f.A.shape[1])
-    p0 = f.loss.value(z0)
+    p0 = f.loss.value(f.loss.y * 0.0)  # P(0): the datafit at zero predictions
     scale = p0 if p0 > 0 else 1.0
     return lambda w, z=None: duality_gap(f.A, f.loss, reg, w, z)[0] / scale
 
@@ -156,7 +155,8 @@ def _fast(problem, x0, opts, kind):
         return f.loss.value(zz) + (0.0 if reg is None else reg.value(w))
 
     counter.nfev += 1
-    yield Step(w.copy(), fval(), measure(), epoch_max_change=0.0)
+    out = np.asarray(x0).dtype  # iterate in float64, report in the input's dtype
+    yield Step(w.astype(out), fval(), measure(), epoch_max_change=0.0)
     while True:
         if greedy:
             K.greedy_quadratic(G, c, w, grad, l1, l2, Lj, _GREEDY_CODE[sel], p)
@@ -173,7 +173,7 @@ def _fast(problem, x0, opts, kind):
                 dmax = K.logreg_epoch(data, indices, indptr, w, z, y, l1, l2, Lj, inv_n, order)
         counter.njev += 1  # one epoch = the cost of one full gradient
         counter.nfev += 1
-        yield Step(w.copy(), fval(), measure(), epoch_max_change=dmax)
+        yield Step(w.astype(out), fval(), measure(), epoch_max_change=dmax)
 
 
 def _blocks(blocks, n):
@@ -200,14 +200,14 @@ def _generic(problem, x0, opts):
     rng = np.random.default_rng(opts["rng"])
     L = getattr(f, "lipschitz", None)
     if hasattr(f, "block_lipschitz"):
-        Lb = np.array([float(f.block_lipschitz(b)) for b in blocks])
+        Lb = [float(f.block_lipschitz(b)) for b in blocks]
     else:
         if not L:
             g0 = f.grad(x0)
             h = 1e-4 * max(1.0, norm(x0)) / max(norm(g0), 1e-300)
             L = max(norm(f.grad(x0 - h * g0) - g0) / (h * max(norm(g0), 1e-300)), 1e-12)
-        Lb = np.full(len(blocks), float(L))
-    if np.any(~np.isfinite(Lb)) or np.any(Lb <= 0):
+        Lb = [float(L)] * len(blocks)
+    if not all(math.isfinite(v) and v > 0 for v in Lb):
         raise ValueError("block Lipschitz constants must be positive and finite")
     gapf = _gap_measure(problem)
     x = x0
@@ -231,8 +231,9 @@ def _generic(problem, x0, opts):
             d = new - xb
             if sel == "gs-q":
                 dv = float(xp.sum(gb * d)) + 0.5 * Lb[j] * float(xp.sum(d * d))
-                if reg is not None:
-                    dv += reg.value(_set(xp, x, b, new)) - reg.value(x)
+                if reg is not None:  # block-separable g: compare g on the block only
+                    z = xp.zeros_like(x)
+                    dv += reg.value(_set(xp, z, b, new)) - reg.value(_set(xp, z, b, xb))
                 return -dv
             s = norm(d) * Lb[j]  # GS-r on the prox step, scaled as a gradient
             return s / math.sqrt(Lb[j]) if sel == "gsl" else s
@@ -242,9 +243,9 @@ def _generic(problem, x0, opts):
     fx = f.value(x)
     g = f.grad(x)
     rv = 0.0 if reg is None else reg.value(x)
-    yield Step(x, fx + rv, gapf(np.asarray(x)) if gapf else pg_norm(x, g), jac=g)
+    yield Step(x, fx + rv, gapf(x) if gapf else pg_norm(x, g), jac=g)
     nb = len(blocks)
-    probs = Lb / Lb.sum()
+    probs = np.asarray(Lb) / sum(Lb)
     k = 0
     while True:
         for t in range(nb):
@@ -281,7 +282,7 @@ def _generic(problem, x0, opts):
         fx = f.value(x)
         g = f.grad(x)
         rv = 0.0 if reg is None else reg.value(x)
-        yield Step(x, fx + rv, gapf(np.asarray(x)) if gapf else pg_norm(x, g), jac=g)
+        yield Step(x, fx + rv, gapf(x) if gapf else pg_norm(x, g), jac=g)
 
 
 def _set(xp, x, b, vals):
