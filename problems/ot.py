@@ -12,10 +12,11 @@ Each instance has ``exact_cost()`` / ``exact_plan()`` by linear programming
 """
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from ._lookup import lookup
 
 __all__ = ["OTInstance", "point_clouds", "histograms_1d", "histograms_2d", "images",
            "random_assignment", "get", "list_problems", "exact_ot", "w2_1d"]
@@ -155,8 +156,4 @@ def list_problems():
 
 
 def get(name, **params):
-    if name not in _GEN:
-        close = difflib.get_close_matches(name, _GEN, n=2)
-        raise ValueError(f"unknown OT instance {name!r}" + (f"; did you mean {close[0]!r}?" if close else "")
-                         + f" Known: {', '.join(sorted(_GEN))}")
-    return _GEN[name](**params)
+    return lookup(_GEN, name, "OT instance")(**params)

@@ -137,11 +137,6 @@ def list_problems():
 
 
 def get(name, **params):
-    if name not in _GENERATORS:
-        import difflib
+    from ._lookup import lookup
 
-        close = difflib.get_close_matches(name, _GENERATORS, n=3)
-        raise ValueError(f"unknown synthetic problem {name!r}"
-                         + (f"; did you mean {', '.join(map(repr, close))}?" if close else "")
-                         + f" Known: {', '.join(sorted(_GENERATORS))}")
-    return _GENERATORS[name](**params)
+    return lookup(_GENERATORS, name, "synthetic problem")(**params)

@@ -113,8 +113,7 @@ class _ActiveSet:
     def __init__(self, x0):
         self.vertices, self.weights, self.keys = [x0], [1.0], [to_numpy(x0).tobytes()]
 
-    def add(self, s, gamma):
-        self.weights = [w * (1 - gamma) for w in self.weights]
+    def _put(self, s, gamma):
         key = to_numpy(s).tobytes()
         if key in self.keys:
             self.weights[self.keys.index(key)] += gamma
@@ -122,6 +121,10 @@ class _ActiveSet:
             self.vertices.append(s)
             self.weights.append(gamma)
             self.keys.append(key)
+
+    def add(self, s, gamma):  # x <- (1 - gamma) x + gamma s
+        self.weights = [w * (1 - gamma) for w in self.weights]
+        self._put(s, gamma)
         self._prune()
 
     def away(self, g):
@@ -135,14 +138,8 @@ class _ActiveSet:
         self._prune()
 
     def pairwise(self, s, i, gamma):  # x <- x + gamma (s - v_i)
-        key = to_numpy(s).tobytes()
         self.weights[i] -= gamma
-        if key in self.keys:
-            self.weights[self.keys.index(key)] += gamma
-        else:
-            self.vertices.append(s)
-            self.weights.append(gamma)
-            self.keys.append(key)
+        self._put(s, gamma)
         self._prune()
 
     def _prune(self, tol=1e-14):
