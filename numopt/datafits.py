@@ -15,7 +15,7 @@ import numpy as np
 
 from ._backend import get_namespace
 
-__all__ = ["Quadratic", "Logistic", "SquaredHinge", "Huber", "duality_gap", "lambda_max"]
+__all__ = ["Quadratic", "Logistic", "SquaredHinge", "Huber", "Multinomial", "duality_gap", "lambda_max"]
 
 
 class Quadratic:
@@ -168,6 +168,37 @@ class Huber:
         if bool(xp.any(xp.abs(v) > self.delta * (1 + 1e-12))):
             return math.inf
         return float(xp.sum(0.5 * v * v + self.y * v)) / self.n
+
+
+class Multinomial:
+    """F(Z) = 1/n sum_i [logsumexp(Z_i) - Z_{i, y_i}] for predictions Z = X W of shape (n, K)
+    and integer labels y_i in {0, ..., K-1} (softmax regression; W is a (p, K) matrix)."""
+
+    name = "multinomial"
+
+    def __init__(self, y, n_classes=None):
+        xp = get_namespace(y)
+        self.y = y
+        self.n = y.shape[0]
+        self.K = int(n_classes if n_classes is not None else int(xp.max(y)) + 1)
+        self.Y = xp.astype(xp.arange(self.K)[None, :] == xp.astype(y, xp.int64)[:, None], xp.float64)
+        self.smoothness = 0.5 / self.n  # the softmax Hessian is bounded by 1/2 in spectral norm
+
+    def _lse(self, Z, xp):
+        m = xp.max(Z, axis=1, keepdims=True)
+        return xp.squeeze(m, axis=1) + xp.log(xp.sum(xp.exp(Z - m), axis=1))
+
+    def value(self, Z):
+        xp = get_namespace(Z)
+        return float(xp.sum(self._lse(Z, xp) - xp.sum(Z * self.Y, axis=1))) / self.n
+
+    def grad(self, Z):
+        xp = get_namespace(Z)
+        P = xp.exp(Z - self._lse(Z, xp)[:, None])
+        return (P - self.Y) / self.n
+
+    def hess_diag(self, Z):  # used by LinearComposite.hvp only for 1-D predictions
+        raise NotImplementedError("use hvp_pred for the multinomial loss")
 
 
 def _abs_max(v):

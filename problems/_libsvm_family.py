@@ -17,9 +17,31 @@ def get(name, model=None, data_dir=None, scale=None, intercept=False, **params):
     task = info.task
     if model is None:
         model = "lasso" if task == "regression" else "logreg"
-    if task == "multiclass" and model != "lasso":
-        raise ValueError(f"{name} is a multiclass dataset; binary models need two labels")
-    X, y = libsvm.preprocess(X, y, task="regression" if task == "multiclass" else task, scale=scale,
-                             intercept=intercept)
+    if task == "multiclass" and model not in ("lasso", "multinomial"):
+        raise ValueError(f"{name} is a multiclass dataset: use model='multinomial'")
+    if model == "multinomial" and task != "multiclass":
+        raise ValueError(f"{name} is a {task} dataset; model='multinomial' needs a multiclass one")
+    ptask = "multiclass" if model == "multinomial" else ("regression" if task == "multiclass" else task)
+    X, y = libsvm.preprocess(X, y, task=ptask, scale=scale, intercept=intercept)
     X = X.tocsc() if hasattr(X, "tocsc") else X
-    return make_model(X, y, model=model, name=f"libsvm/{name}", **params)
+    prob = make_model(X, y, model=model, name=f"libsvm/{name}", **params)
+    if scale is None and not intercept:
+        ref = _reference(name, model, prob.meta["penalty"], params.get("lam_ratio"))
+        if ref is not None:
+            prob.f_star = ref["f_star"]
+            prob.f_star_tol = max(ref["f_star_tol"], 1e-12)
+            prob.source = f"f_star: {ref['solver']}, duality gap {ref['gap']:.1e} (problems/references.json)"
+    return prob
+
+
+def _reference(name, model, penalty, lam_ratio):
+    import json
+    from pathlib import Path
+
+    if lam_ratio is None:
+        return None
+    for ref in json.loads((Path(__file__).with_name("references.json")).read_text()):
+        if (ref["dataset"], ref["model"], ref["penalty"]) == (name, model, penalty) and \
+                abs(ref["lam_ratio"] - lam_ratio) <= 1e-12:
+            return ref
+    return None

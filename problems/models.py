@@ -24,7 +24,7 @@ from numopt.prox import L1, ElasticNet, GroupLasso, SquaredL2
 
 __all__ = ["ModelProblem", "make_model", "MODELS", "PENALTIES", "coordinate_lipschitz"]
 
-MODELS = ("lasso", "ls", "ridge", "enet", "logreg", "svm", "huber")
+MODELS = ("lasso", "ls", "ridge", "enet", "logreg", "svm", "huber", "multinomial")
 PENALTIES = ("l1", "l2", "enet", "group", None)
 
 
@@ -59,6 +59,8 @@ def _datafit(model, y, delta=1.0):
         return D.SquaredHinge(y)
     if model == "huber":
         return D.Huber(y, delta)
+    if model == "multinomial":
+        return D.Multinomial(y.astype(np.int64))
     raise ValueError(f"unknown `model` {model!r}; choose from {', '.join(MODELS)}")
 
 
@@ -92,11 +94,15 @@ def make_model(X, y, model="lasso", penalty=None, lam=None, lam_ratio=None, l1_r
     if lam_ratio is not None:
         if lam_ratio <= 0:
             raise ValueError(f"`lam_ratio` must be > 0, got {lam_ratio}")
-        lam = lam_ratio * D.lambda_max(X, df)
+        if model == "multinomial":  # ||X^T grad F(0)||_max over the (p, K) gradient
+            lam = lam_ratio * float(np.abs(X.T @ df.grad(np.zeros((X.shape[0], df.K)))).max())
+        else:
+            lam = lam_ratio * D.lambda_max(X, df)
     if lam < 0:
         raise ValueError(f"`lam` must be >= 0, got {lam}")
     reg = _penalty(penalty, float(lam), l1_ratio, groups)
     obj = numopt.LinearComposite(df, X)
-    return ModelProblem(objective=obj, x0=np.zeros(X.shape[1]), regularizer=reg, name=name,
+    x0 = np.zeros((X.shape[1], df.K)) if model == "multinomial" else np.zeros(X.shape[1])
+    return ModelProblem(objective=obj, x0=x0, regularizer=reg, name=name,
                         meta={"model": model, "penalty": penalty, "lam": float(lam),
                               "n_samples": X.shape[0], "n_features": X.shape[1]})

@@ -102,3 +102,36 @@ def test_bad_model_inputs(rng):
         make_model(X, yr[:10], "lasso")
     with pytest.raises(ValueError, match="labels"):
         make_model(X, yr, "logreg")
+
+
+def _references():
+    import json
+    from pathlib import Path
+
+    import problems as pr
+
+    return json.loads((Path(pr.__file__).with_name("references.json")).read_text())
+
+
+@pytest.mark.parametrize("ref", _references(), ids=lambda r: f"{r['dataset']}-{r['model']}-{r['lam_ratio']}")
+def test_stored_reference_optima_reached(ref, libsvm_dir):
+    p = problems.get(f"libsvm/{ref['dataset']}", model=ref["model"], lam_ratio=ref["lam_ratio"], data_dir=libsvm_dir)
+    assert p.f_star == ref["f_star"] and p.meta["lam"] == pytest.approx(ref["lam"], rel=1e-12)
+    res = numopt.bcd(p, selection="cyclic" if ref["model"] == "logreg" else "gsl", tol=1e-13, maxiter=10**5)
+    assert res.fun == pytest.approx(p.f_star, rel=1e-8)
+    assert p.duality_gap(res.x)[0] <= 1e-8 * abs(p.f_star)
+
+
+def test_multinomial_matches_sklearn(libsvm_dir):
+    from sklearn.linear_model import LogisticRegression
+
+    p = problems.get("libsvm/dna.scale", model="multinomial", penalty="l2", lam=1e-3, data_dir=libsvm_dir)
+    X, y = p.objective.A, np.asarray(p.objective.loss.y)
+    W = np.random.default_rng(0).standard_normal(p.x0.shape) * 0.01
+    err = check_grad(lambda w: p.objective.value(w.reshape(W.shape)),
+                     lambda w: p.objective.grad(w.reshape(W.shape)).ravel(), W.ravel())
+    assert err < 1e-5
+    ref = LogisticRegression(C=1 / (1e-3 * X.shape[0]), fit_intercept=False, tol=1e-12, max_iter=10000).fit(X, y)
+    res = numopt.minimize(p, method="fista", tol=1e-9, options={"maxiter": 5000, "restart": "gradient"})
+    assert res.x.shape == (180, 3)
+    assert res.fun == pytest.approx(p.value(ref.coef_.T), rel=1e-9)

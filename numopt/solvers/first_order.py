@@ -196,7 +196,7 @@ _ACC = dict(_LS, mu=(None, "Strong convexity modulus (default: the oracle's, els
             monotone=(False, "Monotone variant (MFISTA): never accept an increase of the objective."))
 
 register(MethodSpec(
-    name="gd", family="first_order", example=lambda xp: _example(xp, False), summary="Gradient descent with Armijo backtracking",
+    name="gd", family="first_order", x_ndim=(1, 2), example=lambda xp: _example(xp, False), summary="Gradient descent with Armijo backtracking",
     solve=lambda p, x0, o: _proximal_gradient(p, x0, o, use_prox=False),
     options=dict(_LS), requires=("grad",), optimality="||grad f(x_k)||",
     rate_text="Convex, L-smooth: f(x_k) - f* <= L ||x0 - x*||^2 / (2k) (step 1/L; L -> eta L with "
@@ -204,7 +204,7 @@ register(MethodSpec(
     rate=_rate_sublinear, reference="Nesterov, Introductory Lectures on Convex Optimization (2004), Thm 2.1.14; "
                                      "Armijo, Pacific J. Math. 16 (1966)."))
 register(MethodSpec(
-    name="agd", family="first_order", example=lambda xp: _example(xp, False), summary="Nesterov's accelerated gradient (convex / strongly convex, restart)",
+    name="agd", family="first_order", x_ndim=(1, 2), example=lambda xp: _example(xp, False), summary="Nesterov's accelerated gradient (convex / strongly convex, restart)",
     solve=lambda p, x0, o: _accelerated(p, x0, o, use_prox=False),
     options=dict(_ACC), requires=("grad",),
     optimality="L_k ||y_k - x_{k+1}|| = ||grad f(y_k)||, the gradient at the extrapolated point",
@@ -213,14 +213,14 @@ register(MethodSpec(
     rate=_rate_accelerated, reference="Nesterov, Soviet Math. Dokl. 27 (1983); Introductory Lectures (2004), "
                                       "Sec. 2.2; O'Donoghue & Candès, Found. Comput. Math. 15 (2015)."))
 register(MethodSpec(
-    name="ista", family="first_order", example=lambda xp: _example(xp, True), summary="Proximal gradient (ISTA) with backtracking",
+    name="ista", family="first_order", x_ndim=(1, 2), example=lambda xp: _example(xp, True), summary="Proximal gradient (ISTA) with backtracking",
     solve=lambda p, x0, o: _proximal_gradient(p, x0, o, use_prox=True),
     options=dict(_LS), requires=("grad", "prox"),
     optimality="gradient-mapping norm L ||x_k - prox_{g/L}(x_k - grad f(x_k)/L)||",
     rate_text="F(x_k) - F* <= L ||x0 - x*||^2 / (2k) (Beck & Teboulle 2009, Thm 3.1).",
     rate=_rate_sublinear, reference="Beck & Teboulle, SIAM J. Imaging Sci. 2(1) (2009)."))
 register(MethodSpec(
-    name="fista", family="first_order", example=lambda xp: _example(xp, True), summary="FISTA: accelerated proximal gradient (backtracking, restart, monotone)",
+    name="fista", family="first_order", x_ndim=(1, 2), example=lambda xp: _example(xp, True), summary="FISTA: accelerated proximal gradient (backtracking, restart, monotone)",
     solve=lambda p, x0, o: _accelerated(p, x0, o, use_prox=True),
     options=dict(_ACC), requires=("grad", "prox"),
     optimality="gradient-mapping norm at the extrapolated point, L_k ||y_k - x_{k+1}||",
