@@ -286,7 +286,7 @@ def _sns(a, b, C, reg, f0, g0, opts, xp):
     from scipy.sparse.linalg import LinearOperator, cg
 
     n, m = C.shape
-    warm = _log_domain(a, b, C, reg, f0, g0, dict(opts, relaxation=1.0, anderson=0), xp)
+    warm = _stabilized(a, b, C, reg, f0, g0, dict(opts, absorb=50.0), xp)
     state, prev = None, None
     for k, step in enumerate(warm):
         state = step.extras["state"]
@@ -298,7 +298,8 @@ def _sns(a, b, C, reg, f0, g0, opts, xp):
         if (k >= opts["warmup"] or step.optimality <= opts["switch_tol"]) and ratio > opts["slow_ratio"]:
             break
     warm.close()
-    f, g = state["f"].copy(), state["g"].copy()
+    f = state["F"] + reg * np.log(state["u"])
+    g = state["G"] + reg * np.log(state["v"])
     keep = int(opts["keep"] * (n + m))
 
     def dual(f, g):
