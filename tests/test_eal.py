@@ -86,3 +86,29 @@ def test_bad_parameters():
         numopt.minimize(p, method="eal", options={"mu0": -1.0})
     with pytest.raises(ValueError, match="constraints"):
         numopt.minimize(p.objective.value, p.x0, jac=p.objective.grad, method="eal")
+
+
+def test_poisson_control_matches_kkt_solution():
+    import problems
+
+    p = problems.get("constrained/poisson-control", N=6)
+    res = numopt.minimize(p, method="eal")
+    assert res.success
+    np.testing.assert_allclose(res.x, p.x_star, atol=1e-9)
+    assert res.fun == pytest.approx(p.f_star, rel=1e-10)
+
+
+def test_constrained_logreg_problem_is_well_formed(libsvm_dir):
+    import problems
+
+    p = problems.get("constrained/logreg-heart_scale", data_dir=libsvm_dir)
+    assert p.constraints.m == 11
+    x = p.x0 + 0.01
+    J = p.constraints.jacobian(x)
+    h = 1e-6
+    Jfd = np.array([(p.constraints.value(x + h * e) - p.constraints.value(x - h * e)) / (2 * h)
+                    for e in np.eye(x.size)]).T
+    np.testing.assert_allclose(J, Jfd, atol=1e-6)
+    g = p.objective.grad(x)
+    gfd = np.array([(p.objective.value(x + h * e) - p.objective.value(x - h * e)) / (2 * h) for e in np.eye(x.size)])
+    np.testing.assert_allclose(g, gfd, atol=1e-7)
