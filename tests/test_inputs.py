@@ -24,8 +24,10 @@ def test_nonfinite_x0(bad):
 
 
 def test_x0_wrong_ndim():
+    with pytest.raises(ValueError, match="x0.*1-D or 2-D"):
+        numopt.minimize(f, np.zeros((2, 2, 2)), jac=g, method="gd")
     with pytest.raises(ValueError, match="x0.*1-D"):
-        numopt.minimize(f, np.zeros((2, 2)), jac=g, method="gd")
+        numopt.minimize(f, np.zeros((2, 2)), jac=g, hess=lambda x: np.eye(4), method="lazy-newton")
 
 
 def test_x0_wrong_dtype():
