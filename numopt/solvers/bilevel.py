@@ -71,24 +71,25 @@ class BilevelProblem:
     def lower(self, x, y):
         return self._call(self._lower, "lower", x, y)
 
-    def hvp_yy(self, x, y, v):
-        if self._hvp is not None:
-            return np.asarray(self._hvp(x, y, v), dtype=float)
+    def _fd(self, x, y, v, part):
+        """Central difference of grad_{part} G(x, y) along y-direction v."""
         nv = np.linalg.norm(v)
         if nv == 0:
-            return np.zeros_like(y)
+            return np.zeros_like(y if part == 2 else x)
         t = self.h * max(1.0, np.linalg.norm(y)) / nv
-        return (self.lower(x, y + t * v)[2] - self.lower(x, y - t * v)[2]) / (2 * t)
+        return (self.lower(x, y + t * v)[part] - self.lower(x, y - t * v)[part]) / (2 * t)
+
+    def hvp_yy(self, x, y, v):
+        """grad_yy G v."""
+        if self._hvp is not None:
+            return np.asarray(self._hvp(x, y, v), dtype=float)
+        return self._fd(x, y, v, 2)
 
     def cross(self, x, y, v):
         """grad_xy G v (maps a y-vector to an x-vector)."""
         if self._cross is not None:
             return np.asarray(self._cross(x, y, v), dtype=float)
-        nv = np.linalg.norm(v)
-        if nv == 0:
-            return np.zeros_like(x)
-        t = self.h * max(1.0, np.linalg.norm(y)) / nv
-        return (self.lower(x, y + t * v)[1] - self.lower(x, y - t * v)[1]) / (2 * t)
+        return self._fd(x, y, v, 1)
 
 
 def _cg(matvec, b, tol, maxiter):
