@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 import warnings
 from pathlib import Path
 
@@ -20,18 +19,12 @@ import numpy as np
 import numopt
 import problems
 
+sys.path.insert(0, str(Path(__file__).parent))
+from runner import timed  # noqa: E402
+
 warnings.filterwarnings("ignore")
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "libsvm"
 
-
-def timed(fn, repeat):
-    fn()
-    best, out = np.inf, None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def peers(X, y, lam):

@@ -13,22 +13,21 @@ for reference.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
 import problems
 from numopt.solvers.sinkhorn import sinkhorn
 
+sys.path.insert(0, str(Path(__file__).parent))
+from runner import timed  # noqa: E402
+
 
 def best_time(fn, repeat=3):
-    fn()
-    ts = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return min(ts)
+    return timed(fn, repeat)[0]
 
 
 def instances(n):

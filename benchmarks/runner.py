@@ -26,13 +26,15 @@ class Case:
     quality: str = "gap"
 
 
-def _timed(fn, inst, warmup, repeat):
+def timed(fn, repeat=3, warmup=1):
+    """Best wall-clock time of ``fn()`` over ``repeat`` runs after ``warmup`` untimed runs,
+    and the output of the last run."""
     for _ in range(warmup):
-        fn(inst)
+        fn()
     best, out = float("inf"), None
     for _ in range(repeat):
         t0 = time.perf_counter()
-        out = fn(inst)
+        out = fn()
         best = min(best, time.perf_counter() - t0)
     return best, out
 
@@ -43,11 +45,11 @@ def run_cases(cases, *, warmup=1, repeat=3, title="benchmark", save=None):
     print(f"{'case':<38} {'numopt [s]':>11} {'peer [s]':>10} {'ratio':>7}  {'quality (ours / peer)'}")
     for c in cases:
         inst = c.setup()
-        t_peer, q_peer = _timed(c.peer, inst, warmup, repeat)
+        t_peer, q_peer = timed(lambda: c.peer(inst), repeat, warmup)
         # the peer's achieved quality becomes our target where the instance allows it
         if isinstance(inst, dict) and q_peer and c.quality in q_peer:
             inst["target"] = q_peer[c.quality]
-        t_ours, q_ours = _timed(c.ours, inst, warmup, repeat)
+        t_ours, q_ours = timed(lambda: c.ours(inst), repeat, warmup)
         ratio = t_ours / t_peer
         qo, qp = q_ours.get(c.quality), q_peer.get(c.quality)
         print(f"{c.name:<38} {t_ours:>11.4f} {t_peer:>10.4f} {ratio:>7.2f}  {qo:.2e} / {qp:.2e} ({c.peer_name})")

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .oracles import EqualityConstraints
 
 __all__ = ["as_equality_constraints", "StackedConstraints"]
 
@@ -34,10 +33,6 @@ class StackedConstraints:
 
     def jacobian(self, x):
         return self._apply(x, "jacobian")
-
-    @property
-    def m(self):
-        return getattr(self, "_m", None)
 
     def has(self, name):
         if name == "jacobian":
@@ -94,5 +89,3 @@ def as_equality_constraints(constraints):
                             "type='eq', NonlinearConstraint or LinearConstraint")
     return StackedConstraints(parts)
 
-
-_ = EqualityConstraints  # re-exported for users building oracles by hand

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from ._backend import get_namespace
 
 __all__ = ["Quadratic", "Logistic", "SquaredHinge", "Huber", "Multinomial", "duality_gap", "lambda_max"]
@@ -242,5 +240,3 @@ def duality_gap(A, datafit, penalty, x, z=None):
         raise TypeError(f"duality_gap supports L1 and ElasticNet penalties, got {type(penalty).__name__}")
     return primal - dual, primal, dual
 
-
-_ = np  # numpy is the default namespace for plain inputs

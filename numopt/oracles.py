@@ -75,7 +75,6 @@ class SmoothFunction:
 
 def _fd_grad(fun, x, xp, scheme):
     """Finite-difference gradient (only used when the user asks: jac='2-point'/'3-point')."""
-    xn = np.asarray(x, dtype=np.float64) if xp is None else x
     n = x.shape[0]
     eps_base = np.finfo(np.float64).eps
     g = []
@@ -91,7 +90,6 @@ def _fd_grad(fun, x, xp, scheme):
             h = eps_base ** (1 / 3) * max(1.0, abs(xi))
             e = xp.where(xp.arange(n) == i, xp.asarray(h, dtype=x.dtype), e)
             g.append((fun(x + e) - fun(x - e)) / (2 * h))
-    del xn
     return xp.asarray(g, dtype=x.dtype)
 
 

@@ -69,7 +69,7 @@ def quadratic(n=100, cond=1e3, outliers=0, outlier_scale=100.0, spectrum=None, s
     f = Quadratic(Q, b)
     xs = np.linalg.solve(Q, b)
     return numopt.Problem(objective=f, x0=np.zeros(n), x_star=xs, f_star=f.value(xs), f_star_tol=1e-12,
-                          name=f"synthetic/quadratic", source="closed form (linear solve)",
+                          name="synthetic/quadratic", source="closed form (linear solve)",
                           meta={"spectrum": spectrum})
 
 

@@ -4,7 +4,6 @@ import pytest
 
 import numopt
 import problems
-from numopt.datafits import Quadratic
 from numopt.prox import L1
 from problems.models import make_model
 

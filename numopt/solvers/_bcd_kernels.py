@@ -6,7 +6,6 @@ both. Residuals / predictions are kept up to date, so one coordinate costs O(nnz
 """
 import math
 
-import numpy as np
 from numba import njit
 
 

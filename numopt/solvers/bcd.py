@@ -41,9 +41,8 @@ import math
 import numpy as np
 
 from .._backend import get_namespace, norm
-from .._loop import Step, run_loop
+from .._loop import Step
 from .._registry import MethodSpec, register
-from ..oracles import OracleCounter, check_scalar
 
 __all__ = ["bcd", "SELECTIONS"]
 

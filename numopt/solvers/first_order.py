@@ -27,7 +27,7 @@ import math
 from .._backend import get_namespace, norm, vdot
 from .._loop import Step
 from .._registry import MethodSpec, register
-from ..oracles import ZeroRegularizer, check_scalar
+from ..oracles import check_scalar
 
 __all__ = ["gd", "agd", "ista", "fista"]
 

@@ -215,7 +215,6 @@ def _log_domain(a, b, C, reg, f0, g0, opts, xp, schedule=None):
             err += err_c
         state["f"], state["g"], state["reg"] = f, g, r
         if schedule is not None and r > reg:
-            err = max(err, math.inf if err != err else err)  # keep going until the target reg
             yield Step(None, None, err + 1.0, state=state, reg_current=r)
         else:
             yield Step(None, None, err, state=state)
@@ -316,8 +315,7 @@ def _sns(a, b, C, reg, f0, g0, opts, xp):
         # sparsify: drop the smallest entries carrying at most `drop_mass` of the mass
         # (threshold from a histogram of log P: O(n^2), no sort), keeping at least
         # `keep * (n + m)` entries
-        Ps = sp.csr_matrix(np.where(P >= _mass_threshold(P, opts["drop_mass"], int(opts["keep"] * (n + m))),
-                                    P, 0.0))
+        Ps = sp.csr_matrix(np.where(P >= _mass_threshold(P, opts["drop_mass"], keep), P, 0.0))
         PsT = Ps.T.tocsr()
 
         def hv(z, r=r, c=c, Ps=Ps, PsT=PsT):
