@@ -20,10 +20,47 @@ gradient differences when not given) and pick a method in :func:`bilevel`:
   (``lam_k = lam0 (k + 1)^{gamma}``, ``gamma = 1/2`` by default: the deterministic
   schedule of Kwon et al.'s Theorem, not the faster growth of public benchmark code).
 
+* ``"penalty"``: the penalty method of Kwon, Kwon, Wright & Nowak (ICLR 2024, "On penalty
+  methods for nonconvex bilevel optimization and first-order stochastic approximation"):
+  gradient descent with backtracking on the penalty value function
+  ``psi_lam(x) = min_y [F + lam G](x, y) - lam min_z G(x, z)`` for a fixed ``lam`` (both
+  inner problems solved to ``inner_tol``); fully first order, and valid for non-singleton
+  lower levels; its stationary points are O(1/lam)-stationary for the bilevel problem.
+* ``"meha"``: Moreau-envelope single-loop Hessian-free method (Liu, Liu, Yao, Zeng & Zhang,
+  ICML 2024): constraint ``G(x, y) - v_gamma(x, y) <= 0`` with the Moreau envelope
+  ``v_gamma(x, y) = min_theta G(x, theta) + ||theta - y||^2 / (2 gamma)``; per iteration one
+  gradient step on theta, then one step on ``F / c_k + G - v_gamma`` in (x, y), with
+  ``c_k = c0 (k + 1)^p`` (``0 < p < 1/2``). For nonconvex (weakly convex) lower levels.
+* ``"lv-hba"``: the same with a lower-level constraint coupling the levels (declared as
+  ``BilevelProblem(..., coupled=(Ax, Ay, b))``, i.e. ``Ax x + Ay y = b``): the proximal
+  Lagrangian value function adds a multiplier (closed form for equalities) and a
+  proximal dual variable z, and (x, y) steps are projected onto the coupled constraint
+  (Yao, Yu, Zeng & Zhang, ICLR 2024).
+* ``"bamm"``: single-loop averaged method after sl-BAMM (Liu, Liu, Yao, Zeng & Zhang,
+  ICML 2023) for lower levels that are merely convex: the lower step descends
+  ``mu_k F + G`` with ``mu_k -> 0`` (selecting, among lower-level solutions, the best for F),
+  the multiplier z tracks ``(mu_k grad_yy F + grad_yy G)^{-1} grad_y F`` by one
+  Hessian-vector step per iteration and x moves along
+  ``grad_x F - (mu_k grad_xy F + grad_xy G) z`` (F's second derivatives by gradient
+  differences).
+* ``"bo-rep"``: bilevel optimization under unbounded smoothness (Hao, Gong & Liu, ICLR
+  2024): normalized momentum steps on x, the lower level refined at the start and updated
+  every ``period`` iterations, the linear-system solution z by one gradient step per
+  iteration (optionally projected onto a ball of radius ``z_radius``).
+
+Steps left as ``None`` are set to 1/L from curvature estimates in y at the start (power
+iteration on Hessian-vector products).
+
 Rates: with exact inner solves the implicit method is gradient descent on the value
 function (O(1/k) for smooth nonconvex: ``min ||grad Phi||^2``); HOAG converges when
 the tolerances are summable (Pedregosa 2016, Thm 2); F2SA reaches an eps-stationary point
-in O(eps^{-7/2}) first-order oracle calls in the deterministic setting (Kwon et al. 2023).
+in O(eps^{-7/2}) first-order oracle calls in the deterministic setting (Kwon et al. 2023);
+the penalty method reaches an eps-stationary point of psi_lam in O(lam / eps^2) gradient
+steps (it is gradient descent on a lam-scaled smooth function); MEHA and LV-HBA prove
+non-asymptotic rates for a residual combining stationarity and the lower-level gap
+(see the papers; not re-derived here: our tests check convergence to known solutions
+and that the bias shrinks with k); BO-REP's guarantee is O~(eps^{-4}) stochastic
+oracle calls.
 
 The trace records the upper objective ``fun``, the hypergradient norm ``optimality``
 and the lower-level optimality residual ``lower_residual = ||grad_y G||``.
@@ -39,21 +76,34 @@ from ..oracles import OracleCounter, check_scalar
 
 __all__ = ["BilevelProblem", "bilevel", "bilevel_hypergradient", "METHODS"]
 
-METHODS = ("implicit", "hoag", "f2sa")
+METHODS = ("implicit", "hoag", "f2sa", "penalty", "meha", "bamm", "lv-hba", "bo-rep")
 
 
 class BilevelProblem:
-    """Upper F and lower G of a bilevel problem (see the module docstring)."""
+    """Upper F and lower G of a bilevel problem (see the module docstring).
 
-    def __init__(self, upper, lower, lower_hvp=None, lower_cross=None, fd_step=1e-6):
+    ``coupled=(Ax, Ay, b)`` declares a lower-level constraint coupling both levels,
+    ``Ax x + Ay y = b`` (for each x the lower level is ``min_y G(x, y)`` over that affine
+    set); only ``method="lv-hba"`` handles it."""
+
+    def __init__(self, upper, lower, lower_hvp=None, lower_cross=None, fd_step=1e-6, coupled=None):
         for name, fn in (("upper", upper), ("lower", lower)):
             if not callable(fn):
                 raise TypeError(f"`{name}` must be callable: (x, y) -> (value, grad_x, grad_y)")
         for name, fn in (("lower_hvp", lower_hvp), ("lower_cross", lower_cross)):
             if fn is not None and not callable(fn):
                 raise TypeError(f"`{name}` must be callable or None")
+        if coupled is not None:
+            if not (isinstance(coupled, tuple) and len(coupled) == 3):
+                raise TypeError("`coupled` must be a tuple (Ax, Ay, b) for the constraint Ax x + Ay y = b")
+            Ax, Ay, b = (np.atleast_2d(np.asarray(coupled[0], dtype=float)),
+                         np.atleast_2d(np.asarray(coupled[1], dtype=float)), np.atleast_1d(np.asarray(coupled[2], dtype=float)))
+            if Ax.shape[0] != Ay.shape[0] or Ax.shape[0] != b.shape[0]:
+                raise ValueError(f"`coupled`: Ax {Ax.shape}, Ay {Ay.shape} and b {b.shape} must have the same number of rows")
+            coupled = (Ax, Ay, b)
         self._upper, self._lower = upper, lower
         self._hvp, self._cross, self.h = lower_hvp, lower_cross, fd_step
+        self.coupled = coupled
 
     def _call(self, fn, name, x, y):
         out = fn(x, y)
@@ -71,25 +121,33 @@ class BilevelProblem:
     def lower(self, x, y):
         return self._call(self._lower, "lower", x, y)
 
-    def _fd(self, x, y, v, part):
-        """Central difference of grad_{part} G(x, y) along y-direction v."""
+    def _fd(self, fn, x, y, v, part):
+        """Central difference of the ``part`` gradient of ``fn`` along the y-direction v."""
         nv = np.linalg.norm(v)
         if nv == 0:
             return np.zeros_like(y if part == 2 else x)
         t = self.h * max(1.0, np.linalg.norm(y)) / nv
-        return (self.lower(x, y + t * v)[part] - self.lower(x, y - t * v)[part]) / (2 * t)
+        return (fn(x, y + t * v)[part] - fn(x, y - t * v)[part]) / (2 * t)
 
     def hvp_yy(self, x, y, v):
         """grad_yy G v."""
         if self._hvp is not None:
             return np.asarray(self._hvp(x, y, v), dtype=float)
-        return self._fd(x, y, v, 2)
+        return self._fd(self.lower, x, y, v, 2)
 
     def cross(self, x, y, v):
         """grad_xy G v (maps a y-vector to an x-vector)."""
         if self._cross is not None:
             return np.asarray(self._cross(x, y, v), dtype=float)
-        return self._fd(x, y, v, 1)
+        return self._fd(self.lower, x, y, v, 1)
+
+    def upper_hvp_yy(self, x, y, v):
+        """grad_yy F v (gradient differences)."""
+        return self._fd(self.upper, x, y, v, 2)
+
+    def upper_cross(self, x, y, v):
+        """grad_xy F v (gradient differences)."""
+        return self._fd(self.upper, x, y, v, 1)
 
 
 def _cg(matvec, b, tol, maxiter):
@@ -142,22 +200,50 @@ def bilevel_hypergradient(problem, x, y, *, linear_solver="cg", tol=1e-10, maxit
     return fx - problem.cross(x, y, v), v
 
 
-def _gd_inner(problem, x, y, tol, maxiter, step):
-    """Gradient descent on G(x, .) with backtracking; returns (y, ||grad_y G||, step)."""
-    g, _, gy = problem.lower(x, y)
+def _gd_min(fg, y, tol, maxiter, step):
+    """Gradient descent with backtracking on ``fg(y) -> (value, grad)``; returns (y, ||grad||, step)."""
+    g, gy = fg(y)
     for _ in range(maxiter):
         gn = np.linalg.norm(gy)
         if gn <= tol:
             break
         while True:
             yn = y - step * gy
-            gv, _, gyn = problem.lower(x, yn)
+            gv, gyn = fg(yn)
             if gv <= g - 0.5 * step * gn ** 2 or step < 1e-16:
+                break
+            # values equal to rounding: accept a step that decreases the gradient norm
+            if abs(gv - g) <= 1e-13 * max(abs(g), 1.0) and np.linalg.norm(gyn) < gn:
                 break
             step *= 0.5
         y, g, gy = yn, gv, gyn
         step *= 1.5
     return y, float(np.linalg.norm(gy)), step
+
+
+def _gd_inner(problem, x, y, tol, maxiter, step):
+    """Gradient descent on G(x, .) with backtracking; returns (y, ||grad_y G||, step)."""
+    return _gd_min(lambda u: problem.lower(x, u)[::2], y, tol, maxiter, step)
+
+
+def _curvature(matvec, n, iters=30, seed=0):
+    """Estimate of the largest |eigenvalue| of a symmetric operator (power iteration)."""
+    v = np.random.default_rng(seed).standard_normal(n)
+    lam = 0.0
+    for _ in range(iters):
+        w = matvec(v / np.linalg.norm(v))
+        lam = float(np.linalg.norm(w))
+        if lam == 0:
+            return 0.0
+        v = w
+    return lam
+
+
+def _lipschitz_constants(problem, x, y):
+    """(L_F, L_G): curvature of F and G in y at (x, y), by power iteration on Hessian-vector products."""
+    n = y.size
+    return (_curvature(lambda v: problem.upper_hvp_yy(x, y, v), n),
+            _curvature(lambda v: problem.hvp_yy(x, y, v), n))
 
 
 def _inner_solver(problem, opts):
@@ -237,12 +323,205 @@ def _f2sa(problem, x0, y0, opts):
         k += 1
 
 
+def _penalty(problem, x0, y0, opts):
+    """Kwon, Kwon, Wright & Nowak (ICLR 2024): gradient descent on the penalty value function
+    psi(x) = min_y [F(x, y) + lam G(x, y)] - lam min_z G(x, z) with a fixed multiplier lam;
+    by Danskin, grad psi = grad_x F(x, y_lam) + lam (grad_x G(x, y_lam) - grad_x G(x, z*))."""
+    x, y = np.asarray(x0, dtype=float).copy(), np.asarray(y0, dtype=float).copy()
+    z = y.copy()
+    lam, tol_in, it_in = opts["lam"], opts["inner_tol"], opts["inner_maxiter"]
+    sy = sz = 1.0
+
+    def pen(x, u):
+        F, _, Fy = problem.upper(x, u)
+        G, _, Gy = problem.lower(x, u)
+        return F + lam * G, Fy + lam * Gy
+
+    def solve(x, y, z, sy, sz):
+        y, _, sy = _gd_min(lambda u: pen(x, u), y, tol_in * lam, it_in, sy)
+        z, _, sz = _gd_inner(problem, x, z, tol_in, it_in, sz)
+        F = problem.upper(x, y)[0]
+        psi = F + lam * (problem.lower(x, y)[0] - problem.lower(x, z)[0])
+        return y, z, sy, sz, F, psi
+
+    y, z, sy, sz, F, psi = solve(x, y, z, sy, sz)
+    alpha = opts["step"]
+    while True:
+        _, fx, _ = problem.upper(x, y)
+        Gy_val, gx_y, gy_y = problem.lower(x, y)
+        Gz_val, gx_z, _ = problem.lower(x, z)
+        hg = fx + lam * (gx_y - gx_z)
+        hn = float(np.linalg.norm(hg))
+        yield Step(x.copy(), F, hn, y=y.copy(), hypergrad=hg, lower_residual=float(np.linalg.norm(gy_y)),
+                   lower_gap=Gy_val - Gz_val, step_size=alpha)
+        for _ in range(60):
+            xn = x - alpha * hg
+            yn, zn, sy2, sz2, Fn, psin = solve(xn, y.copy(), z.copy(), sy, sz)
+            if psin <= psi - 0.25 * alpha * hn ** 2:
+                break
+            alpha *= 0.5
+        else:
+            return 5, "line search on the penalty value function failed (inner problems not solved accurately enough?)"
+        x, y, z, sy, sz, F, psi = xn, yn, zn, sy2, sz2, Fn, psin
+        alpha *= 1.5
+
+
+def _default_steps(problem, x, y, opts, weight_F, moreau):
+    """Fill step sizes left as None with 1/L from curvature estimates in y at the start
+    (L_G of G, L_F of F weighted by ``weight_F``; the Moreau term adds 1/gamma)."""
+    if all(opts.get(k) is not None for k in ("gamma", "step_theta", "step_x", "step_y") if k in opts):
+        return opts
+    LF, LG = _lipschitz_constants(problem, x, y)
+    LG = max(LG, 1e-12)
+    extra = 0.0
+    if moreau:
+        if opts["gamma"] is None:
+            opts["gamma"] = 0.5 / LG  # < 1/rho for a rho-weakly convex lower level (rho <= L_G)
+        extra = 1.0 / opts["gamma"]
+        if opts["step_theta"] is None:
+            opts["step_theta"] = 1.0 / (LG + extra)
+    step = 1.0 / (weight_F * LF + LG + extra)
+    for k in ("step_x", "step_y"):
+        if opts[k] is None:
+            opts[k] = step
+    return opts
+
+
+def _affine_projector(problem, nx):
+    """Projection of (x, y) onto {Ax x + Ay y = b} (identity when there is no coupled constraint)."""
+    if problem.coupled is None:
+        return lambda x, y: (x, y)
+    Ax, Ay, b = problem.coupled
+    if Ax.shape[1] != nx:
+        raise ValueError(f"`coupled`: Ax has {Ax.shape[1]} columns, x has {nx} entries")
+    M = np.hstack([Ax, Ay])
+    Mp = np.linalg.pinv(M)
+
+    def proj(x, y):
+        u = np.concatenate([x, y])
+        u = u - Mp @ (M @ u - b)
+        return u[:nx], u[nx:]
+    return proj
+
+
+def _moreau_single_loop(problem, x0, y0, opts, coupled):
+    """MEHA (Liu et al., ICML 2024) and, with a coupled constraint Ax x + Ay y = b, LV-HBA
+    (Yao, Yu, Zeng & Zhang, ICLR 2024). One gradient step on the proximal (Lagrangian)
+    subproblem, then one projected gradient step on F/c_k + G - v_gamma in (x, y[, z])."""
+    x, y = np.asarray(x0, dtype=float).copy(), np.asarray(y0, dtype=float).copy()
+    opts = _default_steps(problem, x, y, dict(opts), 1.0 / opts["c0"], moreau=True)
+    g1, eta, a, b_ = opts["gamma"], opts["step_theta"], opts["step_x"], opts["step_y"]
+    theta = y.copy()
+    proj = _affine_projector(problem, x.size)
+    if coupled:
+        Ax, Ay, bc = problem.coupled
+        g2 = opts["gamma2"]
+        z = np.zeros(bc.shape[0])
+        lam = z.copy()
+        Ay_pinv = np.linalg.pinv(Ay)
+        x, y = proj(x, y)
+    k = 0
+    while True:
+        c = opts["c0"] * (k + 1) ** opts["c_power"]
+        # proximal (Lagrangian) subproblem: one step in theta, the maximizing multiplier in closed form
+        _, _, gth = problem.lower(x, theta)
+        dth = gth + (theta - y) / g1
+        if coupled:
+            dth = dth + Ay.T @ lam
+        theta = theta - eta * dth
+        if coupled:
+            lam = z + g2 * (Ax @ x + Ay @ theta - bc)
+        Fv, Fx, Fy = problem.upper(x, y)
+        _, Gx, Gy = problem.lower(x, y)
+        _, Gx_th, _ = problem.lower(x, theta)
+        dx = Fx / c + Gx - Gx_th
+        dy = Fy / c + Gy - (y - theta) / g1
+        if coupled:
+            dx = dx - Ax.T @ lam
+            dz = -(lam - z) / g2
+        xn, yn = proj(x - a * dx, y - b_ * dy)
+        move = float(np.sqrt(np.sum((xn - x) ** 2) + np.sum((yn - y) ** 2))) / a
+        if coupled:
+            res = float(np.linalg.norm(Gy - Ay.T @ (Ay_pinv.T @ Gy)))  # grad_y G off the range of Ay^T
+            feas = float(np.linalg.norm(Ax @ x + Ay @ y - bc))
+            yield Step(x.copy(), Fv, move, y=y.copy(), hypergrad=dx * c, lower_residual=res, feasibility=feas, c=c)
+            z = z - opts["step_z"] * dz
+        else:
+            yield Step(x.copy(), Fv, move, y=y.copy(), hypergrad=dx * c, lower_residual=float(np.linalg.norm(Gy)), c=c)
+        x, y = xn, yn
+        k += 1
+
+
+def _bamm(problem, x0, y0, opts):
+    """Single-loop averaged scheme after sl-BAMM (Liu, Liu, Yao, Zeng & Zhang, ICML 2023): the
+    lower step descends mu_k F + G (mu_k -> 0 selects, among lower-level solutions, those best
+    for F), the multiplier z tracks (mu_k grad_yy F + grad_yy G)^{-1} grad_y F by one
+    Hessian-vector step, and x moves along grad_x F - (mu_k grad_xy F + grad_xy G) z."""
+    x, y = np.asarray(x0, dtype=float).copy(), np.asarray(y0, dtype=float).copy()
+    z = np.zeros_like(y)
+    opts = _default_steps(problem, x, y, dict(opts), opts["mu0"], moreau=False)
+    a, b_, eta = opts["step_x"], opts["step_y"], opts["step_z"] or opts["step_y"]
+    k = 0
+    while True:
+        mu = opts["mu0"] / (k + 1) ** opts["mu_power"]
+        Fv, Fx, Fy = problem.upper(x, y)
+        _, _, Gy = problem.lower(x, y)
+        y_new = y - b_ * (mu * Fy + Gy)
+        _, _, Fy_new = problem.upper(x, y_new)
+        Hz = mu * problem.upper_hvp_yy(x, y_new, z) + problem.hvp_yy(x, y_new, z)
+        z = z - eta * (Hz - Fy_new)
+        hg = problem.upper(x, y_new)[1] - (mu * problem.upper_cross(x, y_new, z) + problem.cross(x, y_new, z))
+        yield Step(x.copy(), Fv, float(np.linalg.norm(hg)), y=y.copy(), hypergrad=hg,
+                   lower_residual=float(np.linalg.norm(Gy)), mu=mu)
+        x, y = x - a * hg, y_new
+        k += 1
+
+
+def _bo_rep(problem, x0, y0, opts):
+    """BO-REP (Hao, Gong & Liu, ICLR 2024): normalized momentum on x, lower level refined at
+    the start and updated periodically (every ``period`` iterations, ``inner_steps`` gradient
+    steps), the linear-system solution z by one gradient step per iteration."""
+    x, y = np.asarray(x0, dtype=float).copy(), np.asarray(y0, dtype=float).copy()
+    z = np.zeros_like(y)
+    m = np.zeros_like(x)
+    LF, LG = _lipschitz_constants(problem, x, y)
+    nu = opts["inner_step"] or 1.0 / max(LG, 1e-12)
+    y, _, _ = _gd_inner(problem, x, y, opts["inner_tol"], opts["refine_steps"], nu)  # initialization refinement
+    k = 0
+    while True:
+        if k > 0 and k % opts["period"] == 0:
+            for _ in range(opts["inner_steps"]):
+                y = y - nu * problem.lower(x, y)[2]
+        Fv, Fx, Fy = problem.upper(x, y)
+        _, _, Gy = problem.lower(x, y)
+        z = z - nu * (problem.hvp_yy(x, y, z) - Fy)
+        zn = np.linalg.norm(z)
+        if opts["z_radius"] is not None and zn > opts["z_radius"]:
+            z *= opts["z_radius"] / zn
+        hg = Fx - problem.cross(x, y, z)
+        m = opts["beta"] * m + (1 - opts["beta"]) * hg
+        eta = opts["step"] / (k + 1) ** opts["step_power"]
+        yield Step(x.copy(), Fv, float(np.linalg.norm(hg)), y=y.copy(), hypergrad=hg,
+                   lower_residual=float(np.linalg.norm(Gy)), step_size=eta)
+        mn = np.linalg.norm(m)
+        if mn > 0:
+            x = x - eta * m / mn
+        k += 1
+
+
 _DEFAULTS = {
     "implicit": {"step": 1.0, "inner": None, "inner_tol": 1e-10, "inner_maxiter": 10000, "linear_solver": "cg",
                  "cg_maxiter": 1000, "neumann_step": None},
     "hoag": {"step": 1.0, "inner": None, "inner_tol": 1e-12, "inner_maxiter": 10000, "linear_solver": "cg", "cg_maxiter": 1000,
              "neumann_step": None, "eps0": 1e-2, "decay": 0.8},
     "f2sa": {"step": 0.05, "inner_step": 0.1, "inner_steps": 10, "lam0": 1.0, "lam_power": 0.5},
+    "penalty": {"lam": 100.0, "step": 1.0, "inner_tol": 1e-9, "inner_maxiter": 20000},
+    "meha": {"c0": 1.0, "c_power": 0.45, "gamma": None, "step_theta": None, "step_x": None, "step_y": None},
+    "lv-hba": {"c0": 10.0, "c_power": 0.45, "gamma": None, "gamma2": 1.0, "step_theta": None, "step_x": None,
+               "step_y": None, "step_z": 0.1},
+    "bamm": {"mu0": 1.0, "mu_power": 0.5, "step_x": None, "step_y": None, "step_z": None},
+    "bo-rep": {"step": 0.05, "step_power": 0.0, "beta": 0.9, "inner_step": None, "inner_steps": 10, "period": 5,
+               "refine_steps": 1000, "inner_tol": 1e-8, "z_radius": None},
 }
 
 
@@ -262,7 +541,20 @@ def bilevel(problem, x0, y0, method="implicit", *, maxiter=100, tol=1e-6, callba
     x0, y0 = np.asarray(x0, dtype=float), np.asarray(y0, dtype=float)
     problem.upper(x0, y0)
     problem.lower(x0, y0)  # shape checks before the first iteration
-    gen = _f2sa(problem, x0, y0, opts) if method == "f2sa" else _implicit(problem, x0, y0, opts, method == "hoag")
+    if problem.coupled is not None and method != "lv-hba":
+        raise ValueError(f"the problem has a coupled lower-level constraint; method {method!r} ignores it: use 'lv-hba'")
+    if method == "f2sa":
+        gen = _f2sa(problem, x0, y0, opts)
+    elif method == "penalty":
+        gen = _penalty(problem, x0, y0, opts)
+    elif method in ("meha", "lv-hba"):
+        gen = _moreau_single_loop(problem, x0, y0, opts, coupled=problem.coupled is not None)
+    elif method == "bamm":
+        gen = _bamm(problem, x0, y0, opts)
+    elif method == "bo-rep":
+        gen = _bo_rep(problem, x0, y0, opts)
+    else:
+        gen = _implicit(problem, x0, y0, opts, method == "hoag")
     res = run_loop(gen, counter=OracleCounter(), options={"maxiter": maxiter, "max_time": math.inf, "trace": True},
                    callback=callback, tol=tol, method=method)
     for k in ("nfev", "njev", "nhev", "nprox", "nlmo", "nproj", "jac"):

@@ -1,0 +1,316 @@
+"""Bilevel test problems: toys with known solutions and hyperparameter-learning applications.
+
+``problems.get("bilevel/NAME", **params)`` returns a :class:`BilevelInstance` whose
+``problem`` is a :class:`numopt.BilevelProblem`; ``x0``/``y0`` are starting points, and
+``x_star``/``y_star`` the known solution where there is one. ``solve_lower(x, y0, tol)``
+solves the lower level (closed form or L-BFGS) and can be passed as ``inner=`` to the
+implicit/HOAG methods.
+
+* ``bda-toy``: F = 1/2||x - y2||^2 + 1/2||y1 - e||^2, G = 1/2||y1||^2 - x^T y1 (y2 does not
+  enter G: the lower-level solution set {y1 = x} is not a singleton); the optimistic
+  solution is x = y1 = y2 = e (Liu et al., BDA, ICML 2020; used by sl-BAMM, ICML 2023).
+* ``lv-hba-toy``: the same F, G = 1/2||y1||^2 - x^T y1 + e^T y2, with the coupled lower-level
+  constraint x + y1 + y2 = 0; eliminating y2 gives x = -0.3e, y1 = 0.7e, y2 = -0.4e (the
+  solution quoted for the LV-HBA toy, Yao et al., ICLR 2024).
+* ``sin-toy``: a nonconvex lower level, G = sum_i sin(x + y_i - c_i), F = 1/2 x^2 +
+  1/2||y - a||^2: the lower-level minimizers are y_i = c_i - x - pi/2 + 2 pi k_i, so the
+  reduced problem is piecewise quadratic; ``branch_solution(y)`` gives the optimum of
+  the branch (k_i) that y lies on and ``x_star`` the global one.
+* ``quadratic``: F = 1/2||x - a||^2 + 1/2||y - b||^2, G = 1/2 y^T H y - y^T B x with H of
+  condition number ``cond``; x* = (I + M^T M)^{-1}(a + M^T b), M = H^{-1} B.
+* ``ridge``: validation least squares of ridge regression with regularization e^x (scalar,
+  or per feature with ``per_feature=True``) on synthetic data or a LIBSVM dataset
+  (``dataset="housing_scale"``); exact second-order products.
+* ``logreg``: l2-regularized logistic regression on a LIBSVM dataset (default a9a), with
+  regularization e^x (scalar or per feature); validation loss on the test split, as in
+  benchopt's bilevel benchmark.
+* ``hyper-cleaning``: per-sample weights sigmoid(x_i) on a linear softmax model trained on
+  scikit-learn's digits with a fraction of the training labels corrupted; upper level =
+  validation cross-entropy on clean data. ``meta["corrupted"]`` marks the corrupted samples.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from numopt.solvers.bilevel import BilevelProblem
+
+__all__ = ["BilevelInstance", "get", "list_problems"]
+
+
+@dataclass
+class BilevelInstance:
+    problem: BilevelProblem
+    x0: np.ndarray
+    y0: np.ndarray
+    name: str
+    x_star: np.ndarray | None = None
+    y_star: np.ndarray | None = None
+    solve_lower: object = None
+    meta: dict = field(default_factory=dict)
+
+
+def _rng(seed):
+    return np.random.default_rng(seed)
+
+
+def bda_toy(n=10):
+    e = np.ones(n)
+
+    def upper(x, y):
+        y1, y2 = y[:n], y[n:]
+        return (0.5 * np.sum((x - y2) ** 2) + 0.5 * np.sum((y1 - e) ** 2), x - y2,
+                np.concatenate([y1 - e, y2 - x]))
+
+    def lower(x, y):
+        y1 = y[:n]
+        return 0.5 * y1 @ y1 - x @ y1, -y1, np.concatenate([y1 - x, np.zeros(n)])
+
+    def hvp(x, y, v):
+        return np.concatenate([v[:n], np.zeros(n)])
+
+    def cross(x, y, v):
+        return -v[:n]
+
+    P = BilevelProblem(upper, lower, lower_hvp=hvp, lower_cross=cross)
+    return BilevelInstance(P, np.zeros(n), np.zeros(2 * n), "bda-toy", x_star=e.copy(),
+                           y_star=np.concatenate([e, e]), meta={"singleton_lower": False})
+
+
+def lv_hba_toy(n=100):
+    e = np.ones(n)
+
+    def upper(x, y):
+        y1, y2 = y[:n], y[n:]
+        return (0.5 * np.sum((x - y2) ** 2) + 0.5 * np.sum((y1 - e) ** 2), x - y2,
+                np.concatenate([y1 - e, y2 - x]))
+
+    def lower(x, y):
+        y1, y2 = y[:n], y[n:]
+        return 0.5 * y1 @ y1 - x @ y1 + e @ y2, -y1, np.concatenate([y1 - x, e])
+
+    eye = np.eye(n)
+    P = BilevelProblem(upper, lower, coupled=(eye, np.hstack([eye, eye]), np.zeros(n)))
+    return BilevelInstance(P, np.zeros(n), np.zeros(2 * n), "lv-hba-toy", x_star=-0.3 * e,
+                           y_star=np.concatenate([0.7 * e, -0.4 * e]))
+
+
+def sin_toy(n=5, seed=0):
+    rng = _rng(seed)
+    a, c = rng.uniform(-1, 1, n), rng.uniform(-1, 1, n)
+
+    def upper(x, y):
+        return 0.5 * x @ x + 0.5 * np.sum((y - a) ** 2), x.copy(), y - a
+
+    def lower(x, y):
+        t = x[0] + y - c
+        return float(np.sum(np.sin(t))), np.array([np.sum(np.cos(t))]), np.cos(t)
+
+    d = c - math.pi / 2 - a  # branch k: y_i - a_i = d_i - x + 2 pi k_i
+
+    def branch_solution(y, x=None):
+        """Optimum (x, y) of the reduced problem on the branch containing y."""
+        x = 0.0 if x is None else float(np.ravel(x)[0])
+        k = np.round((y - (c - x - math.pi / 2)) / (2 * math.pi))
+        xs = np.sum(d + 2 * math.pi * k) / (n + 1)
+        return np.array([xs]), c - xs - math.pi / 2 + 2 * math.pi * k
+
+    def phi(x):  # optimistic value function: best branch for each coordinate
+        r = d - x
+        r = r - 2 * math.pi * np.round(r / (2 * math.pi))
+        return 0.5 * x * x + 0.5 * np.sum(r ** 2)
+
+    grid = np.linspace(-2 * math.pi, 2 * math.pi, 4001)
+    xg = grid[np.argmin([phi(t) for t in grid])]
+    k0 = np.round(-(d - xg) / (2 * math.pi))
+    x_star, y_star = branch_solution(c - xg - math.pi / 2 + 2 * math.pi * k0, xg)
+    P = BilevelProblem(upper, lower)
+    return BilevelInstance(P, np.zeros(1), np.zeros(n), "sin-toy", x_star=x_star, y_star=y_star,
+                           meta={"branch_solution": branch_solution, "a": a, "c": c, "singleton_lower": False})
+
+
+def quadratic(n=10, m=None, cond=100.0, seed=0):
+    rng = _rng(seed)
+    m = n if m is None else m
+    a, b = rng.standard_normal(n), rng.standard_normal(m)
+    Q, _ = np.linalg.qr(rng.standard_normal((m, m)))
+    H = (Q * np.geomspace(1.0, cond, m)) @ Q.T
+    B = rng.standard_normal((m, n)) / math.sqrt(n)
+
+    def upper(x, y):
+        return 0.5 * np.sum((x - a) ** 2) + 0.5 * np.sum((y - b) ** 2), x - a, y - b
+
+    def lower(x, y):
+        Hy, Bx = H @ y, B @ x
+        return 0.5 * y @ Hy - y @ Bx, -B.T @ y, Hy - Bx
+
+    M = np.linalg.solve(H, B)
+    xs = np.linalg.solve(np.eye(n) + M.T @ M, a + M.T @ b)
+    P = BilevelProblem(upper, lower, lower_hvp=lambda x, y, v: H @ v, lower_cross=lambda x, y, v: -B.T @ v)
+    return BilevelInstance(P, np.zeros(n), np.zeros(m), "quadratic", x_star=xs, y_star=M @ xs,
+                           solve_lower=lambda x, y0, tol: np.linalg.solve(H, B @ x), meta={"H": H, "B": B})
+
+
+def _ridge_data(dataset, n, p, seed, data_dir):
+    if dataset is None:
+        rng = _rng(seed)
+        wt = rng.standard_normal(p) * (rng.random(p) < 0.5)
+        X = rng.standard_normal((n, p))
+        Xv = rng.standard_normal((max(n, 200), p))
+        return X, X @ wt + rng.standard_normal(n), Xv, Xv @ wt + rng.standard_normal(Xv.shape[0])
+    from problems import libsvm
+    X, y, Xv, yv = libsvm.train_test(dataset, data_dir=data_dir, seed=seed)
+    return X, np.asarray(y, float), Xv, np.asarray(yv, float)
+
+
+def ridge(dataset=None, per_feature=False, n=60, p=20, seed=0, data_dir=None):
+    """Hyperparameter x = log regularization of ridge regression (scalar or per feature)."""
+    X, y, Xv, yv = _ridge_data(dataset, n, p, seed, data_dir)
+    X = X.toarray() if hasattr(X, "toarray") else np.asarray(X, float)
+    Xv = Xv.toarray() if hasattr(Xv, "toarray") else np.asarray(Xv, float)
+    n, p = X.shape
+    nv = Xv.shape[0]
+    XtX, Xty = X.T @ X / n, X.T @ y / n
+    d = p if per_feature else 1
+
+    def reg(x):
+        return np.exp(x) if per_feature else np.full(p, np.exp(x[0]))
+
+    def lower(x, w):
+        r = X @ w - y
+        lam = reg(x)
+        gx = 0.5 * lam * w * w
+        return 0.5 * r @ r / n + 0.5 * lam @ (w * w), gx if per_feature else np.array([gx.sum()]), X.T @ r / n + lam * w
+
+    def upper(x, w):
+        r = Xv @ w - yv
+        return 0.5 * r @ r / nv, np.zeros(d), Xv.T @ r / nv
+
+    def hvp(x, w, v):
+        return XtX @ v + reg(x) * v
+
+    def cross(x, w, v):
+        t = reg(x) * w * v
+        return t if per_feature else np.array([t.sum()])
+
+    def solve_lower(x, w0=None, tol=None):
+        return np.linalg.solve(XtX + np.diag(reg(np.asarray(x, float))), Xty)
+
+    P = BilevelProblem(upper, lower, lower_hvp=hvp, lower_cross=cross)
+    return BilevelInstance(P, np.zeros(d), np.zeros(p), "ridge", solve_lower=solve_lower,
+                           meta={"X": X, "y": y, "Xv": Xv, "yv": yv})
+
+
+def _lbfgs_lower(G, tol):
+    from scipy.optimize import minimize
+
+    def solve(x, y0, tol_=None):
+        r = minimize(lambda w: G(x, w)[::2], y0, jac=True, method="L-BFGS-B",
+                     options={"gtol": tol_ or tol, "ftol": 0.0, "maxiter": 10000, "maxcor": 20})
+        return r.x
+    return solve
+
+
+def logreg(dataset="a9a", per_feature=False, n_samples=None, seed=0, data_dir=None, inner_tol=1e-10):
+    """Hyperparameter x = log l2 regularization of logistic regression on a LIBSVM dataset."""
+    import scipy.sparse as sp
+    from scipy.special import expit, log_expit
+
+    from problems import libsvm
+    X, y, Xv, yv = libsvm.train_test(dataset, data_dir=data_dir, seed=seed)
+    if n_samples is not None:
+        X, y = X[:n_samples], y[:n_samples]
+    X, Xv = sp.csr_matrix(X), sp.csr_matrix(Xv)
+    y, yv = np.where(np.asarray(y) > 0, 1.0, -1.0), np.where(np.asarray(yv) > 0, 1.0, -1.0)
+    n, p = X.shape
+    nv = Xv.shape[0]
+    d = p if per_feature else 1
+
+    def reg(x):
+        return np.exp(x) if per_feature else np.full(p, np.exp(x[0]))
+
+    def lower(x, w):
+        m = y * (X @ w)
+        lam = reg(x)
+        gx = 0.5 * lam * w * w
+        return (-np.mean(log_expit(m)) + 0.5 * lam @ (w * w), gx if per_feature else np.array([gx.sum()]),
+                X.T @ (-y * expit(-m)) / n + lam * w)
+
+    def upper(x, w):
+        m = yv * (Xv @ w)
+        return -np.mean(log_expit(m)), np.zeros(d), Xv.T @ (-yv * expit(-m)) / nv
+
+    def hvp(x, w, v):
+        s = expit(y * (X @ w))
+        return X.T @ (s * (1 - s) * (X @ v)) / n + reg(x) * v
+
+    def cross(x, w, v):
+        t = reg(x) * w * v
+        return t if per_feature else np.array([t.sum()])
+
+    P = BilevelProblem(upper, lower, lower_hvp=hvp, lower_cross=cross)
+    return BilevelInstance(P, np.zeros(d), np.zeros(p), f"logreg-{dataset}", solve_lower=_lbfgs_lower(lower, inner_tol),
+                           meta={"n": n, "p": p})
+
+
+def hyper_cleaning(n_train=300, n_val=300, corruption=0.5, rho=1e-3, seed=0, inner_tol=1e-9):
+    """Data hyper-cleaning on scikit-learn's digits (8x8 images, 10 classes)."""
+    from scipy.special import expit, log_softmax, softmax
+    from sklearn.datasets import load_digits
+
+    rng = _rng(seed)
+    A, lab = load_digits(return_X_y=True)
+    A = np.hstack([A / 16.0, np.ones((A.shape[0], 1))])
+    perm = rng.permutation(A.shape[0])
+    tr, va = perm[:n_train], perm[n_train:n_train + n_val]
+    At, bt, Av, bv = A[tr], lab[tr].copy(), A[va], lab[va]
+    K, p = 10, A.shape[1]
+    bad = rng.random(n_train) < corruption
+    bt[bad] = (bt[bad] + rng.integers(1, K, bad.sum())) % K  # a different label
+    Yt, Yv = np.eye(K)[bt], np.eye(K)[bv]
+    n = n_train
+
+    def lower(x, w):
+        W = w.reshape(p, K)
+        Z = At @ W
+        ce = -np.sum(Yt * log_softmax(Z, axis=1), axis=1)
+        s = expit(x)
+        R = (softmax(Z, axis=1) - Yt) * (s / n)[:, None]
+        return (s @ ce / n + 0.5 * rho * w @ w, expit(x) * (1 - expit(x)) * ce / n,
+                (At.T @ R).ravel() + rho * w)
+
+    def upper(x, w):
+        Z = Av @ w.reshape(p, K)
+        return (-np.mean(np.sum(Yv * log_softmax(Z, axis=1), axis=1)), np.zeros(n),
+                (Av.T @ (softmax(Z, axis=1) - Yv)).ravel() / Av.shape[0])
+
+    def hvp(x, w, v):
+        P_ = softmax(At @ w.reshape(p, K), axis=1)
+        S = At @ v.reshape(p, K)
+        T = P_ * S - P_ * np.sum(P_ * S, axis=1, keepdims=True)
+        return (At.T @ (T * (expit(x) / n)[:, None])).ravel() + rho * v
+
+    def cross(x, w, v):
+        P_ = softmax(At @ w.reshape(p, K), axis=1)
+        s = expit(x)
+        return s * (1 - s) / n * np.sum((P_ - Yt) * (At @ v.reshape(p, K)), axis=1)
+
+    P = BilevelProblem(upper, lower, lower_hvp=hvp, lower_cross=cross)
+    return BilevelInstance(P, np.zeros(n), np.zeros(p * K), "hyper-cleaning", solve_lower=_lbfgs_lower(lower, inner_tol),
+                           meta={"corrupted": bad, "n_classes": K})
+
+
+_PROBLEMS = {"bda-toy": bda_toy, "lv-hba-toy": lv_hba_toy, "sin-toy": sin_toy, "quadratic": quadratic,
+             "ridge": ridge, "logreg": logreg, "hyper-cleaning": hyper_cleaning}
+
+
+def list_problems():
+    return list(_PROBLEMS)
+
+
+def get(name, **params):
+    if name not in _PROBLEMS:
+        raise ValueError(f"unknown bilevel problem {name!r}; available: {', '.join(_PROBLEMS)}")
+    return _PROBLEMS[name](**params)
