@@ -33,6 +33,13 @@ _LAZY = {
     "backend": "numopt._backend",
     "mirror_sinkhorn": "numopt.solvers.sinkhorn",
     "ot": "numopt.solvers.sinkhorn",
+    "model_based": "numopt.solvers.model_based",
+    "PhaseRetrieval": "numopt.solvers.model_based",
+    "RobustRegression": "numopt.solvers.model_based",
+    "CompositeAbsLoss": "numopt.solvers.model_based",
+    "moreau_gradient_norm": "numopt.solvers.model_based",
+    "dca": "numopt.solvers.dca",
+    "sor": "numopt.sor",
 }
 
 __all__ = ["minimize", "list_methods", "show_options", "Problem", "SmoothFunction",
