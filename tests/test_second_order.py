@@ -68,3 +68,77 @@ def test_requires_hessian_and_bad_parameters():
     with pytest.raises(ValueError, match="M0"):
         numopt.minimize(lambda x: float(x @ x), np.ones(2), jac=lambda x: 2 * x, hess=lambda x: 2 * np.eye(2),
                         method="lazy-newton", options={"M0": -1.0})
+
+
+def _logreg_problem(n=300, p=8, seed=0):
+    from numopt.datafits import Logistic
+    from numopt.oracles import LinearComposite, Problem
+
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((n, p))
+    y = np.sign(A @ rng.standard_normal(p) + 1.5 * rng.standard_normal(n))  # not separable
+    return Problem(objective=LinearComposite(Logistic(y), A), x0=np.zeros(p)), A, y
+
+
+def _lbfgs_ref(prob):
+    import scipy.optimize as so
+
+    f = prob.objective
+    return so.minimize(f.value_and_grad, prob.x0, jac=True, method="L-BFGS-B",
+                       options={"gtol": 1e-12, "ftol": 0, "maxiter": 10000})
+
+
+@pytest.mark.parametrize("hessian", ["exact", "empirical-fisher"])
+def test_gradient_regularized_newton_reaches_the_optimum(hessian):
+    prob, A, y = _logreg_problem()
+    ref = _lbfgs_ref(prob)
+    res = numopt.minimize(prob, method="grad-reg-newton", tol=1e-9, options={"hessian": hessian, "maxiter": 500})
+    assert res.success, res.message
+    assert res.fun == pytest.approx(ref.fun, rel=1e-10)
+    np.testing.assert_allclose(res.x, ref.x, atol=1e-6)
+    if hessian == "exact":  # lam = ||g|| / gamma -> 0 and gamma grows: superlinear local phase
+        gn = np.asarray(res.trace["optimality"])
+        ratios = gn[-4:][1:] / gn[-4:][:-1]
+        assert res.nit <= 30 and np.all(np.diff(ratios) < 0) and ratios[-1] < 1e-2
+
+
+def test_empirical_fisher_differs_from_the_hessian_and_needs_per_sample_gradients():
+    prob, A, y = _logreg_problem()
+    from numopt.solvers.second_order import _empirical_fisher
+
+    x = np.random.default_rng(1).standard_normal(A.shape[1])
+    s = 1 / (1 + np.exp(y * (A @ x)))  # per-sample |d loss / dz|
+    np.testing.assert_allclose(_empirical_fisher(prob.objective, x), (A * s[:, None] ** 2).T @ A / A.shape[0], rtol=1e-10)
+    with pytest.raises(ValueError, match="LinearComposite"):
+        numopt.minimize(lambda v: float(v @ v), np.ones(3), jac=lambda v: 2 * v, method="grad-reg-newton",
+                        options={"hessian": "empirical-fisher"})
+
+
+def test_lazy_newton_quadratic_regularization_convex():
+    prob, A, y = _logreg_problem()
+    ref = _lbfgs_ref(prob)
+    res = numopt.minimize(prob, method="lazy-newton", tol=1e-9, options={"regularization": "quadratic", "m": 4})
+    assert res.success and res.fun == pytest.approx(ref.fun, rel=1e-10)
+    assert res.nhev == int(np.ceil(res.nit / 4))
+    # indefinite Hessian: refused with a clear message (the variant is for convex functions)
+    f = lambda v: float(v[0] ** 4 / 4 - v[0] ** 2 / 2 + v[1] ** 2 / 2)  # noqa: E731
+    bad = numopt.minimize(f, np.array([0.1, 0.5]), jac=lambda v: np.array([v[0] ** 3 - v[0], v[1]]),
+                          hess=lambda v: np.diag([3 * v[0] ** 2 - 1, 1.0]), method="lazy-newton",
+                          options={"regularization": "quadratic"})
+    assert bad.status == 5 and "convex" in bad.message
+
+
+def test_saddle_free_newton_escapes_where_newton_is_attracted():
+    f = lambda v: float(v[0] ** 4 / 4 - v[0] ** 2 / 2 + v[1] ** 2 / 2)  # noqa: E731
+    g = lambda v: np.array([v[0] ** 3 - v[0], v[1]])  # noqa: E731
+    H = lambda v: np.diag([3 * v[0] ** 2 - 1, 1.0])  # noqa: E731
+    x = np.array([1e-3, 0.5])
+    for _ in range(20):  # plain Newton converges to the saddle at 0
+        x = x - np.linalg.solve(H(x), g(x))
+    assert np.linalg.norm(x) < 1e-8
+    for x0 in ([1e-3, 0.5], [0.0, 0.5], [0.0, 0.0]):  # incl. starting on the saddle's stable manifold
+        res = numopt.minimize(f, np.array(x0), jac=g, hess=H, method="saddle-free-newton", tol=1e-10)
+        assert res.success and abs(abs(res.x[0]) - 1) < 1e-8 and abs(res.x[1]) < 1e-8
+        assert np.linalg.eigvalsh(H(res.x))[0] > 0
+    with pytest.raises(ValueError, match="damping"):
+        numopt.minimize(f, np.ones(2), jac=g, hess=H, method="saddle-free-newton", options={"damping": 0.0})
