@@ -58,3 +58,48 @@ def test_needs_hvp_and_convexity():
     with pytest.raises(ValueError, match="positive definite"):
         numopt.minimize(lambda x: float(-x @ x), np.ones(3), jac=lambda x: -2 * x, hessp=lambda x, v: -2 * v,
                         method="poly-gd", options={"tau": 1})
+
+
+@pytest.mark.parametrize("tau", [1, 3])
+def test_chebyshev_preconditioned_spectrum_matches_theory(tau):
+    from numpy.polynomial import chebyshev as C
+
+    from numopt.solvers.polynomial import ChebyshevPreconditioner, spectral_interval
+
+    q = _spectrum_problem()
+    Q = q.objective.Q
+    lam = np.linalg.eigvalsh(Q)
+    a, b = spectral_interval(lambda v: Q @ v, 50, np, np.float64, rng=0)
+    assert a == pytest.approx(lam[0], rel=1e-6) and b == pytest.approx(lam[-1], rel=1e-6)
+    P = ChebyshevPreconditioner(lambda v: Q @ v, a, b, tau)
+    ev = np.sort(np.linalg.eigvals(np.column_stack([P(Q[:, i]) for i in range(50)])).real)
+    # 1 - l p(l) = T_{tau+1}(s(l)) / T_{tau+1}(s(0)), s(l) = (b + a - 2 l) / (b - a)
+    T = C.Chebyshev.basis(tau + 1)
+    expected = np.sort(1 - T((b + a - 2 * lam) / (b - a)) / T((b + a) / (b - a)))
+    np.testing.assert_allclose(ev, expected, rtol=1e-6, atol=1e-12)
+    eps = 1 / T((b + a) / (b - a))
+    assert ev[0] >= 1 - eps - 1e-9 and ev[-1] <= 1 + eps + 1e-9
+
+
+def test_symmetric_beats_chebyshev_and_krylov_search_beats_both():
+    """Outliers: Chebyshev on [l_n, l_1] only divides kappa by ~(tau+1)^2 while the symmetric
+    polynomial removes the top tau eigenvalues; the Krylov search adapts at every step."""
+    q = _spectrum_problem(1)
+    f = q.objective
+
+    def iters(method, kind):
+        r = numopt.minimize(f.value, q.x0, jac=f.grad, hessp=f.hvp, tol=0, method=method,
+                            options={"maxiter": 1500, "tau": 3, "polynomial": kind})
+        err = (np.asarray(r.trace["fun"]) - q.f_star) / abs(q.f_star)
+        hit = np.nonzero(err <= 1e-8)[0]
+        return hit[0] if hit.size else np.inf
+
+    sym_gd, cheb_gd, kry_gd = (iters("poly-gd", k) for k in ("symmetric", "chebyshev", "krylov"))
+    assert sym_gd < 1500 and cheb_gd == np.inf and kry_gd < sym_gd / 10
+    sym_fgm, cheb_fgm = iters("poly-fgm", "symmetric"), iters("poly-fgm", "chebyshev")
+    assert sym_fgm < cheb_fgm < 1500  # sqrt(kappa / (tau+1)^2) vs sqrt(kappa_tau)
+    with pytest.raises(ValueError, match="polynomial"):
+        numopt.minimize(f.value, q.x0, jac=f.grad, hessp=f.hvp, method="poly-gd", options={"polynomial": "legendre"})
+    with pytest.raises(ValueError, match="interval"):
+        numopt.minimize(f.value, q.x0, jac=f.grad, hessp=f.hvp, method="poly-gd",
+                        options={"polynomial": "chebyshev", "interval": (2.0, 1.0)})

@@ -23,6 +23,12 @@ the gaps between the top tau eigenvalues stop mattering. ``tau = 0`` is ``P = I 
 * ``poly-fgm``: Nesterov's fast gradient method in the metric ``P^{-1}`` (backtracking
   on L from 1); rate ``(1 - 1/sqrt(kappa_tau))^k``.
 
+For comparison (option ``polynomial``): ``"chebyshev"`` uses the degree-tau polynomial
+closest to 1/l on [a, b] (Chebyshev semi-iteration; kappa(p(B) B) ~ kappa / (tau + 1)^2:
+outliers still count), ``"krylov"`` the adaptive choice of the paper: at each step the
+best polynomial in B applied to the gradient, found by minimizing the quadratic model of f
+(curvature B) over ``span{g, B g, ..., B^tau g}`` (tau + 1 products with B per step).
+
 Optimality measure: ``||grad f(x_k)||``.
 """
 from __future__ import annotations
@@ -87,11 +93,105 @@ class PolynomialPreconditioner:
         return out
 
 
+def spectral_interval(matvec, n, xp, dtype, rng=None, iters=None):
+    """(l_min, l_max) of a symmetric positive definite operator by Lanczos
+    (``scipy.sparse.linalg.eigsh`` on a LinearOperator; numpy vectors at the boundary)."""
+    from scipy.sparse.linalg import LinearOperator, eigsh
+
+    def mv(v):
+        return np.asarray(matvec(xp.asarray(np.ravel(v), dtype=dtype)), dtype=float)
+
+    op = LinearOperator((n, n), matvec=mv, dtype=float)
+    if n <= 2:
+        B = np.column_stack([mv(e) for e in np.eye(n)])
+        w = np.linalg.eigvalsh(0.5 * (B + B.T))
+        return float(w[0]), float(w[-1])
+    v0 = np.random.default_rng(rng).standard_normal(n)
+    hi = float(eigsh(op, k=1, which="LA", v0=v0, return_eigenvectors=False, maxiter=iters or 20 * n)[0])
+    lo = float(eigsh(op, k=1, which="SA", v0=v0, return_eigenvectors=False, maxiter=iters or 20 * n)[0])
+    return lo, hi
+
+
+class ChebyshevPreconditioner:
+    """p(B) with 1 - l p(l) = T_{tau+1}((b + a - 2 l)/(b - a)) / T_{tau+1}((b + a)/(b - a)):
+    the degree-tau polynomial closest to 1/l uniformly on [a, b] (``tau + 1`` steps of the
+    Chebyshev semi-iteration for B z = g from z = 0: tau products with B). Condition number
+    of p(B) B: at most about kappa / (tau + 1)^2 for kappa = b/a (the outliers count in full)."""
+
+    def __init__(self, matvec, a, b, tau):
+        if not (0 < a <= b):
+            raise ValueError(f"the Chebyshev interval must satisfy 0 < a <= b, got ({a}, {b})")
+        if tau < 0:
+            raise ValueError(f"`tau` must be >= 0, got {tau}")
+        self.matvec, self.a, self.b, self.tau = matvec, float(a), float(b), tau
+
+    def __call__(self, g):
+        theta, delta = 0.5 * (self.b + self.a), 0.5 * (self.b - self.a)
+        d = g / theta
+        z = d
+        if self.tau == 0 or delta == 0:
+            return z
+        sigma = theta / delta
+        rho = 1.0 / sigma
+        r = g
+        for _ in range(self.tau):
+            r = r - self.matvec(d)
+            rho_new = 1.0 / (2 * sigma - rho)
+            d = (rho_new * rho) * d + (2 * rho_new / delta) * r
+            z = z + d
+            rho = rho_new
+        return z
+
+
 def _precond(problem, x0, opts):
     f = problem.objective
     xp = get_namespace(x0)
-    return PolynomialPreconditioner(lambda v: f.hvp(x0, v), x0.shape[0], opts["tau"], xp, x0.dtype,
-                                    opts["exact_trace_max"], opts["n_probes"], opts["rng"])
+    kind = opts["polynomial"]
+    matvec = (lambda v: f.hvp(x0, v))  # noqa: E731
+    if kind == "symmetric":
+        return PolynomialPreconditioner(matvec, x0.shape[0], opts["tau"], xp, x0.dtype,
+                                        opts["exact_trace_max"], opts["n_probes"], opts["rng"])
+    if kind == "chebyshev":
+        a, b = opts["interval"] if opts["interval"] is not None else spectral_interval(matvec, x0.shape[0], xp, x0.dtype,
+                                                                                         opts["rng"])
+        if a <= 0:
+            raise ValueError("the curvature matrix is not positive definite (smallest eigenvalue <= 0): "
+                             "polynomial preconditioning needs a convex problem")
+        return ChebyshevPreconditioner(matvec, a, b, opts["tau"])
+    if kind == "krylov":
+        return _KrylovStep(matvec, opts["tau"])
+    raise ValueError(f"`polynomial` must be 'symmetric', 'chebyshev' or 'krylov', got {kind!r}")
+
+
+class _KrylovStep:
+    """The best polynomial step: d = V c minimizing <B d, d>/2 - <g, d> over the Krylov
+    subspace V = span{g, B g, ..., B^tau g} (orthonormalized; tau + 1 products with B)."""
+
+    def __init__(self, matvec, tau):
+        if tau < 0:
+            raise ValueError(f"`tau` must be >= 0, got {tau}")
+        self.matvec, self.tau = matvec, tau
+
+    def __call__(self, g):
+        xp = get_namespace(g)
+        cols, bcols = [], []
+        v = g
+        for _ in range(self.tau + 1):
+            for u in cols:  # modified Gram-Schmidt
+                v = v - vdot(u, v) * u
+            nv = norm(v)
+            if not nv > 1e-14 * norm(g):
+                break
+            v = v / nv
+            cols.append(v)
+            bv = self.matvec(v)
+            bcols.append(bv)
+            v = bv
+        V, BV = xp.stack(cols, axis=1), xp.stack(bcols, axis=1)
+        T = V.T @ BV
+        T = 0.5 * (T + T.T)
+        c = xp.linalg.solve(T, V.T @ g[:, None])
+        return (V @ c)[:, 0]
 
 
 def _poly_gd(problem, x0, opts):
@@ -161,7 +261,10 @@ _OPTS = {"tol": (1e-8, "Tolerance on ||grad f||."),
          "tau": (2, "Order of the symmetric polynomial (tau products with B per step)."),
          "exact_trace_max": (500, "Exact traces (n Hessian-vector products) up to this dimension."),
          "n_probes": (30, "Hutchinson probes for the traces above exact_trace_max."),
-         "rng": (None, "Seed or Generator for the Hutchinson probes.")}
+         "rng": (None, "Seed or Generator for the Hutchinson probes / the Lanczos start."),
+         "polynomial": ("symmetric", "'symmetric' (Doikov & Rodomanov), 'chebyshev' (on [a, b] = interval or "
+                                     "Lanczos estimates) or 'krylov' (best step in span{g, ..., B^tau g})."),
+         "interval": (None, "(a, b) containing the spectrum of B, for polynomial='chebyshev' (default: Lanczos).")}
 _REF = "N. Doikov, A. Rodomanov. Polynomial Preconditioning for Gradient Methods. ICML 2023."
 register(MethodSpec(
     name="poly-gd", family="polynomial", summary="Gradient method with symmetric-polynomial preconditioning",
