@@ -44,12 +44,12 @@ from .._registry import MethodSpec, register
 __all__ = ["eal"]
 
 
-def _lagrangian_hessian(problem, x, lam, g_fun, h):
+def _lagrangian_hessian(problem, x, lam, g_fun, h, force_fd=False):
     """Exact when the oracles give Hessians, else central differences of grad_x L."""
     f, c = problem.objective, problem.constraints
     exact_f = hasattr(f, "has") and f.has("hess")
     exact_c = hasattr(c, "has") and c.has("hess")
-    if exact_f and exact_c:
+    if exact_f and exact_c and not force_fd:
         return np.asarray(f.hess(x), dtype=float) + np.asarray(c.hess(x, lam), dtype=float), True
     n = x.size
     H = np.empty((n, n))
@@ -60,8 +60,23 @@ def _lagrangian_hessian(problem, x, lam, g_fun, h):
     return 0.5 * (H + H.T), False
 
 
+def _damped_bfgs(B, s, y):
+    """Powell-damped BFGS update of a Lagrangian Hessian approximation (stays positive definite)."""
+    Bs = B @ s
+    sBs = float(s @ Bs)
+    if sBs <= 1e-300:
+        return B
+    sy = float(s @ y)
+    if sy < 0.2 * sBs:
+        theta = 0.8 * sBs / (sBs - sy)
+        y = theta * y + (1 - theta) * Bs
+        sy = float(s @ y)
+    return B - np.outer(Bs, Bs) / sBs + np.outer(y, y) / sy
+
+
 def _shift_for_nullspace(B, G, min_eig):
-    """tau >= 0 such that B + tau I is positive definite on null(G)."""
+    """tau >= 0 such that B + tau I is positive definite on null(G) (smallest reduced
+    eigenvalue >= max(min_eig, |lambda_min|))."""
     n = B.shape[0]
     if G.shape[0]:
         Q, R = np.linalg.qr(G.T, mode="complete")
@@ -70,9 +85,28 @@ def _shift_for_nullspace(B, G, min_eig):
     else:
         Z = np.eye(n)
     if Z.shape[1] == 0:
-        return 0.0
-    lmin = np.linalg.eigvalsh(Z.T @ B @ Z)[0]
-    return 0.0 if lmin >= min_eig else min_eig - lmin
+        return 0.0, 1.0
+    lmin = float(np.linalg.eigvalsh(Z.T @ B @ Z)[0])
+    if lmin >= min_eig:
+        return 0.0, lmin
+    # negative curvature: mirror it (the reduced Hessian's smallest eigenvalue becomes |lmin|),
+    # so that the step length along it stays on the scale of the problem
+    tau = max(min_eig - lmin, -2.0 * lmin)
+    return tau, lmin + tau
+
+
+def _theory_constants(B, H, G, tau_min_eig):
+    """psi (a bound on ||K^{-1}||) and Upsilon of Hong et al.'s accuracy condition."""
+    xi_G = float(np.linalg.eigvalsh(G @ G.T)[0]) if G.shape[0] else 1.0
+    xi_B = max(tau_min_eig, 1e-12)
+    nB = float(np.linalg.norm(B, 2))
+    psi = 7.0 * max(nB ** 2, 1.0) / (min(max(xi_G, 1e-300), 1.0) * xi_B)
+    ups = max(nB, float(np.linalg.norm(H, 2)), float(np.linalg.norm(G, 2)) if G.size else 0.0)
+    return psi, ups
+
+
+def _delta_theory(psi, ups, mu, nu, beta):
+    return (0.5 - beta) * nu / (2 * psi ** 2 * (3 * ups + 4 * nu * ups ** 2 + mu * ups ** 2))
 
 
 def _solve_kkt(K, rhs, opts, rng, z0, delta):
@@ -106,6 +140,17 @@ def _eal(problem, x0, opts):
     cx = np.asarray(c.value(x), dtype=float)
     Gx = np.asarray(c.jacobian(x), dtype=float).reshape(cx.size, x.size)
     m = cx.size
+    if opts["accuracy"] not in ("practical", "theory"):
+        raise ValueError(f"`accuracy` must be 'practical' or 'theory', got {opts['accuracy']!r}")
+    theory = opts["accuracy"] == "theory"
+    hess_mode = opts["hessian"]
+    if hess_mode not in ("auto", "exact", "fd", "bfgs"):
+        raise ValueError(f"`hessian` must be 'auto', 'exact', 'fd' or 'bfgs', got {hess_mode!r}")
+    has_exact = (hasattr(f, "has") and f.has("hess")) and (hasattr(c, "has") and c.has("hess"))
+    if hess_mode == "exact" and not has_exact:
+        raise ValueError("hessian='exact' needs the objective's Hessian and the constraints' second derivatives "
+                         "(NonlinearConstraint(hess=...) or a 'hess' entry)")
+    qn = np.eye(x.size) if hess_mode == "bfgs" else None
     lam = -np.linalg.lstsq(Gx.T, gx, rcond=None)[0] if m else np.zeros(0)
     nsketch = 0
 
@@ -116,26 +161,49 @@ def _eal(problem, x0, opts):
         return fv + lam @ cv + 0.5 * mu * cv @ cv + 0.5 * nu * gl @ gl
 
     z = None
+    alpha = 0.0
     while True:
         gl = gx + Gx.T @ lam
         kkt = max(np.abs(gl).max(initial=0.0), np.abs(cx).max(initial=0.0))
         yield Step(x.astype(out_dtype, copy=True), fx, kkt, jac=gx, multipliers=lam, constraint_violation=float(np.abs(cx).max(initial=0)),
-                   stationarity=float(np.abs(gl).max(initial=0)), mu=mu, nu=nu, nsketch=nsketch)
-        H, _ = _lagrangian_hessian(problem, x, lam, grad_L, opts["fd_step"])
-        tau = _shift_for_nullspace(H, Gx, opts["min_curvature"])
+                   stationarity=float(np.abs(gl).max(initial=0)), mu=mu, nu=nu, nsketch=nsketch,
+                   step_size=alpha)
+        if qn is None:
+            H, _ = _lagrangian_hessian(problem, x, lam, grad_L, opts["fd_step"], force_fd=hess_mode == "fd")
+            Hgl = H @ gl
+        else:
+            H = qn
+            hh = opts["fd_step"] * max(1.0, np.linalg.norm(x)) / max(np.linalg.norm(gl), 1e-300)
+            Hgl = (grad_L(x + hh * gl, lam) - grad_L(x - hh * gl, lam)) / (2 * hh)  # merit gradient stays exact
+        tau, red_min = _shift_for_nullspace(H, Gx, opts["min_curvature"])
         B = H + tau * np.eye(x.size)
         K = np.block([[B, Gx.T], [Gx, np.zeros((m, m))]])
         rhs = -np.concatenate([gl, cx])
-        grad_merit = np.concatenate([gl + nu * (H @ gl) + mu * (Gx.T @ cx), cx + nu * (Gx @ gl)])
+        grad_merit = np.concatenate([gl + nu * Hgl + mu * (Gx.T @ cx), cx + nu * (Gx @ gl)])
+        if theory:
+            psi, ups = _theory_constants(B, H, Gx, red_min)
+            delta = min(delta, _delta_theory(psi, ups, mu, nu, beta))
         d_ok = False
         for _ in range(opts["max_adjust"]):
-            d_acc = min(delta, kkt) if opts["sharpen"] else delta
+            if theory:  # Hong et al.: ||K z - b|| <= delta ||b|| / (||K|| psi), relative to ||b||
+                d_acc = delta / (float(np.linalg.norm(K, 2)) * psi)
+            else:
+                d_acc = min(delta, kkt) if opts["sharpen"] else delta
             z, its, achieved = _solve_kkt(K, rhs, opts, rng, None if z is None or z.size != K.shape[0] else z,
                                           d_acc)
             nsketch += its
             if not np.all(np.isfinite(z)):
                 return 5, "KKT solve produced non-finite values (singular KKT matrix?)"
             slope = grad_merit @ z
+            if theory:
+                if slope <= -0.5 * nu * (rhs @ rhs):
+                    d_ok = True
+                    break
+                mu *= rho ** 2
+                nu /= rho
+                delta = min(delta / rho ** 4, _delta_theory(psi, ups, mu, nu, beta))
+                grad_merit = np.concatenate([gl + nu * Hgl + mu * (Gx.T @ cx), cx + nu * (Gx @ gl)])
+                continue
             if slope < -1e-14 * max(1.0, np.linalg.norm(grad_merit) * np.linalg.norm(z)):
                 d_ok = True
                 break
@@ -149,7 +217,7 @@ def _eal(problem, x0, opts):
                 mu *= rho ** 2
                 nu /= rho
                 delta = max(delta / rho, opts["delta_min"])
-                grad_merit = np.concatenate([gl + nu * (H @ gl) + mu * (Gx.T @ cx), cx + nu * (Gx @ gl)])
+                grad_merit = np.concatenate([gl + nu * Hgl + mu * (Gx.T @ cx), cx + nu * (Gx @ gl)])
         dx, dl = z[:x.size], z[x.size:]
         if not d_ok:
             # near a KKT point the merit slope is lost in rounding: accept the Newton step
@@ -180,10 +248,13 @@ def _eal(problem, x0, opts):
             # tiny steps: the merit function is near a stationary point that is not a
             # KKT point; the penalties are too weak (Hong et al. 2023, Sec. 3)
             mu *= rho ** opts["tiny_mu_power"]
+        x_old, G_old, g_old = x, Gx, gx
         x, lam = x + alpha * dx, lam + alpha * dl
         fx, gx = f.value_and_grad(x)
         cx = np.asarray(c.value(x), dtype=float)
         Gx = np.asarray(c.jacobian(x), dtype=float).reshape(m, x.size)
+        if qn is not None and np.all(np.isfinite(Gx)):
+            qn = _damped_bfgs(qn, x - x_old, (gx + Gx.T @ lam) - (g_old + G_old.T @ lam))
         if not (np.all(np.isfinite(cx)) and np.all(np.isfinite(Gx))):
             yield Step(x, float("nan"), float("nan"))
             return 2, "non-finite constraint value or Jacobian"
@@ -224,6 +295,12 @@ register(MethodSpec(
         "tiny_mu_power": (0, "mu <- rho^p mu after a tiny step (0 = off)."),
         "alpha_min": (1e-3, "A step below this strengthens the penalties (mu <- rho^2 mu, nu <- nu / rho)."),
         "rng": (None, "Seed or numpy Generator of the sketches."),
+        "hessian": ("auto", "Lagrangian Hessian: 'exact' (objective and constraint Hessians), 'fd' (differences of "
+                            "grad_x L), 'bfgs' (Powell-damped BFGS; merit gradient by one Hessian-vector "
+                            "difference), 'auto' = exact when available else 'fd'."),
+        "accuracy": ("practical", "'practical' (relative residual delta, sharpened) or 'theory' (Hong et al.'s "
+                                  "threshold delta ||b|| / (||K|| psi) with delta <= the theory's bound and the "
+                                  "descent test slope <= -nu/2 ||(grad L, c)||^2)."),
     },
     optimality="KKT residual max(||grad f + G^T lam||_inf, ||c||_inf)",
     rate_text="Global convergence to KKT points; local superlinear (quadratic with exact Hessians and "
