@@ -15,6 +15,15 @@ prox-gradient norm with the full gradient at the epoch's end.
   linear convergence for strongly convex f with step ``~ 1/(10 L_max)``.
 * ``"saga"``: table of per-sample gradients (Defazio, Bach & Lacoste-Julien, NeurIPS
   2014): linear convergence with step ``1/(3 L_max)``.
+* ``"sarah"``: recursive estimator ``v_t = g_B(x_t) - g_B(x_{t-1}) + v_{t-1}``, restarted
+  with a full gradient every epoch (Nguyen, Liu, Scheinberg & Takáč, ICML 2017; proximal
+  version ProxSARAH, Pham et al., JMLR 2020): linear convergence for strongly convex f
+  with step ``1/(2 L_max)``.
+* ``"spider"``: the same estimator with minibatches of size ``batch_size`` (default
+  ``sqrt(n)``), a full gradient every ``n / batch_size`` steps and the constant step
+  ``1/(2 L)`` of SpiderBoost (Wang, Ji, Zhou, Liang & Tarokh, NeurIPS 2019; SPIDER: Fang,
+  Li, Lin & Zhang, NeurIPS 2018): O(n + sqrt(n)/eps^2) gradient evaluations for an
+  eps-stationary point of a smooth nonconvex f (optimal in this class).
 """
 from __future__ import annotations
 
@@ -43,6 +52,7 @@ def _pgnorm(f, reg, x, L):
 
 
 def _step_size(f, opts):
+    """1/(safety L_max) by default (L_max the largest per-sample smoothness)."""
     if opts["step"] is not None:
         return float(opts["step"])
     A = getattr(f, "A", None)
@@ -68,13 +78,22 @@ def _run(problem, x0, opts, kind):
     if kind == "saga":
         table = np.stack([np.asarray(f.grad_batch(x, np.array([i]))) for i in range(n)])
         avg = table.mean(axis=0)
+    if kind == "spider" and opts["batch_size"] is None:
+        bs = max(1, int(round(np.sqrt(n))))
     k = 0
     while True:
         if kind == "svrg":
             w, mu = x, f.grad(x)
+        if kind in ("sarah", "spider"):
+            x_prev, v = x, f.grad(x)  # full gradient at the start of each epoch
         for t in range(max(1, n // bs)):
             idx = rng.integers(0, n, size=bs)
-            if kind == "sgd":
+            if kind in ("sarah", "spider"):
+                if t > 0:
+                    v = f.grad_batch(x, idx) - f.grad_batch(x_prev, idx) + v
+                x_prev = x
+                g, lr = v, eta
+            elif kind == "sgd":
                 g = f.grad_batch(x, idx)
                 lr = eta / (1 + opts["decay"] * (k * (n // bs) + t) / max(1, n // bs))
             elif kind == "svrg":
@@ -129,3 +148,22 @@ register(MethodSpec(
     optimality="prox-gradient norm (full gradient) per epoch",
     rate_text="Strongly convex: linear convergence in expectation with step 1/(3 L_max) (Defazio et al. 2014).",
     reference="A. Defazio, F. Bach, S. Lacoste-Julien. SAGA. NeurIPS 2014."))
+
+register(MethodSpec(
+    name="sarah", family="stochastic", summary="(Proximal) SARAH: recursive variance-reduced gradient, full gradient per epoch",
+    solve=lambda p, x0, o: _run(p, x0, o, "sarah"), requires=("grad",), backends=("numpy",),
+    options=dict(_OPTS, safety=(2.0, "Default step 1/(safety * L_max).")), example=_example,
+    optimality="prox-gradient norm (full gradient) per epoch",
+    rate_text="Strongly convex: linear convergence in expectation with step 1/(2 L_max) (Nguyen et al. 2017, Thm 3).",
+    reference="L.M. Nguyen, J. Liu, K. Scheinberg, M. Takac. SARAH. ICML 2017; N.H. Pham, L.M. Nguyen, D.T. Phan, "
+              "Q. Tran-Dinh. ProxSARAH. JMLR 21 (2020)."))
+register(MethodSpec(
+    name="spider", family="stochastic", summary="SpiderBoost: SPIDER estimator with sqrt(n) minibatches and step 1/(2L)",
+    solve=lambda p, x0, o: _run(p, x0, o, "spider"), requires=("grad",), backends=("numpy",),
+    options=dict(_OPTS, safety=(2.0, "Default step 1/(safety * L_max)."),
+                 batch_size=(None, "Minibatch size (default sqrt(n_samples)).")), example=_example,
+    optimality="prox-gradient norm (full gradient) per epoch",
+    rate_text="Smooth nonconvex: O(n + sqrt(n) / eps^2) stochastic gradients for E||grad f|| <= eps "
+              "(Fang et al. 2018; Wang et al. 2019).",
+    reference="C. Fang, C.J. Li, Z. Lin, T. Zhang. SPIDER. NeurIPS 2018; Z. Wang, K. Ji, Y. Zhou, Y. Liang, "
+              "V. Tarokh. SpiderBoost and momentum. NeurIPS 2019."))
