@@ -40,6 +40,7 @@ _LAZY = {
     "moreau_gradient_norm": "numopt.solvers.model_based",
     "dca": "numopt.solvers.dca",
     "sor": "numopt.sor",
+    "fractional_cd": "numopt.solvers.fractional_cd",
 }
 
 __all__ = ["minimize", "list_methods", "show_options", "Problem", "SmoothFunction",
