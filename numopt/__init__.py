@@ -41,6 +41,7 @@ _LAZY = {
     "dca": "numopt.solvers.dca",
     "sor": "numopt.sor",
     "fractional_cd": "numopt.solvers.fractional_cd",
+    "cbo": "numopt.solvers.cbo",
 }
 
 __all__ = ["minimize", "list_methods", "show_options", "Problem", "SmoothFunction",

@@ -25,6 +25,7 @@ SOLVER_MODULES = [
     "numopt.solvers.first_order",
     "numopt.solvers.bcd",
     "numopt.solvers.frank_wolfe",
+    "numopt.solvers.cbo",
     "numopt.solvers.stochastic",
     "numopt.solvers.eal",
     "numopt.solvers.polynomial",

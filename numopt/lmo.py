@@ -2,9 +2,16 @@
 
 An LMO is one verb: ``s = lmo(direction)`` returns an extreme point ``s`` of the set
 minimizing ``<direction, s>`` (also available as ``lmo.lmo(direction)``, so any of these
-objects can be passed as ``lmo=`` to :func:`numopt.minimize`). Sets that are polytopes
-with few vertices expose ``vertex_id`` so away/pairwise steps can keep an active set.
-A plain callable works too.
+objects can be passed as ``lmo=`` to :func:`numopt.minimize`). A user-defined set is a
+subclass of :class:`LMO` implementing ``lmo(d)``, a :class:`UserLMO` around a function, or
+a plain callable. Away/pairwise/blended steps keep their active set of returned vertices
+themselves, so an LMO only has to return extreme points.
+
+Sets: :class:`Simplex` (probability simplex scaled by ``radius``), :class:`UnitSimplex`
+(``x >= 0, sum x <= radius``), :class:`L1Ball`, :class:`LpBall` (1 < p <= inf),
+:class:`Box`, :class:`KSparse`, :class:`NuclearNormBall` (top singular pair: dense SVD
+for small matrices, Lanczos ``svds`` otherwise), :class:`Spectrahedron` (smallest
+eigenpair: dense ``eigh`` or Lanczos ``eigsh``), :class:`Birkhoff` (Hungarian algorithm).
 """
 from __future__ import annotations
 
@@ -13,8 +20,8 @@ import numpy as np
 from ._backend import get_namespace, to_numpy
 from .oracles import check_scalar
 
-__all__ = ["LMO", "Simplex", "ProbabilitySimplex", "L1Ball", "LpBall", "Box", "NuclearNormBall",
-           "Spectrahedron", "Birkhoff", "KSparse"]
+__all__ = ["LMO", "UserLMO", "Simplex", "ProbabilitySimplex", "UnitSimplex", "L1Ball", "LpBall", "Box",
+           "NuclearNormBall", "Spectrahedron", "Birkhoff", "KSparse"]
 
 
 class LMO:
@@ -43,6 +50,35 @@ class Simplex(LMO):
 
 
 ProbabilitySimplex = Simplex
+
+
+class UnitSimplex(LMO):
+    """{x >= 0, sum x <= radius}: radius * e_i for the smallest d_i if d_i < 0, else 0."""
+
+    def __init__(self, radius=1.0):
+        self.radius = check_scalar(radius, "radius", lower=0, lower_inclusive=False)
+
+    def lmo(self, d):
+        xp = get_namespace(d)
+        i = int(xp.argmin(d))
+        return _onehot(xp, d.shape[0], i, self.radius if float(d[i]) < 0 else 0.0, d)
+
+
+class UserLMO(LMO):
+    """A user-defined set from one function ``extreme_point(direction) -> s`` (the point of
+    the set minimizing ``<direction, s>``). The output is checked once per call for shape."""
+
+    def __init__(self, extreme_point, name="user LMO"):
+        if not callable(extreme_point):
+            raise TypeError(f"`extreme_point` must be callable, got {type(extreme_point).__name__}")
+        self.extreme_point, self.name = extreme_point, name
+
+    def lmo(self, d):
+        s = self.extreme_point(d)
+        if tuple(getattr(s, "shape", ())) != tuple(d.shape):
+            raise ValueError(f"{self.name}: `extreme_point` returned shape {tuple(getattr(s, 'shape', ()))}, "
+                             f"expected the direction's shape {tuple(d.shape)}")
+        return s
 
 
 class L1Ball(LMO):
@@ -121,29 +157,41 @@ class NuclearNormBall(LMO):
         if D.ndim != 2:
             raise ValueError("NuclearNormBall needs a 2-D direction (a matrix variable)")
         Dn = to_numpy(D)
-        if min(Dn.shape) <= 30:
+        u = v = None
+        if min(Dn.shape) > 64:
+            from scipy.sparse.linalg import ArpackNoConvergence, svds
+
+            try:  # Lanczos to machine precision (tol=0), seeded start vector
+                u, s, vt = svds(Dn, k=1, tol=0, random_state=np.random.default_rng(0))
+                u, v = u[:, 0], vt[0]
+            except ArpackNoConvergence:  # (nearly) repeated top singular value: dense fallback
+                u = None
+        if u is None:
             U, s, Vt = np.linalg.svd(Dn, full_matrices=False)
             u, v = U[:, 0], Vt[0]
-        else:
-            from scipy.sparse.linalg import svds
-
-            u, s, vt = svds(Dn, k=1, tol=1e-10, random_state=np.random.default_rng(0))
-            u, v = u[:, 0], vt[0]
         return xp.asarray(-self.radius * np.outer(u, v), dtype=D.dtype)
 
 
 class Spectrahedron(LMO):
     """{X symmetric PSD, trace X = radius}: radius v v^T, v the eigenvector of the
-    smallest eigenvalue of sym(D)."""
+    smallest eigenvalue of sym(D) (dense ``eigh`` up to 100 x 100, Lanczos ``eigsh`` beyond)."""
 
     def __init__(self, radius=1.0):
         self.radius = check_scalar(radius, "radius", lower=0, lower_inclusive=False)
 
     def lmo(self, D):
         xp = get_namespace(D)
+        if D.ndim != 2 or D.shape[0] != D.shape[1]:
+            raise ValueError("Spectrahedron needs a square 2-D direction (a symmetric matrix variable)")
         Dn = to_numpy(D)
-        w, V = np.linalg.eigh(0.5 * (Dn + Dn.T))
-        v = V[:, 0]
+        S = 0.5 * (Dn + Dn.T)
+        if S.shape[0] <= 100:
+            v = np.linalg.eigh(S)[1][:, 0]
+        else:
+            from scipy.sparse.linalg import eigsh
+
+            v0 = np.random.default_rng(0).standard_normal(S.shape[0])
+            v = eigsh(S, k=1, which="SA", tol=1e-10, v0=v0)[1][:, 0]
         return xp.asarray(self.radius * np.outer(v, v), dtype=D.dtype)
 
 
@@ -155,6 +203,8 @@ class Birkhoff(LMO):
         from scipy.optimize import linear_sum_assignment
 
         xp = get_namespace(D)
+        if D.ndim != 2 or D.shape[0] != D.shape[1]:
+            raise ValueError("Birkhoff needs a square 2-D direction (doubly stochastic matrices)")
         Dn = to_numpy(D)
         r, c = linear_sum_assignment(Dn)
         P = np.zeros_like(Dn)

@@ -66,7 +66,7 @@ def test_matrix_sets(rng):
 
 def test_generic_namespace(xp, rng):
     d = xp.asarray(rng.standard_normal(8))
-    for o in (L.Simplex(), L.L1Ball(2.0), L.LpBall(2.0), L.Box(-1.0, 1.0), L.KSparse(2)):
+    for o in (L.Simplex(), L.UnitSimplex(), L.L1Ball(2.0), L.LpBall(2.0), L.Box(-1.0, 1.0), L.KSparse(2)):
         s = o(d)
         assert type(s) is type(d)
         np.testing.assert_allclose(np.asarray(s), o(np.asarray(d)))
@@ -79,3 +79,51 @@ def test_bad_parameters():
         L.LpBall(1.0)
     with pytest.raises(ValueError, match="K"):
         L.KSparse(0)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_unit_simplex_and_birkhoff_against_lp(seed):
+    rng = np.random.default_rng(seed)
+    n = 6
+    for d in (rng.standard_normal(n), np.abs(rng.standard_normal(n))):  # mixed signs; all >= 0 (s = 0)
+        s = L.UnitSimplex(1.5)(d)
+        assert d @ s == pytest.approx(_lp_min(d, A_ub=np.ones((1, n)), b_ub=[1.5], bounds=(0, None)), abs=1e-12)
+        assert np.all(s >= 0) and s.sum() <= 1.5 + 1e-12
+    C = rng.standard_normal((5, 5))  # Birkhoff polytope as an LP over doubly stochastic matrices
+    A_eq = np.vstack([np.kron(np.eye(5), np.ones(5)), np.kron(np.ones(5), np.eye(5))])
+    P = L.Birkhoff()(C)
+    assert np.sum(C * P) == pytest.approx(_lp_min(C.ravel(), A_eq=A_eq, b_eq=np.ones(10), bounds=(0, None)))
+    assert set(np.unique(P)) <= {0.0, 1.0}  # an extreme point: a permutation matrix
+
+
+def test_spectrahedron_lanczos_path(rng):
+    M = rng.standard_normal((150, 150))  # > 100: eigsh
+    X = L.Spectrahedron(1.0)(M)
+    lam_min = np.linalg.eigvalsh(0.5 * (M + M.T))[0]
+    assert np.sum(M * X) == pytest.approx(lam_min, rel=1e-8)
+    assert np.trace(X) == pytest.approx(1.0) and np.linalg.matrix_rank(X, tol=1e-8) == 1
+
+
+def test_user_defined_lmo_in_frank_wolfe():
+    """A polytope given by its vertex list: the LMO enumerates; FW reaches cvxpy's optimum."""
+    import numopt
+
+    cp = pytest.importorskip("cvxpy")
+    rng = np.random.default_rng(0)
+    V = rng.standard_normal((12, 4))  # vertices (rows)
+    lmo = L.UserLMO(lambda d: V[np.argmin(V @ d)], name="vertex list")
+    d = rng.standard_normal(4)
+    assert d @ lmo(d) == pytest.approx(min(V @ d))  # enumeration
+    y = rng.standard_normal(4) * 3
+    lam = cp.Variable(12)
+    prob = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(V.T @ lam - y)), [lam >= 0, cp.sum(lam) == 1])
+    prob.solve(solver=cp.CLARABEL)
+    res = numopt.frank_wolfe(lambda x: 0.5 * float(np.sum((x - y) ** 2)), V[0], lmo, jac=lambda x: x - y,
+                             variant="blended-pairwise", tol=1e-9, maxiter=5000)
+    assert res.success and res.fun == pytest.approx(prob.value, abs=1e-7)
+    with pytest.raises(ValueError, match="shape"):
+        L.UserLMO(lambda d: d[:2])(np.ones(3))
+    with pytest.raises(TypeError, match="extreme_point"):
+        L.UserLMO(3)
+    with pytest.raises(ValueError, match="square"):
+        L.Birkhoff()(np.ones((2, 3)))
