@@ -42,6 +42,7 @@ _LAZY = {
     "sor": "numopt.sor",
     "fractional_cd": "numopt.solvers.fractional_cd",
     "cbo": "numopt.solvers.cbo",
+    "nmf_bcd_pr": "numopt.solvers.bcd_extra",
 }
 
 __all__ = ["minimize", "list_methods", "show_options", "Problem", "SmoothFunction",

@@ -6,6 +6,8 @@ both. Residuals / predictions are kept up to date, so one coordinate costs O(nnz
 """
 import math
 
+import numpy as np
+
 from numba import njit
 
 
@@ -103,3 +105,83 @@ def greedy_quadratic(G, c, w, grad, l1, l2, Lj, rule, nsteps):
         w[jbest] = newbest
         for i in range(p):
             grad[i] += G[i, jbest] * d
+
+
+@njit(cache=True)
+def tree_epoch(ptr, nodes, par, wpar, D, data, indices, indptr, x, g, block_order, r, d):
+    """Message-passing block updates x_b <- x_b - A_bb^{-1} g_b for the blocks in
+    ``block_order``, with the gradient g = A x - c kept current through the CSC columns of
+    A. Block j holds ``nodes[ptr[j]:ptr[j+1]]`` in BFS order (parents first); ``par`` are
+    local parent positions (-1 at roots), ``wpar`` the parent-edge entries A_ip and ``D``
+    the pivots of the leaves-to-root elimination. O(|b| + nnz(A[:, b])) per block.
+    ``r``, ``d``: work arrays of length >= max block size."""
+    for jj in range(block_order.shape[0]):
+        j = block_order[jj]
+        s, e = ptr[j], ptr[j + 1]
+        for k in range(s, e):
+            r[k - s] = g[nodes[k]]
+        for k in range(e - 1, s - 1, -1):  # leaves -> root
+            p = par[k]
+            if p >= 0:
+                r[p] -= wpar[k] * r[k - s] / D[k]
+        for k in range(s, e):  # root -> leaves
+            p = par[k]
+            v = r[k - s]
+            if p >= 0:
+                v -= wpar[k] * d[p]
+            d[k - s] = v / D[k]
+        for k in range(s, e):
+            dk = d[k - s]
+            if dk != 0.0:
+                i = nodes[k]
+                x[i] -= dk
+                for q in range(indptr[i], indptr[i + 1]):
+                    g[indices[q]] -= data[q] * dk
+
+
+@njit(cache=True)
+def nnls_rows(G, R, W, tol, max_sweeps):
+    """min_{W >= 0} 1/2 tr(W G W^T) - tr(R^T W), rows independent (G SPD, r x r).
+
+    Per row: cyclic coordinate minimization sweeps; every 3 sweeps, try the exact solve
+    on the current support F = {k: W_ik > 0} (G_FF z = R_F); accept it when z > 0 and the
+    KKT conditions hold off F. Stops when the row's projected gradient
+    max_k |min(W_ik, (W G - R)_ik)| <= tol (or after ``max_sweeps`` sweeps). In place."""
+    m, r = W.shape
+    g = np.empty(r)
+    for i in range(m):
+        for sweep in range(max_sweeps):
+            for k in range(r):
+                gk = -R[i, k]
+                for l in range(r):
+                    gk += W[i, l] * G[l, k]
+                new = W[i, k] - gk / G[k, k]
+                W[i, k] = new if new > 0.0 else 0.0
+            if sweep % 3 == 2:
+                F = np.flatnonzero(W[i] > 0.0)
+                if F.size > 0:
+                    z = np.linalg.solve(G[F][:, F], R[i, F])
+                    if np.all(z > 0.0):
+                        old = W[i].copy()
+                        W[i, :] = 0.0
+                        W[i, F] = z
+                        ok = True
+                        for k in range(r):
+                            gk = -R[i, k]
+                            for l in range(r):
+                                gk += W[i, l] * G[l, k]
+                            if W[i, k] == 0.0 and gk < -tol:
+                                ok = False
+                        if not ok:
+                            W[i, :] = old
+            worst = 0.0
+            for k in range(r):
+                gk = -R[i, k]
+                for l in range(r):
+                    gk += W[i, l] * G[l, k]
+                g[k] = gk
+                v = min(W[i, k], gk)
+                if abs(v) > worst:
+                    worst = abs(v)
+            if worst <= tol:
+                break

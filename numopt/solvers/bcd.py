@@ -43,10 +43,12 @@ import numpy as np
 from .._backend import get_namespace, norm
 from .._loop import Step
 from .._registry import MethodSpec, register
+from ..oracles import check_scalar
 
 __all__ = ["bcd", "SELECTIONS"]
 
 SELECTIONS = ("cyclic", "random", "lipschitz", "gs", "gsl", "gs-r", "gs-q")
+UPDATES = ("gradient", "newton", "tree")
 _GREEDY_CODE = {"gs": 0, "gs-r": 1, "gs-q": 2, "gsl": 3}
 
 
@@ -155,8 +157,27 @@ def _fast(problem, x0, opts, kind):
 
     counter.nfev += 1
     out = np.asarray(x0).dtype  # iterate in float64, report in the input's dtype
-    yield Step(w.astype(out), fval(), measure(), epoch_max_change=0.0)
+    track = l1 > 0
+    newton = bool(opts["newton_on_active"]) and track
+    patience = opts["newton_patience"]
+    supp = w != 0
+    last_change, stable, k, n_newton = 0, 0, 0, 0
+
+    def extras():
+        if not track:
+            return {}
+        return {"active_set_iteration": last_change, "support_size": int(supp.sum()), "newton_steps": n_newton}
+
+    yield Step(w.astype(out), fval(), measure(), epoch_max_change=0.0, **extras())
     while True:
+        if newton and stable >= patience and supp.any():
+            took = _newton_on_support(kind, Xc, f.loss, y, w, np.flatnonzero(supp), l1, l2, inv_n, r if kind ==
+                                      "quadratic" else z)
+            if took:
+                n_newton += 1
+                counter.nhev += 1
+                if greedy:
+                    grad = G @ w - c
         if greedy:
             K.greedy_quadratic(G, c, w, grad, l1, l2, Lj, _GREEDY_CODE[sel], p)
             r = y - Xc @ w
@@ -172,7 +193,70 @@ def _fast(problem, x0, opts, kind):
                 dmax = K.logreg_epoch(data, indices, indptr, w, z, y, l1, l2, Lj, inv_n, order)
         counter.njev += 1  # one epoch = the cost of one full gradient
         counter.nfev += 1
-        yield Step(w.astype(out), fval(), measure(), epoch_max_change=dmax)
+        k += 1
+        if track:
+            new_supp = w != 0
+            if np.array_equal(new_supp, supp):
+                stable += 1
+            else:
+                supp, last_change, stable = new_supp, k, 0
+        yield Step(w.astype(out), fval(), measure(), epoch_max_change=dmax, **extras())
+
+
+def _newton_on_support(kind, Xc, loss, y, w, S, l1, l2, inv_n, state):
+    """One Newton step for the l1 problem restricted to the support S with the signs of
+    w_S fixed (there the objective is smooth: f + l1 s^T w_S + l2/2 ||w_S||^2), kept in
+    the closed orthant: the step length is cut at the first sign change and the
+    coordinates that reach zero are set to zero. Least squares: the restricted minimizer
+    (the objective decreases along the segment by convexity). Logistic: Armijo
+    backtracking. Updates ``w`` and the residual / predictions ``state`` in place.
+    Returns False (nothing changed) if |S| is too large for a dense solve or no decrease
+    was found."""
+    if S.size > 3000:
+        return False
+    XS = Xc[:, S]
+    sgn = np.sign(w[S])
+    wS = w[S]
+    if kind == "quadratic":
+        r = state
+        H = (XS.T @ XS).toarray() * inv_n if hasattr(XS, "toarray") else XS.T @ XS * inv_n
+        gS = -(XS.T @ r) * inv_n + l1 * sgn + l2 * wS
+    else:
+        z = state
+        hd = loss.hess_diag(z)
+        H = (XS.T @ XS.multiply(hd[:, None])).toarray()
+        gS = XS.T @ loss.grad(z) + l1 * sgn + l2 * wS
+    H[np.diag_indices_from(H)] += l2 + 1e-12 * max(1.0, float(np.abs(np.diag(H)).max()))
+    try:
+        d = -np.linalg.solve(H, gS)
+    except np.linalg.LinAlgError:
+        return False
+    slope = float(gS @ d)
+    if not slope < 0:
+        return False
+    cross = (wS + d) * sgn < 0
+    tmax = float(np.min(-wS[cross] / d[cross])) if cross.any() else 1.0
+    t = min(1.0, tmax)
+    Xd = XS @ d
+    if kind == "logistic":
+        def phi(tt):
+            return loss.value(z + tt * Xd) + l1 * float(sgn @ (wS + tt * d)) + 0.5 * l2 * float((wS + tt * d) @ (wS + tt * d))
+        f0 = phi(0.0)
+        for _ in range(30):
+            if phi(t) <= f0 + 1e-4 * t * slope:
+                break
+            t *= 0.5
+        else:
+            return False
+    new = wS + t * d
+    new[(new * sgn) <= 0] = 0.0  # coordinates that reached the orthant boundary
+    delta = new - wS
+    w[S] = new
+    if kind == "quadratic":
+        state -= XS @ delta
+    else:
+        state += XS @ delta
+    return True
 
 
 def _blocks(blocks, n):
@@ -210,6 +294,16 @@ def _generic(problem, x0, opts):
         raise ValueError("block Lipschitz constants must be positive and finite")
     gapf = _gap_measure(problem)
     x = x0
+    if isinstance(upd, str) and upd == "tree":
+        from .bcd_extra import TreeUpdate
+
+        upd = TreeUpdate()
+    track = _penalty_params(reg.g if hasattr(reg, "g") else reg) not in (None, (0.0, 0.0))
+    supp = x != 0 if track else None
+    last_change = 0
+
+    def extras():
+        return {"active_set_iteration": last_change} if track else {}
 
     def prox_block(xb, step, b):
         if reg is None:
@@ -242,7 +336,7 @@ def _generic(problem, x0, opts):
     fx = f.value(x)
     g = f.grad(x)
     rv = 0.0 if reg is None else reg.value(x)
-    yield Step(x, fx + rv, gapf(x) if gapf else pg_norm(x, g), jac=g)
+    yield Step(x, fx + rv, gapf(x) if gapf else pg_norm(x, g), jac=g, **extras())
     nb = len(blocks)
     probs = np.asarray(Lb) / sum(Lb)
     k = 0
@@ -273,7 +367,7 @@ def _generic(problem, x0, opts):
                 H = np.asarray(f.hess(x))[np.ix_(b, b)]
                 new = xb - xp.asarray(np.linalg.solve(H, np.asarray(gb)), dtype=x.dtype)
             elif hasattr(upd, "update"):
-                new = upd.update({"x": x, "grad": g, "block": b, "L": Lb[j]}, j)
+                new = upd.update({"x": x, "grad": g, "block": b, "L": Lb[j], "objective": f}, j)
             else:
                 raise ValueError(f"unknown update {upd!r}; use 'gradient', 'newton' or an object")
             x = _set(xp, x, b, new)
@@ -281,7 +375,11 @@ def _generic(problem, x0, opts):
         fx = f.value(x)
         g = f.grad(x)
         rv = 0.0 if reg is None else reg.value(x)
-        yield Step(x, fx + rv, gapf(x) if gapf else pg_norm(x, g), jac=g)
+        if track:
+            new_supp = x != 0
+            if not bool(xp.all(new_supp == supp)):
+                supp, last_change = new_supp, k
+        yield Step(x, fx + rv, gapf(x) if gapf else pg_norm(x, g), jac=g, **extras())
 
 
 def _set(xp, x, b, vals):
@@ -294,6 +392,19 @@ def _set(xp, x, b, vals):
     return xp.where(xp.asarray(idx >= 0), picked, x)
 
 
+def _is_tree(upd):
+    from .bcd_extra import TreeUpdate
+
+    return (isinstance(upd, str) and upd == "tree") or isinstance(upd, TreeUpdate)
+
+
+def _quadratic_matrix(problem):
+    """True for 1/2 x^T A x - c^T x objectives that expose A and c (or Q and b)."""
+    f = _unwrap(problem.objective)
+    return (getattr(f, "A", None) is not None and getattr(f, "c", None) is not None) or \
+        (getattr(f, "Q", None) is not None and getattr(f, "b", None) is not None)
+
+
 def _solve(problem, x0, opts):
     sel = opts["selection"]
     if isinstance(sel, str) and sel not in SELECTIONS:
@@ -302,6 +413,16 @@ def _solve(problem, x0, opts):
     lam = getattr(reg, "lam", 0.0)
     if lam is not None and lam < 0:
         raise ValueError(f"negative regularization lam = {lam}")
+    upd = opts["update"]
+    if isinstance(upd, str) and upd not in UPDATES:
+        raise ValueError(f"unknown update {upd!r}; use {', '.join(map(repr, UPDATES))} or an object")
+    check_scalar(opts["newton_patience"], "newton_patience", lower=1, integer=True)
+    if _is_tree(upd):
+        from .bcd_extra import _quadratic_tree_path
+
+        if _quadratic_matrix(problem) and reg is None and isinstance(x0, np.ndarray) \
+                and opts["backend"] != "array_api":
+            return _quadratic_tree_path(problem, x0, opts)
     kind = _fast_kind(problem)
     use_fast = (kind is not None and opts["blocks"] is None and opts["update"] == "gradient"
                 and isinstance(sel, str) and opts["backend"] != "array_api"
@@ -330,7 +451,11 @@ register(MethodSpec(
         "tol": (1e-8, "Relative duality gap gap/P(0) (l1/elastic-net datafits), else prox-gradient norm."),
         "selection": ("gsl", "Block selection rule: " + ", ".join(SELECTIONS) + " or an object."),
         "blocks": (None, "Partition: None (coordinates), an int block size, or a list of index arrays."),
-        "update": ("gradient", "Block update: 'gradient' (prox step 1/L_b), 'newton', or an object."),
+        "update": ("gradient", "Block update: 'gradient' (prox step 1/L_b), 'newton', 'tree' (message passing "
+                               "on forest blocks, numopt.solvers.bcd_extra.TreeUpdate), or an object."),
+        "newton_on_active": (False, "l1 fast path: once the support has been unchanged for newton_patience "
+                                    "epochs, take a Newton step on the support before each epoch."),
+        "newton_patience": (3, "Epochs of unchanged support before the Newton steps start."),
         "rng": (None, "Seed or numpy Generator for random rules."),
         "backend": ("auto", "'auto' (numba fast path when possible) or 'array_api' (generic path)."),
     },
