@@ -1,4 +1,6 @@
-"""numopt's exact augmented Lagrangian ("eal") vs scipy's trust-constr and SLSQP on the
+"""numopt's exact augmented Lagrangian ("eal") vs scipy's trust-constr and SLSQP (and IPOPT
+through cyipopt when it is installed: `apt-get install coinor-libipopt-dev liblapack-dev
+libblas-dev && pip install cyipopt`) on the
 native HS/BT/NE equality-constrained CUTEst problems, one process: success (objective
 to 1e-6 relative and feasibility 1e-8 from the standard x0), iterations, function
 evaluations, time.
@@ -24,8 +26,12 @@ def ok(p, x, fun):
 
 
 def main():
+    try:
+        import cyipopt
+    except ImportError:
+        cyipopt = None
     names = C.select(constraints="equality")
-    tot = {k: [0, 0, 0, 0.0] for k in ("eal", "trust-constr", "SLSQP")}
+    tot = {k: [0, 0, 0, 0.0] for k in ("eal", "trust-constr", "SLSQP") + (("IPOPT",) if cyipopt else ())}
     print(f"{'problem':<11}" + "".join(f"{k + ' ok/it/nfev/s':>30}" for k in tot))
     for name in names:
         p = C.get(name)
@@ -43,6 +49,13 @@ def main():
         r = so.minimize(f.value, p.x0, jac=f.grad, constraints=[{"type": "eq", "fun": c.value, "jac": c.jacobian}],
                         method="SLSQP", options={"ftol": 1e-14, "maxiter": 3000})
         row.append(("SLSQP", ok(p, r.x, r.fun), r.nit, r.nfev, time.perf_counter() - t))
+        if cyipopt is not None:
+            t = time.perf_counter()
+            r = cyipopt.minimize_ipopt(f.value, p.x0, jac=f.grad, hess=f.hess,
+                                       constraints=[{"type": "eq", "fun": c.value, "jac": c.jacobian,
+                                                     "hess": lambda x, v: c.hess(x, v)}],
+                                       options={"tol": 1e-10, "max_iter": 3000, "print_level": 0, "sb": "yes"})
+            row.append(("IPOPT", ok(p, r.x, r.fun), r.nit, r.nfev, time.perf_counter() - t))
         print(f"{name:<11}" + "".join(f"{('yes' if s else 'NO'):>12}{it:>6}{nf:>6}{tm:>6.2f}" for _, s, it, nf, tm in row))
         for k, s, it, nf, tm in row:
             tot[k][0] += s
