@@ -20,10 +20,12 @@ implicit/HOAG methods.
   condition number ``cond``; x* = (I + M^T M)^{-1}(a + M^T b), M = H^{-1} B.
 * ``ridge``: validation least squares of ridge regression with regularization e^x (scalar,
   or per feature with ``per_feature=True``) on synthetic data or a LIBSVM dataset
-  (``dataset="housing_scale"``); exact second-order products.
+  (``dataset="housing_scale"``); exact second-order products; both levels declared as finite
+  sums (``n_samples=(n_val, n_train)``, oracles ``upper(x, w, idx)``/``lower(x, w, idx)``) for
+  the stochastic methods; ``meta["value"](x)`` is the closed-form value function.
 * ``logreg``: l2-regularized logistic regression on a LIBSVM dataset (default a9a), with
   regularization e^x (scalar or per feature); validation loss on the test split, as in
-  benchopt's bilevel benchmark.
+  benchopt's bilevel benchmark; finite-sum oracles as for ``ridge``.
 * ``hyper-cleaning``: per-sample weights sigmoid(x_i) on a linear softmax model trained on
   scikit-learn's digits with a fraction of the training labels corrupted; upper level =
   validation cross-entropy on clean data. ``meta["corrupted"]`` marks the corrupted samples.
@@ -153,21 +155,32 @@ def quadratic(n=10, m=None, cond=100.0, seed=0):
                            solve_lower=lambda x, y0, tol: np.linalg.solve(H, B @ x), meta={"H": H, "B": B})
 
 
-def _ridge_data(dataset, n, p, seed, data_dir):
+def _ridge_data(dataset, n, p, seed, data_dir, noise=1.0):
     if dataset is None:
         rng = _rng(seed)
         wt = rng.standard_normal(p) * (rng.random(p) < 0.5)
         X = rng.standard_normal((n, p))
         Xv = rng.standard_normal((max(n, 200), p))
-        return X, X @ wt + rng.standard_normal(n), Xv, Xv @ wt + rng.standard_normal(Xv.shape[0])
+        return X, X @ wt + noise * rng.standard_normal(n), Xv, Xv @ wt + rng.standard_normal(Xv.shape[0])
     from problems import libsvm
     X, y, Xv, yv = libsvm.train_test(dataset, data_dir=data_dir, seed=seed)
-    return X, np.asarray(y, float), Xv, np.asarray(yv, float)
+    X = X.toarray() if hasattr(X, "toarray") else np.asarray(X, float)
+    Xv = Xv.toarray() if hasattr(Xv, "toarray") else np.asarray(Xv, float)
+    y, yv = np.asarray(y, float), np.asarray(yv, float)
+    # centre features and targets with the training means: an unpenalized intercept
+    mx, my = X.mean(axis=0), y.mean()
+    return X - mx, y - my, Xv - mx, yv - my
 
 
-def ridge(dataset=None, per_feature=False, n=60, p=20, seed=0, data_dir=None):
-    """Hyperparameter x = log regularization of ridge regression (scalar or per feature)."""
-    X, y, Xv, yv = _ridge_data(dataset, n, p, seed, data_dir)
+def ridge(dataset=None, per_feature=False, n=60, p=20, seed=0, data_dir=None, noise=1.0):
+    """Hyperparameter x = log regularization of ridge regression (scalar or per feature).
+
+    Synthetic data (``dataset=None``): Gaussian design, a half-sparse truth, training noise of
+    standard deviation ``noise`` (validation noise 1). LIBSVM data: features and targets
+    centred with the training means (an unpenalized intercept). Both levels are declared as finite sums (``n_samples=(n_val, n_train)``): ``upper(x, w, idx)``
+    and ``lower(x, w, idx)`` average the validation / training terms ``idx`` (the l2 term is
+    in every lower term), for the stochastic methods (``batch_size=``)."""
+    X, y, Xv, yv = _ridge_data(dataset, n, p, seed, data_dir, noise)
     X = X.toarray() if hasattr(X, "toarray") else np.asarray(X, float)
     Xv = Xv.toarray() if hasattr(Xv, "toarray") else np.asarray(Xv, float)
     n, p = X.shape
@@ -178,29 +191,44 @@ def ridge(dataset=None, per_feature=False, n=60, p=20, seed=0, data_dir=None):
     def reg(x):
         return np.exp(x) if per_feature else np.full(p, np.exp(x[0]))
 
-    def lower(x, w):
-        r = X @ w - y
+    def rows(A, b, idx):
+        return (A, b) if idx is None else (A[idx], b[idx])
+
+    def lower(x, w, idx=None):
+        A, b = rows(X, y, idx)
+        r = A @ w - b
         lam = reg(x)
         gx = 0.5 * lam * w * w
-        return 0.5 * r @ r / n + 0.5 * lam @ (w * w), gx if per_feature else np.array([gx.sum()]), X.T @ r / n + lam * w
+        m = A.shape[0]
+        return 0.5 * r @ r / m + 0.5 * lam @ (w * w), gx if per_feature else np.array([gx.sum()]), A.T @ r / m + lam * w
 
-    def upper(x, w):
-        r = Xv @ w - yv
-        return 0.5 * r @ r / nv, np.zeros(d), Xv.T @ r / nv
+    def upper(x, w, idx=None):
+        A, b = rows(Xv, yv, idx)
+        r = A @ w - b
+        return 0.5 * r @ r / A.shape[0], np.zeros(d), A.T @ r / A.shape[0]
 
-    def hvp(x, w, v):
-        return XtX @ v + reg(x) * v
+    def hvp(x, w, v, idx=None):
+        if idx is None:
+            return XtX @ v + reg(x) * v
+        A = X[idx]
+        return A.T @ (A @ v) / A.shape[0] + reg(x) * v
 
-    def cross(x, w, v):
+    def cross(x, w, v, idx=None):
         t = reg(x) * w * v
         return t if per_feature else np.array([t.sum()])
 
     def solve_lower(x, w0=None, tol=None):
         return np.linalg.solve(XtX + np.diag(reg(np.asarray(x, float))), Xty)
 
-    P = BilevelProblem(upper, lower, lower_hvp=hvp, lower_cross=cross)
+    def value(x):
+        """The value function Phi(x) = F(x, w*(x)) (closed-form lower level)."""
+        x = np.atleast_1d(np.asarray(x, float))
+        r = Xv @ solve_lower(x) - yv
+        return 0.5 * r @ r / nv
+
+    P = BilevelProblem(upper, lower, lower_hvp=hvp, lower_cross=cross, n_samples=(nv, n))
     return BilevelInstance(P, np.zeros(d), np.zeros(p), "ridge", solve_lower=solve_lower,
-                           meta={"X": X, "y": y, "Xv": Xv, "yv": yv})
+                           meta={"X": X, "y": y, "Xv": Xv, "yv": yv, "value": value})
 
 
 def _lbfgs_lower(G, tol):
@@ -231,26 +259,32 @@ def logreg(dataset="a9a", per_feature=False, n_samples=None, seed=0, data_dir=No
     def reg(x):
         return np.exp(x) if per_feature else np.full(p, np.exp(x[0]))
 
-    def lower(x, w):
-        m = y * (X @ w)
+    def rows(A, b, idx):
+        return (A, b) if idx is None else (A[idx], b[idx])
+
+    def lower(x, w, idx=None):
+        A, b = rows(X, y, idx)
+        m = b * (A @ w)
         lam = reg(x)
         gx = 0.5 * lam * w * w
         return (-np.mean(log_expit(m)) + 0.5 * lam @ (w * w), gx if per_feature else np.array([gx.sum()]),
-                X.T @ (-y * expit(-m)) / n + lam * w)
+                A.T @ (-b * expit(-m)) / b.size + lam * w)
 
-    def upper(x, w):
-        m = yv * (Xv @ w)
-        return -np.mean(log_expit(m)), np.zeros(d), Xv.T @ (-yv * expit(-m)) / nv
+    def upper(x, w, idx=None):
+        A, b = rows(Xv, yv, idx)
+        m = b * (A @ w)
+        return -np.mean(log_expit(m)), np.zeros(d), A.T @ (-b * expit(-m)) / b.size
 
-    def hvp(x, w, v):
-        s = expit(y * (X @ w))
-        return X.T @ (s * (1 - s) * (X @ v)) / n + reg(x) * v
+    def hvp(x, w, v, idx=None):
+        A, b = rows(X, y, idx)
+        s = expit(b * (A @ w))
+        return A.T @ (s * (1 - s) * (A @ v)) / b.size + reg(x) * v
 
-    def cross(x, w, v):
+    def cross(x, w, v, idx=None):
         t = reg(x) * w * v
         return t if per_feature else np.array([t.sum()])
 
-    P = BilevelProblem(upper, lower, lower_hvp=hvp, lower_cross=cross)
+    P = BilevelProblem(upper, lower, lower_hvp=hvp, lower_cross=cross, n_samples=(nv, n))
     return BilevelInstance(P, np.zeros(d), np.zeros(p), f"logreg-{dataset}", solve_lower=_lbfgs_lower(lower, inner_tol),
                            meta={"n": n, "p": p})
 

@@ -17,8 +17,10 @@ gradient differences when not given) and pick a method in :func:`bilevel`:
 * ``"f2sa"``: fully first-order (Kwon, Kwon, Wright & Nowak, ICML 2023): no second
   derivatives; the penalty ``F(x, y) + lam (G(x, y) - G(x, z))`` is decreased in (x, y)
   and z tracks argmin G(x, .), with the multiplier ``lam_k`` growing as in the paper
-  (``lam_k = lam0 (k + 1)^{gamma}``, ``gamma = 1/2`` by default: the deterministic
-  schedule of Kwon et al.'s Theorem, not the faster growth of public benchmark code).
+  (``lam_k = lam0 (k + 1)^{gamma}``, ``gamma = 1/2`` by default in the deterministic
+  setting, slower than the growth of public benchmark code; to our reading the paper's
+  deterministic corollary has ``gamma = 1/3``, not re-verified; with ``batch_size`` the
+  stochastic schedule of the paper, see below).
 
 * ``"penalty"``: the penalty method of Kwon, Kwon, Wright & Nowak (ICLR 2024, "On penalty
   methods for nonconvex bilevel optimization and first-order stochastic approximation"):
@@ -49,12 +51,30 @@ gradient differences when not given) and pick a method in :func:`bilevel`:
   iteration (optionally projected onto a ball of radius ``z_radius``).
 
 Steps left as ``None`` are set to 1/L from curvature estimates in y at the start (power
-iteration on Hessian-vector products).
+iteration on Hessian-vector products). ``implicit`` and ``hoag`` take Barzilai-Borwein trial
+steps on x (``step_rule="bb"``, default; ``"grow"``: the previous step times 1.2) inside the
+backtracking; HOAG's optimality measure is ``||hypergradient|| + eps_k``.
+
+Stochastic versions (``batch_size=``, ``rng=``): ``f2sa`` (Kwon et al. 2023 is stated for
+stochastic oracles; default schedule of their Theorem 3.1, ``alpha_k ~ k^{-5/7}``,
+``gamma_k ~ k^{-4/7}``, ``lam_k ~ gamma_k / alpha_k ~ k^{1/7}``), ``penalty`` (the same
+minibatch iteration with the fixed multiplier ``lam`` and steps ``~ k^{-1/2}``, the
+stochastic algorithm of Kwon et al. 2024) and ``bo-rep`` (minibatch gradients and
+Hessian-vector products, as in Hao et al.). They need a finite-sum declaration:
+``BilevelProblem(upper, lower, ..., n_samples=(n_upper, n_lower))`` (an int for both, None
+for a level that is not a sum) with ``upper(x, y, idx)`` / ``lower(x, y, idx)`` returning the
+average over the samples ``idx`` (an integer array; ``idx`` omitted = the full sum), and
+``lower_hvp(x, y, v, idx)`` / ``lower_cross(x, y, v, idx)`` likewise when given. Minibatches
+are drawn uniformly with replacement; the trace's ``fun`` is then the minibatch estimate and
+``res.fun`` the full upper value at the end. Every result reports ``nupper``/``nlower`` (oracle
+calls) and ``nsamples_upper``/``nsamples_lower`` (per-sample gradients: a full call of a
+finite sum counts n, a call of a level that is not a sum counts 1).
 
 Rates: with exact inner solves the implicit method is gradient descent on the value
 function (O(1/k) for smooth nonconvex: ``min ||grad Phi||^2``); HOAG converges when
 the tolerances are summable (Pedregosa 2016, Thm 2); F2SA reaches an eps-stationary point
-in O(eps^{-7/2}) first-order oracle calls in the deterministic setting (Kwon et al. 2023);
+in O(eps^{-7/2}) first-order oracle calls in the deterministic setting and O(eps^{-7/2}) iterations with stochastic
+noise in both levels (Kwon et al. 2023; eps-stationarity in ||grad||^2);
 the penalty method reaches an eps-stationary point of psi_lam in O(lam / eps^2) gradient
 steps (it is gradient descent on a lam-scaled smooth function); MEHA and LV-HBA prove
 non-asymptotic rates for a residual combining stationarity and the lower-level gap
@@ -77,6 +97,7 @@ from ..oracles import OracleCounter, check_scalar
 __all__ = ["BilevelProblem", "bilevel", "bilevel_hypergradient", "METHODS"]
 
 METHODS = ("implicit", "hoag", "f2sa", "penalty", "meha", "bamm", "lv-hba", "bo-rep")
+_STOCHASTIC = ("f2sa", "penalty", "bo-rep")
 
 
 class BilevelProblem:
@@ -86,7 +107,7 @@ class BilevelProblem:
     ``Ax x + Ay y = b`` (for each x the lower level is ``min_y G(x, y)`` over that affine
     set); only ``method="lv-hba"`` handles it."""
 
-    def __init__(self, upper, lower, lower_hvp=None, lower_cross=None, fd_step=1e-6, coupled=None):
+    def __init__(self, upper, lower, lower_hvp=None, lower_cross=None, fd_step=1e-6, coupled=None, n_samples=None):
         for name, fn in (("upper", upper), ("lower", lower)):
             if not callable(fn):
                 raise TypeError(f"`{name}` must be callable: (x, y) -> (value, grad_x, grad_y)")
@@ -104,9 +125,30 @@ class BilevelProblem:
         self._upper, self._lower = upper, lower
         self._hvp, self._cross, self.h = lower_hvp, lower_cross, fd_step
         self.coupled = coupled
+        self.n_samples = _parse_n_samples(n_samples)
+        self.counts = {"upper": 0, "lower": 0, "upper_samples": 0, "lower_samples": 0}
 
-    def _call(self, fn, name, x, y):
-        out = fn(x, y)
+    def _size(self, name):
+        return self.n_samples[0 if name == "upper" else 1]
+
+    def is_finite_sum(self, name):
+        """Whether level ``name`` (``"upper"`` or ``"lower"``) was declared as a finite sum."""
+        return self._size(name) is not None
+
+    def _count(self, name, idx):
+        n = self._size(name)
+        self.counts[name] += 1
+        self.counts[name + "_samples"] += (1 if n is None else n) if idx is None else len(idx)
+
+    def _call(self, fn, name, x, y, idx=None):
+        if idx is None:
+            out = fn(x, y)
+        else:
+            if not self.is_finite_sum(name):
+                raise ValueError(f"a minibatch of `{name}` was requested but `{name}` is not declared as a finite "
+                                 "sum: pass n_samples to BilevelProblem")
+            out = fn(x, y, idx)
+        self._count(name, idx)
         if not (isinstance(out, tuple) and len(out) == 3):
             raise ValueError(f"`{name}(x, y)` must return (value, grad_x, grad_y)")
         v, gx, gy = float(out[0]), np.asarray(out[1], dtype=float), np.asarray(out[2], dtype=float)
@@ -115,39 +157,61 @@ class BilevelProblem:
                              f"expected {np.shape(x)} and {np.shape(y)}")
         return v, gx, gy
 
-    def upper(self, x, y):
-        return self._call(self._upper, "upper", x, y)
+    def upper(self, x, y, idx=None):
+        """``(F, grad_x F, grad_y F)``; with ``idx`` (finite-sum upper level only) the average over
+        the samples ``idx`` of the upper level."""
+        return self._call(self._upper, "upper", x, y, idx)
 
-    def lower(self, x, y):
-        return self._call(self._lower, "lower", x, y)
+    def lower(self, x, y, idx=None):
+        """``(G, grad_x G, grad_y G)``; with ``idx`` the minibatch average (finite-sum lower level)."""
+        return self._call(self._lower, "lower", x, y, idx)
 
-    def _fd(self, fn, x, y, v, part):
+    def _fd(self, fn, x, y, v, part, idx=None):
         """Central difference of the ``part`` gradient of ``fn`` along the y-direction v."""
         nv = np.linalg.norm(v)
         if nv == 0:
             return np.zeros_like(y if part == 2 else x)
         t = self.h * max(1.0, np.linalg.norm(y)) / nv
-        return (fn(x, y + t * v)[part] - fn(x, y - t * v)[part]) / (2 * t)
+        return (fn(x, y + t * v, idx)[part] - fn(x, y - t * v, idx)[part]) / (2 * t)
 
-    def hvp_yy(self, x, y, v):
-        """grad_yy G v."""
+    def _second(self, fn, x, y, v, idx):
+        if idx is None:
+            return np.asarray(fn(x, y, v), dtype=float)
+        return np.asarray(fn(x, y, v, idx), dtype=float)
+
+    def hvp_yy(self, x, y, v, idx=None):
+        """grad_yy G v (with ``idx``: of the minibatch average)."""
         if self._hvp is not None:
-            return np.asarray(self._hvp(x, y, v), dtype=float)
-        return self._fd(self.lower, x, y, v, 2)
+            return self._second(self._hvp, x, y, v, idx)
+        return self._fd(self.lower, x, y, v, 2, idx)
 
-    def cross(self, x, y, v):
-        """grad_xy G v (maps a y-vector to an x-vector)."""
+    def cross(self, x, y, v, idx=None):
+        """grad_xy G v (maps a y-vector to an x-vector; with ``idx``: of the minibatch average)."""
         if self._cross is not None:
-            return np.asarray(self._cross(x, y, v), dtype=float)
-        return self._fd(self.lower, x, y, v, 1)
+            return self._second(self._cross, x, y, v, idx)
+        return self._fd(self.lower, x, y, v, 1, idx)
 
-    def upper_hvp_yy(self, x, y, v):
+    def upper_hvp_yy(self, x, y, v, idx=None):
         """grad_yy F v (gradient differences)."""
-        return self._fd(self.upper, x, y, v, 2)
+        return self._fd(self.upper, x, y, v, 2, idx)
 
-    def upper_cross(self, x, y, v):
+    def upper_cross(self, x, y, v, idx=None):
         """grad_xy F v (gradient differences)."""
-        return self._fd(self.upper, x, y, v, 1)
+        return self._fd(self.upper, x, y, v, 1, idx)
+
+
+def _parse_n_samples(n_samples):
+    """``n_samples``: None, an int (both levels are finite sums of that many terms) or a pair
+    ``(n_upper, n_lower)`` whose entries are ints or None (that level is not a finite sum)."""
+    if n_samples is None:
+        return (None, None)
+    pair = tuple(n_samples) if isinstance(n_samples, (tuple, list)) else (n_samples, n_samples)
+    if len(pair) != 2:
+        raise ValueError("`n_samples` must be an int or a pair (n_upper, n_lower)")
+    for v in pair:
+        if v is not None:
+            check_scalar(v, "n_samples", lower=1, integer=True)
+    return tuple(None if v is None else int(v) for v in pair)
 
 
 def _cg(matvec, b, tol, maxiter):
@@ -268,6 +332,7 @@ def _inner_solver(problem, opts):
 def _implicit(problem, x0, y0, opts, hoag):
     x, y = np.asarray(x0, dtype=float).copy(), np.asarray(y0, dtype=float).copy()
     inner_step, alpha = 1.0, opts["step"]
+    x_prev = hg_prev = None  # the last iterate and hypergradient (Barzilai-Borwein steps)
     custom = _inner_solver(problem, opts)
 
     def _inner(problem, x, y, tol, maxiter, step):  # noqa: F811 - dispatch to the chosen solver
@@ -284,7 +349,18 @@ def _implicit(problem, x0, y0, opts, hoag):
         hg, _ = bilevel_hypergradient(problem, x, y, linear_solver=opts["linear_solver"], tol=eps,
                                       maxiter=opts["cg_maxiter"], neumann_step=opts["neumann_step"])
         hn = float(np.linalg.norm(hg))
-        yield Step(x.copy(), Fv, hn, y=y.copy(), hypergrad=hg, lower_residual=res, step_size=alpha)
+        if opts["step_rule"] == "bb" and x_prev is not None:
+            # Barzilai-Borwein trial step s.s / s.d from the last two iterates and hypergradients
+            # (backtracking below keeps the descent condition); flat value functions, such as
+            # regularization strengths in log scale, need steps far above 1
+            sv, dv = x - x_prev, hg - hg_prev
+            sd = float(sv @ dv)
+            if sd > 0:
+                alpha = min(float(sv @ sv) / sd, 1e3 * alpha)
+        # HOAG's hypergradient is only eps_k-accurate: its optimality measure adds eps_k, so tol
+        # cannot stop the run on an inexact hypergradient that happens to be small
+        yield Step(x.copy(), Fv, hn + eps if hoag else hn, y=y.copy(), hypergrad=hg, lower_residual=res,
+                   step_size=alpha, eps=eps)
         # backtracking on the (approximate) value function Phi(x) = F(x, y*(x))
         for _ in range(40):
             xn = x - alpha * hg
@@ -296,30 +372,97 @@ def _implicit(problem, x0, y0, opts, hoag):
             alpha *= 0.5
         else:
             return 5, "line search on the value function failed (inaccurate hypergradient?)"
+        x_prev, hg_prev = x, hg
         x, y = xn, yn
         alpha *= 1.2
         k += 1
 
 
-def _f2sa(problem, x0, y0, opts):
+def _sampler(problem, opts):
+    """Minibatch index sampler for the finite-sum levels: ``draw() -> (idx_upper, idx_lower)``
+    (None for a level sampled in full). ``batch_size`` is an int for both levels or a pair;
+    indices are drawn uniformly with replacement from ``rng``."""
+    bs = opts.get("batch_size")
+    if bs is None:
+        return lambda: (None, None)
+    pair = tuple(bs) if isinstance(bs, (tuple, list)) else (bs, bs)
+    if len(pair) != 2:
+        raise ValueError("`batch_size` must be an int or a pair (upper, lower)")
+    if not (problem.is_finite_sum("upper") or problem.is_finite_sum("lower")):
+        raise ValueError("`batch_size` needs a finite-sum problem: declare BilevelProblem(..., n_samples=...) "
+                         "with upper(x, y, idx) / lower(x, y, idx)")
+    sizes = []
+    for name, b in zip(("upper", "lower"), pair):
+        n = problem._size(name)
+        if b is not None:
+            check_scalar(b, "batch_size", lower=1, integer=True)
+        sizes.append(None if n is None or b is None or b >= n else (n, int(b)))
+    rng = np.random.default_rng(opts.get("rng"))
+
+    def draw():
+        return tuple(None if s is None else rng.integers(0, s[0], s[1]) for s in sizes)
+    return draw
+
+
+def _check_minibatch_oracles(problem, x0, y0, opts):
+    """Call the finite-sum oracles once on a 1-sample minibatch: a clear error if they do not
+    accept ``idx``."""
+    if opts.get("batch_size") is None:
+        return
+    for name in ("upper", "lower"):
+        if problem.is_finite_sum(name):
+            try:
+                getattr(problem, name)(x0, y0, np.zeros(1, dtype=np.intp))
+            except TypeError as e:
+                raise TypeError(f"`{name}` must accept (x, y, idx) when n_samples declares it a finite sum "
+                                f"({e})") from e
+
+
+def _first_order_penalty(problem, x0, y0, opts, fixed_lam=None):
+    """F2SA (Kwon, Kwon, Wright & Nowak, ICML 2023, Algorithm 1), deterministic or stochastic.
+
+    Iteration k with ``gamma_k = inner_step (k+1)^-c``, ``lam_k = lam0 (k+1)^{lam_power}``
+    (``fixed_lam`` for the stochastic penalty method), ``alpha_k = gamma_k / lam_k``:
+    ``inner_steps`` times ``z <- z - gamma_k grad_y g(x, z; B)``,
+    ``y <- y - alpha_k (grad_y f(x, y; B') + lam_k grad_y g(x, y; B))``; then
+    ``x <- x - step (k+1)^-a [grad_x f(x, y; B') + lam_k (grad_x g(x, y; B) - grad_x g(x, z; B))]``.
+    ``B``/``B'`` are minibatches of the lower/upper sums (full sums when ``batch_size`` is None).
+    The same lower minibatch is used for the y- and z-terms (common random numbers): the
+    difference ``lam_k (grad g(y) - grad g(z))`` then has O(1) rather than O(lam_k^2) variance."""
     x, y = np.asarray(x0, dtype=float).copy(), np.asarray(y0, dtype=float).copy()
     z = y.copy()
-    a, b = opts["step"], opts["inner_step"]
-    lam0, gamma = opts["lam0"], opts["lam_power"]
+    draw = _sampler(problem, opts)
+    stochastic = opts.get("batch_size") is not None
+    a, b, T = opts["step"], opts["inner_step"], opts["inner_steps"]
+    pa, pc = opts["step_power"], opts["inner_power"]
+    if fixed_lam is None:
+        lam0, pl = opts["lam0"], opts["lam_power"]
+        # the paper's schedules: stochastic (Thm 3.1) a = 5/7, c = 4/7, lam_k ~ gamma_k / alpha_k ~ k^{1/7};
+        # the deterministic default keeps constant steps and lam_k ~ k^{1/2}
+        pa = (5 / 7 if stochastic else 0.0) if pa is None else pa
+        pc = (4 / 7 if stochastic else 0.0) if pc is None else pc
+        pl = (pa - pc if stochastic else 0.5) if pl is None else pl
+    else:
+        lam0, pl = fixed_lam, 0.0
+        pa = (0.5 if stochastic else 0.0) if pa is None else pa
+        pc = (0.5 if stochastic else 0.0) if pc is None else pc
     k = 0
     while True:
-        lam = lam0 * (k + 1) ** gamma
-        # inner loops: z -> argmin_z G(x, z); y -> argmin_y F(x, y) + lam G(x, y) (step 1/(lam L_G))
-        for _ in range(opts["inner_steps"]):
-            z = z - b * problem.lower(x, z)[2]
-            y = y - (b / lam) * (problem.upper(x, y)[2] + lam * problem.lower(x, y)[2])
-        Fv, fx, _ = problem.upper(x, y)
-        _, gx_y, gy_y = problem.lower(x, y)
-        _, gx_z, _ = problem.lower(x, z)
+        lam = lam0 * (k + 1) ** pl
+        gam = b / (k + 1) ** pc
+        for _ in range(T):
+            iu, il = draw()
+            z = z - gam * problem.lower(x, z, il)[2]
+            y = y - (gam / lam) * (problem.upper(x, y, iu)[2] + lam * problem.lower(x, y, il)[2])
+        iu, il = draw()
+        Fv, fx, _ = problem.upper(x, y, iu)
+        _, gx_y, gy_y = problem.lower(x, y, il)
+        _, gx_z, _ = problem.lower(x, z, il)
         hg = fx + lam * (gx_y - gx_z)  # the penalty's x-gradient approximates grad Phi
         yield Step(x.copy(), Fv, float(np.linalg.norm(hg)), y=y.copy(), hypergrad=hg,
-                   lower_residual=float(np.linalg.norm(gy_y)), lam=lam)
-        x = x - a * hg
+                   lower_residual=float(np.linalg.norm(gy_y)), lam=lam,
+                   samples_upper=problem.counts["upper_samples"], samples_lower=problem.counts["lower_samples"])
+        x = x - (a / (k + 1) ** pa) * hg
         k += 1
 
 
@@ -480,29 +623,43 @@ def _bamm(problem, x0, y0, opts):
 def _bo_rep(problem, x0, y0, opts):
     """BO-REP (Hao, Gong & Liu, ICLR 2024): normalized momentum on x, lower level refined at
     the start and updated periodically (every ``period`` iterations, ``inner_steps`` gradient
-    steps), the linear-system solution z by one gradient step per iteration."""
+    steps), the linear-system solution z by one gradient step per iteration. With
+    ``batch_size`` every gradient and Hessian-vector product is a minibatch estimate (the
+    paper's stochastic setting): fresh indices per step, the start refinement by
+    ``refine_steps`` stochastic gradient steps."""
     x, y = np.asarray(x0, dtype=float).copy(), np.asarray(y0, dtype=float).copy()
     z = np.zeros_like(y)
     m = np.zeros_like(x)
-    LF, LG = _lipschitz_constants(problem, x, y)
-    nu = opts["inner_step"] or 1.0 / max(LG, 1e-12)
-    y, _, _ = _gd_inner(problem, x, y, opts["inner_tol"], opts["refine_steps"], nu)  # initialization refinement
+    draw = _sampler(problem, opts)
+    stochastic = opts.get("batch_size") is not None
+    if opts["inner_step"] is None:
+        LF, LG = _lipschitz_constants(problem, x, y)
+        nu = 1.0 / max(LG, 1e-12)
+    else:
+        nu = opts["inner_step"]
+    if stochastic:  # initialization refinement
+        for _ in range(opts["refine_steps"]):
+            y = y - nu * problem.lower(x, y, draw()[1])[2]
+    else:
+        y, _, _ = _gd_inner(problem, x, y, opts["inner_tol"], opts["refine_steps"], nu)
     k = 0
     while True:
         if k > 0 and k % opts["period"] == 0:
             for _ in range(opts["inner_steps"]):
-                y = y - nu * problem.lower(x, y)[2]
-        Fv, Fx, Fy = problem.upper(x, y)
-        _, _, Gy = problem.lower(x, y)
-        z = z - nu * (problem.hvp_yy(x, y, z) - Fy)
+                y = y - nu * problem.lower(x, y, draw()[1])[2]
+        iu, il = draw()
+        Fv, Fx, Fy = problem.upper(x, y, iu)
+        _, _, Gy = problem.lower(x, y, il)
+        z = z - nu * (problem.hvp_yy(x, y, z, il) - Fy)
         zn = np.linalg.norm(z)
         if opts["z_radius"] is not None and zn > opts["z_radius"]:
             z *= opts["z_radius"] / zn
-        hg = Fx - problem.cross(x, y, z)
+        hg = Fx - problem.cross(x, y, z, draw()[1] if stochastic else None)
         m = opts["beta"] * m + (1 - opts["beta"]) * hg
         eta = opts["step"] / (k + 1) ** opts["step_power"]
         yield Step(x.copy(), Fv, float(np.linalg.norm(hg)), y=y.copy(), hypergrad=hg,
-                   lower_residual=float(np.linalg.norm(Gy)), step_size=eta)
+                   lower_residual=float(np.linalg.norm(Gy)), step_size=eta,
+                   samples_upper=problem.counts["upper_samples"], samples_lower=problem.counts["lower_samples"])
         mn = np.linalg.norm(m)
         if mn > 0:
             x = x - eta * m / mn
@@ -510,18 +667,22 @@ def _bo_rep(problem, x0, y0, opts):
 
 
 _DEFAULTS = {
-    "implicit": {"step": 1.0, "inner": None, "inner_tol": 1e-10, "inner_maxiter": 10000, "linear_solver": "cg",
+    "implicit": {"step": 1.0, "step_rule": "bb", "inner": None, "inner_tol": 1e-10, "inner_maxiter": 10000,
+                 "linear_solver": "cg",
                  "cg_maxiter": 1000, "neumann_step": None},
-    "hoag": {"step": 1.0, "inner": None, "inner_tol": 1e-12, "inner_maxiter": 10000, "linear_solver": "cg", "cg_maxiter": 1000,
+    "hoag": {"step": 1.0, "step_rule": "bb", "inner": None, "inner_tol": 1e-12, "inner_maxiter": 10000,
+             "linear_solver": "cg", "cg_maxiter": 1000,
              "neumann_step": None, "eps0": 1e-2, "decay": 0.8},
-    "f2sa": {"step": 0.05, "inner_step": 0.1, "inner_steps": 10, "lam0": 1.0, "lam_power": 0.5},
-    "penalty": {"lam": 100.0, "step": 1.0, "inner_tol": 1e-9, "inner_maxiter": 20000},
+    "f2sa": {"step": 0.05, "inner_step": 0.1, "inner_steps": 10, "lam0": 1.0, "lam_power": None, "step_power": None,
+             "inner_power": None, "batch_size": None, "rng": None},
+    "penalty": {"lam": 100.0, "step": 1.0, "inner_tol": 1e-9, "inner_maxiter": 20000, "batch_size": None, "rng": None,
+                "inner_step": 0.1, "inner_steps": 10, "step_power": None, "inner_power": None},
     "meha": {"c0": 1.0, "c_power": 0.45, "gamma": None, "step_theta": None, "step_x": None, "step_y": None},
     "lv-hba": {"c0": 10.0, "c_power": 0.45, "gamma": None, "gamma2": 1.0, "step_theta": None, "step_x": None,
                "step_y": None, "step_z": 0.1},
     "bamm": {"mu0": 1.0, "mu_power": 0.5, "step_x": None, "step_y": None, "step_z": None},
     "bo-rep": {"step": 0.05, "step_power": 0.0, "beta": 0.9, "inner_step": None, "inner_steps": 10, "period": 5,
-               "refine_steps": 1000, "inner_tol": 1e-8, "z_radius": None},
+               "refine_steps": 1000, "inner_tol": 1e-8, "z_radius": None, "batch_size": None, "rng": None},
 }
 
 
@@ -532,19 +693,26 @@ def bilevel(problem, x0, y0, method="implicit", *, maxiter=100, tol=1e-6, callba
         raise TypeError("`problem` must be a numopt.BilevelProblem")
     if method not in _DEFAULTS:
         raise ValueError(f"unknown method {method!r}; valid: {', '.join(_DEFAULTS)}")
+    if options.get("batch_size") is not None and method not in _STOCHASTIC:
+        raise ValueError(f"`batch_size`: method {method!r} has no stochastic version; use one of {_STOCHASTIC}")
     opts = dict(_DEFAULTS[method])
     unknown = set(options) - set(opts)
     if unknown:
         raise TypeError(f"unknown option(s) {sorted(unknown)} for method {method!r}; valid: {sorted(opts)}")
     opts.update(options)
     check_scalar(maxiter, "maxiter", lower=0, integer=True)
+    if opts.get("step_rule", "bb") not in ("bb", "grow"):
+        raise ValueError(f"`step_rule` must be 'bb' or 'grow', got {opts['step_rule']!r}")
     x0, y0 = np.asarray(x0, dtype=float), np.asarray(y0, dtype=float)
     problem.upper(x0, y0)
     problem.lower(x0, y0)  # shape checks before the first iteration
     if problem.coupled is not None and method != "lv-hba":
         raise ValueError(f"the problem has a coupled lower-level constraint; method {method!r} ignores it: use 'lv-hba'")
+    _check_minibatch_oracles(problem, x0, y0, opts)
     if method == "f2sa":
-        gen = _f2sa(problem, x0, y0, opts)
+        gen = _first_order_penalty(problem, x0, y0, opts)
+    elif method == "penalty" and opts["batch_size"] is not None:
+        gen = _first_order_penalty(problem, x0, y0, opts, fixed_lam=opts["lam"])
     elif method == "penalty":
         gen = _penalty(problem, x0, y0, opts)
     elif method in ("meha", "lv-hba"):
@@ -555,8 +723,18 @@ def bilevel(problem, x0, y0, method="implicit", *, maxiter=100, tol=1e-6, callba
         gen = _bo_rep(problem, x0, y0, opts)
     else:
         gen = _implicit(problem, x0, y0, opts, method == "hoag")
+    counts0 = dict(problem.counts)
     res = run_loop(gen, counter=OracleCounter(), options={"maxiter": maxiter, "max_time": math.inf, "trace": True},
                    callback=callback, tol=tol, method=method)
-    for k in ("nfev", "njev", "nhev", "nprox", "nlmo", "nproj", "jac"):
+    for k in ("nfev", "njev", "nhev", "nprox", "nlmo", "nproj", "jac", "samples_upper", "samples_lower"):
         res.pop(k, None)
+    # oracle calls and per-sample gradient evaluations of this run (a full call of a finite-sum
+    # level counts n samples; a call of a level that is not a finite sum counts 1)
+    res.nupper = problem.counts["upper"] - counts0["upper"]
+    res.nlower = problem.counts["lower"] - counts0["lower"]
+    res.nsamples_upper = problem.counts["upper_samples"] - counts0["upper_samples"]
+    res.nsamples_lower = problem.counts["lower_samples"] - counts0["lower_samples"]
+    if opts.get("batch_size") is not None:
+        res.fun_minibatch = res.fun  # the trace holds minibatch estimates; the result gets the full value
+        res.fun = problem.upper(res.x, res.y)[0]
     return res
