@@ -142,3 +142,56 @@ def test_saddle_free_newton_escapes_where_newton_is_attracted():
         assert np.linalg.eigvalsh(H(res.x))[0] > 0
     with pytest.raises(ValueError, match="damping"):
         numopt.minimize(f, np.ones(2), jac=g, hess=H, method="saddle-free-newton", options={"damping": 0.0})
+
+
+class _Softmax(numopt.SmoothFunction):
+    """Softmax regression on flattened weights W (p x K), with per-sample gradients."""
+
+    def __init__(self, A, y, K, lam):
+        self.A, self.Y, self.K, self.lam, self.n_samples = A, np.eye(K)[y], K, lam, A.shape[0]
+
+    def _parts(self, w, idx=None):
+        from scipy.special import log_softmax, softmax
+
+        A, Y = (self.A, self.Y) if idx is None else (self.A[idx], self.Y[idx])
+        Z = A @ w.reshape(-1, self.K)
+        return A, Y, Z, softmax(Z, axis=1), log_softmax(Z, axis=1)
+
+    def value(self, w):
+        _, Y, _, _, L = self._parts(w)
+        return float(-np.mean(np.sum(Y * L, axis=1)) + 0.5 * self.lam * w @ w)
+
+    def grad(self, w):
+        A, Y, _, P, _ = self._parts(w)
+        return (A.T @ (P - Y)).ravel() / self.n_samples + self.lam * w
+
+    def grad_batch(self, w, idx):
+        A, Y, _, P, _ = self._parts(w, idx)
+        return (A.T @ (P - Y)).ravel() / len(idx) + self.lam * w
+
+    def hess(self, w):  # exact = Fisher = Gauss-Newton for the softmax cross-entropy
+        A, _, _, P, _ = self._parts(w)
+        d = w.size
+        H = np.zeros((d, d))
+        for a, p in zip(A, P):
+            H += np.kron(np.outer(a, a), np.diag(p) - np.outer(p, p))
+        return H / self.n_samples + self.lam * np.eye(d)
+
+
+@pytest.mark.parametrize("hessian", ["exact", "empirical-fisher"])
+def test_gradient_regularized_newton_on_softmax_regression(hessian):
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((90, 4))
+    y = np.argmax(A @ rng.standard_normal((4, 3)) + rng.standard_normal((90, 3)), axis=1)
+    lam = 0.1
+    f = _Softmax(A, y, 3, lam)
+    res = numopt.minimize(f, np.zeros(12), method="grad-reg-newton", tol=1e-9,
+                          options={"hessian": hessian, "maxiter": 300})
+    assert res.success, res.message
+    # scikit-learn's multinomial model: C = 1 / (n lam), no intercept
+    sk = LogisticRegression(C=1 / (90 * lam), fit_intercept=False, tol=1e-12, max_iter=10000).fit(A, y)
+    np.testing.assert_allclose(res.x.reshape(4, 3) - res.x.reshape(4, 3).mean(axis=1, keepdims=True),
+                               sk.coef_.T - sk.coef_.T.mean(axis=1, keepdims=True), atol=1e-5)
+    assert res.fun <= f.value(sk.coef_.T.ravel()) + 1e-10

@@ -181,7 +181,12 @@ register(MethodSpec(
 # --- gradient-regularized Newton with approximate Hessians --------------------------------
 
 def _empirical_fisher(f, x):
-    """(1/n) sum_i g_i g_i^T with g_i the per-sample gradients of f = loss(A x)."""
+    """(1/n) sum_i g_i g_i^T with g_i the per-sample gradients: closed form for f = loss(A x)
+    (LinearComposite with 1-D predictions), else ``grad_batch(x, [i])`` for each sample of a
+    finite-sum objective (e.g. softmax regression on flattened weights)."""
+    if not (hasattr(f, "A") and hasattr(getattr(f, "loss", None), "grad_at")):
+        G = np.stack([np.asarray(f.grad_batch(x, np.array([i])), dtype=float).ravel() for i in range(f.n_samples)])
+        return G.T @ G / f.n_samples
     A, loss = f.A, f.loss
     z = A @ x
     n = A.shape[0]
@@ -202,8 +207,11 @@ def _grad_reg_newton(problem, x0, opts):
         raise ValueError("`gamma0` must be > 0")
     approx = opts["hessian"]
     inner = getattr(f, "f", f)
-    if approx == "empirical-fisher" and not (hasattr(inner, "A") and hasattr(getattr(inner, "loss", None), "grad_at")):
-        raise ValueError("hessian='empirical-fisher' needs a numopt.LinearComposite objective (per-sample gradients)")
+    if approx == "empirical-fisher" and not (
+            (hasattr(inner, "A") and hasattr(getattr(inner, "loss", None), "grad_at"))
+            or (hasattr(inner, "grad_batch") and hasattr(inner, "n_samples"))):
+        raise ValueError("hessian='empirical-fisher' needs per-sample gradients: a numopt.LinearComposite or a "
+                         "finite-sum objective with n_samples and grad_batch(x, idx)")
     if not (approx in ("exact", "empirical-fisher") or callable(approx)):
         raise ValueError("`hessian` must be 'exact', 'empirical-fisher' or a callable x -> matrix")
     B = opts["B"]
@@ -229,6 +237,9 @@ def _grad_reg_newton(problem, x0, opts):
                 continue
             fn, gnew = f.value_and_grad(x - d)
             if np.isfinite(fn) and fn <= fx - opts["c"] * (g @ d) and g @ d > 0:
+                break
+            # decrease lost in rounding near the solution: accept a step that shrinks the gradient
+            if np.isfinite(fn) and abs(fn - fx) <= 1e-14 * max(1.0, abs(fx)) and gnew @ gnew < gn * gn:
                 break
             gamma *= 0.5
         else:
