@@ -7,10 +7,17 @@ the same formula for everyone, relative to P(0) = ||y||^2/(2n)) becomes numopt's
 
     python benchmarks/bench_bcd.py [--quick] [--data DIR]
     python benchmarks/bench_bcd.py --extras [--data DIR]
+    python benchmarks/bench_bcd.py --wide
+    python benchmarks/bench_bcd.py --greedy [--data DIR]
 
 ``--extras`` times the pieces of numopt.solvers.bcd_extra instead: message passing on
 forest blocks of a lattice quadratic (vs single coordinates and scipy's spsolve), Newton
 steps on the identified support for l1 problems, and BCD-PR for NMF vs scikit-learn.
+``--wide``: a synthetic wide sparse design (n = 500, p = 50000, 1% density, 20 true
+features), lasso and l1-logistic, numopt's working sets vs scikit-learn, skglm and celer
+(same protocol: numopt timed to each peer's achieved relative gap).
+``--greedy``: greedy rules (maintained gradient) vs cyclic on the logistic fast path and
+inside working sets: epochs, coordinate updates and time to a relative gap of 1e-8.
 """
 from __future__ import annotations
 
@@ -57,9 +64,15 @@ def main(argv=None):
     ap.add_argument("--data", default=str(DEFAULT_DATA))
     ap.add_argument("--selection", default="gsl")
     ap.add_argument("--extras", action="store_true")
+    ap.add_argument("--wide", action="store_true")
+    ap.add_argument("--greedy", action="store_true")
     args = ap.parse_args(argv)
     if args.extras:
         return extras(args.data)
+    if args.wide:
+        return wide()
+    if args.greedy:
+        return greedy(args.data)
     if not Path(args.data).is_dir():
         print(f"no LIBSVM data at {args.data}")
         return 1
@@ -81,6 +94,106 @@ def main(argv=None):
             g_ours = p.duality_gap(res.x)[0] / p0
             print(f"{name + ' lmax/' + str(ratio):<22} {peer:<8} {tp:>8.3f} {g_peer:>13.2e} {to:>9.3f} "
                   f"{g_ours:>11.2e} {to / tp:>6.2f}", flush=True)
+    return 0
+
+
+def wide_problem(n=500, p=50000, density=0.01, seed=0):
+    """The synthetic wide sparse design of tests/test_bcd_ws.py: (X CSC, y)."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(seed)
+    X = sp.random(n, p, density=density, format="csc", random_state=rng, data_rvs=rng.standard_normal)
+    w = np.zeros(p)
+    w[rng.choice(p, 20, replace=False)] = rng.standard_normal(20)
+    return X, X @ w + 0.1 * rng.standard_normal(n)
+
+
+def _wide_peers(model, X, y, lam):
+    out = {}
+    if model == "lasso":
+        from sklearn.linear_model import Lasso
+
+        out["sklearn"] = lambda: Lasso(alpha=lam, fit_intercept=False, tol=1e-6, max_iter=100000).fit(X, y).coef_
+    try:
+        if model == "lasso":
+            from skglm import Lasso as SkLasso
+
+            out["skglm"] = lambda: SkLasso(alpha=lam, fit_intercept=False, tol=1e-6, max_iter=1000).fit(X, y).coef_
+        else:
+            from skglm import SparseLogisticRegression as SkLog
+
+            out["skglm"] = lambda: SkLog(alpha=lam, fit_intercept=False, tol=1e-6, max_iter=1000).fit(X, y).coef_
+    except ImportError:
+        pass
+    try:
+        if model == "lasso":
+            from celer import Lasso as CeLasso
+
+            out["celer"] = lambda: CeLasso(alpha=lam, fit_intercept=False, tol=1e-6, max_iter=1000).fit(X, y).coef_
+        else:
+            from celer import LogisticRegression as CeLog
+
+            n = X.shape[0]
+            out["celer"] = lambda: CeLog(C=1 / (lam * n), fit_intercept=False, tol=1e-6, max_iter=1000).fit(X, y).coef_
+    except ImportError:
+        pass
+    return out
+
+
+def wide():
+    from problems.models import make_model
+
+    X, y = wide_problem()
+    print(f"synthetic wide sparse design {X.shape[0]} x {X.shape[1]}, nnz {X.nnz}; numopt: working_set=True, "
+          "selection='cyclic' (Anderson + gap-safe screening), best of 3")
+    print(f"{'case':<22} {'peer':<8} {'peer s':>8} {'peer rel gap':>13} {'numopt s':>9} {'numopt gap':>11} "
+          f"{'ratio':>6} {'upd ws':>10} {'upd full':>10}")
+    for model, ratio in (("lasso", 10), ("lasso", 100), ("logreg", 10), ("logreg", 100)):
+        yy = y if model == "lasso" else np.where(y > 0, 1.0, -1.0)
+        p = make_model(X, yy, model, lam_ratio=1.0 / ratio)
+        lam = p.meta["lam"]
+        p0 = p.value(np.zeros(X.shape[1]))
+        for peer, fit in _wide_peers(model, X, yy, lam).items():
+            tp, coef = timed(fit, 3)
+            g_peer = p.duality_gap(np.asarray(coef).ravel())[0] / p0
+            target = max(g_peer, 1e-14)
+            to, res = timed(lambda: numopt.bcd(p, selection="cyclic", working_set=True, tol=target, maxiter=10000,
+                                               trace=False), 3)
+            full = numopt.bcd(p, selection="cyclic", working_set=False, tol=target, maxiter=100000, trace=False,
+                              max_time=20)  # without working sets (coordinate updates; capped at 20 s)
+            g_ours = p.duality_gap(res.x)[0] / p0
+            print(f"{model + ' lmax/' + str(ratio):<22} {peer:<8} {tp:>8.3f} {g_peer:>13.2e} {to:>9.3f} "
+                  f"{g_ours:>11.2e} {to / tp:>6.2f} {res.coordinate_updates:>10d} {full.coordinate_updates:>10d}{'' if full.success else '+'}",
+                  flush=True)
+    return 0
+
+
+def greedy(data):
+    from problems.models import make_model
+
+    print("greedy rules vs cyclic (time and coordinate updates to a relative gap of 1e-8, best of 3)")
+    print(f"{'case':<30} {'rule':<7} {'epochs':>7} {'updates':>10} {'time s':>8}")
+    cases = []
+    for name in ("a9a", "mushrooms"):
+        try:
+            cases.append((f"{name} logreg lmax/100", problems.get(f"libsvm/{name}", model="logreg", lam_ratio=0.01,
+                                                                  data_dir=data), False))
+        except Exception as exc:  # noqa: BLE001
+            print(f"skip {name}: {exc}")
+    X, y = wide_problem()
+    cases.append(("wide lasso lmax/100 (ws)", make_model(X, y, "lasso", lam_ratio=0.01), True))
+    cases.append(("wide logreg lmax/10 (ws)", make_model(X, np.where(y > 0, 1.0, -1.0), "logreg", lam_ratio=0.1),
+                  True))
+    for label, p, ws in cases:
+        for rule in ("cyclic", "gs", "gsl", "gs-q"):
+            t, r = timed(lambda: numopt.bcd(p, selection=rule, working_set=ws, anderson=False, ws_solver="cd",
+                                            tol=1e-8, maxiter=100000, trace=False), 3)
+            print(f"{label:<30} {rule:<7} {r.nit:>7d} {r.coordinate_updates:>10d} {t:>8.3f}", flush=True)
+        if ws:
+            t, r = timed(lambda: numopt.bcd(p, selection="cyclic", working_set=True, tol=1e-8, maxiter=100000,
+                                            trace=False), 3)
+            print(f"{label:<30} {'cyc+AA' if 'lasso' in label else 'cyc+PN':<7} {r.nit:>7d} "
+                  f"{r.coordinate_updates:>10d} {t:>8.3f}", flush=True)
     return 0
 
 

@@ -124,7 +124,9 @@ def fw_gap(inst, x):
 
 
 def run_numopt(inst, variant):
-    res = numopt.frank_wolfe(inst["f"], inst["x0"], inst["lmo"], jac=inst["g"], variant=variant, tol=inst["target"],
+    # fun returns (value, gradient) with jac=True, as copt's f_grad: the line search's value at
+    # the accepted point then also gives the next gradient (one data pass per evaluation)
+    res = numopt.frank_wolfe(inst["fg"], inst["x0"], inst["lmo"], jac=True, variant=variant, tol=inst["target"],
                              maxiter=100000, trace=False)
     return dict(gap=res.gap, nit=res.nit, fun=res.fun, ok=res.success)
 

@@ -121,18 +121,27 @@ class FunctionOracle(SmoothFunction):
         self.lipschitz = lipschitz
         self.has_grad = jac not in (None, False)
 
+    def _memo(self, x):
+        """``fun(x) -> (f, g)`` with a one-entry cache (``jac=True``): a line search's value
+        at the accepted point also gives the next gradient, as scipy's MemoizeJac does."""
+        m = getattr(self, "_last", None)
+        if m is not None and m[0].shape == x.shape and bool(get_namespace(x).all(m[0] == x)):
+            return m[1], m[2]
+        f, g = self._fun(x, *self._args)
+        self._last = (get_namespace(x).asarray(x, copy=True), float(f), g)
+        return float(f), g
+
     def _f(self, x):
-        out = self._fun(x, *self._args)
         if self._jac is True:
-            out = out[0]
-        return float(out)
+            return self._memo(x)[0]
+        return float(self._fun(x, *self._args))
 
     def value(self, x):
         return self._f(x)
 
     def grad(self, x):
         if self._jac is True:
-            return self._fun(x, *self._args)[1]
+            return self._memo(x)[1]
         if callable(self._jac):
             return self._jac(x, *self._args)
         if self._jac in ("2-point", "3-point"):
@@ -142,8 +151,7 @@ class FunctionOracle(SmoothFunction):
 
     def value_and_grad(self, x):
         if self._jac is True:
-            f, g = self._fun(x, *self._args)
-            return float(f), g
+            return self._memo(x)
         return self.value(x), self.grad(x)
 
     def hvp(self, x, v):

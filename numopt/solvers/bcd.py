@@ -50,6 +50,7 @@ __all__ = ["bcd", "SELECTIONS"]
 SELECTIONS = ("cyclic", "random", "lipschitz", "gs", "gsl", "gs-r", "gs-q")
 UPDATES = ("gradient", "newton", "tree")
 _GREEDY_CODE = {"gs": 0, "gs-r": 1, "gs-q": 2, "gsl": 3}
+_WS_AUTO_P = 5000  # working_set="auto": on above this many features
 
 
 def _penalty_params(reg):
@@ -129,12 +130,18 @@ def _fast(problem, x0, opts, kind):
         z = Xc @ w
         Lj = 0.25 * sq * inv_n
     greedy = sel in _GREEDY_CODE
+    greedy_log = greedy and kind == "logistic"
+    if greedy_log:  # gradient X^T u maintained through the CSR rows touched by each step
+        R = Xc.tocsr()
+        R.sort_indices()
+        rdata, rcols, rptr = R.data.astype(np.float64), R.indices.astype(np.int64), R.indptr.astype(np.int64)
+        allW = np.arange(p, dtype=np.int64)
+        gW = np.empty(p)
+        greedy = False
     if greedy:
-        if kind != "quadratic":
-            raise ValueError("greedy selection with the logistic fast path is not available; "
-                             "use selection='cyclic'/'random' or the generic path (pass a plain oracle)")
         if p > 20000:
-            raise ValueError(f"greedy rules keep a p x p Gram matrix: p = {p} is too large; use 'cyclic'")
+            raise ValueError(f"greedy rules keep a p x p Gram matrix: p = {p} is too large; use "
+                             "working_set=True (greedy rules inside the working set) or 'cyclic'")
         G = (Xc.T @ Xc).toarray() * inv_n
         c = (Xc.T @ y) * inv_n
         grad = G @ w - c
@@ -165,8 +172,9 @@ def _fast(problem, x0, opts, kind):
 
     def extras():
         if not track:
-            return {}
-        return {"active_set_iteration": last_change, "support_size": int(supp.sum()), "newton_steps": n_newton}
+            return {"coordinate_updates": k * p}
+        return {"active_set_iteration": last_change, "support_size": int(supp.sum()), "newton_steps": n_newton,
+                "coordinate_updates": k * p}
 
     yield Step(w.astype(out), fval(), measure(), epoch_max_change=0.0, **extras())
     while True:
@@ -182,6 +190,13 @@ def _fast(problem, x0, opts, kind):
             K.greedy_quadratic(G, c, w, grad, l1, l2, Lj, _GREEDY_CODE[sel], p)
             r = y - Xc @ w
             dmax = float("nan")
+        elif greedy_log:
+            u = f.loss.grad(z)
+            K.col_dots(data, indices, indptr, u, allW, gW)  # exact gradient once per epoch (no drift)
+            wold = w.copy()
+            K.greedy_ws(True, data, indices, indptr, rdata, rcols, rptr, allW, w, z, y, u, gW, l1, l2, Lj,
+                        inv_n, _GREEDY_CODE[sel], p)
+            dmax = float(np.max(np.abs(w - wold))) if p else 0.0
         else:
             if sel == "random":
                 order = rng.integers(0, p, size=p).astype(np.int64)
@@ -201,6 +216,264 @@ def _fast(problem, x0, opts, kind):
             else:
                 supp, last_change, stable = new_supp, k, 0
         yield Step(w.astype(out), fval(), measure(), epoch_max_change=dmax, **extras())
+
+
+class _CSCData:
+    """The design as float64 CSC arrays plus column norms (shared by the fast paths)."""
+
+    def __init__(self, X):
+        import scipy.sparse as sp
+
+        Xc = X.tocsc() if sp.issparse(X) else sp.csc_matrix(np.asarray(X))
+        Xc = Xc.astype(np.float64)
+        Xc.sort_indices()
+        self.X = Xc
+        self.data, self.indices, self.indptr = Xc.data, Xc.indices.astype(np.int64), Xc.indptr.astype(np.int64)
+        self.n, self.p = Xc.shape
+        self.sq = np.asarray(Xc.multiply(Xc).sum(axis=0)).ravel()
+        self.norms = np.sqrt(self.sq)
+
+
+def _dual_value(loss, u, v, l1, l2):
+    """Dual objective at the dual point built from u = grad F(z) (v = X_S^T u over the
+    features S of the (sub)problem): rescaled into ||X_S^T s u||_inf <= l1 for the l1
+    penalty, as is for the elastic net. Returns (dual value, scale s)."""
+    if l2 == 0.0:
+        vmax = float(np.max(np.abs(v))) if v.size else 0.0
+        s = min(1.0, l1 / vmax) if vmax > 0 else 1.0
+        return -loss.conjugate(s * u), s
+    return -loss.conjugate(u) - float(np.sum(np.clip(np.abs(v) - l1, 0.0, None) ** 2)) / (2 * l2), 1.0
+
+
+def _fast_ws(problem, x0, opts, kind):
+    """Working-set outer loop (Johnson & Guestrin 2015; Massias, Gramfort & Salmon, celer,
+    ICML 2018; Bertrand et al., skglm, NeurIPS 2022) with gap-safe screening (Fercoq,
+    Gramfort & Salmon, ICML 2015), for l1 / elastic-net least squares and logistic
+    regression. Each outer iteration:
+
+    1. from the dual point theta = s * grad F(Xw) (s rescales it into the dual-feasible set
+       ||X^T theta||_inf <= l1), the global duality gap G; features with
+       |X_j^T theta| + ||X_j|| sqrt(2 G beta) < l1 (beta = smoothness of F, so the dual is
+       1/beta-strongly concave and the dual optimum lies in that ball) are zero at the
+       optimum: removed for good (``screening``);
+    2. the working set: the support plus the features whose constraint |X_j^T theta| <= l1
+       is closest to active, d_j = (l1 - |X_j^T theta|) / ||X_j|| smallest, of size
+       max(previous size, ws_start, 2 |support|) (doubled when the gap stalls);
+    3. the subproblem on the working set (others fixed at 0) is solved by the numba
+       coordinate kernels with the selection rule until its own duality gap is below
+       ``ws_inner`` times G.
+
+    One outer iteration = one yielded step; ``optimality`` is the global relative gap G/P(0).
+    """
+    import scipy.sparse as sp
+
+    from . import _bcd_kernels as K
+
+    f = _unwrap(problem.objective)
+    reg = problem.regularizer.g if hasattr(problem.regularizer, "g") else problem.regularizer
+    l1, l2 = _penalty_params(reg)
+    D = _CSCData(f.A)
+    data, indices, indptr, n, p = D.data, D.indices, D.indptr, D.n, D.p
+    loss = f.loss
+    logistic = kind == "logistic"
+    inv_n = 1.0 / n
+    y = np.asarray(loss.y, dtype=np.float64)
+    w = np.array(x0, dtype=np.float64)
+    Lj = (0.25 if logistic else 1.0) * D.sq * inv_n
+    beta = float(loss.smoothness)
+    rng = np.random.default_rng(opts["rng"])
+    sel = opts["selection"]
+    greedy = sel in _GREEDY_CODE
+    rule = _GREEDY_CODE.get(sel, 0)
+    check_every = 5 if not greedy else 1
+    ws_size = min(p, int(opts["ws_start"]))
+    inner_frac = float(opts["ws_inner"])
+    screen = bool(opts["screening"])
+    counter = problem.objective.counter
+    state = D.X @ w if logistic else y - D.X @ w  # z = Xw, or r = y - Xw
+    p0 = loss.value(np.zeros_like(y))
+    scale = p0 if p0 > 0 else 1.0
+    alive = np.flatnonzero(D.sq > 0)  # unscreened features with a nonzero column
+
+    def z_of():
+        return state if logistic else y - state
+
+    def global_gap():
+        z = z_of()
+        u = loss.grad(z)
+        v = np.empty(alive.size)
+        K.col_dots(data, indices, indptr, u, alive, v)
+        primal = loss.value(z) + reg.value(w)
+        dual, s = _dual_value(loss, u, v, l1, l2)
+        return primal, max(primal - dual, 0.0), v, s
+
+    out = np.asarray(x0).dtype
+    n_updates, n_screened, n_outer, n_extrap, n_pn = 0, 0, 0, 0, 0
+    counter.nfev += 1
+    primal, gap, v, s = global_gap()
+    counter.njev += 1
+
+    def extras():
+        return {"support_size": int(np.count_nonzero(w)), "coordinate_updates": n_updates,
+                "working_set_size": ws_size, "n_screened": n_screened, "anderson_steps": n_extrap,
+                "prox_newton_steps": n_pn}
+
+    yield Step(w.astype(out), primal, gap / scale, **extras())
+    last_gap = gap
+    while True:
+        if screen and l1 > 0 and gap > 0:
+            radius = math.sqrt(2.0 * gap * beta)
+            drop = s * np.abs(v) + D.norms[alive] * radius < l1 * (1 - 1e-12)
+            if drop.any():
+                gone = alive[drop]
+                nz = gone[w[gone] != 0]
+                for j in nz:  # proven zero at the optimum: set it to 0 now
+                    cols = slice(indptr[j], indptr[j + 1])
+                    if logistic:
+                        state[indices[cols]] -= data[cols] * w[j]
+                    else:
+                        state[indices[cols]] += data[cols] * w[j]
+                    w[j] = 0.0
+                alive, v = alive[~drop], v[~drop]
+                n_screened += int(drop.sum())
+        # working set: support first, then the features closest to violating their constraint
+        supp = w[alive] != 0
+        nsupp = int(supp.sum())
+        ws_size = min(alive.size, max(ws_size, int(opts["ws_start"]), 2 * nsupp))
+        score = (l1 - s * np.abs(v)) / D.norms[alive]
+        score[supp] = -np.inf
+        if ws_size < alive.size:
+            W = alive[np.argpartition(score, ws_size - 1)[:ws_size]]
+        else:
+            W = alive
+        W = np.sort(W).astype(np.int64)
+        target = max(inner_frac * gap, 0.1 * float(opts["tol"]) * scale)
+        m = W.size
+        gW = np.empty(m)
+        if greedy:
+            R = D.X[:, W].tocsr()
+            R.sort_indices()
+            rdata, rcols, rptr = R.data, R.indices.astype(np.int64), R.indptr.astype(np.int64)
+        epochs = 0
+        newton = logistic and sel == "cyclic" and opts["ws_solver"] in ("auto", "prox-newton")
+        anderson = bool(opts["anderson"]) and sel == "cyclic" and not newton
+        if anderson:
+            XW = D.X[:, W]
+            hist = np.empty((check_every + 1, m))
+        while True:
+            if newton:
+                n_updates += _prox_newton_step(K, D, W, w, state, y, loss, reg, l1, l2, gW)
+                n_pn += 1
+            elif greedy:
+                u = loss.grad(z_of())
+                K.col_dots(data, indices, indptr, u, W, gW)  # exact gradient (no drift)
+                took = K.greedy_ws(logistic, data, indices, indptr, rdata, rcols, rptr, W, w, state, y,
+                                   u, gW, l1, l2, Lj, inv_n, rule, m)
+                n_updates += took
+                if took == 0:
+                    break
+            else:
+                if anderson:
+                    hist[0] = w[W]
+                for t in range(check_every):
+                    if sel == "cyclic":
+                        order = W
+                    elif sel == "random":
+                        order = W[rng.integers(0, m, size=m)]
+                    else:  # lipschitz
+                        pr = Lj[W] / Lj[W].sum()
+                        order = W[rng.choice(m, size=m, p=pr)]
+                    if logistic:
+                        K.logreg_epoch(data, indices, indptr, w, state, y, l1, l2, Lj, inv_n, order)
+                    else:
+                        K.lasso_epoch(data, indices, indptr, w, state, l1, l2, Lj, inv_n, order)
+                    n_updates += m
+                    if anderson:
+                        hist[t + 1] = w[W]
+                if anderson:
+                    n_extrap += _anderson_step(hist, XW, W, w, state, y, loss, reg, logistic)
+            epochs += 1 if newton else check_every
+            z = z_of()
+            u = loss.grad(z)
+            K.col_dots(data, indices, indptr, u, W, gW)
+            dual_W, _ = _dual_value(loss, u, gW, l1, l2)
+            gap_W = loss.value(z) + reg.value(w) - dual_W
+            if gap_W <= target or epochs >= 100000:
+                break
+        n_outer += 1
+        counter.njev += 1
+        counter.nfev += 1
+        primal, gap, v, s = global_gap()
+        if gap > 0.5 * last_gap and ws_size < alive.size:
+            ws_size = min(alive.size, 2 * ws_size)  # stalled: grow the working set
+        last_gap = gap
+        yield Step(w.astype(out), primal, gap / scale, **extras())
+
+
+def _prox_newton_step(K, D, W, w, z, y, loss, reg, l1, l2, gW):
+    """One proximal Newton step for l1 / elastic-net logistic regression on the working set
+    W (Lee, Sun & Saunders, SIOPT 2014; as in skglm / celer for logistic regression): the
+    model g^T d + 1/2 d^T X_W^T diag(h) X_W d + penalty(w_W + d) is minimized approximately
+    by cyclic CD (numba, <= 20 epochs), then a backtracking (Armijo) line search on the
+    true objective. Updates w and z = Xw in place; returns the coordinate updates made."""
+    u = loss.grad(z)
+    h = np.asarray(loss.hess_diag(z), dtype=np.float64)
+    K.col_dots(D.data, D.indices, D.indptr, u, W, gW)
+    XW = D.X[:, W]
+    Hj = np.asarray(XW.multiply(XW).T @ h).ravel() + 1e-12 * D.sq[W] / D.n
+    m = W.size
+    d, Xd = np.zeros(m), np.zeros(D.n)
+    ep = K.prox_newton_cd(D.data, D.indices, D.indptr, W, w, d, Xd, h, gW, Hj, l1, l2, 20, 1e-4)
+    wW = w[W]
+    f0 = loss.value(z) + reg.value(w)
+
+    def pen(v):
+        return l1 * float(np.abs(v).sum()) + 0.5 * l2 * float(v @ v)
+
+    slope = float(gW @ d) + pen(wW + d) - pen(wW)  # <= 0: the model decreases along d
+    t = 1.0
+    wt = w.copy()
+    for _ in range(30):
+        wt[W] = wW + t * d
+        if loss.value(z + t * Xd) + reg.value(wt) <= f0 + 1e-4 * t * min(slope, 0.0):
+            w[W] = wt[W]
+            z += t * Xd
+            break
+        t *= 0.5
+    return ep * m
+
+
+def _anderson_step(hist, XW, W, w, state, y, loss, reg, logistic):
+    """Anderson extrapolation of the last K cyclic CD epochs on the working set (Bertrand &
+    Massias, "Anderson acceleration of coordinate descent", AISTATS 2021): with the
+    differences U = [x_1 - x_0, ..., x_K - x_{K-1}], c = (U^T U)^{-1} 1 / 1^T (U^T U)^{-1} 1
+    and x_e = sum_i c_i x_i; accepted (w, residual updated in place) only if the objective
+    decreases. Returns 1 if accepted."""
+    U = np.diff(hist, axis=0)
+    C = U @ U.T
+    try:
+        c = np.linalg.solve(C + 1e-14 * np.trace(C) * np.eye(C.shape[0]), np.ones(C.shape[0]))
+    except np.linalg.LinAlgError:
+        return 0
+    if not np.isfinite(c).all() or c.sum() == 0:
+        return 0
+    c /= c.sum()
+    we = c @ hist[1:]
+    zW = XW @ we
+    z_old = state if logistic else y - state
+    xw_cur = XW @ hist[-1]
+    z_new = z_old + (zW - xw_cur)
+    cur = loss.value(z_old) + reg.value(w)
+    wnew = w.copy()
+    wnew[W] = we
+    if loss.value(z_new) + reg.value(wnew) < cur:
+        w[W] = we
+        if logistic:
+            state[:] = z_new
+        else:
+            state[:] = y - z_new
+        return 1
+    return 0
 
 
 def _newton_on_support(kind, Xc, loss, y, w, S, l1, l2, inv_n, state):
@@ -427,8 +700,24 @@ def _solve(problem, x0, opts):
     use_fast = (kind is not None and opts["blocks"] is None and opts["update"] == "gradient"
                 and isinstance(sel, str) and opts["backend"] != "array_api"
                 and isinstance(x0, np.ndarray))
+    ws = opts["working_set"]
+    if ws not in ("auto", True, False):
+        raise ValueError(f"`working_set` must be 'auto', True or False, got {ws!r}")
+    check_scalar(opts["ws_start"], "ws_start", lower=1, integer=True)
+    check_scalar(opts["ws_inner"], "ws_inner", lower=0, lower_inclusive=False)
+    if opts["ws_solver"] not in ("auto", "prox-newton", "cd"):
+        raise ValueError(f"`ws_solver` must be 'auto', 'prox-newton' or 'cd', got {opts['ws_solver']!r}")
+    if opts["ws_inner"] >= 1:
+        raise ValueError(f"`ws_inner` must be in (0, 1), got {opts['ws_inner']}")
     if use_fast:
+        l1, _ = _penalty_params(reg)
+        if ws is True or (ws == "auto" and x0.shape[0] > _WS_AUTO_P):
+            if l1 > 0:  # (no sparsity to exploit without an l1 term)
+                return _fast_ws(problem, x0, opts, kind)
         return _fast(problem, x0, opts, kind)
+    if ws is True:
+        raise ValueError("`working_set=True` needs the numba fast path: an l1 / elastic-net least-squares or "
+                         "logistic LinearComposite problem, single coordinates, update='gradient', numpy x0")
     return _generic(problem, x0, opts)
 
 
@@ -456,6 +745,18 @@ register(MethodSpec(
         "newton_on_active": (False, "l1 fast path: once the support has been unchanged for newton_patience "
                                     "epochs, take a Newton step on the support before each epoch."),
         "newton_patience": (3, "Epochs of unchanged support before the Newton steps start."),
+        "working_set": ("auto", "l1 / elastic-net fast path: working-set outer loop (solve on the support plus "
+                                "the features closest to violating |X_j^T theta| <= lam, growing; stop on the "
+                                "global gap). 'auto' = on when there are more than 5000 features."),
+        "ws_start": (100, "Smallest working-set size (then max(previous, 2 |support|), doubled on stalls)."),
+        "ws_inner": (0.3, "Working sets: the subproblem is solved to a duality gap below ws_inner x the "
+                          "global gap."),
+        "screening": (True, "Working sets: gap-safe screening (Fercoq et al. 2015) removes features proven "
+                            "zero at the optimum."),
+        "anderson": (True, "Working sets, cyclic rule: Anderson extrapolation of every 5 epochs (Bertrand & "
+                           "Massias 2021), kept when it lowers the objective."),
+        "ws_solver": ("auto", "Working sets, logistic, cyclic rule: 'auto' / 'prox-newton' (proximal Newton "
+                              "steps with an inner CD solve and line search) or 'cd' (plain prox-CD epochs)."),
         "rng": (None, "Seed or numpy Generator for random rules."),
         "backend": ("auto", "'auto' (numba fast path when possible) or 'array_api' (generic path)."),
     },
