@@ -43,6 +43,8 @@ _LAZY = {
     "fractional_cd": "numopt.solvers.fractional_cd",
     "cbo": "numopt.solvers.cbo",
     "nmf_bcd_pr": "numopt.solvers.bcd_extra",
+    "acoder": "numopt.solvers.cyclic_cd",
+    "vr_cyclic_cd": "numopt.solvers.cyclic_cd",
 }
 
 __all__ = ["minimize", "list_methods", "show_options", "Problem", "SmoothFunction",

@@ -24,6 +24,7 @@ COMMON_OPTIONS = {
 SOLVER_MODULES = [
     "numopt.solvers.first_order",
     "numopt.solvers.bcd",
+    "numopt.solvers.cyclic_cd",
     "numopt.solvers.frank_wolfe",
     "numopt.solvers.cbo",
     "numopt.solvers.stochastic",

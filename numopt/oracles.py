@@ -484,6 +484,14 @@ class Problem:
     source: str = ""
     meta: dict = field(default_factory=dict)
 
+    def __post_init__(self):
+        if self.x0 is not None and not (hasattr(self.x0, "shape") and hasattr(self.x0, "dtype")):
+            hint = (" (a regularizer? pass it as `regularizer=`)" if hasattr(self.x0, "prox") else "")
+            raise TypeError(f"`x0` must be an array or None, got {type(self.x0).__name__}{hint}")
+        if self.regularizer is not None and not hasattr(self.regularizer, "value"):
+            raise TypeError(f"`regularizer` must have `value` and `prox` (numopt.prox), "
+                            f"got {type(self.regularizer).__name__}")
+
     @property
     def n(self):
         return None if self.x0 is None else int(np.prod(self.x0.shape))
