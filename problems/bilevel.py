@@ -26,6 +26,12 @@ implicit/HOAG methods.
 * ``logreg``: l2-regularized logistic regression on a LIBSVM dataset (default a9a), with
   regularization e^x (scalar or per feature); validation loss on the test split, as in
   benchopt's bilevel benchmark; finite-sum oracles as for ``ridge``.
+* ``bome-coreset``: the toy coreset problem of BOME (Liu, Ye, Wright, Stone & Liu, NeurIPS
+  2022): the lower level places a point y in R^2 at the convex combination softmax(x)^T C of
+  four points C (x in R^4 are logits), the upper level pulls it to a target t:
+  F = 0.1||y - t||^2, G = ||C^T softmax(x) - y||^2. The known solution y* = (1.8, 0.4) (the
+  paper's "x*", its lower variable) is the projection of t onto the hull of C; see
+  :func:`bome_coreset` for what is reconstructed and why the logits have no finite optimum.
 * ``hyper-cleaning``: per-sample weights sigmoid(x_i) on a linear softmax model trained on
   scikit-learn's digits with a fraction of the training labels corrupted; upper level =
   validation cross-entropy on clean data. ``meta["corrupted"]`` marks the corrupted samples.
@@ -336,8 +342,73 @@ def hyper_cleaning(n_train=300, n_val=300, corruption=0.5, rho=1e-3, seed=0, inn
                            meta={"corrupted": bad, "n_classes": K})
 
 
+def _softmax(x):
+    z = np.exp(x - np.max(x))
+    return z / z.sum()
+
+
+def bome_coreset(points=None, target=None):
+    """BOME's toy coreset problem (Liu, Ye, Wright, Stone & Liu, "BOME! Bilevel Optimization Made
+    Easy: A Simple First-Order Approach", NeurIPS 2022, toy experiment).
+
+    Find the convex combination of four points c_1..c_4 in R^2 closest to a target t:
+    the upper variable x in R^4 holds logits, p = softmax(x) the weights; the lower variable y
+    in R^2 is the combination, y*(x) = argmin_y G(x, y) with
+
+        G(x, y) = ||C^T p(x) - y||^2,     F(x, y) = 0.1 ||y - t||^2,
+
+    C = [(1, 3), (3, 1), (-2, 2), (-3, -2)] (rows), t = (3, -2).
+
+    Reconstruction: the paper describes the problem in words and gives the solution
+    (1.8, 0.4), its lower variable (named x there); the points, the target and the 0.1 / no-1/2
+    scalings are our reading of the authors' public toy script (reading only; no code is
+    taken). The test re-derives the solution independently: the projection of t onto the
+    convex hull of C lies on the edge [c_2, c_4] at t' = 0.2, y* = 0.8 c_2 + 0.2 c_4 =
+    (1.8, 0.4), and a non-negative least-squares solve on the simplex gives the same point.
+
+    The upper problem in x has an infimum, F* = 0.1 ||y* - t||^2 = 0.72, that no finite x
+    attains: y* is on a face of the hull, so it needs weights exactly (0, 0.8, 0, 0.2), i.e.
+    x_1, x_3 -> -inf with x_2 - x_4 = log 4. Methods approach y* while x_1, x_3 decrease
+    without bound; the excess F - F* is linear in p_1 + p_3, so gradient steps shrink it
+    like O(1/k) (``x_star`` is None; ``y_star`` and ``meta["weights_star"]`` give the limit).
+    The start is x0 = 0 (uniform weights) and y0 = (0, 3), one of the paper's starts."""
+    C = np.array([[1.0, 3.0], [3.0, 1.0], [-2.0, 2.0], [-3.0, -2.0]]) if points is None \
+        else np.asarray(points, dtype=float)
+    t = np.array([3.0, -2.0]) if target is None else np.asarray(target, dtype=float)
+    if C.ndim != 2 or t.shape != (C.shape[1],):
+        raise ValueError(f"`points` must be (k, d) and `target` (d,), got {C.shape} and {t.shape}")
+
+    def upper(x, y):
+        r = y - t
+        return 0.1 * r @ r, np.zeros_like(x), 0.2 * r
+
+    def lower(x, y):
+        p = _softmax(x)
+        r = C.T @ p - y
+        u = 2 * C @ r  # d G / d p
+        return r @ r, p * (u - p @ u), -2 * r
+
+    def hvp(x, y, v):
+        return 2 * np.asarray(v, dtype=float)
+
+    def cross(x, y, v):  # grad_xy G v = -2 J_p C v with J_p = diag(p) - p p^T
+        p = _softmax(x)
+        w = C @ v
+        return -2 * p * (w - p @ w)
+
+    w_star = np.array([0.0, 0.8, 0.0, 0.2]) if points is None and target is None else None
+    y_star = C.T @ w_star if w_star is not None else None
+    P = BilevelProblem(upper, lower, lower_hvp=hvp, lower_cross=cross)
+    return BilevelInstance(P, np.zeros(C.shape[0]), np.array([0.0, 3.0]) if C.shape[1] == 2 else np.zeros(C.shape[1]),
+                           "bome-coreset", x_star=None, y_star=y_star,
+                           solve_lower=lambda x, y0=None, tol=None: C.T @ _softmax(np.asarray(x, float)),
+                           meta={"points": C, "target": t, "weights_star": w_star, "softmax": _softmax,
+                                 "fun_star": None if y_star is None else 0.1 * float(np.sum((y_star - t) ** 2))})
+
+
 _PROBLEMS = {"bda-toy": bda_toy, "lv-hba-toy": lv_hba_toy, "sin-toy": sin_toy, "quadratic": quadratic,
-             "ridge": ridge, "logreg": logreg, "hyper-cleaning": hyper_cleaning}
+             "ridge": ridge, "logreg": logreg, "hyper-cleaning": hyper_cleaning,
+             "bome-coreset": bome_coreset}
 
 
 def list_problems():
