@@ -14,6 +14,16 @@ gradient differences when not given) and pick a method in :func:`bilevel`:
 * ``"hoag"``: Pedregosa (ICML 2016): the same with inner and linear-system tolerances
   ``eps_k`` from a summable sequence (``eps_k = eps0 * decay^k``) and a step size adapted
   on the value function.
+* ``"maid"``: the adaptively inexact variant of HOAG (Salehi, Mukherjee, Roberts & Ehrhardt,
+  "An adaptively inexact first-order method for bilevel optimization with application to
+  hyperparameter learning", MAID): lower solves to ``||y - y*(x)|| <= eps_k`` and CG solves to
+  ``||q - H^{-1} grad_y F|| <= delta_k``, both certified a posteriori through the lower
+  level's strong convexity ``mu`` (option: a number or ``mu(x)``; estimated by power iteration
+  when None, then not certified), a backtracking line search whose sufficient-decrease test
+  is applied to the inexact values minus their error bounds, accuracies tightened when that
+  test cannot be certified and loosened after accepted steps. ``optimality`` is
+  ``||h|| + K (d + ||r|| / mu)``, a bound on ``||grad Phi||``; ``nit`` counts evaluations
+  (accepted steps plus accuracy increases), the trace's ``accepted`` the accepted steps.
 * ``"f2sa"``: fully first-order (Kwon, Kwon, Wright & Nowak, ICML 2023): no second
   derivatives; the penalty ``F(x, y) + lam (G(x, y) - G(x, z))`` is decreased in (x, y)
   and z tracks argmin G(x, .), with the multiplier ``lam_k`` growing as in the paper
@@ -96,7 +106,7 @@ from ..oracles import OracleCounter, check_scalar
 
 __all__ = ["BilevelProblem", "bilevel", "bilevel_hypergradient", "METHODS"]
 
-METHODS = ("implicit", "hoag", "f2sa", "penalty", "meha", "bamm", "lv-hba", "bo-rep")
+METHODS = ("implicit", "hoag", "maid", "f2sa", "penalty", "meha", "bamm", "lv-hba", "bo-rep")
 _STOCHASTIC = ("f2sa", "penalty", "bo-rep")
 
 
@@ -376,6 +386,185 @@ def _implicit(problem, x0, y0, opts, hoag):
         x, y = xn, yn
         alpha *= 1.2
         k += 1
+
+
+def _maid_constants(problem, x, y, opts, mu, draw_seed=0):
+    """Constants of MAID's a-posteriori bounds when not given: ``L_F`` (curvature of F in y,
+    power iteration) and ``K`` (the hypergradient's sensitivity: the larger of the Lipschitz
+    estimate of y -> h(x, y) from two random finite differences and ||grad_xy G||, by power
+    iteration on J^T J with J^T u from lower-gradient differences in x); both times
+    ``safety``. Estimated at the first iterate only: not certified."""
+    safety = opts["safety"]
+    LF = opts["upper_lipschitz"]
+    if LF is None:
+        LF = safety * _curvature(lambda v: problem.upper_hvp_yy(x, y, v), y.size)
+    K = opts["lipschitz"]
+    if K is None:
+        rng = np.random.default_rng(draw_seed)
+
+        def hyper(yy):
+            return bilevel_hypergradient(problem, x, yy, tol=1e-12, maxiter=opts["cg_maxiter"])[0]
+        h0 = hyper(y)
+        Ky = 0.0
+        for _ in range(2):
+            u = rng.standard_normal(y.size)
+            u /= np.linalg.norm(u)
+            s = 1e-4 * max(1.0, float(np.linalg.norm(y)))
+            Ky = max(Ky, float(np.linalg.norm(hyper(y + s * u) - h0)) / s)
+
+        def jt(u):  # J^T u = d/dt grad_y G(x + t u, y)
+            t = 1e-6 * max(1.0, float(np.linalg.norm(x))) / max(float(np.linalg.norm(u)), 1e-300)
+            return (problem.lower(x + t * u, y)[2] - problem.lower(x - t * u, y)[2]) / (2 * t)
+        v = rng.standard_normal(y.size)
+        nJ = 0.0
+        for _ in range(10):
+            w = problem.cross(x, y, v / np.linalg.norm(v))
+            nw = float(np.linalg.norm(w))
+            if nw == 0:
+                break
+            nJ = nw
+            v = jt(w / nw)
+            if np.linalg.norm(v) == 0:
+                break
+        K = safety * max(Ky, nJ)
+    return float(LF), float(K)
+
+
+def _mu_function(problem, opts):
+    """``mu(x, y)``: the lower level's strong-convexity modulus, from the option ``mu`` (a number
+    or a callable of x) or estimated at (x, y) as L - lambda_max(L I - H) by power iteration
+    (an estimate from above of lambda_min(H), hence divided by ``safety``)."""
+    mu = opts["mu"]
+    if callable(mu):
+        def given(x, y):
+            m = float(mu(x))
+            if not m > 0:
+                raise ValueError(f"`mu(x)` must be positive (the lower level's strong convexity), got {m}")
+            return m
+        return given
+    if mu is not None:
+        check_scalar(mu, "mu", lower=0, lower_inclusive=False)
+        return lambda x, y: float(mu)
+
+    def estimate(x, y):
+        L = _curvature(lambda v: problem.hvp_yy(x, y, v), y.size, iters=30)
+        top = _curvature(lambda v: L * v - problem.hvp_yy(x, y, v), y.size, iters=60)
+        return max(L - top, 1e-12 * L) / opts["safety"]
+    return estimate
+
+
+def _check_maid_options(opts):
+    for k in ("eps0", "delta0", "step", "max_step", "eps_min", "safety"):
+        check_scalar(opts[k], k, lower=0, lower_inclusive=False)
+    for k in ("eta", "rho", "nu", "nu_min"):
+        check_scalar(opts[k], k, lower=0, lower_inclusive=False)
+        if not opts[k] < 1:
+            raise ValueError(f"`{k}` must be in (0, 1), got {opts[k]!r}")
+    for k in ("rho_over", "nu_over"):
+        check_scalar(opts[k], k, lower=1)
+    check_scalar(opts["max_backtracks"], "max_backtracks", lower=1, integer=True)
+    for k in ("lipschitz", "upper_lipschitz"):
+        check_scalar(opts[k], k, lower=0, allow_none=True)
+
+
+def _maid(problem, x0, y0, opts):
+    """MAID, the adaptively inexact hypergradient method of Salehi, Mukherjee, Roberts &
+    Ehrhardt ("An adaptively inexact first-order method for bilevel optimization with
+    application to hyperparameter learning").
+
+    At x_k with accuracies (eps_k, delta_k): the lower level is solved (warm-started) until the
+    a-posteriori bound ``d = ||grad_y G|| / mu >= ||y - y*(x)||`` is at most eps_k; the
+    hypergradient ``h = grad_x F - grad_xy G q`` uses q from CG with residual r, ``||r|| / mu
+    <= delta_k``, and carries the error bound ``e = K (d + ||r|| / mu)``; the value error is
+    ``omega = ||grad_y F|| d + L_F d^2 / 2 >= |F(x, y) - Phi(x)|``. Backtracking on
+    ``x - alpha h`` accepts when the decrease is certified through the bounds,
+    ``F(x+, y+) + omega+ <= F(x, y) - omega - eta alpha ||h||^2`` (then
+    ``Phi(x+) <= Phi(x) - eta alpha ||h||^2``). When the inexact values show the decrease but the
+    bounds do not certify it, or ``max_backtracks`` halvings fail, both accuracies are
+    tightened and the iteration restarts at x; after an accepted step they are loosened by
+    ``nu_over`` (capped at eps0/delta0) and the step grows by ``rho_over`` (or is the
+    Barzilai-Borwein step, ``step_rule="bb"``)."""
+    _check_maid_options(opts)
+    x, y = np.asarray(x0, dtype=float).copy(), np.asarray(y0, dtype=float).copy()
+    eps, delta, alpha = opts["eps0"], opts["delta0"], opts["step"]
+    eta, rho, nu = opts["eta"], opts["rho"], opts["nu"]
+    mu_of = _mu_function(problem, opts)
+    custom = _inner_solver(problem, opts)
+    state = {"step": 1.0}
+
+    def solve(x, y, eps, mu):
+        """y with ||y - y*(x)|| <= d (<= eps when the solver succeeds): returns (y, ||grad_y G||, d)."""
+        if custom is None:
+            y, g, state["step"] = _gd_inner(problem, x, y, mu * eps, opts["inner_maxiter"], state["step"])
+        else:
+            y = np.asarray(custom(x, y, mu * eps), dtype=float)
+            g = float(np.linalg.norm(problem.lower(x, y)[2]))
+        return y, g, g / mu
+
+    LF = K = trial = x_prev = h_prev = mu_key = None
+    k_acc = 0
+    while True:
+        if mu_key != x.tobytes():  # mu at each accepted iterate (an estimate is reused at its trial points)
+            mu, mu_key = mu_of(x, y), x.tobytes()
+        y, gres, d = solve(x, y, eps, mu)
+        if d > eps:
+            return 5, f"the lower-level solver did not reach the requested accuracy (||y - y*|| <= {d:.2e} > eps = {eps:.2e})"
+        if LF is None:
+            LF, K = _maid_constants(problem, x, y, opts, mu)
+        Fv, Fx, Fy = problem.upper(x, y)
+        nFy = float(np.linalg.norm(Fy))
+        # q ~ H^{-1} grad_y F with residual r: ||q - H^{-1} grad_y F|| <= ||r|| / mu <= delta
+        q = _cg(lambda u: problem.hvp_yy(x, y, u), Fy, mu * delta / max(nFy, 1e-300), opts["cg_maxiter"]) \
+            if nFy > 0 else np.zeros_like(y)
+        rn = float(np.linalg.norm(problem.hvp_yy(x, y, q) - Fy)) if nFy > 0 else 0.0
+        h = Fx - problem.cross(x, y, q)
+        hn = float(np.linalg.norm(h))
+        if opts["step_rule"] == "bb" and x_prev is not None and not np.array_equal(x_prev, x):
+            sv, dv = x - x_prev, h - h_prev
+            sd = float(sv @ dv)
+            if sd > 0:  # Barzilai-Borwein trial step (the certified test below still decides)
+                alpha = min(float(sv @ sv) / sd, opts["max_step"])
+        err = K * (d + rn / mu)  # a-posteriori bound on ||h - grad Phi(x)||
+        omega = nFy * d + 0.5 * LF * d * d  # bound on |F(x, y) - Phi(x)|
+        yield Step(x.copy(), Fv, hn + err, y=y.copy(), hypergrad=h, lower_residual=gres, eps=eps, delta=delta,
+                   step_size=alpha, hypergrad_error=err, value_error=omega, accepted=k_acc, mu=mu)
+        alpha0, bt, retry = alpha, 0, False
+        while True:
+            xn = x - alpha * h
+            key = xn.tobytes()
+            mu_n = mu if opts["mu"] is None else mu_of(xn, y)  # a given mu(x) is evaluated at xn
+            yn, _, dn = solve(xn, trial[1].copy() if trial and trial[0] == key else y.copy(), eps, mu_n)
+            trial = (key, yn)
+            Fn, _, Fyn = problem.upper(xn, yn)
+            omega_n = float(np.linalg.norm(Fyn)) * dn + 0.5 * LF * dn * dn
+            want = eta * alpha * hn ** 2
+            # certified: Phi(xn) <= Fn + omega_n <= Fv - omega - want <= Phi(x) - want
+            if dn <= eps and Fn + omega_n <= Fv - omega - want:
+                break
+            if Fn <= Fv - want or bt >= opts["max_backtracks"]:
+                # no certificate: increase the accuracy of the lower solves and of the
+                # hypergradient and restart from x; when the inexact values do show the
+                # decrease, aim the new accuracy at half the margin (the bounds are linear in
+                # eps to first order), else shrink by nu and restart from this iteration's step
+                if Fn <= Fv - want:
+                    margin = Fv - Fn - want
+                    shrink = min(nu, max(opts["nu_min"], 0.5 * margin / max(omega + omega_n, 1e-300)))
+                else:
+                    shrink, alpha = nu, alpha0
+                eps, delta, retry = eps * shrink, delta * shrink, True
+                break
+            alpha *= rho
+            bt += 1
+        if retry:
+            if eps < opts["eps_min"]:
+                return 5, ("accuracy floor eps_min reached without a certified decrease (the decrease "
+                           "eta alpha ||h||^2 is below what the value bounds can resolve)")
+            continue
+        x_prev, h_prev = x, h
+        x, y = xn, yn
+        k_acc += 1
+        alpha = min(alpha * opts["rho_over"], opts["max_step"])
+        eps, delta = min(eps * opts["nu_over"], opts["eps0"]), min(delta * opts["nu_over"], opts["delta0"])
 
 
 def _sampler(problem, opts):
@@ -673,6 +862,9 @@ _DEFAULTS = {
     "hoag": {"step": 1.0, "step_rule": "bb", "inner": None, "inner_tol": 1e-12, "inner_maxiter": 10000,
              "linear_solver": "cg", "cg_maxiter": 1000,
              "neumann_step": None, "eps0": 1e-2, "decay": 0.8},
+    "maid": {"step": 1.0, "eps0": 1e-2, "delta0": 1e-2, "eta": 1e-4, "rho": 0.5, "rho_over": 2.0, "nu": 0.5,
+             "nu_over": 1.25, "max_backtracks": 8, "max_step": 1e6, "nu_min": 1e-3, "step_rule": "bb", "eps_min": 1e-13, "mu": None, "lipschitz": None,
+             "upper_lipschitz": None, "safety": 2.0, "inner": None, "inner_maxiter": 100000, "cg_maxiter": 1000},
     "f2sa": {"step": 0.05, "inner_step": 0.1, "inner_steps": 10, "lam0": 1.0, "lam_power": None, "step_power": None,
              "inner_power": None, "batch_size": None, "rng": None},
     "penalty": {"lam": 100.0, "step": 1.0, "inner_tol": 1e-9, "inner_maxiter": 20000, "batch_size": None, "rng": None,
@@ -721,6 +913,8 @@ def bilevel(problem, x0, y0, method="implicit", *, maxiter=100, tol=1e-6, callba
         gen = _bamm(problem, x0, y0, opts)
     elif method == "bo-rep":
         gen = _bo_rep(problem, x0, y0, opts)
+    elif method == "maid":
+        gen = _maid(problem, x0, y0, opts)
     else:
         gen = _implicit(problem, x0, y0, opts, method == "hoag")
     counts0 = dict(problem.counts)
