@@ -32,6 +32,14 @@ implicit/HOAG methods.
   F = 0.1||y - t||^2, G = ||C^T softmax(x) - y||^2. The known solution y* = (1.8, 0.4) (the
   paper's "x*", its lower variable) is the projection of t onto the hull of C; see
   :func:`bome_coreset` for what is reconstructed and why the logits have no finite optimum.
+* ``multiblock-quadratic`` (a :class:`numopt.solvers.bilevel.MultiBlockBilevelProblem`, for
+  ``method="bsvrb"``): m blocks, each with its own least-squares lower level
+  g_i = mean_j 1/2 (a_ij^T y - b_ij^T x)^2 + lam/2 ||y||^2 and validation upper level
+  f_i = mean_j 1/2 (p_ij^T y - q_ij)^2 + rho/2 ||x||^2; both finite sums; x* in closed form.
+* ``multitask-ridge`` (multi-block): one shared log-regularization x (scalar or per
+  feature) for the ridge regressions of m tasks, validation loss averaged over the tasks;
+  ``meta["value"](x)`` is the closed-form value function (the reference x* comes from a
+  scalar search / L-BFGS on it).
 * ``hyper-cleaning``: per-sample weights sigmoid(x_i) on a linear softmax model trained on
   scikit-learn's digits with a fraction of the training labels corrupted; upper level =
   validation cross-entropy on clean data. ``meta["corrupted"]`` marks the corrupted samples.
@@ -406,9 +414,158 @@ def bome_coreset(points=None, target=None):
                                  "fun_star": None if y_star is None else 0.1 * float(np.sum((y_star - t) ** 2))})
 
 
+def _multiblock_instance(name, MB, x0, Y0, x_star=None, **meta):
+    return BilevelInstance(MB, x0, Y0, name, x_star=x_star, meta=meta)
+
+
+def multiblock_quadratic(m=8, n=40, n_val=20, dx=3, dy=4, lam=0.1, rho=0.01, noise=0.1, seed=0):
+    """Multi-block bilevel least squares with a closed-form solution (for BSVRB).
+
+    Block i: lower g_i(x, y) = (1/n) sum_j 1/2 (a_ij^T y - b_ij^T x - e_ij)^2 + lam/2 ||y||^2,
+    so y_i*(x) = M_i x + c_i with M_i = H_i^{-1} A_i^T B_i / n, c_i = H_i^{-1} A_i^T e_i / n,
+    H_i = A_i^T A_i / n + lam I; upper f_i(x, y) = (1/n_val) sum_j 1/2 (p_ij^T y - q_ij)^2 +
+    rho/2 ||x||^2. Phi(x) = (1/m) sum_i ||P_i (M_i x + c_i) - q_i||^2 / (2 n_val) + rho/2 ||x||^2
+    is a strongly convex quadratic: x* = (K + rho I)^{-1} k with K = (1/m) sum M_i^T P_i^T P_i M_i / n_val,
+    k = (1/m) sum M_i^T P_i^T (q_i - P_i c_i) / n_val. Both levels are finite sums
+    (``n_samples=(n_val, n)``; oracles take ``idx``); exact Hessian-vector and cross products,
+    and dense block Hessians."""
+    from numopt.solvers.bilevel import MultiBlockBilevelProblem
+    rng = _rng(seed)
+    A = rng.standard_normal((m, n, dy))
+    C = rng.standard_normal((m, dy, dx)) / math.sqrt(dx)
+    Bm = A @ C  # b_ij = C_i^T a_ij: the lower data are consistent up to the noise e_ij
+    E = noise * rng.standard_normal((m, n))
+    P = rng.standard_normal((m, n_val, dy))
+    xt = rng.standard_normal(dx)
+    Q = np.empty((m, n_val))
+    Ms, cs = [], []
+    for i in range(m):
+        H = A[i].T @ A[i] / n + lam * np.eye(dy)
+        Ms.append(np.linalg.solve(H, A[i].T @ Bm[i] / n))
+        cs.append(np.linalg.solve(H, A[i].T @ E[i] / n))
+        Q[i] = P[i] @ (Ms[i] @ xt + cs[i]) + noise * rng.standard_normal(n_val)
+
+    # per-block arrays in lists: the oracles are called a few times per block and iteration
+    Al, Bl, El, Pl, Ql = list(A), list(Bm), list(E), list(P), list(Q)
+    AB = [np.hstack([A[i], Bm[i], E[i][:, None]]) for i in range(m)]  # one gather per minibatch
+    eye = np.eye(dy)
+
+    def lower(i, x, y, idx=None):
+        if idx is None:
+            a, b, e = Al[i], Bl[i], El[i]
+        else:
+            t = AB[i][idx]
+            a, b, e = t[:, :dy], t[:, dy:dy + dx], t[:, -1]
+        r = a @ y - b @ x - e
+        k = r.size
+        return 0.5 * (r @ r) / k + 0.5 * lam * (y @ y), (b.T @ r) / -k, (a.T @ r) / k + lam * y
+
+    def upper(i, x, y, idx=None):
+        p, q = (Pl[i], Ql[i]) if idx is None else (Pl[i][idx], Ql[i][idx])
+        r = p @ y - q
+        return 0.5 * (r @ r) / r.size + 0.5 * rho * (x @ x), rho * x, (p.T @ r) / r.size
+
+    def hvp(i, x, y, v, idx=None):
+        a = Al[i] if idx is None else Al[i][idx]
+        return a.T @ (a @ v) / a.shape[0] + lam * v
+
+    def cross(i, x, y, v, idx=None):
+        if idx is None:
+            a, b = Al[i], Bl[i]
+        else:
+            t = AB[i][idx]
+            a, b = t[:, :dy], t[:, dy:dy + dx]
+        return (b.T @ (a @ v)) / -a.shape[0]
+
+    def hess(i, x, y, idx=None):
+        a = Al[i] if idx is None else Al[i][idx]
+        return a.T @ a / a.shape[0] + lam * eye
+
+    K = sum(M.T @ P[i].T @ P[i] @ M for i, M in enumerate(Ms)) / (m * n_val)
+    kv = sum(M.T @ P[i].T @ (Q[i] - P[i] @ cs[i]) for i, M in enumerate(Ms)) / (m * n_val)
+    xs = np.linalg.solve(K + rho * np.eye(dx), kv)
+    MB = MultiBlockBilevelProblem(upper, lower, m, lower_hvp=hvp, lower_cross=cross, lower_hessian=hess,
+                                  n_samples=(n_val, n))
+
+    def y_star(x):
+        return np.array([M @ x + c for M, c in zip(Ms, cs)])
+
+    def value(x):
+        return MB.value(x, y_star(x))
+    inst = _multiblock_instance("multiblock-quadratic", MB, np.zeros(dx), np.zeros((m, dy)), x_star=xs,
+                                y_star_fn=y_star, value=value, hessian=K + rho * np.eye(dx))
+    inst.y_star = y_star(xs)
+    inst.solve_lower = lambda x, Y0=None, tol=None: y_star(np.asarray(x, float))
+    return inst
+
+
+def multitask_ridge(m=6, n=30, n_val=30, p=5, per_feature=False, noise=1.0, seed=0):
+    """One regularization e^x (scalar, or per feature) shared by the ridge regressions of m
+    tasks (block i: lower = task i's training least squares + e^x/2 ||w||^2, upper = task i's
+    validation least squares); Phi(x) = mean_i F_i(x, w_i*(x)) in closed form
+    (``meta["value"]``). Tasks share a sparse-ish ground truth plus task-specific deviations,
+    so an intermediate regularization is optimal. Finite sums (``n_samples=(n_val, n)``)."""
+    from numopt.solvers.bilevel import MultiBlockBilevelProblem
+    rng = _rng(seed)
+    w0 = rng.standard_normal(p) * (rng.random(p) < 0.6)
+    W = w0 + 0.3 * rng.standard_normal((m, p))
+    X = rng.standard_normal((m, n, p))
+    Yt = np.einsum("inp,ip->in", X, W) + noise * rng.standard_normal((m, n))
+    Xv = rng.standard_normal((m, n_val, p))
+    Yv = np.einsum("inp,ip->in", Xv, W) + noise * rng.standard_normal((m, n_val))
+    d = p if per_feature else 1
+
+    def reg(x):
+        return np.exp(x) if per_feature else np.full(p, np.exp(x[0]))
+
+    def rows(i, idx, *arrs):
+        return tuple(a[i] if idx is None else a[i][idx] for a in arrs)
+
+    def lower(i, x, w, idx=None):
+        a, b = rows(i, idx, X, Yt)
+        r = a @ w - b
+        lam = reg(x)
+        gx = 0.5 * lam * w * w
+        return 0.5 * r @ r / r.size + 0.5 * lam @ (w * w), gx if per_feature else np.array([gx.sum()]), \
+            a.T @ r / r.size + lam * w
+
+    def upper(i, x, w, idx=None):
+        a, b = rows(i, idx, Xv, Yv)
+        r = a @ w - b
+        return 0.5 * r @ r / r.size, np.zeros(d), a.T @ r / r.size
+
+    def hvp(i, x, w, v, idx=None):
+        a, = rows(i, idx, X)
+        return a.T @ (a @ v) / a.shape[0] + reg(x) * v
+
+    def cross(i, x, w, v, idx=None):
+        t = reg(x) * w * v
+        return t if per_feature else np.array([t.sum()])
+
+    def hess(i, x, w, idx=None):
+        a, = rows(i, idx, X)
+        return a.T @ a / a.shape[0] + np.diag(reg(x))
+
+    def y_star(x):
+        x = np.atleast_1d(np.asarray(x, float))
+        return np.array([np.linalg.solve(X[i].T @ X[i] / n + np.diag(reg(x)), X[i].T @ Yt[i] / n) for i in range(m)])
+
+    MB = MultiBlockBilevelProblem(upper, lower, m, lower_hvp=hvp, lower_cross=cross, lower_hessian=hess,
+                                  n_samples=(n_val, n))
+
+    def value(x):
+        x = np.atleast_1d(np.asarray(x, float))
+        Ws = y_star(x)
+        return float(np.mean([0.5 * np.mean((Xv[i] @ Ws[i] - Yv[i]) ** 2) for i in range(m)]))
+    inst = _multiblock_instance("multitask-ridge", MB, np.zeros(d), np.zeros((m, p)), y_star_fn=y_star, value=value)
+    inst.solve_lower = lambda x, Y0=None, tol=None: y_star(x)
+    return inst
+
+
 _PROBLEMS = {"bda-toy": bda_toy, "lv-hba-toy": lv_hba_toy, "sin-toy": sin_toy, "quadratic": quadratic,
              "ridge": ridge, "logreg": logreg, "hyper-cleaning": hyper_cleaning,
-             "bome-coreset": bome_coreset}
+             "bome-coreset": bome_coreset, "multiblock-quadratic": multiblock_quadratic,
+             "multitask-ridge": multitask_ridge}
 
 
 def list_problems():

@@ -60,6 +60,14 @@ gradient differences when not given) and pick a method in :func:`bilevel`:
   every ``period`` iterations, the linear-system solution z by one gradient step per
   iteration (optionally projected onto a ball of radius ``z_radius``).
 
+* ``"bsvrb"``: multi-block problems ``min_x (1/m) sum_i f_i(x, y_i*(x))`` declared with
+  :class:`MultiBlockBilevelProblem` (per-block oracles ``upper(i, x, y_i)``,
+  ``lower(i, x, y_i)``; ``y0`` of shape (m, d_y)): the blockwise stochastic variance-reduced
+  method BSVRB^{v1} (MSVR-tracked Hessian matrices, inverted) or ``variant="v2"``
+  (Hessian-vector products only) of Hu, Qiu, Guo, Zhang & Yang (ICML 2023), sampling
+  ``block_batch`` blocks and ``batch_size`` samples per block and iteration; see
+  :mod:`numopt.solvers.bilevel_multiblock`.
+
 Steps left as ``None`` are set to 1/L from curvature estimates in y at the start (power
 iteration on Hessian-vector products). ``implicit`` and ``hoag`` take Barzilai-Borwein trial
 steps on x (``step_rule="bb"``, default; ``"grow"``: the previous step times 1.2) inside the
@@ -103,10 +111,11 @@ import numpy as np
 
 from .._loop import Step, run_loop
 from ..oracles import OracleCounter, check_scalar
+from .bilevel_multiblock import BSVRB_DEFAULTS, MultiBlockBilevelProblem, bsvrb as _bsvrb
 
-__all__ = ["BilevelProblem", "bilevel", "bilevel_hypergradient", "METHODS"]
+__all__ = ["BilevelProblem", "MultiBlockBilevelProblem", "bilevel", "bilevel_hypergradient", "METHODS"]
 
-METHODS = ("implicit", "hoag", "maid", "f2sa", "penalty", "meha", "bamm", "lv-hba", "bo-rep")
+METHODS = ("implicit", "hoag", "maid", "f2sa", "penalty", "meha", "bamm", "lv-hba", "bo-rep", "bsvrb")
 _STOCHASTIC = ("f2sa", "penalty", "bo-rep")
 
 
@@ -881,10 +890,15 @@ _DEFAULTS = {
 def bilevel(problem, x0, y0, method="implicit", *, maxiter=100, tol=1e-6, callback=None, **options):
     """Solve a bilevel problem; returns an OptimizeResult with ``x``, ``y``, ``hypergrad``,
     ``fun`` (the upper objective), ``lower_residual`` and ``trace``."""
+    if isinstance(problem, MultiBlockBilevelProblem):
+        return _bilevel_multiblock(problem, x0, y0, method, maxiter, tol, callback, options)
     if not isinstance(problem, BilevelProblem):
-        raise TypeError("`problem` must be a numopt.BilevelProblem")
+        raise TypeError("`problem` must be a numopt.BilevelProblem or a MultiBlockBilevelProblem")
+    if method == "bsvrb":
+        raise TypeError("method 'bsvrb' solves multi-block problems: declare a MultiBlockBilevelProblem "
+                        "(numopt.solvers.bilevel.MultiBlockBilevelProblem) with per-block upper/lower oracles")
     if method not in _DEFAULTS:
-        raise ValueError(f"unknown method {method!r}; valid: {', '.join(_DEFAULTS)}")
+        raise ValueError(f"unknown method {method!r}; valid: {', '.join(_DEFAULTS)}, bsvrb (multi-block)")
     if options.get("batch_size") is not None and method not in _STOCHASTIC:
         raise ValueError(f"`batch_size`: method {method!r} has no stochastic version; use one of {_STOCHASTIC}")
     opts = dict(_DEFAULTS[method])
@@ -931,4 +945,30 @@ def bilevel(problem, x0, y0, method="implicit", *, maxiter=100, tol=1e-6, callba
     if opts.get("batch_size") is not None:
         res.fun_minibatch = res.fun  # the trace holds minibatch estimates; the result gets the full value
         res.fun = problem.upper(res.x, res.y)[0]
+    return res
+
+
+def _bilevel_multiblock(problem, x0, y0, method, maxiter, tol, callback, options):
+    """``bilevel`` on a :class:`MultiBlockBilevelProblem` (method "bsvrb" only)."""
+    if method != "bsvrb":
+        raise ValueError(f"a MultiBlockBilevelProblem is solved by method='bsvrb', not {method!r}")
+    opts = dict(BSVRB_DEFAULTS)
+    unknown = set(options) - set(opts)
+    if unknown:
+        raise TypeError(f"unknown option(s) {sorted(unknown)} for method 'bsvrb'; valid: {sorted(opts)}")
+    opts.update(options)
+    check_scalar(maxiter, "maxiter", lower=0, integer=True)
+    x0, Y0 = problem.check(x0, y0)
+    counts0 = dict(problem.counts)
+    res = run_loop(_bsvrb(problem, x0, Y0, opts), counter=OracleCounter(),
+                   options={"maxiter": maxiter, "max_time": math.inf, "trace": True},
+                   callback=callback, tol=tol, method=method)
+    for k in ("nfev", "njev", "nhev", "nprox", "nlmo", "nproj", "jac", "samples_upper", "samples_lower"):
+        res.pop(k, None)
+    res.nupper = problem.counts["upper"] - counts0["upper"]
+    res.nlower = problem.counts["lower"] - counts0["lower"]
+    res.nsamples_upper = problem.counts["upper_samples"] - counts0["upper_samples"]
+    res.nsamples_lower = problem.counts["lower_samples"] - counts0["lower_samples"]
+    res.fun_minibatch = res.fun  # the trace holds averages over the sampled blocks (and minibatches)
+    res.fun = problem.value(res.x, res.y)
     return res
