@@ -66,26 +66,26 @@ def _runs(inst, maxiter, **kw):
 
 def test_bsvrb_v1_sampled_blocks_and_minibatches_reaches_solution_on_average(quad8):
     """2 of 8 blocks and 5 of 40 samples per block and iteration (steps ~ k^-1/2): over 4
-    seeds the error shrinks with k and ends near x* (measured: rms 1.4 at k=100, 0.024 at
-    k=500, error of the mean 0.015); with full per-block sums (B = 40) it ends closer
-    (rms 0.012): the batch-size speedup."""
-    T = _runs(quad8, 500, variant="v1", block_batch=2, batch_size=5)
+    seeds the error shrinks with k and ends near x* (measured: rms 2.1 at k=100, 0.042 at
+    k=400, error of the mean 0.019); with full per-block sums (B = 40) it ends closer
+    (rms 0.011): the batch-size speedup."""
+    T = _runs(quad8, 400, variant="v1", block_batch=2, batch_size=5)
     xs = quad8.x_star
-    assert _rms(T[:, -1], xs) <= 0.06
+    assert _rms(T[:, -1], xs) <= 0.08
     assert _rms(T[:, -1], xs) < 0.1 * _rms(T[:, 99], xs)
     assert np.linalg.norm(T[:, -1].mean(axis=0) - xs) <= 0.04
-    full = _runs(quad8, 500, variant="v1", block_batch=2, batch_size=40)
-    assert _rms(full[:, -1], xs) < 0.7 * _rms(T[:, -1], xs)
+    full = _runs(quad8, 400, variant="v1", block_batch=2, batch_size=40)
+    assert _rms(full[:, -1], xs) < 0.5 * _rms(T[:, -1], xs)
 
 
 def test_bsvrb_v2_hessian_free_reaches_solution_on_average(quad8):
-    """v2 (no Hessian matrices): 4 of 8 blocks, 5 samples per block (measured: rms 0.033,
-    error of the mean 0.007 at k=300)."""
-    T = _runs(quad8, 300, variant="v2", block_batch=4, batch_size=5)
+    """v2 (no Hessian matrices): 4 of 8 blocks, 5 samples per block (measured: rms 0.81 at
+    k=60, 0.077 at k=250, error of the mean 0.027)."""
+    T = _runs(quad8, 250, variant="v2", block_batch=4, batch_size=5)
     xs = quad8.x_star
-    assert _rms(T[:, -1], xs) <= 0.1
+    assert _rms(T[:, -1], xs) <= 0.15
     assert _rms(T[:, -1], xs) < 0.2 * _rms(T[:, 59], xs)
-    assert np.linalg.norm(T[:, -1].mean(axis=0) - xs) <= 0.05
+    assert np.linalg.norm(T[:, -1].mean(axis=0) - xs) <= 0.06
 
 
 def test_bsvrb_is_hessian_matrix_free_in_v2(quad8):

@@ -33,11 +33,11 @@ their estimators). Then
   ``v_t = mean_i phi_i(w_t) + (1 - beta_x) (v_{t-1} - mean_i phi_i(w_{t-1}))`` (same blocks and
   samples at both states); ``x <- x - step * v_t``.
 
-The paper proves, for smooth f_i and strongly convex smooth g_i, an iteration complexity of
-order ``m eps^{-3} / (S sqrt(S))`` (when S < m) plus ``m eps^{-3} / (S B)`` for an
-eps-stationary point (E||grad Phi|| <= eps): a parallel speedup in both the number of
-sampled blocks S and the per-block batch B (to our reading of the paper's main theorem; the
-constants and the exact form were not re-derived here). What is our reading rather than
+The paper states, for smooth f_i and strongly convex smooth g_i, an iteration complexity
+``O(m eps^{-3} 1{S < m} / (S sqrt(S)) + m eps^{-3} / (S sqrt(B)))`` for an eps-stationary
+point: a parallel speedup in both the number of sampled blocks S and the per-block batch B
+(quoted from our reading of the paper's abstract; the theorem's conditions and constants
+were not re-derived here). What is our reading rather than
 the paper's text: the order of the updates inside an iteration, the STORM difference taken
 between the block estimators before and after this iteration's update, the lazy
 initialization of a block's estimators at its first sampling, and v2's residual estimator.
