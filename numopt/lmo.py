@@ -35,6 +35,10 @@ class LMO:
 
 
 def _onehot(xp, n, i, val, like):
+    if isinstance(like, np.ndarray):  # numpy: skip the array-API detour (hot in FW loops)
+        out = np.zeros(n, dtype=like.dtype)
+        out[i] = val
+        return out
     return xp.where(xp.arange(n) == i, xp.asarray(val, dtype=like.dtype), xp.zeros(n, dtype=like.dtype))
 
 
@@ -45,6 +49,8 @@ class Simplex(LMO):
         self.radius = check_scalar(radius, "radius", lower=0, lower_inclusive=False)
 
     def lmo(self, d):
+        if isinstance(d, np.ndarray) and d.ndim == 1:
+            return _onehot(np, d.shape[0], int(np.argmin(d)), self.radius, d)
         xp = get_namespace(d)
         return _onehot(xp, d.shape[0], int(xp.argmin(d)), self.radius, d)
 
@@ -88,7 +94,7 @@ class L1Ball(LMO):
         self.radius = check_scalar(radius, "radius", lower=0, lower_inclusive=False)
 
     def lmo(self, d):
-        xp = get_namespace(d)
+        xp = np if isinstance(d, np.ndarray) and d.ndim == 1 else get_namespace(d)
         i = int(xp.argmax(xp.abs(d)))
         s = -self.radius if float(d[i]) > 0 else self.radius
         return _onehot(xp, d.shape[0], i, s, d)
@@ -147,10 +153,18 @@ class KSparse(LMO):
 
 class NuclearNormBall(LMO):
     """{||X||_* <= radius} for matrices: -radius u1 v1^T with (u1, v1) the top singular pair
-    of the direction (Lanczos via scipy's svds for large matrices)."""
+    of the direction (Lanczos via scipy's svds for large matrices).
 
-    def __init__(self, radius=1.0):
+    ``warm_start=True``: Lanczos starts from the singular vector of the previous call
+    (consecutive Frank-Wolfe gradients are close, so it converges in fewer products;
+    see docs/frank_wolfe.md); otherwise, and on the first call, from a seeded random vector.
+    Either way Lanczos runs to machine precision (tol=0), so the vertex does not depend
+    on the start unless the top singular value is repeated."""
+
+    def __init__(self, radius=1.0, warm_start=True):
         self.radius = check_scalar(radius, "radius", lower=0, lower_inclusive=False)
+        self.warm_start = bool(warm_start)
+        self._v0 = None
 
     def lmo(self, D):
         xp = get_namespace(D)
@@ -161,14 +175,21 @@ class NuclearNormBall(LMO):
         if min(Dn.shape) > 64:
             from scipy.sparse.linalg import ArpackNoConvergence, svds
 
-            try:  # Lanczos to machine precision (tol=0), seeded start vector
-                u, s, vt = svds(Dn, k=1, tol=0, random_state=np.random.default_rng(0))
+            # svds runs Lanczos on the smaller Gram matrix: its start vector is a right
+            # singular vector when rows >= columns, a left one otherwise
+            v0 = self._v0 if self.warm_start else None
+            if v0 is not None and (v0.shape[0] != min(Dn.shape) or not np.any(v0)):
+                v0 = None
+            try:  # Lanczos to machine precision (tol=0)
+                u, s, vt = svds(Dn, k=1, tol=0, v0=v0, random_state=np.random.default_rng(0))
                 u, v = u[:, 0], vt[0]
             except ArpackNoConvergence:  # (nearly) repeated top singular value: dense fallback
                 u = None
         if u is None:
             U, s, Vt = np.linalg.svd(Dn, full_matrices=False)
             u, v = U[:, 0], Vt[0]
+        if self.warm_start:
+            self._v0 = np.array(v if Dn.shape[0] >= Dn.shape[1] else u)
         return xp.asarray(-self.radius * np.outer(u, v), dtype=D.dtype)
 
 

@@ -243,7 +243,9 @@ def test_bad_inputs_new_variants():
     f = lambda x: 0.5 * float(np.sum((A @ x - b) ** 2))  # noqa: E731
     g = lambda x: A.T @ (A @ x - b)  # noqa: E731
     with pytest.raises(ValueError, match="lazy"):
-        numopt.frank_wolfe(f, np.eye(15)[0], L.Simplex(), jac=g, variant="vanilla", lazy=True)
+        numopt.frank_wolfe(f, np.eye(15)[0], L.Simplex(), jac=g, variant="zeroth-order", lazy=True)
+    with pytest.raises(ValueError, match="cache_size"):
+        numopt.frank_wolfe(f, np.eye(15)[0], L.Simplex(), jac=g, lazy=True, cache_size=0)
     with pytest.raises(ValueError, match="finite-sum"):
         numopt.frank_wolfe(f, np.eye(15)[0], L.Simplex(), jac=g, variant="stochastic")
     _, _, F = _finite_sum_ls()

@@ -10,14 +10,25 @@ convex combination of LMO vertices, stored as the rows of one array) and move we
 from the worst vertex ``a = argmax_S <g, v>``; BPCG (Tsuji, Tanaka & Pokutta 2022) takes
 pairwise steps between ``a`` and the best active vertex while that local gap beats the FW
 gap, and a FW step otherwise. ``lazy=True`` (Braun, Pokutta & Zink 2017) replaces most
-LMO calls by a search over the active set guided by a dual-gap estimate ``phi`` that is
-halved when no active vertex (and not even the LMO's) promises progress ``phi / K``.
+LMO calls by a search over the active set (vanilla FW: over a cache of the LMO vertices
+seen so far) guided by a dual-gap estimate ``phi`` that is halved when no cached vertex
+(and not even the LMO's) promises progress ``phi / K``.
+
+Composite fast path: for a :class:`numopt.LinearComposite` objective ``f(x) = loss(A x)``
+the solvers keep the predictions ``z = A x``; a line-search value along ``d`` is then one
+loss evaluation on ``z + gamma A d`` (no product with ``A``), the gradient one product
+with ``A^T``, and ``A s`` for a sparse vertex (l1 ball, simplex: one column) is gathered
+from its nonzero columns. The iterates are those of the generic path (option
+``composite=False``) up to rounding.
 
 Step rules (``step=``): ``"open-loop"`` (2/(k+2)), ``"short"`` (``<-g, d>/(L ||d||^2)``
 with ``L`` given), ``"adaptive"`` (backtracking on L, Pedregosa, Negiar, Askari &
 Jaggi, AISTATS 2020 — the default, as in FrankWolfe.jl), ``"exact"`` (exact line search
 for quadratics, needs Hessian-vector products); or any object with
-``step(f, x, d, g, gamma_max, k)``.
+``step(f, x, d, g, gamma_max, k)``. The built-in rules also have
+``search(line, gamma_max, k)``, which sees the objective only along the segment
+(``line.fx``, ``line.gd`` = <-g, d>, ``line.dd`` = ||d||^2, ``line.value(gamma)``,
+``line.grad(gamma)``, ``line.curvature()``), so the composite path can answer cheaply.
 
 Rates: convex L-smooth f on a set of diameter D: ``f(x_k) - f* <= 2 L D^2 / (k + 2)``
 (Frank & Wolfe 1956; Jaggi, ICML 2013) for vanilla FW with open-loop or short steps.
@@ -40,7 +51,48 @@ from .._loop import Step
 from .._registry import MethodSpec, register
 from ..oracles import FiniteSum, check_scalar
 
-__all__ = ["frank_wolfe", "OpenLoop", "ShortStep", "Adaptive", "ExactQuadratic"]
+__all__ = ["frank_wolfe", "OpenLoop", "ShortStep", "Adaptive", "ExactQuadratic", "LineSearch"]
+
+
+def _vd(a, b, xp=None):
+    """<a, b> as a float; plain numpy without the array-API wrappers (hot in FW loops)."""
+    if xp is np:
+        return float((a * b).sum())
+    return vdot(a, b, xp)
+
+
+class _Line:
+    """f restricted to the segment x + gamma d (what a step rule sees).
+
+    ``fx`` = f(x), ``g`` = grad f(x), ``gd`` = <-g, d>, ``dd`` = ||d||^2; ``value(gamma)``,
+    ``grad(gamma)`` and ``curvature()`` (<d, H(x) d>) evaluate the objective at the point.
+    The composite fast path (:class:`_CompositeLine`) answers the same questions from
+    the predictions ``z = A x`` and ``A d`` without touching ``A``.
+    """
+
+    def __init__(self, f, x, d, g, fx=None, xp=None):
+        xp = xp or get_namespace(x)
+        self.f, self.x, self.d, self.g, self._fx, self.xp = f, x, d, g, fx, xp
+        self.gd, self.dd = -_vd(g, d, xp), _vd(d, d, xp)
+
+    @property
+    def fx(self):
+        if self._fx is None:
+            self._fx = float(self.f.value(self.x))
+        return self._fx
+
+    def value(self, gamma):
+        return self.f.value(self.x + gamma * self.d)
+
+    def grad(self, gamma):
+        return self.f.grad(self.x + gamma * self.d)
+
+    def slope(self, gamma):
+        """phi'(gamma) = <grad f(x + gamma d), d>."""
+        return _vd(self.f.grad(self.x + gamma * self.d), self.d, self.xp)
+
+    def curvature(self):
+        return _vd(self.d, self.f.hvp(self.x, self.d), self.xp)
 
 
 class OpenLoop:
@@ -49,8 +101,11 @@ class OpenLoop:
     def __init__(self, ell=2.0):
         self.ell = ell
 
-    def step(self, f, x, d, g, gamma_max, k):
+    def search(self, line, gamma_max, k):
         return min(gamma_max, self.ell / (k + self.ell))
+
+    def step(self, f, x, d, g, gamma_max, k):
+        return self.search(None, gamma_max, k)
 
 
 class ShortStep:
@@ -61,45 +116,113 @@ class ShortStep:
             raise ValueError("the short step needs a Lipschitz constant L > 0 (option `L`)")
         self.L = float(L)
 
+    def search(self, line, gamma_max, k):
+        return 0.0 if line.dd == 0 else min(gamma_max, max(0.0, line.gd / (self.L * line.dd)))
+
     def step(self, f, x, d, g, gamma_max, k):
-        dd = vdot(d, d)
-        return 0.0 if dd == 0 else min(gamma_max, max(0.0, -vdot(g, d) / (self.L * dd)))
+        return self.search(_Line(f, x, d, g), gamma_max, k)
 
 
 class Adaptive:
-    """Backtracking on the local smoothness (Pedregosa et al., AISTATS 2020): try
-    L <- eta_down * L, double until the quadratic upper bound holds at the short step."""
+    """Backtracking on the local smoothness (Pedregosa, Negiar, Askari & Jaggi, AISTATS
+    2020): try L <- eta_down * L, multiply by eta_up until the quadratic upper bound
+    f(x + gamma d) <= f(x) - gamma <-g, d> + L gamma^2 ||d||^2 / 2 holds at the short step
+    gamma = min(gamma_max, <-g, d> / (L ||d||^2)). The first L comes from a gradient
+    difference along d."""
 
     def __init__(self, L0=None, eta_down=0.9, eta_up=2.0, max_backtrack=60):
         self.L, self.eta_down, self.eta_up, self.max_backtrack = L0, eta_down, eta_up, max_backtrack
 
-    def step(self, f, x, d, g, gamma_max, k):
-        gd, dd = -vdot(g, d), vdot(d, d)
+    def search(self, line, gamma_max, k):
+        gd, dd = line.gd, line.dd
         if dd == 0 or gd <= 0:
             return 0.0
-        fx = f.value(x)
+        fx = line.fx
         if self.L is None:  # first estimate from a gradient difference along d
             h = 1e-6
-            self.L = max(norm(f.grad(x + h * d) - g) / (h * math.sqrt(dd)), 1e-12)
+            self.L = max(norm(line.grad(h) - line.g) / (h * math.sqrt(dd)), 1e-12)
         L = self.L * self.eta_down
         for _ in range(self.max_backtrack):
             gamma = min(gamma_max, gd / (L * dd))
-            if f.value(x + gamma * d) <= fx - gamma * gd + 0.5 * L * gamma ** 2 * dd + 1e-14 * abs(fx):
+            if line.value(gamma) <= fx - gamma * gd + 0.5 * L * gamma ** 2 * dd + 1e-14 * abs(fx):
                 break
             L *= self.eta_up
         self.L = L
         return gamma
 
+    def step(self, f, x, d, g, gamma_max, k):
+        return self.search(_Line(f, x, d, g), gamma_max, k)
+
+
+class LineSearch:
+    """Approximately exact line search for any smooth f: a step gamma in [0, gamma_max]
+    with |phi'(gamma)| <= c |phi'(0)|, phi(gamma) = f(x + gamma d) (the curvature part of
+    the strong Wolfe conditions), or gamma_max when f still decreases there, and with
+    phi(gamma) <= phi(0) (checked; a step that does not decrease f is replaced by the last
+    point known to descend, or halved). Root finding on phi' by secant steps, safeguarded
+    by bisection once the root is bracketed; the first trial is the short step with the
+    curvature measured by the previous search. Costs directional derivatives and one
+    value (on the composite path: loss derivatives / values on z, no product with A);
+    the gradient at the accepted step is the next iteration's. ``evals`` counts the
+    directional derivatives over all searches."""
+
+    def __init__(self, c=0.3, max_eval=30):
+        if not 0 < c < 1:
+            raise ValueError(f"`c` must be in (0, 1), got {c!r}")
+        self.c, self.max_eval, self.L = c, int(max_eval), None
+        self.evals = 0
+
+    def search(self, line, gamma_max, k):
+        gd, dd = line.gd, line.dd
+        if dd == 0 or gd <= 0:
+            return 0.0
+        lo, slo, plo, pslo, hi, shi = 0.0, -gd, 0.0, -gd, None, None
+        t = gamma_max if self.L is None else min(gamma_max, gd / (self.L * dd))
+        for _ in range(self.max_eval):
+            st = line.slope(t)
+            self.evals += 1
+            if abs(st) <= self.c * gd:
+                break
+            if st < 0:
+                if t >= gamma_max:
+                    break  # still descending at the end of the segment
+                plo, pslo, lo, slo = lo, slo, t, st
+            else:
+                hi, shi = t, st
+            if hi is None:  # extrapolate (secant through the last two slopes), at most x10
+                root = lo - slo * (lo - plo) / (slo - pslo) if slo > pslo else math.inf
+                t = min(gamma_max, max(2.0 * lo, min(root, 10.0 * lo)))
+            else:  # secant inside the bracket, bisection when it lands near an end
+                w = hi - lo
+                t = lo - slo * w / (shi - slo)
+                if not lo + 0.05 * w <= t <= hi - 0.05 * w:
+                    t = lo + 0.5 * w
+        else:  # evaluations exhausted: the last point known to descend
+            t = lo
+        if t > 0 and st > -gd and t != lo:  # curvature along d seen by this search: the next first trial
+            self.L = max((st + gd) / (t * dd), 1e-300)
+        fx = line.fx
+        for _ in range(60):  # monotone: f(x + t d) <= f(x) (the value is the next iterate's anyway)
+            if t == 0 or line.value(t) <= fx:
+                return t
+            t = lo if 0 < lo < t else 0.5 * t
+        return 0.0
+
+    def step(self, f, x, d, g, gamma_max, k):
+        return self.search(_Line(f, x, d, g), gamma_max, k)
+
 
 class ExactQuadratic:
     """Exact line search for quadratics: gamma = <-g, d> / <d, H d> (Hessian-vector products)."""
 
-    def step(self, f, x, d, g, gamma_max, k):
-        dHd = vdot(d, f.hvp(x, d))
-        gd = -vdot(g, d)
+    def search(self, line, gamma_max, k):
+        dHd = line.curvature()
         if dHd <= 0:
             return gamma_max
-        return min(gamma_max, max(0.0, gd / dHd))
+        return min(gamma_max, max(0.0, line.gd / dHd))
+
+    def step(self, f, x, d, g, gamma_max, k):
+        return self.search(_Line(f, x, d, g), gamma_max, k)
 
 
 def _step_rule(spec, opts):
@@ -115,7 +238,10 @@ def _step_rule(spec, opts):
         return Adaptive(opts.get("L"))
     if spec == "exact":
         return ExactQuadratic()
-    raise ValueError(f"unknown step rule {spec!r}; use 'open-loop', 'short', 'adaptive', 'exact' or an object")
+    if spec == "line-search":
+        return LineSearch()
+    raise ValueError(f"unknown step rule {spec!r}; use 'open-loop', 'short', 'adaptive', 'exact', "
+                     "'line-search' or an object")
 
 
 class _Memo:
@@ -123,12 +249,12 @@ class _Memo:
     accepted point (and the solver's own f(x)) is not paid twice: the next iteration then
     only needs the gradient. Points are matched by identity or exact equality."""
 
-    def __init__(self, f, size=3):
-        self.f, self.size, self.pts = f, size, []
+    def __init__(self, f, xp, size=3):
+        self.f, self.xp, self.size, self.pts = f, xp, size, []
 
     def _lookup(self, x):
         for y, fy in self.pts:
-            if y is x or (y.shape == x.shape and bool(get_namespace(x).all(y == x))):
+            if y is x or (y.shape == x.shape and bool(self.xp.all(y == x))):
                 return fy
         return None
 
@@ -151,9 +277,261 @@ class _Memo:
         return fx, self.f.grad(x)
 
     def __getattr__(self, name):
-        if name in ("f", "size", "pts"):
+        if name in ("f", "xp", "size", "pts"):
             raise AttributeError(name)
         return getattr(self.f, name)
+
+
+class _Plain:
+    """Oracle access through the objective's value / gradient at points (any objective)."""
+
+    def __init__(self, f, x0, xp):
+        self.f, self.xp = _Memo(f, xp), xp
+
+    def value_and_grad(self, x):
+        return self.f.value_and_grad(x)
+
+    def image(self, v):
+        return None
+
+    def delta(self, p, q):
+        return None
+
+    def line(self, x, d, g, fx, dz=None):
+        return _Line(self.f, x, d, g, fx, self.xp)
+
+    def search(self, rule, line, gamma_max, k):
+        if hasattr(rule, "search"):
+            return float(rule.search(line, gamma_max, k))
+        return float(rule.step(self.f, line.x, line.d, line.g, gamma_max, k))
+
+    def move(self, line, gamma):
+        return line.x + gamma * line.d
+
+    def reset(self, x):
+        pass
+
+
+def _linear_composite(f):
+    """The numopt.LinearComposite behind the (counted) objective if its value and gradient
+    are exactly loss(A x) and A^T loss'(A x) (a subclass overriding them is not used)."""
+    from ..oracles import Counted, LinearComposite
+
+    inner = f.f if isinstance(f, Counted) else f
+    if not isinstance(inner, LinearComposite):
+        return None
+    cls = type(inner)
+    if any(getattr(cls, m) is not getattr(LinearComposite, m) for m in ("value", "grad", "value_and_grad")):
+        return None
+    return inner
+
+
+class _CompositeLine(_Line):
+    """The segment x + gamma d for f = loss(A x), from z = A x and dz = A d: each value is
+    one loss evaluation on z + gamma dz (no product with A), a gradient one A^T product."""
+
+    def __init__(self, M, x, d, g, fx, dz):
+        xp = M.xp
+        self.M, self.x, self.d, self.g, self._fx, self.z, self.dz = M, x, d, g, fx, M.z, dz
+        self.gd, self.dd = -_vd(g, d, xp), _vd(d, d, xp)
+        self.last = self.last_lg = None
+
+    @property
+    def fx(self):
+        if self._fx is None:
+            self._fx = self.M.loss_value(self.z)
+        return self._fx
+
+    def value(self, gamma):
+        zz = self.z + gamma * self.dz
+        v = self.M.loss_value(zz)
+        self.last = (gamma, zz, v)
+        return v
+
+    def grad(self, gamma):
+        return self.M.grad_at(self.z + gamma * self.dz)
+
+    def slope(self, gamma):
+        """<loss'(z + gamma dz), dz>: no product with A; the loss derivative is kept so
+        that the gradient at an accepted step costs only the product with A^T."""
+        zz = self.z + gamma * self.dz
+        lg = self.M.loss.grad(zz)
+        self.last_lg = (gamma, zz, lg)
+        return _vd(lg, self.dz, self.M.xp)
+
+    def curvature(self):
+        M = self.M
+        M.counter.nhev += 1
+        return float(M.xp.sum(M.loss.hess_diag(self.z) * self.dz * self.dz))
+
+
+class _Composite:
+    """Fast path for f(x) = loss(A x) (numopt.LinearComposite, 1-D x): keeps the
+    predictions z = A x. A line search then costs loss values on z + gamma A d only, the
+    gradient one product with A^T, and the image A s of a sparse LMO vertex (a vertex of
+    the l1 ball or the simplex is one column of A) is gathered from its nonzero columns.
+    z is recomputed as A x every ``refresh`` moves (against rounding drift). Oracle
+    counts: a loss value is one ``nfev``, a gradient one ``njev``."""
+
+    def __init__(self, lc, counter, x0, xp, refresh=200):
+        import scipy.sparse as sp
+
+        from .._backend import is_numpy
+
+        self.A, self.loss, self.counter, self.xp, self.refresh = lc.A, lc.loss, counter, xp, refresh
+        self.like = x0
+        self.sparse = sp.issparse(self.A)
+        self.numpy = is_numpy(xp) and (self.sparse or isinstance(self.A, np.ndarray))
+        if self.sparse:  # CSC: cheap columns, and A^T @ r runs as a CSR product
+            Ac = self.A.tocsc()
+            Ac.sort_indices()
+            self.Acsc, self.AT = Ac, Ac.T
+        else:
+            self.Acsc, self.AT = None, self.A.T
+        self.moves, self.fz, self.lgz = 0, None, None
+        self.z = self.A @ x0
+
+    def loss_value(self, z):
+        self.counter.nfev += 1
+        return float(self.loss.value(z))
+
+    def grad_at(self, z):
+        self.counter.njev += 1
+        return _cast(self.AT @ self.loss.grad(z), self.like)
+
+    def value_and_grad(self, x):
+        fx = self.fz if self.fz is not None else self.loss_value(self.z)
+        self.fz = fx
+        if self.lgz is not None:  # loss'(z) from the line search at the accepted step
+            self.counter.njev += 1
+            g = _cast(self.AT @ self.lgz, self.like)
+            self.lgz = None
+            return fx, g
+        return fx, self.grad_at(self.z)
+
+    def image(self, v):
+        """A v, gathering only the nonzero columns when v is sparse (numpy)."""
+        if self.numpy:
+            idx = np.flatnonzero(v)
+            if idx.size * 8 <= v.shape[0]:
+                if self.sparse:
+                    A = self.Acsc
+                    out = np.zeros(A.shape[0], dtype=np.result_type(A.dtype, v.dtype))
+                    for j in idx:
+                        a, b = A.indptr[j], A.indptr[j + 1]
+                        out[A.indices[a:b]] += A.data[a:b] * v[j]
+                    return out
+                return self.A[:, idx] @ v[idx]
+        return self.A @ v
+
+    def delta(self, p, q):
+        """A (p - q) for vertices p, q; None stands for the iterate x (image z)."""
+        return (self.z if p is None else self.image(p)) - (self.z if q is None else self.image(q))
+
+    def line(self, x, d, g, fx, dz):
+        return _CompositeLine(self, x, d, g, fx, dz)
+
+    def search(self, rule, line, gamma_max, k):
+        if hasattr(rule, "search"):
+            return float(rule.search(line, gamma_max, k))
+        # a user rule speaks the point-wise protocol: give it the counted objective
+        return float(rule.step(_PointOracle(self), line.x, line.d, line.g, gamma_max, k))
+
+    def move(self, line, gamma):
+        x = line.x + gamma * line.d
+        self.moves += 1
+        if self.moves % self.refresh == 0:
+            self.reset(x)
+            return x
+        self.fz = self.lgz = None
+        if line.last is not None and line.last[0] == gamma:
+            self.z, self.fz = line.last[1], line.last[2]
+        if line.last_lg is not None and line.last_lg[0] == gamma:
+            self.z, self.lgz = line.last_lg[1], line.last_lg[2]
+        if self.fz is None and self.lgz is None:
+            self.z = line.z + gamma * line.dz
+        return x
+
+    def reset(self, x):
+        self.z, self.fz, self.lgz = self.A @ x, None, None
+
+
+class _PointOracle:
+    """value / grad / hvp at points for user step rules on the composite path."""
+
+    def __init__(self, M):
+        self.M = M
+
+    def value(self, x):
+        return self.M.loss_value(self.M.A @ x)
+
+    def grad(self, x):
+        return self.M.grad_at(self.M.A @ x)
+
+    def value_and_grad(self, x):
+        z = self.M.A @ x
+        return self.M.loss_value(z), self.M.grad_at(z)
+
+    def hvp(self, x, v):
+        M = self.M
+        M.counter.nhev += 1
+        return _cast(M.AT @ (M.loss.hess_diag(M.A @ x) * (M.A @ v)), M.like)
+
+
+def _model(problem, x0, opts):
+    """The composite fast path when the objective allows it (and ``composite`` is on)."""
+    xp = np if isinstance(x0, np.ndarray) else get_namespace(x0)  # plain numpy: less per-call overhead
+    f = problem.objective
+    if opts.get("composite", True) and x0.ndim == 1:
+        lc = _linear_composite(f)
+        if lc is not None and getattr(lc.A, "ndim", 2) == 2 and lc.A.shape[1] == x0.shape[0] \
+                and hasattr(lc.loss, "value") and hasattr(lc.loss, "grad"):
+            return _Composite(lc, f.counter, x0, xp, int(opts.get("refresh", 200)))
+    return _Plain(f, x0, xp)
+
+
+class _VertexCache:
+    """LMO vertices seen so far (rows of one array; at most ``size``, least recently used
+    dropped first) for lazified vanilla FW: the best cached vertex for a gradient is one
+    matrix-vector product."""
+
+    def __init__(self, xp, shape, size):
+        self.xp, self.shape, self.size = xp, shape, size
+        self.V, self.keys, self.used, self.clock = None, [], [], 0
+
+    def __len__(self):
+        return len(self.keys)
+
+    def best(self, g):
+        """(index, <g, v>) of the cached vertex minimizing <g, v>, or (None, inf)."""
+        if self.V is None:
+            return None, math.inf
+        sc = np.asarray(to_numpy(self.V @ self.xp.reshape(g, (-1,))), dtype=np.float64)
+        i = int(np.argmin(sc))
+        self.clock += 1
+        self.used[i] = self.clock
+        return i, float(sc[i])
+
+    def vertex(self, i):
+        return self.xp.reshape(self.V[i, :], self.shape)
+
+    def add(self, v):
+        key = to_numpy(v).tobytes()
+        if key in self.keys:
+            return
+        self.clock += 1
+        row = self.xp.reshape(v, (1, -1))
+        if self.V is None:
+            self.V = row
+        elif len(self.keys) < self.size:
+            self.V = self.xp.concat([self.V, row], axis=0)
+        else:  # replace the least recently used vertex
+            j = int(np.argmin(self.used))
+            keep = self.xp.asarray([i for i in range(len(self.keys)) if i != j])
+            self.V = self.xp.concat([self.xp.take(self.V, keep, axis=0), row], axis=0)
+            del self.keys[j], self.used[j]
+        self.keys.append(key)
+        self.used.append(self.clock)
 
 
 class _ActiveSet:
@@ -225,19 +603,46 @@ class _ActiveSet:
 
 
 def _fw(problem, x0, opts, variant):
-    """Vanilla Frank-Wolfe: x <- x + gamma (s - x), s = LMO(grad f(x))."""
-    f, D = _Memo(problem.objective), problem.feasible_set
+    """Vanilla Frank-Wolfe: x <- x + gamma (s - x), s = LMO(grad f(x)).
+
+    Lazy (Braun, Pokutta & Zink 2017, parameter-free lazy conditional gradients): keep
+    the LMO vertices seen so far and a dual-gap estimate phi (phi_0 = gap_0 / 2). Step
+    towards the best cached vertex v when it promises progress <g, x - v> >= phi / K;
+    otherwise call the LMO: step towards its vertex w, and if even w gives a gap
+    < phi / K (so the true gap is < phi / K), set phi <- gap / 2.
+    """
+    D = problem.feasible_set
+    M = _model(problem, x0, opts)
+    xp = M.xp
     rule = _step_rule(opts["step"], opts)
-    x = x0
-    k = 0
+    lazy = bool(opts.get("lazy", False))
+    K = check_scalar(opts.get("lazy_tolerance", 2.0), "lazy_tolerance", lower=1.0)
+    tol = opts.get("tol") or 0.0
+    cache = _VertexCache(xp, tuple(x0.shape), check_scalar(opts.get("cache_size", 100), "cache_size",
+                                                           lower=1, integer=True)) if lazy else None
+    x, k, phi = x0, 0, None
     while True:
-        fx, g = f.value_and_grad(x)
-        s = D.lmo(g)
-        gap = vdot(g, x - s)
-        yield Step(x, fx, max(gap, 0.0), jac=g, gap=gap)
-        d = s - x
-        gamma = rule.step(f, x, d, g, 1.0, k)
-        x = x + gamma * d
+        fx, g = M.value_and_grad(x)
+        gx = _vd(g, x, xp)
+        s = gap = None
+        if lazy and phi is not None and phi > tol:
+            i, best = cache.best(g)
+            if i is not None and gx - best >= phi / K:
+                s = cache.vertex(i)
+        if s is None:
+            s = D.lmo(g)
+            gap = gx - _vd(g, s, xp)
+            if lazy:
+                cache.add(s)
+                phi = gap / 2 if phi is None or gap < phi / K else phi
+        if lazy:
+            yield Step(x, fx, max(gap, 0.0) if gap is not None else phi, jac=g, gap=gap,
+                       dual_gap_estimate=phi, cache_size=len(cache))
+        else:
+            yield Step(x, fx, max(gap, 0.0), jac=g, gap=gap)
+        line = M.line(x, s - x, g, fx, M.delta(s, None))
+        gamma = M.search(rule, line, 1.0, k)
+        x = M.move(line, gamma) if gamma > 0 else x
         k += 1
 
 
@@ -256,7 +661,9 @@ def _fw_active(problem, x0, opts, variant):
     pairwise step if <g, a - s> >= phi / K); otherwise the LMO is called and, if even its
     vertex gives a gap < phi / K, phi <- gap / 2 (the non-lazy step is taken with w).
     """
-    f, D = _Memo(problem.objective), problem.feasible_set
+    D = problem.feasible_set
+    M = _model(problem, x0, opts)
+    xp = M.xp
     rule = _step_rule(opts["step"], opts)
     lazy = bool(opts.get("lazy", False))
     K = check_scalar(opts.get("lazy_tolerance", 2.0), "lazy_tolerance", lower=1.0)
@@ -264,9 +671,9 @@ def _fw_active(problem, x0, opts, variant):
     S = _ActiveSet(x0)
     x, k, phi = x0, 0, None
     while True:
-        fx, g = f.value_and_grad(x)
+        fx, g = M.value_and_grad(x)
         sc = S.scores(g)
-        gx = vdot(g, x)
+        gx = _vd(g, x, xp)
         ia, il = int(np.argmax(sc)), int(np.argmin(sc))
         away_gap, local_gap, pair_gap = sc[ia] - gx, gx - sc[il], sc[ia] - sc[il]
         kind = None
@@ -280,7 +687,7 @@ def _fw_active(problem, x0, opts, variant):
         gap = w = None
         if kind is None:
             w = D.lmo(g)
-            gap = gx - vdot(g, w)
+            gap = gx - _vd(g, w, xp)
             if lazy:
                 phi = gap / 2 if phi is None or gap < phi / K else phi
             if variant == "away":
@@ -297,14 +704,15 @@ def _fw_active(problem, x0, opts, variant):
         a = S.vertex(ia)
         if kind in ("fw", "fw-local"):
             s = w if kind == "fw" else S.vertex(il)
-            d, gmax = s - x, 1.0
+            d, gmax, dz = s - x, 1.0, M.delta(s, None)
         elif kind == "away":
             wa = float(S.w[ia])
-            d, gmax = x - a, wa / max(1.0 - wa, 1e-300)
+            d, gmax, dz = x - a, wa / max(1.0 - wa, 1e-300), M.delta(None, a)
         else:
             s = w if kind == "pair" else S.vertex(il)
-            d, gmax = s - a, float(S.w[ia])
-        gamma = float(rule.step(f, x, d, g, gmax, k))
+            d, gmax, dz = s - a, float(S.w[ia]), M.delta(s, a)
+        line = M.line(x, d, g, fx, dz)
+        gamma = M.search(rule, line, gmax, k)
         if gamma > 0:
             if kind in ("fw", "fw-local"):
                 dropped = S.fw(s, gamma)
@@ -312,7 +720,11 @@ def _fw_active(problem, x0, opts, variant):
                 dropped = S.away(ia, gamma)
             else:
                 dropped = S.pairwise(s, ia, gamma)
-            x = S.point() if dropped else x + gamma * d
+            if dropped:
+                x = S.point()
+                M.reset(x)
+            else:
+                x = M.move(line, gamma)
         k += 1
 
 
@@ -448,8 +860,14 @@ def _stochastic_example(xp):
 
 _COMMON = {
     "tol": (1e-6, "Tolerance on the Frank-Wolfe gap <grad f(x), x - s>."),
-    "step": ("adaptive", "Step rule: 'open-loop', 'short', 'adaptive', 'exact' or an object."),
+    "step": ("adaptive", "Step rule: 'open-loop', 'short', 'adaptive', 'exact' (quadratics), 'line-search' "
+                         "(approximately exact, any smooth f) or an object."),
     "L": (None, "Lipschitz constant for the short step (and the adaptive rule's first estimate)."),
+    "composite": (True, "For a numopt.LinearComposite objective f(x) = loss(A x) (1-D x): keep z = A x, so a "
+                        "line-search value costs one loss evaluation on z + gamma A d (no product with A), a "
+                        "gradient one product with A^T, and A s of a sparse vertex only its nonzero columns. "
+                        "False: evaluate f and grad f at points like any objective (same iterates)."),
+    "refresh": (200, "Composite path: recompute z = A x from x every `refresh` steps (rounding drift)."),
 }
 _LAZY_OPTS = {
     "lazy": (False, "Lazify (Braun, Pokutta & Zink 2017): use cached active-set vertices while they promise "
@@ -464,11 +882,21 @@ _REF = ("M. Frank, P. Wolfe, Naval Res. Logist. Q. 3 (1956); M. Jaggi, ICML 2013
 _REF_LAZY = "; G. Braun, S. Pokutta, D. Zink, ICML 2017 (lazy)"
 _OPT = "Frank-Wolfe gap <grad f(x_k), x_k - s_k>"
 _OPT_LAZY = _OPT + " (lazy: the dual-gap estimate phi at iterations without an LMO call)"
+_VANILLA_LAZY = {
+    "lazy": (False, "Lazify (Braun, Pokutta & Zink 2017): keep the LMO vertices seen so far and step towards "
+                    "the best cached one while it promises progress >= phi / lazy_tolerance; call the LMO "
+                    "otherwise and halve the dual-gap estimate phi (phi <- gap / 2) when even the LMO's "
+                    "vertex falls short. Iterations without an LMO call report phi as optimality and no `gap`."),
+    "lazy_tolerance": (2.0, "K >= 1 in the lazy acceptance test <g, x - v> >= phi / K."),
+    "cache_size": (100, "Lazy: at most this many cached vertices (least recently used dropped first)."),
+}
 register(MethodSpec(
-    name="frank-wolfe", family="frank_wolfe", summary="Frank-Wolfe (conditional gradient)",
-    solve=lambda p, x0, o: _fw(p, x0, o, "vanilla"), options=dict(_COMMON), requires=("grad", "lmo"),
-    optimality=_OPT, rate=_fw_rate, reference=_REF, x_ndim=(1, 2), example=_example,
-    rate_text="Convex, L-smooth, diameter D: f(x_k) - f* <= 2 L D^2 / (k + 2); the FW gap bounds f(x_k) - f*."))
+    name="frank-wolfe", family="frank_wolfe", summary="Frank-Wolfe (conditional gradient), optionally lazified",
+    solve=lambda p, x0, o: _fw(p, x0, o, "vanilla"), options=dict(_COMMON, **_VANILLA_LAZY),
+    requires=("grad", "lmo"), optimality=_OPT_LAZY, rate=_fw_rate, reference=_REF + _REF_LAZY, x_ndim=(1, 2),
+    example=_example,
+    rate_text="Convex, L-smooth, diameter D: f(x_k) - f* <= 2 L D^2 / (k + 2); the FW gap bounds f(x_k) - f*. "
+              "Lazy: O(1/k) too, with a constant growing with lazy_tolerance (Braun, Pokutta & Zink 2017)."))
 for _name, _variant, _summary, _rate_text, _ref in [
     ("away-fw", "away", "Away-step Frank-Wolfe (active set)",
      "Linear convergence for strongly convex f on polytopes (Lacoste-Julien & Jaggi 2015); "
@@ -533,8 +961,8 @@ def frank_wolfe(fun, x0, lmo, *, jac=None, variant="vanilla", tol=None, maxiter=
 
     ``variant``: "vanilla", "away", "pairwise", "blended-pairwise" (BPCG), "stochastic"
     (``fun`` a finite-sum oracle with ``n_samples`` and ``grad_batch``) or "zeroth-order"
-    (function values only). ``lazy=True`` lazifies the active-set variants (away,
-    pairwise, blended-pairwise). ``rng`` seeds the randomized variants. Further keyword
+    (function values only). ``lazy=True`` lazifies vanilla FW (a cache of LMO vertices) and
+    the active-set variants (away, pairwise, blended-pairwise). ``rng`` seeds the randomized variants. Further keyword
     arguments are method options (see ``numopt.show_options("blended-pairwise-fw")``).
     ``result.gap`` is the last Frank-Wolfe gap (randomized variants: ``result.estimated_gap``).
     """
@@ -546,8 +974,8 @@ def frank_wolfe(fun, x0, lmo, *, jac=None, variant="vanilla", tol=None, maxiter=
     if step is not None:
         opts["step"] = step
     if lazy:
-        if variant not in ("away", "pairwise", "blended-pairwise"):
-            raise ValueError(f"`lazy=True` needs an active-set variant ('away', 'pairwise', "
+        if variant not in ("vanilla", "away", "pairwise", "blended-pairwise"):
+            raise ValueError(f"`lazy=True` needs a deterministic variant ('vanilla', 'away', 'pairwise', "
                              f"'blended-pairwise'), got variant={variant!r}")
         opts["lazy"] = True
     if variant in _RANDOM:
