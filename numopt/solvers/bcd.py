@@ -362,8 +362,16 @@ def _fast_ws(problem, x0, opts, kind):
             hist = np.empty((check_every + 1, m))
         while True:
             if newton:
-                n_updates += _prox_newton_step(K, D, W, w, state, y, loss, reg, l1, l2, gW)
+                upd, progressed = _prox_newton_step(K, D, W, w, state, y, loss, reg, l1, l2, gW)
+                n_updates += upd
                 n_pn += 1
+                if not progressed:  # stalled at rounding level (ill-conditioned model): CD epochs
+                    newton = False
+                    anderson = bool(opts["anderson"])
+                    if anderson:
+                        XW = D.X[:, W]
+                        hist = np.empty((check_every + 1, m))
+                    continue
             elif greedy:
                 u = loss.grad(z_of())
                 K.col_dots(data, indices, indptr, u, W, gW)  # exact gradient (no drift)
@@ -397,7 +405,7 @@ def _fast_ws(problem, x0, opts, kind):
             u = loss.grad(z)
             K.col_dots(data, indices, indptr, u, W, gW)
             dual_W, _ = _dual_value(loss, u, gW, l1, l2)
-            gap_W = loss.value(z) + reg.value(w) - dual_W
+            gap_W = loss.value(z) + reg.value(w[W]) - dual_W  # (w is zero outside W)
             if gap_W <= target or epochs >= 100000:
                 break
         n_outer += 1
@@ -415,7 +423,8 @@ def _prox_newton_step(K, D, W, w, z, y, loss, reg, l1, l2, gW):
     W (Lee, Sun & Saunders, SIOPT 2014; as in skglm / celer for logistic regression): the
     model g^T d + 1/2 d^T X_W^T diag(h) X_W d + penalty(w_W + d) is minimized approximately
     by cyclic CD (numba, <= 20 epochs), then a backtracking (Armijo) line search on the
-    true objective. Updates w and z = Xw in place; returns the coordinate updates made."""
+    true objective. Updates w and z = Xw in place; returns the coordinate updates made and
+    whether the objective decreased by more than rounding."""
     u = loss.grad(z)
     h = np.asarray(loss.hess_diag(z), dtype=np.float64)
     K.col_dots(D.data, D.indices, D.indptr, u, W, gW)
@@ -425,22 +434,22 @@ def _prox_newton_step(K, D, W, w, z, y, loss, reg, l1, l2, gW):
     d, Xd = np.zeros(m), np.zeros(D.n)
     ep = K.prox_newton_cd(D.data, D.indices, D.indptr, W, w, d, Xd, h, gW, Hj, l1, l2, 20, 1e-4)
     wW = w[W]
-    f0 = loss.value(z) + reg.value(w)
+    f0 = loss.value(z) + reg.value(wW)  # (w is zero outside W)
 
     def pen(v):
         return l1 * float(np.abs(v).sum()) + 0.5 * l2 * float(v @ v)
 
     slope = float(gW @ d) + pen(wW + d) - pen(wW)  # <= 0: the model decreases along d
     t = 1.0
-    wt = w.copy()
     for _ in range(30):
-        wt[W] = wW + t * d
-        if loss.value(z + t * Xd) + reg.value(wt) <= f0 + 1e-4 * t * min(slope, 0.0):
-            w[W] = wt[W]
+        wt = wW + t * d
+        ft = loss.value(z + t * Xd) + reg.value(wt)
+        if ft <= f0 + 1e-4 * t * min(slope, 0.0):
+            w[W] = wt
             z += t * Xd
-            break
+            return ep * m, f0 - ft > 1e-15 * max(abs(f0), 1.0)
         t *= 0.5
-    return ep * m
+    return ep * m, False
 
 
 def _anderson_step(hist, XW, W, w, state, y, loss, reg, logistic):
@@ -463,10 +472,8 @@ def _anderson_step(hist, XW, W, w, state, y, loss, reg, logistic):
     z_old = state if logistic else y - state
     xw_cur = XW @ hist[-1]
     z_new = z_old + (zW - xw_cur)
-    cur = loss.value(z_old) + reg.value(w)
-    wnew = w.copy()
-    wnew[W] = we
-    if loss.value(z_new) + reg.value(wnew) < cur:
+    cur = loss.value(z_old) + reg.value(hist[-1])  # (w is zero outside W: the penalty on W suffices)
+    if loss.value(z_new) + reg.value(we) < cur:
         w[W] = we
         if logistic:
             state[:] = z_new
