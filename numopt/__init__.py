@@ -28,6 +28,7 @@ _LAZY = {
     "bilevel": "numopt.solvers.bilevel",
     "bilevel_hypergradient": "numopt.solvers.bilevel",
     "BilevelProblem": "numopt.solvers.bilevel",
+    "MultiBlockBilevelProblem": "numopt.solvers.bilevel_multiblock",
     "lmo": "numopt.lmo",
     "sketch": "numopt.sketch",
     "backend": "numopt._backend",
