@@ -338,3 +338,21 @@ def prox_newton_cd(data, indices, indptr, W, w, d, Xd, h, g, Hj, l1, l2, max_epo
         if dmax <= rtol * vmax:
             return ep + 1
     return max_epochs
+
+
+@njit(cache=True)
+def gram_csr(data, indices, indptr, p):
+    """X^T X from CSR rows: sum over rows of the outer product of their nonzeros
+    (sum_i nnz_i^2 multiply-adds; no intermediate sparse structure)."""
+    G = np.zeros((p, p))
+    for i in range(indptr.size - 1):
+        for a in range(indptr[i], indptr[i + 1]):
+            ja, va = indices[a], data[a]
+            for b in range(a, indptr[i + 1]):
+                G[ja, indices[b]] += va * data[b]
+    for a in range(p):  # symmetrize (only pairs a <= b within a sorted row were added)
+        for b in range(a + 1, p):
+            s = G[a, b] + G[b, a]
+            G[a, b] = s
+            G[b, a] = s
+    return G
