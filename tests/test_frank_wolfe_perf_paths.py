@@ -147,17 +147,27 @@ def test_lazy_vanilla_cache_is_bounded():
         numopt.frank_wolfe(lc, np.zeros(20), L.L1Ball(2.0), lazy=True, cache_size=0)
 
 
-def test_nuclear_warm_start_returns_cold_start_vertex():
+@pytest.mark.parametrize("shape", [(120, 90), (260, 230)])  # Gram-eigenpair path, Lanczos (svds) path
+def test_nuclear_lmo_paths_and_warm_start(shape):
     rng = np.random.default_rng(6)
-    G = rng.standard_normal((120, 90)) + 3 * np.outer(rng.standard_normal(120), rng.standard_normal(90)) / 10
+    G = rng.standard_normal(shape) + 3 * np.outer(rng.standard_normal(shape[0]), rng.standard_normal(shape[1])) / 10
     warm, cold = L.NuclearNormBall(2.0), L.NuclearNormBall(2.0, warm_start=False)
-    for t in range(5):
+    for t in range(4):
         D = G + 0.05 * t * rng.standard_normal(G.shape)
-        for M in (D, D.T):  # both orientations (Lanczos on the right / left Gram matrix)
+        for M in (D, D.T):  # both orientations (Gram matrix / Lanczos on either side)
             S = warm(M)
-            np.testing.assert_allclose(S, cold(M), atol=1e-10)
-            sv = np.linalg.svd(M, compute_uv=False)
-            assert np.sum(M * S) == pytest.approx(-2.0 * sv[0], rel=1e-12)
+            U, sv, Vt = np.linalg.svd(M)
+            np.testing.assert_allclose(S, -2.0 * np.outer(U[:, 0], Vt[0]), atol=1e-9)  # u v^T: no sign ambiguity
+            np.testing.assert_allclose(S, cold(M), atol=1e-9)
+            assert np.sum(M * S) == pytest.approx(-2.0 * sv[0], rel=1e-13)
+            assert np.linalg.svd(S, compute_uv=False)[0] == pytest.approx(2.0, rel=1e-13)
+    # a repeated top singular value: any vector of the top space is optimal
+    Q1, _ = np.linalg.qr(rng.standard_normal((shape[0], shape[1])))
+    Q2, _ = np.linalg.qr(rng.standard_normal((shape[1], shape[1])))
+    s = np.linspace(1, 0.1, shape[1])
+    s[:2] = 5.0
+    M = (Q1 * s) @ Q2.T
+    assert np.sum(M * warm(M)) == pytest.approx(-10.0, rel=1e-12)
 
 
 def test_adaptive_step_protocols_agree():
