@@ -173,3 +173,38 @@ def test_gram_kernel_and_gram_gap_match_direct_computation():
             res = numopt.bcd(P, selection="gsl", tol=1e-14, maxiter=maxiter)
             assert res.optimality == pytest.approx(_rel_gap(P, res.x), rel=1e-6, abs=1e-13)
             assert res.fun == pytest.approx(P.value(res.x), rel=1e-12)
+
+
+def test_prox_newton_model_solvers_agree():
+    """The Gram-form prox-Newton inner solver and the column-wise one minimize the same model:
+    run to convergence they return the same step, and it satisfies the model's optimality
+    condition (0 in g + H d + l1 * subdifferential + l2 (w + d))."""
+    from numopt.solvers import _bcd_kernels as K
+
+    rng = np.random.default_rng(7)
+    X = sp.random(300, 40, density=0.15, format="csc", random_state=rng, data_rvs=rng.standard_normal)
+    X.sort_indices()
+    W = np.arange(0, 40, 2, dtype=np.int64)
+    w = np.zeros(40)
+    w[W[:5]] = rng.standard_normal(5)
+    h = rng.uniform(0.01, 0.25, 300) / 300
+    g = rng.standard_normal(W.size) * 0.05
+    l1, l2 = 0.01, 0.001
+    XW = X[:, W]
+    Hj = np.asarray(XW.multiply(XW).T @ h).ravel()
+    d1, Xd1 = np.zeros(W.size), np.zeros(300)
+    K.prox_newton_cd(X.data, X.indices.astype(np.int64), X.indptr.astype(np.int64), W, w, d1, Xd1, h, g, Hj,
+                     l1, l2, 100000, 1e-14)
+    R = XW.tocsr()
+    R.sort_indices()
+    H = K.gram_csr_weighted(R.data, R.indices.astype(np.int64), R.indptr.astype(np.int64), h, W.size)
+    np.testing.assert_allclose(H, (XW.T @ sp.diags(h) @ XW).toarray(), atol=1e-14)
+    d2 = np.zeros(W.size)
+    K.prox_newton_cd_gram(H, g, w[W], d2, l1, l2, 100000, 1e-14)
+    np.testing.assert_allclose(d1, d2, atol=1e-10)
+    np.testing.assert_allclose(Xd1, XW @ d1, atol=1e-12)
+    v = w[W] + d2
+    r = g + H @ d2 + l2 * v
+    on = v != 0
+    np.testing.assert_allclose(r[on], -l1 * np.sign(v[on]), atol=1e-9)
+    assert np.all(np.abs(r[~on]) <= l1 + 1e-9)
