@@ -116,21 +116,21 @@ def logreg_peers(X, y, lam):
 
 
 def logreg(data, selection="cyclic"):
-    """l1-logistic regression on LIBSVM data: numopt (cyclic CD + Newton steps on the identified
-    support) vs scikit-learn liblinear, skglm and celer, numopt timed to each peer's gap."""
-    print(f"l1-logistic; numopt: selection={selection!r}, newton_on_active=True; best of 3")
+    """l1-logistic regression on LIBSVM data: numopt (working sets with prox-Newton steps)
+    vs scikit-learn liblinear, skglm and celer, numopt timed to each peer's gap."""
+    print(f"l1-logistic; numopt: selection={selection!r}, working_set=True (prox-Newton); best of 3")
     print(f"{'case':<22} {'peer':<18} {'peer s':>8} {'peer rel gap':>13} {'numopt s':>9} {'numopt gap':>11} "
           f"{'ratio':>6}")
     for name, ratio in (("a9a", 10), ("a9a", 100), ("w8a", 100), ("ijcnn1", 100), ("mushrooms", 100)):
         p = problems.get(f"libsvm/{name}", model="logreg", lam_ratio=1.0 / ratio, data_dir=data)
         X, y, lam = p.objective.A, p.objective.loss.y, p.meta["lam"]
         p0 = float(np.log(2.0))
-        numopt.bcd(p, selection=selection, newton_on_active=True, tol=1e-3, maxiter=3)  # warm-up
+        numopt.bcd(p, selection=selection, working_set=True, tol=1e-3, maxiter=3)  # warm-up
         for peer, fit in logreg_peers(X, y, lam).items():
             tp, coef = timed(fit, 3)
             g_peer = p.duality_gap(np.asarray(coef).ravel())[0] / p0
             target = max(g_peer, 1e-14)
-            to, res = timed(lambda: numopt.bcd(p, selection=selection, newton_on_active=True, tol=target,
+            to, res = timed(lambda: numopt.bcd(p, selection=selection, working_set=True, tol=target,
                                                maxiter=100000, trace=False), 3)
             g_ours = p.duality_gap(res.x)[0] / p0
             print(f"{name + ' lmax/' + str(ratio):<22} {peer:<18} {tp:>8.3f} {g_peer:>13.2e} {to:>9.3f} "
