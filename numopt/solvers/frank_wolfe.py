@@ -178,13 +178,13 @@ class LineSearch:
     """Approximately exact line search for any smooth f: a step gamma in [0, gamma_max]
     with |phi'(gamma)| <= c |phi'(0)|, phi(gamma) = f(x + gamma d) (the curvature part of
     the strong Wolfe conditions), or gamma_max when f still decreases there, and with
-    phi(gamma) <= phi(0) (checked; a step that does not decrease f is replaced by the last
-    point known to descend, or halved). Root finding on phi' by secant steps, safeguarded
-    by bisection once the root is bracketed; the first trial is the short step with the
-    curvature measured by the previous search. Costs directional derivatives and one
-    value (on the composite path: loss derivatives / values on z, no product with A);
-    the gradient at the accepted step is the next iteration's. ``evals`` counts the
-    directional derivatives over all searches."""
+    phi(gamma) <= phi(0) + 1e-14 |phi(0)| (checked; a step that does not decrease f is
+    replaced by the last point known to descend, or halved, at most 10 times). Root
+    finding on phi' by secant steps, safeguarded by bisection once the root is bracketed;
+    the first trial is the short step with the curvature measured by the previous search.
+    Costs directional derivatives and one value (on the composite path: loss derivatives
+    and values on z, no product with A); the gradient at the accepted step is the next
+    iteration's. ``evals`` counts the directional derivatives over all searches."""
 
     def __init__(self, c=0.3, max_eval=30):
         if not 0 < c < 1:
@@ -194,8 +194,8 @@ class LineSearch:
 
     def search(self, line, gamma_max, k):
         gd, dd = line.gd, line.dd
-        if dd == 0 or gd <= 0:
-            return 0.0
+        if dd == 0 or gd <= 1e-14 * math.sqrt(_vd(line.g, line.g, line.xp) * dd):
+            return 0.0  # no descent beyond rounding: slopes along d would be noise
         lo, slo, plo, pslo, hi, shi = 0.0, -gd, 0.0, -gd, None, None
         t = gamma_max if self.L is None else min(gamma_max, gd / (self.L * dd))
         for _ in range(self.max_eval):
@@ -214,6 +214,9 @@ class LineSearch:
                 t = min(gamma_max, max(2.0 * lo, min(root, 10.0 * lo)))
             else:  # secant inside the bracket, bisection when it lands near an end
                 w = hi - lo
+                if w <= 1e-9 * hi:  # slopes at rounding level (converged): stop refining
+                    t = lo if lo > 0 else hi
+                    break
                 t = lo - slo * w / (shi - slo)
                 if not lo + 0.05 * w <= t <= hi - 0.05 * w:
                     t = lo + 0.5 * w
@@ -222,8 +225,9 @@ class LineSearch:
         if t > 0 and st > -gd and t != lo:  # curvature along d seen by this search: the next first trial
             self.L = max((st + gd) / (t * dd), 1e-300)
         fx = line.fx
-        for _ in range(60):  # monotone: f(x + t d) <= f(x) (the value is the next iterate's anyway)
-            if t == 0 or line.value(t) <= fx:
+        slack = 1e-14 * abs(fx)  # rounding: at convergence f(x + t d) and f(x) agree to ~eps
+        for _ in range(10):  # monotone: f(x + t d) <= f(x) (the value is the next iterate's anyway)
+            if t == 0 or line.value(t) <= fx + slack:
                 return t
             t = lo if 0 < lo < t else 0.5 * t
         return 0.0
@@ -356,7 +360,7 @@ class _CompositeLine(_Line):
 
     def __init__(self, M, x, d, g, fx, dz, gd=None):
         xp = M.xp
-        self.M, self.x, self.d, self.g, self._fx, self.z, self.dz = M, x, d, g, fx, M.z, dz
+        self.M, self.x, self.d, self.g, self._fx, self.z, self.dz, self.xp = M, x, d, g, fx, M.z, dz, xp
         self.gd = -_vd(g, d, xp) if gd is None else gd
         self.dd = _vd(d, d, xp)
         self.last = self.last_lg = None
@@ -454,9 +458,9 @@ class _Composite:
         vertices have one)."""
         if self.numpy:
             idx = np.flatnonzero(v)
-            if idx.size == 1 and self.sparse:
+            if idx.size == 1:
                 j = int(idx[0])
-                return self._column(j) * v[j]
+                return (self._column(j) if self.sparse else self.A[:, j]) * v[j]
             if idx.size * 8 <= v.shape[0]:
                 if self.sparse:
                     A = self.Acsc
@@ -585,10 +589,12 @@ class _ActiveSet:
     product; the weights live on the host (float64)."""
 
     def __init__(self, x0):
-        self.xp, self.shape = get_namespace(x0), tuple(x0.shape)
+        self.xp = np if isinstance(x0, np.ndarray) else get_namespace(x0)  # plain numpy: less overhead
+        self.shape = tuple(x0.shape)
         self.V = self.xp.reshape(x0, (1, -1))
         self.w = np.ones(1)
         self.keys = [self._key(x0)]
+        self.index = {self.keys[0]: 0}
 
     @staticmethod
     def _key(v):
@@ -607,11 +613,13 @@ class _ActiveSet:
 
     def _put(self, s, gamma):
         key = self._key(s)
-        try:
-            self.w[self.keys.index(key)] += gamma
-        except ValueError:
+        i = self.index.get(key)
+        if i is not None:
+            self.w[i] += gamma
+        else:
             self.V = self.xp.concat([self.V, self.xp.reshape(s, (1, -1))], axis=0)
             self.w = np.append(self.w, gamma)
+            self.index[key] = len(self.keys)
             self.keys.append(key)
 
     def fw(self, s, gamma):  # x <- (1 - gamma) x + gamma s
@@ -637,6 +645,7 @@ class _ActiveSet:
             self.V = self.xp.take(self.V, self.xp.asarray(keep), axis=0)
             self.w = self.w[keep]
             self.keys = [self.keys[j] for j in keep]
+            self.index = {key: i for i, key in enumerate(self.keys)}
         self.w /= self.w.sum()
         return dropped
 
@@ -775,6 +784,8 @@ def _fw_active(problem, x0, opts, variant):
 
 def _cast(g, like):
     """Keep the iterate's namespace and dtype (float32 in, float32 out)."""
+    if isinstance(g, np.ndarray) and isinstance(like, np.ndarray) and g.dtype == like.dtype:
+        return g
     xp = get_namespace(like)
     g = xp.asarray(g) if not hasattr(g, "dtype") else g
     return g if g.dtype == like.dtype else xp.astype(g, like.dtype)
