@@ -342,24 +342,6 @@ def prox_newton_cd(data, indices, indptr, W, w, d, Xd, h, g, Hj, l1, l2, max_epo
 
 
 @njit(cache=True)
-def gram_csr(data, indices, indptr, p):
-    """X^T X from CSR rows: sum over rows of the outer product of their nonzeros
-    (sum_i nnz_i^2 multiply-adds; no intermediate sparse structure)."""
-    G = np.zeros((p, p))
-    for i in range(indptr.size - 1):
-        for a in range(indptr[i], indptr[i + 1]):
-            ja, va = indices[a], data[a]
-            for b in range(a, indptr[i + 1]):
-                G[ja, indices[b]] += va * data[b]
-    for a in range(p):  # symmetrize (only pairs a <= b within a sorted row were added)
-        for b in range(a + 1, p):
-            s = G[a, b] + G[b, a]
-            G[a, b] = s
-            G[b, a] = s
-    return G
-
-
-@njit(cache=True)
 def gram_csr_weighted(data, indices, indptr, h, p):
     """X^T diag(h) X from CSR rows (p columns): sum_i h_i x_i x_i^T, in sum_i nnz_i^2
     multiply-adds."""
@@ -407,3 +389,8 @@ def prox_newton_cd_gram(H, g, wW, d, l1, l2, max_epochs, rtol):
         if dmax <= rtol * vmax:
             return ep + 1
     return max_epochs
+
+
+def gram_csr(data, indices, indptr, p):
+    """X^T X from CSR rows (gram_csr_weighted with unit weights)."""
+    return gram_csr_weighted(data, indices, indptr, np.ones(indptr.size - 1), p)

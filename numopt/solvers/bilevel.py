@@ -931,20 +931,25 @@ def bilevel(problem, x0, y0, method="implicit", *, maxiter=100, tol=1e-6, callba
         gen = _maid(problem, x0, y0, opts)
     else:
         gen = _implicit(problem, x0, y0, opts, method == "hoag")
+    res = _run_counted(problem, gen, maxiter, tol, callback, method)
+    if opts.get("batch_size") is not None:
+        res.fun_minibatch = res.fun  # the trace holds minibatch estimates; the result gets the full value
+        res.fun = problem.upper(res.x, res.y)[0]
+    return res
+
+
+def _run_counted(problem, gen, maxiter, tol, callback, method):
+    """Run a bilevel generator through the shared loop and report the problem's oracle
+    calls and per-sample gradient evaluations of this run (a full call of a finite-sum
+    level counts n samples; a call of a level that is not a finite sum counts 1)."""
     counts0 = dict(problem.counts)
     res = run_loop(gen, counter=OracleCounter(), options={"maxiter": maxiter, "max_time": math.inf, "trace": True},
                    callback=callback, tol=tol, method=method)
     for k in ("nfev", "njev", "nhev", "nprox", "nlmo", "nproj", "jac", "samples_upper", "samples_lower"):
         res.pop(k, None)
-    # oracle calls and per-sample gradient evaluations of this run (a full call of a finite-sum
-    # level counts n samples; a call of a level that is not a finite sum counts 1)
-    res.nupper = problem.counts["upper"] - counts0["upper"]
-    res.nlower = problem.counts["lower"] - counts0["lower"]
-    res.nsamples_upper = problem.counts["upper_samples"] - counts0["upper_samples"]
-    res.nsamples_lower = problem.counts["lower_samples"] - counts0["lower_samples"]
-    if opts.get("batch_size") is not None:
-        res.fun_minibatch = res.fun  # the trace holds minibatch estimates; the result gets the full value
-        res.fun = problem.upper(res.x, res.y)[0]
+    for k in ("upper", "lower"):
+        res[f"n{k}"] = problem.counts[k] - counts0[k]
+        res[f"nsamples_{k}"] = problem.counts[f"{k}_samples"] - counts0[f"{k}_samples"]
     return res
 
 
@@ -959,16 +964,7 @@ def _bilevel_multiblock(problem, x0, y0, method, maxiter, tol, callback, options
     opts.update(options)
     check_scalar(maxiter, "maxiter", lower=0, integer=True)
     x0, Y0 = problem.check(x0, y0)
-    counts0 = dict(problem.counts)
-    res = run_loop(_bsvrb(problem, x0, Y0, opts), counter=OracleCounter(),
-                   options={"maxiter": maxiter, "max_time": math.inf, "trace": True},
-                   callback=callback, tol=tol, method=method)
-    for k in ("nfev", "njev", "nhev", "nprox", "nlmo", "nproj", "jac", "samples_upper", "samples_lower"):
-        res.pop(k, None)
-    res.nupper = problem.counts["upper"] - counts0["upper"]
-    res.nlower = problem.counts["lower"] - counts0["lower"]
-    res.nsamples_upper = problem.counts["upper_samples"] - counts0["upper_samples"]
-    res.nsamples_lower = problem.counts["lower_samples"] - counts0["lower_samples"]
+    res = _run_counted(problem, _bsvrb(problem, x0, Y0, opts), maxiter, tol, callback, method)
     res.fun_minibatch = res.fun  # the trace holds averages over the sampled blocks (and minibatches)
     res.fun = problem.value(res.x, res.y)
     return res
