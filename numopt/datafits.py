@@ -61,7 +61,17 @@ class Logistic:
         self.n = y.shape[0]
         self.smoothness = 0.25 / self.n
 
+    def _fast(self, *arrays):
+        """Whether the numba kernels apply: float64 numpy arrays (CuPy stays on xp)."""
+        import numpy as np
+
+        return all(type(a) is np.ndarray and a.dtype == np.float64 and a.ndim == 1 for a in arrays + (self.y,))
+
     def value(self, z):
+        if self._fast(z):
+            from ._datafit_numba import logistic_value
+
+            return logistic_value(z, self.y, 1.0 / self.n)
         xp = get_namespace(z)
         return float(xp.sum(xp.logaddexp(xp.zeros_like(z), -self.y * z))) / self.n
 
@@ -74,6 +84,17 @@ class Logistic:
         s = 1.0 / (1.0 + xp.exp(-self.y * z))
         return s * (1 - s) / self.n
 
+    def terms(self, z):
+        """``(value(z), grad(z), hess_diag(z))`` in one pass (one exp per sample on numpy)."""
+        if self._fast(z):
+            import numpy as np
+
+            from ._datafit_numba import logistic_terms
+
+            u, h = np.empty_like(z), np.empty_like(z)
+            return logistic_terms(z, self.y, 1.0 / self.n, u, h), u, h
+        return self.value(z), self.grad(z), self.hess_diag(z)
+
     def grad_at(self, z_sub, idx):
         xp = get_namespace(z_sub)
         y = self.y[idx]
@@ -81,6 +102,10 @@ class Logistic:
 
     def conjugate(self, u):
         """F*(u) = 1/n sum p log p + (1-p) log(1-p) with p = -n u_i y_i in [0, 1]."""
+        if self._fast(u):
+            from ._datafit_numba import logistic_conjugate
+
+            return logistic_conjugate(u, self.y, float(self.n))
         xp = get_namespace(u)
         p = -self.n * u * self.y
         if bool(xp.any(p < -1e-12)) or bool(xp.any(p > 1 + 1e-12)):

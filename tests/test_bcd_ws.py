@@ -199,10 +199,24 @@ def test_prox_newton_model_solvers_agree():
     R.sort_indices()
     H = K.gram_csr_weighted(R.data, R.indices.astype(np.int64), R.indptr.astype(np.int64), h, W.size)
     np.testing.assert_allclose(H, (XW.T @ sp.diags(h) @ XW).toarray(), atol=1e-14)
+    # the same Hessian from the whole design's CSR rows with the columns outside W masked
+    Xr = X.tocsr()
+    pos = np.full(40, -1, dtype=np.int64)
+    pos[W] = np.arange(W.size)
+    rows = (Xr.data, Xr.indices.astype(np.int64), Xr.indptr.astype(np.int64))
+    np.testing.assert_allclose(K.gram_masked_rows(*rows, pos, h, W.size), H, atol=1e-14)
+    cnt = np.diff(R.indptr).astype(float)
+    assert K.masked_rows_cost(rows[1], rows[2], pos) == (pytest.approx(0.5 * cnt @ (cnt + 1)), XW.nnz)
+    Hj2 = np.empty(W.size)
+    K.cols_weighted_sq(X.data, X.indices.astype(np.int64), X.indptr.astype(np.int64), W, h, Hj2)
+    np.testing.assert_allclose(Hj2, Hj, rtol=1e-13)
     d2 = np.zeros(W.size)
     K.prox_newton_cd_gram(H, g, w[W], d2, l1, l2, 100000, 1e-14)
     np.testing.assert_allclose(d1, d2, atol=1e-10)
     np.testing.assert_allclose(Xd1, XW @ d1, atol=1e-12)
+    Xd2 = np.full(300, np.nan)
+    K.cols_matvec(X.data, X.indices.astype(np.int64), X.indptr.astype(np.int64), W, d2, Xd2)
+    np.testing.assert_allclose(Xd2, XW @ d2, atol=1e-12)
     v = w[W] + d2
     r = g + H @ d2 + l2 * v
     on = v != 0

@@ -135,3 +135,27 @@ def test_multinomial_matches_sklearn(libsvm_dir):
     res = numopt.minimize(p, method="fista", tol=1e-9, options={"maxiter": 5000, "restart": "gradient"})
     assert res.x.shape == (180, 3)
     assert res.fun == pytest.approx(p.value(ref.coef_.T), rel=1e-9)
+
+
+def test_logistic_numba_kernels_match_numpy_formulas(rng):
+    """The one-pass numba kernels (float64 numpy) agree with the closed forms, including
+    large margins (overflow-safe) and the conjugate's domain."""
+    from numopt.datafits import Logistic
+
+    n = 501
+    y = np.where(rng.random(n) < 0.5, -1.0, 1.0)
+    z = 40.0 * rng.standard_normal(n)
+    loss = Logistic(y)
+    ref_val = float(np.sum(np.logaddexp(0.0, -y * z))) / n
+    s = 1.0 / (1.0 + np.exp(y * z))  # sigmoid(-y z)
+    val, u, h = loss.terms(z)
+    assert abs(loss.value(z) - ref_val) <= 1e-12 * ref_val
+    assert abs(val - ref_val) <= 1e-12 * ref_val
+    np.testing.assert_allclose(u, -y * s / n, rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(h, s * (1 - s) / n, rtol=1e-10, atol=1e-300)
+    # float32 input takes the array-namespace path and agrees to float32 precision
+    np.testing.assert_allclose(loss.value(z.astype(np.float32)), ref_val, rtol=1e-5)
+    p = 0.999 * s
+    ref_conj = float(np.sum(p * np.log(p) + (1 - p) * np.log1p(-p))) / n
+    assert abs(loss.conjugate(-p * y / n) - ref_conj) <= 1e-12 * abs(ref_conj)
+    assert loss.conjugate(-1.01 * y / n) == np.inf  # p = 1.01 outside [0, 1]

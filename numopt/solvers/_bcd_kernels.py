@@ -394,3 +394,72 @@ def prox_newton_cd_gram(H, g, wW, d, l1, l2, max_epochs, rtol):
 def gram_csr(data, indices, indptr, p):
     """X^T X from CSR rows (gram_csr_weighted with unit weights)."""
     return gram_csr_weighted(data, indices, indptr, np.ones(indptr.size - 1), p)
+
+
+@njit(cache=True)
+def cols_matvec(data, indices, indptr, W, d, out):
+    """out = X_W d for the CSC columns W (out overwritten)."""
+    out[:] = 0.0
+    for k in range(W.size):
+        dk = d[k]
+        if dk == 0.0:
+            continue
+        j = W[k]
+        for q in range(indptr[j], indptr[j + 1]):
+            out[indices[q]] += data[q] * dk
+
+
+@njit(cache=True)
+def cols_weighted_sq(data, indices, indptr, W, h, out):
+    """out[k] = sum_i h_i X_ij^2 for j = W[k]."""
+    for k in range(W.size):
+        j = W[k]
+        s = 0.0
+        for q in range(indptr[j], indptr[j + 1]):
+            s += h[indices[q]] * data[q] * data[q]
+        out[k] = s
+
+
+@njit(cache=True)
+def masked_rows_cost(rcols, rptr, pos):
+    """For the columns with pos[j] >= 0 (a working set): (sum_i c_i (c_i + 1) / 2, sum_i c_i)
+    with c_i the row's number of such entries: the pair count of the Gram matrix and nnz."""
+    pairs, nnz = 0.0, 0
+    for i in range(rptr.size - 1):
+        c = 0
+        for a in range(rptr[i], rptr[i + 1]):
+            if pos[rcols[a]] >= 0:
+                c += 1
+        pairs += 0.5 * c * (c + 1)
+        nnz += c
+    return pairs, nnz
+
+
+@njit(cache=True)
+def gram_masked_rows(rdata, rcols, rptr, pos, h, m):
+    """X_W^T diag(h) X_W from the CSR rows of the whole design: pos[j] = position of column
+    j in W, or -1; one pass over nnz(X) to filter plus sum_i nnz_i(W)^2 / 2 multiply-adds."""
+    G = np.zeros((m, m))
+    kk = np.empty(m, np.int64)
+    vv = np.empty(m)
+    for i in range(rptr.size - 1):
+        hi = h[i]
+        if hi == 0.0:
+            continue
+        c = 0
+        for a in range(rptr[i], rptr[i + 1]):
+            k = pos[rcols[a]]
+            if k >= 0:
+                kk[c] = k
+                vv[c] = rdata[a]
+                c += 1
+        for a in range(c):
+            ka, va = kk[a], hi * vv[a]
+            for b in range(a, c):
+                G[ka, kk[b]] += va * vv[b]
+    for a in range(m):
+        for b in range(a + 1, m):
+            s = G[a, b] + G[b, a]
+            G[a, b] = s
+            G[b, a] = s
+    return G

@@ -330,12 +330,21 @@ def _fast_ws(problem, x0, opts, kind):
     def z_of():
         return state if logistic else y - state
 
+    cur = None  # (F(z), grad F(z), diag hess F(z) or None) at the current z; None once stale
+    rows = None  # CSR rows of the design (prox-Newton Hessians), built on first use
+
+    def terms():
+        nonlocal cur
+        if cur is None:
+            z = z_of()
+            cur = loss.terms(z) if hasattr(loss, "terms") else (loss.value(z), loss.grad(z), None)
+        return cur
+
     def global_gap():
-        z = z_of()
-        u = loss.grad(z)
+        fz, u, _ = terms()
         v = np.empty(alive.size)
         K.col_dots(data, indices, indptr, u, alive, v)
-        primal = loss.value(z) + reg.value(w)
+        primal = fz + reg.value(w)
         dual, s = _dual_value(loss, u, v, l1, l2)
         return primal, max(primal - dual, 0.0), v, s
 
@@ -366,6 +375,8 @@ def _fast_ws(problem, x0, opts, kind):
                     else:
                         state[indices[cols]] += data[cols] * w[j]
                     w[j] = 0.0
+                if nz.size:
+                    cur = None
                 alive, v = alive[~drop], v[~drop]
                 n_screened += int(drop.sum())
         # working set: support first, then the features closest to violating their constraint
@@ -389,14 +400,25 @@ def _fast_ws(problem, x0, opts, kind):
         epochs = 0
         newton = logistic and sel == "cyclic" and opts["ws_solver"] in ("auto", "prox-newton")
         anderson = bool(opts["anderson"]) and sel == "cyclic" and not newton
+        if newton:
+            if rows is None:
+                Xr = D.X.tocsr()
+                rows = (Xr.data, Xr.indices.astype(np.int64), Xr.indptr.astype(np.int64))
+            M = _WSMatrices(D, W, rows)
+            if cur is not None:  # X_W^T grad F(z) from the global gap's X^T grad F(z)
+                gW[:] = v[np.searchsorted(alive, W)]
+            else:
+                K.col_dots(data, indices, indptr, terms()[1], W, gW)
         if anderson:
             XW = D.X[:, W]
             hist = np.empty((check_every + 1, m))
         while True:
             if newton:
-                upd, progressed = _prox_newton_step(K, D, W, w, state, y, loss, reg, l1, l2, gW)
+                upd, progressed, new = _prox_newton_step(K, D, W, w, state, loss, reg, l1, l2, gW, M, terms())
                 n_updates += upd
                 n_pn += 1
+                if new is not None:
+                    cur = new
                 if not progressed:  # stalled at rounding level (ill-conditioned model): CD epochs
                     newton = False
                     anderson = bool(opts["anderson"])
@@ -405,10 +427,11 @@ def _fast_ws(problem, x0, opts, kind):
                         hist = np.empty((check_every + 1, m))
                     continue
             elif greedy:
-                u = loss.grad(z_of())
+                u = terms()[1]
                 K.col_dots(data, indices, indptr, u, W, gW)  # exact gradient (no drift)
                 took = K.greedy_ws(logistic, data, indices, indptr, rdata, rcols, rptr, W, w, state, y,
                                    u, gW, l1, l2, Lj, inv_n, rule, m)
+                cur = None
                 n_updates += took
                 if took == 0:
                     break
@@ -430,14 +453,14 @@ def _fast_ws(problem, x0, opts, kind):
                     n_updates += m
                     if anderson:
                         hist[t + 1] = w[W]
+                cur = None
                 if anderson:
                     n_extrap += _anderson_step(hist, XW, W, w, state, y, loss, reg, logistic)
             epochs += 1 if newton else check_every
-            z = z_of()
-            u = loss.grad(z)
+            fz, u, _ = terms()
             K.col_dots(data, indices, indptr, u, W, gW)
             dual_W, _ = _dual_value(loss, u, gW, l1, l2)
-            gap_W = loss.value(z) + reg.value(w[W]) - dual_W  # (w is zero outside W)
+            gap_W = fz + reg.value(w[W]) - dual_W  # (w is zero outside W)
             if gap_W <= target or epochs >= 100000:
                 break
         n_outer += 1
@@ -450,37 +473,55 @@ def _fast_ws(problem, x0, opts, kind):
         yield Step(w.astype(out), primal, gap / scale, **extras())
 
 
-def _prox_newton_step(K, D, W, w, z, y, loss, reg, l1, l2, gW):
+class _WSMatrices:
+    """Whether the prox-Newton model Hessian X_W^T diag(h) X_W is formed for a working set
+    (``gram``), from the CSR rows of the whole design built once per solve (``rows``; its
+    columns outside W are skipped through ``pos``). It is formed when its cost,
+    sum_i nnz_i(W)^2 / 2 multiply-adds at ~3 ns each, is below ~20 model CD epochs over X_W
+    (two passes over nnz(X_W) at ~4 ns per nonzero each) and |W| <= 3000 (an m x m matrix)."""
+
+    def __init__(self, D, W, rows):
+        from . import _bcd_kernels as K
+
+        self.W = W
+        m = W.size
+        self.gram = False
+        if m <= 3000:
+            self.rdata, self.rcols, self.rptr = rows
+            self.pos = np.full(D.p, -1, dtype=np.int64)
+            self.pos[W] = np.arange(m)
+            pairs, nnz = K.masked_rows_cost(self.rcols, self.rptr, self.pos)
+            self.gram = pairs <= 50.0 * nnz
+
+
+def _prox_newton_step(K, D, W, w, z, loss, reg, l1, l2, gW, M, cur):
     """One proximal Newton step for l1 / elastic-net logistic regression on the working set
     W (Lee, Sun & Saunders, SIOPT 2014; as in skglm / celer for logistic regression): the
     model g^T d + 1/2 d^T X_W^T diag(h) X_W d + penalty(w_W + d) is minimized approximately
-    by cyclic CD (numba, <= 50 epochs, to a change below 1e-4 of the step), then a
-    backtracking (Armijo) line search on the true objective. When the rows of X_W are
-    sparse enough (sum_i nnz_i(W)^2 below 20 nnz(X_W), |W| <= 3000) the model Hessian
-    X_W^T diag(h) X_W is formed once and the CD epochs cost O(|W|^2), independent of n.
-    Updates w and z = Xw in place; returns the coordinate updates made and whether the
-    objective decreased by more than rounding."""
-    u = loss.grad(z)
-    h = np.asarray(loss.hess_diag(z), dtype=np.float64)
-    K.col_dots(D.data, D.indices, D.indptr, u, W, gW)
-    XW = D.X[:, W]
+    by cyclic CD (numba, to a change below 1e-4 of the step), then a backtracking (Armijo)
+    line search on the true objective. When the rows of X_W are sparse enough (see
+    ``_WSMatrices``) the model Hessian X_W^T diag(h) X_W is formed once and the CD epochs
+    cost O(|W|^2), independent of n. ``gW`` = X_W^T grad F(z) and ``cur`` = (F(z), grad F(z),
+    diag hess F(z)) at the current z. Updates w and z = Xw in place; returns the coordinate
+    updates made, whether the objective decreased by more than rounding, and the new
+    ``cur`` (None when w did not move)."""
+    fz, u, h = cur
     m = W.size
     wW = w[W]
-    XWr = XW.tocsr()
-    rn = np.diff(XWr.indptr).astype(np.float64)
-    if m <= 3000 and float(rn @ rn) <= 20.0 * XW.nnz:
-        XWr.sort_indices()
-        H = K.gram_csr_weighted(XWr.data.astype(np.float64), XWr.indices.astype(np.int64),
-                                XWr.indptr.astype(np.int64), h, m)
-        H[np.diag_indices(m)] += 1e-12 * D.sq[W] / D.n
-        d = np.zeros(m)
+    ridge = 1e-12 * D.sq[W] / D.n
+    d, Xd = np.zeros(m), np.empty(D.n)
+    if M.gram:
+        H = K.gram_masked_rows(M.rdata, M.rcols, M.rptr, M.pos, h, m)
+        H[np.diag_indices(m)] += ridge
         ep = K.prox_newton_cd_gram(H, np.ascontiguousarray(gW), wW, d, l1, l2, 200, 1e-4)
-        Xd = XW @ d
+        K.cols_matvec(D.data, D.indices, D.indptr, W, d, Xd)
     else:
-        Hj = np.asarray(XW.multiply(XW).T @ h).ravel() + 1e-12 * D.sq[W] / D.n
-        d, Xd = np.zeros(m), np.zeros(D.n)
+        Hj = np.empty(m)
+        K.cols_weighted_sq(D.data, D.indices, D.indptr, W, h, Hj)
+        Hj += ridge
+        Xd[:] = 0.0
         ep = K.prox_newton_cd(D.data, D.indices, D.indptr, W, w, d, Xd, h, gW, Hj, l1, l2, 50, 1e-4)
-    f0 = loss.value(z) + reg.value(wW)  # (w is zero outside W)
+    f0 = fz + reg.value(wW)  # (w is zero outside W)
 
     def pen(v):
         return l1 * float(np.abs(v).sum()) + 0.5 * l2 * float(v @ v)
@@ -489,13 +530,14 @@ def _prox_newton_step(K, D, W, w, z, y, loss, reg, l1, l2, gW):
     t = 1.0
     for _ in range(30):
         wt = wW + t * d
-        ft = loss.value(z + t * Xd) + reg.value(wt)
+        new = loss.terms(z + t * Xd)
+        ft = new[0] + reg.value(wt)
         if ft <= f0 + 1e-4 * t * min(slope, 0.0):
             w[W] = wt
             z += t * Xd
-            return ep * m, f0 - ft > 1e-15 * max(abs(f0), 1.0)
+            return ep * m, f0 - ft > 1e-15 * max(abs(f0), 1.0), new
         t *= 0.5
-    return ep * m, False
+    return ep * m, False, None
 
 
 def _anderson_step(hist, XW, W, w, state, y, loss, reg, logistic):
