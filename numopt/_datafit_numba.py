@@ -5,25 +5,25 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def logistic_value(z, y, inv_n):
     """1/n sum_i log(1 + exp(-y_i z_i)), overflow-safe."""
     val = 0.0
-    for i in range(z.size):
+    for i in prange(z.size):
         t = -y[i] * z[i]
         val += max(t, 0.0) + math.log1p(math.exp(-abs(t)))
     return val * inv_n
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def logistic_terms(z, y, inv_n, u, h):
     """Value, gradient (into u) and Hessian diagonal (into h) in one pass: with
     s_i = sigmoid(-y_i z_i), u_i = -y_i s_i / n and h_i = s_i (1 - s_i) / n."""
     val = 0.0
-    for i in range(z.size):
+    for i in prange(z.size):
         t = -y[i] * z[i]
         e = math.exp(-abs(t))
         val += max(t, 0.0) + math.log1p(e)
@@ -33,15 +33,16 @@ def logistic_terms(z, y, inv_n, u, h):
     return val * inv_n
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def logistic_conjugate(u, y, n):
     """1/n sum_i p_i log p_i + (1 - p_i) log(1 - p_i) with p_i = -n u_i y_i, or inf when
     some p_i lies outside [0, 1] (beyond 1e-12)."""
     val = 0.0
-    for i in range(u.size):
+    bad = 0
+    for i in prange(u.size):
         p = -n * u[i] * y[i]
         if p < -1e-12 or p > 1.0 + 1e-12:
-            return np.inf
-        if p > 0.0 and p < 1.0:
+            bad += 1
+        elif p > 0.0 and p < 1.0:
             val += p * math.log(p) + (1.0 - p) * math.log1p(-p)
-    return val / n
+    return np.inf if bad > 0 else val / n

@@ -204,7 +204,8 @@ def test_prox_newton_model_solvers_agree():
     pos = np.full(40, -1, dtype=np.int64)
     pos[W] = np.arange(W.size)
     rows = (Xr.data, Xr.indices.astype(np.int64), Xr.indptr.astype(np.int64))
-    np.testing.assert_allclose(K.gram_masked_rows(*rows, pos, h, W.size), H, atol=1e-14)
+    for nblocks in (1, 3):  # serial, and rows split over three accumulators
+        np.testing.assert_allclose(K.gram_masked_rows(*rows, pos, h, W.size, nblocks), H, atol=1e-14)
     cnt = np.diff(R.indptr).astype(float)
     assert K.masked_rows_cost(rows[1], rows[2], pos) == (pytest.approx(0.5 * cnt @ (cnt + 1)), XW.nnz)
     Hj2 = np.empty(W.size)

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from numba import njit
+from numba import njit, prange
 
 
 @njit(cache=True, inline="always")
@@ -187,10 +187,10 @@ def nnls_rows(G, R, W, tol, max_sweeps):
                 break
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def col_dots(data, indices, indptr, u, cols, out):
-    """out[k] = X[:, cols[k]]^T u (CSC columns). O(nnz(X[:, cols]))."""
-    for k in range(cols.shape[0]):
+    """out[k] = X[:, cols[k]]^T u (CSC columns). O(nnz(X[:, cols])), columns in parallel."""
+    for k in prange(cols.shape[0]):
         j = cols[k]
         s = 0.0
         for q in range(indptr[j], indptr[j + 1]):
@@ -409,10 +409,10 @@ def cols_matvec(data, indices, indptr, W, d, out):
             out[indices[q]] += data[q] * dk
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def cols_weighted_sq(data, indices, indptr, W, h, out):
-    """out[k] = sum_i h_i X_ij^2 for j = W[k]."""
-    for k in range(W.size):
+    """out[k] = sum_i h_i X_ij^2 for j = W[k] (columns in parallel)."""
+    for k in prange(W.size):
         j = W[k]
         s = 0.0
         for q in range(indptr[j], indptr[j + 1]):
@@ -420,12 +420,12 @@ def cols_weighted_sq(data, indices, indptr, W, h, out):
         out[k] = s
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def masked_rows_cost(rcols, rptr, pos):
     """For the columns with pos[j] >= 0 (a working set): (sum_i c_i (c_i + 1) / 2, sum_i c_i)
     with c_i the row's number of such entries: the pair count of the Gram matrix and nnz."""
     pairs, nnz = 0.0, 0
-    for i in range(rptr.size - 1):
+    for i in prange(rptr.size - 1):
         c = 0
         for a in range(rptr[i], rptr[i + 1]):
             if pos[rcols[a]] >= 0:
@@ -435,28 +435,36 @@ def masked_rows_cost(rcols, rptr, pos):
     return pairs, nnz
 
 
-@njit(cache=True)
-def gram_masked_rows(rdata, rcols, rptr, pos, h, m):
+@njit(cache=True, parallel=True)
+def gram_masked_rows(rdata, rcols, rptr, pos, h, m, nblocks):
     """X_W^T diag(h) X_W from the CSR rows of the whole design: pos[j] = position of column
-    j in W, or -1; one pass over nnz(X) to filter plus sum_i nnz_i(W)^2 / 2 multiply-adds."""
-    G = np.zeros((m, m))
-    kk = np.empty(m, np.int64)
-    vv = np.empty(m)
-    for i in range(rptr.size - 1):
-        hi = h[i]
-        if hi == 0.0:
-            continue
-        c = 0
-        for a in range(rptr[i], rptr[i + 1]):
-            k = pos[rcols[a]]
-            if k >= 0:
-                kk[c] = k
-                vv[c] = rdata[a]
-                c += 1
-        for a in range(c):
-            ka, va = kk[a], hi * vv[a]
-            for b in range(a, c):
-                G[ka, kk[b]] += va * vv[b]
+    j in W, or -1; one pass over nnz(X) to filter plus sum_i nnz_i(W)^2 / 2 multiply-adds.
+    The rows are split into ``nblocks`` contiguous blocks accumulated in parallel (numba
+    threads), each into its own m x m matrix, then summed."""
+    n = rptr.size - 1
+    Gs = np.zeros((nblocks, m, m))
+    for t in prange(nblocks):
+        G = Gs[t]
+        kk = np.empty(m, np.int64)
+        vv = np.empty(m)
+        for i in range(t * n // nblocks, (t + 1) * n // nblocks):
+            hi = h[i]
+            if hi == 0.0:
+                continue
+            c = 0
+            for a in range(rptr[i], rptr[i + 1]):
+                k = pos[rcols[a]]
+                if k >= 0:
+                    kk[c] = k
+                    vv[c] = rdata[a]
+                    c += 1
+            for a in range(c):
+                ka, va = kk[a], hi * vv[a]
+                for b in range(a, c):
+                    G[ka, kk[b]] += va * vv[b]
+    G = Gs[0]
+    for t in range(1, nblocks):
+        G += Gs[t]
     for a in range(m):
         for b in range(a + 1, m):
             s = G[a, b] + G[b, a]

@@ -297,8 +297,6 @@ def _fast_ws(problem, x0, opts, kind):
 
     One outer iteration = one yielded step; ``optimality`` is the global relative gap G/P(0).
     """
-    import scipy.sparse as sp
-
     from . import _bcd_kernels as K
 
     f = _unwrap(problem.objective)
@@ -476,11 +474,18 @@ def _fast_ws(problem, x0, opts, kind):
 class _WSMatrices:
     """Whether the prox-Newton model Hessian X_W^T diag(h) X_W is formed for a working set
     (``gram``), from the CSR rows of the whole design built once per solve (``rows``; its
-    columns outside W are skipped through ``pos``). It is formed when its cost,
-    sum_i nnz_i(W)^2 / 2 multiply-adds at ~3 ns each, is below ~20 model CD epochs over X_W
-    (two passes over nnz(X_W) at ~4 ns per nonzero each) and |W| <= 3000 (an m x m matrix)."""
+    columns outside W are skipped through ``pos``). Cost model (ns, measured on the
+    benchmark machine), for ~20 model CD epochs: formed, sum_i nnz_i(W)^2 / 2 multiply-adds
+    at ~2.5 ns split over the threads plus epochs of up to |W|^2 / 2 at ~1 ns; column-wise,
+    two passes over nnz(X_W) at ~4 ns per nonzero and epoch. It is formed when that is
+    cheaper and |W| <= 3000 (an m x m matrix): the Hessian wins on long rows (n >> |W|,
+    as on a9a / w8a / mushrooms), the columns on wide designs (n < |W|).
+    The rows are split over the numba threads (``nblocks``: one m x m accumulator each, at
+    most 256 MB of them, one block below 10^5 pairs)."""
 
     def __init__(self, D, W, rows):
+        from numba import get_num_threads
+
         from . import _bcd_kernels as K
 
         self.W = W
@@ -491,7 +496,10 @@ class _WSMatrices:
             self.pos = np.full(D.p, -1, dtype=np.int64)
             self.pos[W] = np.arange(m)
             pairs, nnz = K.masked_rows_cost(self.rcols, self.rptr, self.pos)
-            self.gram = pairs <= 50.0 * nnz
+            self.nblocks = 1 if pairs < 1e5 else max(1, min(get_num_threads(), int(2 ** 25 // (m * m))))
+            epochs = 20.0
+            formed = 2.5 * pairs / self.nblocks + epochs * 0.5 * m * m
+            self.gram = formed <= epochs * 8.0 * nnz
 
 
 def _prox_newton_step(K, D, W, w, z, loss, reg, l1, l2, gW, M, cur):
@@ -511,7 +519,7 @@ def _prox_newton_step(K, D, W, w, z, loss, reg, l1, l2, gW, M, cur):
     ridge = 1e-12 * D.sq[W] / D.n
     d, Xd = np.zeros(m), np.empty(D.n)
     if M.gram:
-        H = K.gram_masked_rows(M.rdata, M.rcols, M.rptr, M.pos, h, m)
+        H = K.gram_masked_rows(M.rdata, M.rcols, M.rptr, M.pos, h, m, M.nblocks)
         H[np.diag_indices(m)] += ridge
         ep = K.prox_newton_cd_gram(H, np.ascontiguousarray(gW), wW, d, l1, l2, 200, 1e-4)
         K.cols_matvec(D.data, D.indices, D.indptr, W, d, Xd)
