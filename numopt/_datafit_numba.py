@@ -1,5 +1,8 @@
 """numba kernels for the logistic datafit on float64 numpy arrays: one pass, one exp per
-sample (numpy's logaddexp / exp / log chain makes four to six passes)."""
+sample (numpy's logaddexp / exp / log chain makes four to six passes). Each kernel has a
+serial and a threaded (``prange``) build; the threaded one runs only from ``PARALLEL_MIN``
+samples on, since a thread launch costs microseconds and, on a loaded machine, a stalled
+thread can cost milliseconds."""
 from __future__ import annotations
 
 import math
@@ -7,9 +10,15 @@ import math
 import numpy as np
 from numba import njit, prange
 
+PARALLEL_MIN = 200_000
 
-@njit(cache=True, parallel=True)
-def logistic_value(z, y, inv_n):
+
+def _two_builds(fn):
+    """(serial, threaded) numba builds of ``fn``; ``prange`` is ``range`` in the serial one."""
+    return njit(cache=True)(fn), njit(cache=True, parallel=True)(fn)
+
+
+def _logistic_value(z, y, inv_n):
     """1/n sum_i log(1 + exp(-y_i z_i)), overflow-safe."""
     val = 0.0
     for i in prange(z.size):
@@ -18,8 +27,7 @@ def logistic_value(z, y, inv_n):
     return val * inv_n
 
 
-@njit(cache=True, parallel=True)
-def logistic_terms(z, y, inv_n, u, h):
+def _logistic_terms(z, y, inv_n, u, h):
     """Value, gradient (into u) and Hessian diagonal (into h) in one pass: with
     s_i = sigmoid(-y_i z_i), u_i = -y_i s_i / n and h_i = s_i (1 - s_i) / n."""
     val = 0.0
@@ -33,8 +41,7 @@ def logistic_terms(z, y, inv_n, u, h):
     return val * inv_n
 
 
-@njit(cache=True, parallel=True)
-def logistic_conjugate(u, y, n):
+def _logistic_conjugate(u, y, n):
     """1/n sum_i p_i log p_i + (1 - p_i) log(1 - p_i) with p_i = -n u_i y_i, or inf when
     some p_i lies outside [0, 1] (beyond 1e-12)."""
     val = 0.0
@@ -46,3 +53,25 @@ def logistic_conjugate(u, y, n):
         elif p > 0.0 and p < 1.0:
             val += p * math.log(p) + (1.0 - p) * math.log1p(-p)
     return np.inf if bad > 0 else val / n
+
+
+_value = _two_builds(_logistic_value)
+_terms = _two_builds(_logistic_terms)
+_conjugate = _two_builds(_logistic_conjugate)
+
+
+def logistic_value(z, y, inv_n):
+    return _value[z.size >= PARALLEL_MIN](z, y, inv_n)
+
+
+def logistic_terms(z, y, inv_n, u, h):
+    return _terms[z.size >= PARALLEL_MIN](z, y, inv_n, u, h)
+
+
+def logistic_conjugate(u, y, n):
+    return _conjugate[u.size >= PARALLEL_MIN](u, y, n)
+
+
+logistic_value.__doc__ = _logistic_value.__doc__
+logistic_terms.__doc__ = _logistic_terms.__doc__
+logistic_conjugate.__doc__ = _logistic_conjugate.__doc__

@@ -187,8 +187,7 @@ def nnls_rows(G, R, W, tol, max_sweeps):
                 break
 
 
-@njit(cache=True, parallel=True)
-def col_dots(data, indices, indptr, u, cols, out):
+def _col_dots(data, indices, indptr, u, cols, out):
     """out[k] = X[:, cols[k]]^T u (CSC columns). O(nnz(X[:, cols])), columns in parallel."""
     for k in prange(cols.shape[0]):
         j = cols[k]
@@ -409,8 +408,7 @@ def cols_matvec(data, indices, indptr, W, d, out):
             out[indices[q]] += data[q] * dk
 
 
-@njit(cache=True, parallel=True)
-def cols_weighted_sq(data, indices, indptr, W, h, out):
+def _cols_weighted_sq(data, indices, indptr, W, h, out):
     """out[k] = sum_i h_i X_ij^2 for j = W[k] (columns in parallel)."""
     for k in prange(W.size):
         j = W[k]
@@ -420,8 +418,7 @@ def cols_weighted_sq(data, indices, indptr, W, h, out):
         out[k] = s
 
 
-@njit(cache=True, parallel=True)
-def masked_rows_cost(rcols, rptr, pos):
+def _masked_rows_cost(rcols, rptr, pos):
     """For the columns with pos[j] >= 0 (a working set): (sum_i c_i (c_i + 1) / 2, sum_i c_i)
     with c_i the row's number of such entries: the pair count of the Gram matrix and nnz."""
     pairs, nnz = 0.0, 0
@@ -435,8 +432,7 @@ def masked_rows_cost(rcols, rptr, pos):
     return pairs, nnz
 
 
-@njit(cache=True, parallel=True)
-def gram_masked_rows(rdata, rcols, rptr, pos, h, m, nblocks):
+def _gram_masked_rows(rdata, rcols, rptr, pos, h, m, nblocks):
     """X_W^T diag(h) X_W from the CSR rows of the whole design: pos[j] = position of column
     j in W, or -1; one pass over nnz(X) to filter plus sum_i nnz_i(W)^2 / 2 multiply-adds.
     The rows are split into ``nblocks`` contiguous blocks accumulated in parallel (numba
@@ -471,3 +467,44 @@ def gram_masked_rows(rdata, rcols, rptr, pos, h, m, nblocks):
             G[a, b] = s
             G[b, a] = s
     return G
+
+
+PARALLEL_MIN = 100_000  # nonzeros touched: below, the serial build (a thread launch costs microseconds)
+
+
+def _two_builds(fn):
+    """(serial, threaded) numba builds of ``fn``; ``prange`` is ``range`` in the serial one."""
+    return njit(cache=True)(fn), njit(cache=True, parallel=True)(fn)
+
+
+_col_dots_b = _two_builds(_col_dots)
+_cols_weighted_sq_b = _two_builds(_cols_weighted_sq)
+_masked_rows_cost_b = _two_builds(_masked_rows_cost)
+_gram_masked_rows_b = _two_builds(_gram_masked_rows)
+
+
+def _big(data, indptr, ncols):
+    """Whether ncols average columns of a CSC matrix hold PARALLEL_MIN nonzeros."""
+    return data.size * ncols >= PARALLEL_MIN * max(indptr.size - 1, 1)
+
+
+def col_dots(data, indices, indptr, u, cols, out):
+    _col_dots_b[_big(data, indptr, cols.shape[0])](data, indices, indptr, u, cols, out)
+
+
+def cols_weighted_sq(data, indices, indptr, W, h, out):
+    _cols_weighted_sq_b[_big(data, indptr, W.shape[0])](data, indices, indptr, W, h, out)
+
+
+def masked_rows_cost(rcols, rptr, pos):
+    return _masked_rows_cost_b[rcols.size >= PARALLEL_MIN](rcols, rptr, pos)
+
+
+def gram_masked_rows(rdata, rcols, rptr, pos, h, m, nblocks):
+    return _gram_masked_rows_b[nblocks > 1](rdata, rcols, rptr, pos, h, m, nblocks)
+
+
+gram_masked_rows.__doc__ = _gram_masked_rows.__doc__
+col_dots.__doc__ = _col_dots.__doc__
+cols_weighted_sq.__doc__ = _cols_weighted_sq.__doc__
+masked_rows_cost.__doc__ = _masked_rows_cost.__doc__
