@@ -473,8 +473,17 @@ PARALLEL_MIN = 100_000  # nonzeros touched: below, the serial build (a thread la
 
 
 def _two_builds(fn):
-    """(serial, threaded) numba builds of ``fn``; ``prange`` is ``range`` in the serial one."""
-    return njit(cache=True)(fn), njit(cache=True, parallel=True)(fn)
+    """(serial, threaded) numba builds of ``fn``; ``prange`` is ``range`` in the serial one.
+    The threaded build compiles a copy named ``<name>_threaded``: numba's on-disk cache keys
+    a function by its qualified name and bytecode, not by its compile flags, so two builds of
+    one function would overwrite each other's cache entries."""
+    import types
+
+    twin = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_threaded", fn.__defaults__,
+                              fn.__closure__)
+    twin.__qualname__ = fn.__qualname__ + "_threaded"
+    twin.__doc__ = fn.__doc__
+    return njit(cache=True)(fn), njit(cache=True, parallel=True)(twin)
 
 
 _col_dots_b = _two_builds(_col_dots)
