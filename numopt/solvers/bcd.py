@@ -318,6 +318,7 @@ def _fast_ws(problem, x0, opts, kind):
     check_every = 5 if not greedy else 1
     ws_size = min(p, int(opts["ws_start"]))
     inner_frac = float(opts["ws_inner"])
+    hess_frac = float(opts["hessian_sample"])
     screen = bool(opts["screening"])
     counter = problem.objective.counter
     state = D.X @ w if logistic else y - D.X @ w  # z = Xw, or r = y - Xw
@@ -412,7 +413,9 @@ def _fast_ws(problem, x0, opts, kind):
             hist = np.empty((check_every + 1, m))
         while True:
             if newton:
-                upd, progressed, new = _prox_newton_step(K, D, W, w, state, loss, reg, l1, l2, gW, M, terms())
+                frac = hess_frac if gap > 1e-2 * scale else 1.0  # sub-sampled model Hessian in the global phase
+                upd, progressed, new = _prox_newton_step(K, D, W, w, state, loss, reg, l1, l2, gW, M, terms(),
+                                                         frac, rng)
                 n_updates += upd
                 n_pn += 1
                 if new is not None:
@@ -502,7 +505,7 @@ class _WSMatrices:
             self.gram = formed <= epochs * 8.0 * nnz
 
 
-def _prox_newton_step(K, D, W, w, z, loss, reg, l1, l2, gW, M, cur):
+def _prox_newton_step(K, D, W, w, z, loss, reg, l1, l2, gW, M, cur, frac=1.0, rng=None):
     """One proximal Newton step for l1 / elastic-net logistic regression on the working set
     W (Lee, Sun & Saunders, SIOPT 2014; as in skglm / celer for logistic regression): the
     model g^T d + 1/2 d^T X_W^T diag(h) X_W d + penalty(w_W + d) is minimized approximately
@@ -512,8 +515,17 @@ def _prox_newton_step(K, D, W, w, z, loss, reg, l1, l2, gW, M, cur):
     cost O(|W|^2), independent of n. ``gW`` = X_W^T grad F(z) and ``cur`` = (F(z), grad F(z),
     diag hess F(z)) at the current z. Updates w and z = Xw in place; returns the coordinate
     updates made, whether the objective decreased by more than rounding, and the new
-    ``cur`` (None when w did not move)."""
+    ``cur`` (None when w did not move).
+
+    With ``frac`` < 1 and the Hessian formed, it is formed from a random subset of about
+    ``frac`` n samples with weights h_i / frac (a sub-sampled Newton step, exact gradient:
+    Byrd, Chin, Neveitt & Nocedal, SIOPT 2011; Roosta-Khorasani & Mahoney, Math. Prog.
+    2019), provided the subset holds at least 10 |W| samples; the caller uses it while the
+    relative gap is above 1e-2, where Newton steps are damped anyway, and the full Hessian
+    in the local phase."""
     fz, u, h = cur
+    if frac < 1.0 and M.gram and frac * h.size >= 10 * W.size:
+        h = np.where(rng.random(h.size) < frac, h / frac, 0.0)  # (zero rows are skipped by the kernel)
     m = W.size
     wW = w[W]
     ridge = 1e-12 * D.sq[W] / D.n
@@ -810,6 +822,9 @@ def _solve(problem, x0, opts):
     check_scalar(opts["ws_inner"], "ws_inner", lower=0, lower_inclusive=False)
     if opts["ws_solver"] not in ("auto", "prox-newton", "cd"):
         raise ValueError(f"`ws_solver` must be 'auto', 'prox-newton' or 'cd', got {opts['ws_solver']!r}")
+    check_scalar(opts["hessian_sample"], "hessian_sample", lower=0, lower_inclusive=False)
+    if opts["hessian_sample"] > 1:
+        raise ValueError(f"`hessian_sample` must be in (0, 1], got {opts['hessian_sample']}")
     if opts["ws_inner"] >= 1:
         raise ValueError(f"`ws_inner` must be in (0, 1), got {opts['ws_inner']}")
     if use_fast:
@@ -860,6 +875,9 @@ register(MethodSpec(
                            "Massias 2021), kept when it lowers the objective."),
         "ws_solver": ("auto", "Working sets, logistic, cyclic rule: 'auto' / 'prox-newton' (proximal Newton "
                               "steps with an inner CD solve and line search) or 'cd' (plain prox-CD epochs)."),
+        "hessian_sample": (0.2, "Prox-Newton with a formed model Hessian: while the relative gap is above 1e-2, "
+                                "form it from this random fraction of the samples, reweighted (sub-sampled "
+                                "Newton), when that is at least 10 |W| samples; 1 = always all samples."),
         "rng": (None, "Seed or numpy Generator for random rules."),
         "backend": ("auto", "'auto' (numba fast path when possible) or 'array_api' (generic path)."),
     },
