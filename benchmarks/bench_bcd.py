@@ -148,20 +148,12 @@ def logreg_interleaved(data, rounds=7):
     """l1-logistic against liblinear with the runs interleaved (liblinear, numopt, liblinear,
     ...): on a host whose speed drifts, the ratio of min / median times is steadier than
     two separate best-of-k blocks. numopt is timed to liblinear's achieved gap."""
-    from sklearn.linear_model import LogisticRegression
-
     warnings.filterwarnings("ignore")
     print(f"l1-logistic vs liblinear, interleaved, {rounds} runs each (min / median seconds)")
     for name, ratio in (("a9a", 10), ("a9a", 100), ("w8a", 100), ("ijcnn1", 100), ("mushrooms", 100)):
         p = problems.get(f"libsvm/{name}", model="logreg", lam_ratio=1.0 / ratio, data_dir=data)
-        X, y, lam = p.objective.A, p.objective.loss.y, p.meta["lam"]
-        n = X.shape[0]
-
-        def lib():
-            return LogisticRegression(penalty="l1", C=1 / (lam * n), solver="liblinear", fit_intercept=False,
-                                      tol=1e-6, max_iter=100000).fit(X, y).coef_.ravel()
-
-        target = max(p.duality_gap(lib())[0] / np.log(2.0), 1e-14)
+        lib = logreg_peers(p.objective.A, p.objective.loss.y, p.meta["lam"])["sklearn-liblinear"]
+        target = max(p.duality_gap(np.asarray(lib()).ravel())[0] / np.log(2.0), 1e-14)
 
         def ours():
             return numopt.bcd(p, selection="cyclic", working_set=True, tol=target, maxiter=100000, trace=False)

@@ -10,21 +10,9 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from ._numba_builds import two_builds as _two_builds
+
 PARALLEL_MIN = 200_000
-
-
-def _two_builds(fn):
-    """(serial, threaded) numba builds of ``fn``; ``prange`` is ``range`` in the serial one.
-    The threaded build compiles a copy named ``<name>_threaded``: numba's on-disk cache keys
-    a function by its qualified name and bytecode, not by its compile flags, so two builds of
-    one function would overwrite each other's cache entries."""
-    import types
-
-    twin = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_threaded", fn.__defaults__,
-                              fn.__closure__)
-    twin.__qualname__ = fn.__qualname__ + "_threaded"
-    twin.__doc__ = fn.__doc__
-    return njit(cache=True)(fn), njit(cache=True, parallel=True)(twin)
 
 
 def _logistic_value(z, y, inv_n):

@@ -10,6 +10,8 @@ import numpy as np
 
 from numba import njit, prange
 
+from .._numba_builds import two_builds as _two_builds
+
 
 @njit(cache=True, inline="always")
 def _soft(z, t):
@@ -341,27 +343,6 @@ def prox_newton_cd(data, indices, indptr, W, w, d, Xd, h, g, Hj, l1, l2, max_epo
 
 
 @njit(cache=True)
-def gram_csr_weighted(data, indices, indptr, h, p):
-    """X^T diag(h) X from CSR rows (p columns): sum_i h_i x_i x_i^T, in sum_i nnz_i^2
-    multiply-adds."""
-    G = np.zeros((p, p))
-    for i in range(indptr.size - 1):
-        hi = h[i]
-        if hi == 0.0:
-            continue
-        for a in range(indptr[i], indptr[i + 1]):
-            ja, va = indices[a], hi * data[a]
-            for b in range(a, indptr[i + 1]):
-                G[ja, indices[b]] += va * data[b]
-    for a in range(p):
-        for b in range(a + 1, p):
-            s = G[a, b] + G[b, a]
-            G[a, b] = s
-            G[b, a] = s
-    return G
-
-
-@njit(cache=True)
 def prox_newton_cd_gram(H, g, wW, d, l1, l2, max_epochs, rtol):
     """Cyclic CD on the prox-Newton model with its Hessian H = X_W^T diag(h) X_W formed:
     min_d g^T d + 1/2 d^T H d + l1 ||wW + d||_1 + l2/2 ||wW + d||^2; O(|W|) per coordinate,
@@ -391,8 +372,9 @@ def prox_newton_cd_gram(H, g, wW, d, l1, l2, max_epochs, rtol):
 
 
 def gram_csr(data, indices, indptr, p):
-    """X^T X from CSR rows (gram_csr_weighted with unit weights)."""
-    return gram_csr_weighted(data, indices, indptr, np.ones(indptr.size - 1), p)
+    """X^T X from CSR rows: gram_masked_rows with every column kept and unit weights
+    (serial), in sum_i nnz_i^2 / 2 multiply-adds."""
+    return gram_masked_rows(data, indices, indptr, np.arange(p, dtype=np.int64), np.ones(indptr.size - 1), p, 1)
 
 
 @njit(cache=True)
@@ -470,20 +452,6 @@ def _gram_masked_rows(rdata, rcols, rptr, pos, h, m, nblocks):
 
 
 PARALLEL_MIN = 100_000  # nonzeros touched: below, the serial build (a thread launch costs microseconds)
-
-
-def _two_builds(fn):
-    """(serial, threaded) numba builds of ``fn``; ``prange`` is ``range`` in the serial one.
-    The threaded build compiles a copy named ``<name>_threaded``: numba's on-disk cache keys
-    a function by its qualified name and bytecode, not by its compile flags, so two builds of
-    one function would overwrite each other's cache entries."""
-    import types
-
-    twin = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_threaded", fn.__defaults__,
-                              fn.__closure__)
-    twin.__qualname__ = fn.__qualname__ + "_threaded"
-    twin.__doc__ = fn.__doc__
-    return njit(cache=True)(fn), njit(cache=True, parallel=True)(twin)
 
 
 _col_dots_b = _two_builds(_col_dots)

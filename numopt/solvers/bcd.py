@@ -491,7 +491,6 @@ class _WSMatrices:
 
         from . import _bcd_kernels as K
 
-        self.W = W
         m = W.size
         self.gram = False
         if m <= 3000:
