@@ -1,8 +1,8 @@
 """numba kernels for the logistic datafit on float64 numpy arrays: one pass, one exp per
 sample (numpy's logaddexp / exp / log chain makes four to six passes). Each kernel has a
-serial and a threaded (``prange``) build; the threaded one runs only from ``PARALLEL_MIN``
-samples on, since a thread launch costs microseconds and, on a loaded machine, a stalled
-thread can cost milliseconds."""
+serial and a threaded (``prange``) build; the threaded one runs from ``PARALLEL_MIN``
+samples on, since a thread launch costs microseconds (measured on 2 cores: 50,000 samples
+1.0 ms serial, 0.5 ms threaded; 8,000 samples 0.15 / 0.11 ms)."""
 from __future__ import annotations
 
 import math
@@ -12,7 +12,7 @@ from numba import njit, prange
 
 from ._numba_builds import two_builds as _two_builds
 
-PARALLEL_MIN = 200_000
+PARALLEL_MIN = 20_000
 
 
 def _logistic_value(z, y, inv_n):

@@ -209,6 +209,9 @@ def test_prox_newton_model_solvers_agree():
         np.testing.assert_allclose(K.gram_masked_rows(*rows, pos, h, W.size, nblocks), H, atol=1e-14)
     cnt = np.diff(R.indptr).astype(float)
     assert K.masked_rows_cost(rows[1], rows[2], pos) == (pytest.approx(0.5 * cnt @ (cnt + 1)), XW.nnz)
+    # every 3rd row (0, 3, ...), scaled by 3
+    assert K.masked_rows_cost(rows[1], rows[2], pos, 3) == (pytest.approx(1.5 * cnt[::3] @ (cnt[::3] + 1)),
+                                                            3 * cnt[::3].sum())
     Hj2 = np.empty(W.size)
     K.cols_weighted_sq(X.data, X.indices.astype(np.int64), X.indptr.astype(np.int64), W, h, Hj2)
     np.testing.assert_allclose(Hj2, Hj, rtol=1e-13)

@@ -378,6 +378,19 @@ def gram_csr(data, indices, indptr, p):
 
 
 @njit(cache=True)
+def col_sq(data, indptr):
+    """Squared norms of the CSC columns."""
+    p = indptr.size - 1
+    out = np.empty(p)
+    for j in range(p):
+        s = 0.0
+        for q in range(indptr[j], indptr[j + 1]):
+            s += data[q] * data[q]
+        out[j] = s
+    return out
+
+
+@njit(cache=True)
 def cols_matvec(data, indices, indptr, W, d, out):
     """out = X_W d for the CSC columns W (out overwritten)."""
     out[:] = 0.0
@@ -400,18 +413,20 @@ def _cols_weighted_sq(data, indices, indptr, W, h, out):
         out[k] = s
 
 
-def _masked_rows_cost(rcols, rptr, pos):
+def _masked_rows_cost(rcols, rptr, pos, stride):
     """For the columns with pos[j] >= 0 (a working set): (sum_i c_i (c_i + 1) / 2, sum_i c_i)
-    with c_i the row's number of such entries: the pair count of the Gram matrix and nnz."""
+    with c_i the row's number of such entries: the pair count of the Gram matrix and nnz.
+    With ``stride`` > 1, estimated from every stride-th row (scaled by stride)."""
     pairs, nnz = 0.0, 0
-    for i in prange(rptr.size - 1):
+    for r in prange((rptr.size - 2) // stride + 1):
+        i = r * stride
         c = 0
         for a in range(rptr[i], rptr[i + 1]):
             if pos[rcols[a]] >= 0:
                 c += 1
         pairs += 0.5 * c * (c + 1)
         nnz += c
-    return pairs, nnz
+    return pairs * stride, nnz * stride
 
 
 def _gram_masked_rows(rdata, rcols, rptr, pos, h, m, nblocks):
@@ -473,8 +488,8 @@ def cols_weighted_sq(data, indices, indptr, W, h, out):
     _cols_weighted_sq_b[_big(data, indptr, W.shape[0])](data, indices, indptr, W, h, out)
 
 
-def masked_rows_cost(rcols, rptr, pos):
-    return _masked_rows_cost_b[rcols.size >= PARALLEL_MIN](rcols, rptr, pos)
+def masked_rows_cost(rcols, rptr, pos, stride=1):
+    return _masked_rows_cost_b[rcols.size >= PARALLEL_MIN * stride](rcols, rptr, pos, stride)
 
 
 def gram_masked_rows(rdata, rcols, rptr, pos, h, m, nblocks):

@@ -256,25 +256,57 @@ class _CSCData:
     def __init__(self, X):
         import scipy.sparse as sp
 
+        from . import _bcd_kernels as K
+
+        # no copy of a float64 CSC design with sorted indices (read only here)
         Xc = X.tocsc() if sp.issparse(X) else sp.csc_matrix(np.asarray(X))
-        Xc = Xc.astype(np.float64)
-        Xc.sort_indices()
+        if Xc.dtype != np.float64:
+            Xc = Xc.astype(np.float64)
+        if not Xc.has_sorted_indices:
+            Xc = Xc.sorted_indices()
         self.X = Xc
+        self._csr = X if sp.issparse(X) and X.format == "csr" else None
         self.data, self.indices, self.indptr = Xc.data, Xc.indices.astype(np.int64), Xc.indptr.astype(np.int64)
         self.n, self.p = Xc.shape
-        self.sq = np.asarray(Xc.multiply(Xc).sum(axis=0)).ravel()
+        self.sq = K.col_sq(self.data, self.indptr)
         self.norms = np.sqrt(self.sq)
 
+    def rows(self):
+        """(data, column indices, row pointer) of the design's CSR form: the design as given
+        when it came as CSR, else one transposition of the CSC arrays."""
+        R = self._csr if self._csr is not None else self.X.tocsr()
+        if R.dtype != np.float64:
+            R = R.astype(np.float64)
+        if not R.has_sorted_indices:
+            R = R.sorted_indices()
+        return R.data, R.indices.astype(np.int64), R.indptr.astype(np.int64)
 
-def _dual_value(loss, u, v, l1, l2):
+
+def _dual_value(loss, u, v, l1, l2, fz=None, z=None, memo=None):
     """Dual objective at the dual point built from u = grad F(z) (v = X_S^T u over the
     features S of the (sub)problem): rescaled into ||X_S^T s u||_inf <= l1 for the l1
-    penalty, as is for the elastic net. Returns (dual value, scale s)."""
+    penalty, as is for the elastic net. Returns (dual value, scale s).
+
+    Given fz = F(z) and z, the conjugate at s = 1 is <u, z> - F(z) (Fenchel-Young
+    equality, no pass over the loss); ``memo`` (a list [u, s, F*(s u)]) reuses the last
+    conjugate when u and s are unchanged: the working set's gap check and the global one
+    that follows it often share both."""
     if l2 == 0.0:
         vmax = float(np.max(np.abs(v))) if v.size else 0.0
         s = min(1.0, l1 / vmax) if vmax > 0 else 1.0
-        return -loss.conjugate(s * u), s
-    return -loss.conjugate(u) - float(np.sum(np.clip(np.abs(v) - l1, 0.0, None) ** 2)) / (2 * l2), 1.0
+    else:
+        s = 1.0
+    if memo is not None and memo[0] is u and memo[1] == s:
+        conj = memo[2]
+    elif s == 1.0 and z is not None:
+        conj = float(u @ z) - fz
+    else:
+        conj = loss.conjugate(s * u)
+    if memo is not None:
+        memo[:] = [u, s, conj]
+    if l2 == 0.0:
+        return -conj, s
+    return -conj - float(np.sum(np.clip(np.abs(v) - l1, 0.0, None) ** 2)) / (2 * l2), 1.0
 
 
 def _fast_ws(problem, x0, opts, kind):
@@ -321,7 +353,8 @@ def _fast_ws(problem, x0, opts, kind):
     hess_frac = float(opts["hessian_sample"])
     screen = bool(opts["screening"])
     counter = problem.objective.counter
-    state = D.X @ w if logistic else y - D.X @ w  # z = Xw, or r = y - Xw
+    Xw = D.X @ w if w.any() else np.zeros(n)
+    state = Xw if logistic else y - Xw  # z = Xw, or r = y - Xw
     p0 = loss.value(np.zeros_like(y))
     scale = p0 if p0 > 0 else 1.0
     alive = np.flatnonzero(D.sq > 0)  # unscreened features with a nonzero column
@@ -330,6 +363,7 @@ def _fast_ws(problem, x0, opts, kind):
         return state if logistic else y - state
 
     cur = None  # (F(z), grad F(z), diag hess F(z) or None) at the current z; None once stale
+    memo = [None, 0.0, 0.0]  # the last conjugate (see _dual_value)
     rows = None  # CSR rows of the design (prox-Newton Hessians), built on first use
 
     def terms():
@@ -339,12 +373,24 @@ def _fast_ws(problem, x0, opts, kind):
             cur = loss.terms(z) if hasattr(loss, "terms") else (loss.value(z), loss.grad(z), None)
         return cur
 
-    def global_gap():
+    def global_gap(known=None):
+        """(primal, gap, X_alive^T u, s); ``known`` = (W, X_W^T u, u) from the working
+        set's last gap check: those columns' dots are reused when u is still current."""
         fz, u, _ = terms()
         v = np.empty(alive.size)
-        K.col_dots(data, indices, indptr, u, alive, v)
+        if known is not None and known[2] is u:
+            rest = np.ones(alive.size, dtype=bool)
+            at = np.searchsorted(alive, known[0])
+            rest[at] = False
+            v[at] = known[1]
+            others = alive[rest]
+            vo = np.empty(others.size)
+            K.col_dots(data, indices, indptr, u, others, vo)
+            v[rest] = vo
+        else:
+            K.col_dots(data, indices, indptr, u, alive, v)
         primal = fz + reg.value(w)
-        dual, s = _dual_value(loss, u, v, l1, l2)
+        dual, s = _dual_value(loss, u, v, l1, l2, fz, z_of(), memo)
         return primal, max(primal - dual, 0.0), v, s
 
     out = np.asarray(x0).dtype
@@ -397,12 +443,12 @@ def _fast_ws(problem, x0, opts, kind):
             R.sort_indices()
             rdata, rcols, rptr = R.data, R.indices.astype(np.int64), R.indptr.astype(np.int64)
         epochs = 0
+        known = None
         newton = logistic and sel == "cyclic" and opts["ws_solver"] in ("auto", "prox-newton")
         anderson = bool(opts["anderson"]) and sel == "cyclic" and not newton
         if newton:
             if rows is None:
-                Xr = D.X.tocsr()
-                rows = (Xr.data, Xr.indices.astype(np.int64), Xr.indptr.astype(np.int64))
+                rows = D.rows()
             M = _WSMatrices(D, W, rows)
             if cur is not None:  # X_W^T grad F(z) from the global gap's X^T grad F(z)
                 gW[:] = v[np.searchsorted(alive, W)]
@@ -460,14 +506,15 @@ def _fast_ws(problem, x0, opts, kind):
             epochs += 1 if newton else check_every
             fz, u, _ = terms()
             K.col_dots(data, indices, indptr, u, W, gW)
-            dual_W, _ = _dual_value(loss, u, gW, l1, l2)
+            known = (W, gW, u)
+            dual_W, _ = _dual_value(loss, u, gW, l1, l2, fz, z_of(), memo)
             gap_W = fz + reg.value(w[W]) - dual_W  # (w is zero outside W)
             if gap_W <= target or epochs >= 100000:
                 break
         n_outer += 1
         counter.njev += 1
         counter.nfev += 1
-        primal, gap, v, s = global_gap()
+        primal, gap, v, s = global_gap(known)
         if gap > 0.5 * last_gap and ws_size < alive.size:
             ws_size = min(alive.size, 2 * ws_size)  # stalled: grow the working set
         last_gap = gap
@@ -497,7 +544,8 @@ class _WSMatrices:
             self.rdata, self.rcols, self.rptr = rows
             self.pos = np.full(D.p, -1, dtype=np.int64)
             self.pos[W] = np.arange(m)
-            pairs, nnz = K.masked_rows_cost(self.rcols, self.rptr, self.pos)
+            # (a rough estimate suffices: from about 4000 evenly spaced rows)
+            pairs, nnz = K.masked_rows_cost(self.rcols, self.rptr, self.pos, max(1, D.n // 4000))
             self.nblocks = 1 if pairs < 1e5 else max(1, min(get_num_threads(), int(2 ** 25 // (m * m))))
             epochs = 20.0
             formed = 2.5 * pairs / self.nblocks + epochs * 0.5 * m * m
