@@ -52,13 +52,37 @@ def _logistic_conjugate(u, y, n):
     return np.inf if bad > 0 else val / n
 
 
+def _logistic_change(z, dz, y, inv_n):
+    """F(z + dz) - F(z) for F = 1/n sum_i log(1 + exp(-y_i z_i)), summed from per-sample
+    differences: with a = -y z and e = -y dz, log(1 + exp(a + e)) - log(1 + exp(a)) =
+    log1p(sigmoid(a) expm1(e)), accurate even when the change is far below the rounding
+    of F itself (|e| > 1: the two softplus values directly, no cancellation then)."""
+    val = 0.0
+    for i in prange(z.size):
+        a = -y[i] * z[i]
+        e = -y[i] * dz[i]
+        if abs(e) > 1.0:
+            b = a + e
+            val += (max(b, 0.0) + math.log1p(math.exp(-abs(b)))) - (max(a, 0.0) + math.log1p(math.exp(-abs(a))))
+        else:
+            q = math.exp(-abs(a))
+            sig = 1.0 / (1.0 + q) if a >= 0.0 else q / (1.0 + q)
+            val += math.log1p(sig * math.expm1(e))
+    return val * inv_n
+
+
 _value = _two_builds(_logistic_value)
+_change = _two_builds(_logistic_change)
 _terms = _two_builds(_logistic_terms)
 _conjugate = _two_builds(_logistic_conjugate)
 
 
 def logistic_value(z, y, inv_n):
     return _value[z.size >= PARALLEL_MIN](z, y, inv_n)
+
+
+def logistic_change(z, dz, y, inv_n):
+    return _change[z.size >= PARALLEL_MIN](z, dz, y, inv_n)
 
 
 def logistic_terms(z, y, inv_n, u, h):
@@ -71,4 +95,5 @@ def logistic_conjugate(u, y, n):
 
 logistic_value.__doc__ = _logistic_value.__doc__
 logistic_terms.__doc__ = _logistic_terms.__doc__
+logistic_change.__doc__ = _logistic_change.__doc__
 logistic_conjugate.__doc__ = _logistic_conjugate.__doc__

@@ -249,3 +249,18 @@ def test_subsampled_newton_hessian_reaches_the_same_optimum():
     for bad in (0.0, 1.5):
         with pytest.raises(ValueError, match="hessian_sample"):
             numopt.bcd(P, selection="cyclic", working_set=True, hessian_sample=bad)
+
+
+def test_prox_newton_line_search_sees_changes_below_rounding(libsvm_dir):
+    """a9a, l1-logistic at lambda_max / 10 to a relative gap of 1e-8: the last Newton step
+    changes the objective by ~1e-15 relative, below the rounding of f(t) - f(0); the line
+    search then sums per-sample differences (Logistic.value_change) and accepts the unit
+    step. It had rejected it, or backtracked 20 times, and spent up to 3 more Newton
+    steps on some seeds of the sub-sampled Hessian (5 steps on every seed now)."""
+    import problems
+
+    P = problems.get("libsvm/a9a", model="logreg", lam_ratio=0.1, data_dir=libsvm_dir)
+    for seed in range(12):
+        res = numopt.bcd(P, selection="cyclic", working_set=True, tol=1e-8, rng=seed)
+        assert res.success and _rel_gap(P, res.x) <= 1e-8
+        assert res.prox_newton_steps <= 6, seed

@@ -159,3 +159,26 @@ def test_logistic_numba_kernels_match_numpy_formulas(rng):
     ref_conj = float(np.sum(p * np.log(p) + (1 - p) * np.log1p(-p))) / n
     assert abs(loss.conjugate(-p * y / n) - ref_conj) <= 1e-12 * abs(ref_conj)
     assert loss.conjugate(-1.01 * y / n) == np.inf  # p = 1.01 outside [0, 1]
+
+
+@pytest.mark.parametrize("path", ["numba", "array_api"])
+def test_logistic_value_change_is_accurate_below_rounding(rng, path):
+    """value_change(z, dz) = F(z + dz) - F(z) to its own relative precision: for a tiny dz
+    it matches the second-order Taylor expansion (error O(|dz|^3)), where the difference of
+    two rounded values is off by orders of magnitude; for large dz it matches that difference."""
+    from numopt.datafits import Logistic
+
+    n = 400
+    y = np.where(rng.random(n) < 0.5, -1.0, 1.0)
+    z = 5.0 * rng.standard_normal(n)
+    loss = Logistic(y)
+    if path == "array_api":
+        loss._fast = lambda *a: False
+    _, u, h = loss.terms(z)
+    dz = 1e-9 * rng.standard_normal(n)
+    taylor = float(u @ dz + 0.5 * (h * dz) @ dz)
+    assert abs(loss.value_change(z, dz) - taylor) <= 1e-9 * abs(taylor)
+    assert abs((loss.value(z + dz) - loss.value(z)) - taylor) > 1e-6 * abs(taylor)  # what it replaces
+    dz = 3.0 * rng.standard_normal(n)  # both branches (|y dz| above and below 1)
+    direct = float(np.sum(np.logaddexp(0.0, -y * (z + dz)) - np.logaddexp(0.0, -y * z))) / n
+    assert loss.value_change(z, dz) == pytest.approx(direct, rel=1e-12)

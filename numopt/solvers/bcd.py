@@ -544,8 +544,8 @@ class _WSMatrices:
             self.rdata, self.rcols, self.rptr = rows
             self.pos = np.full(D.p, -1, dtype=np.int64)
             self.pos[W] = np.arange(m)
-            # (a rough estimate suffices: from about 4000 evenly spaced rows)
-            pairs, nnz = K.masked_rows_cost(self.rcols, self.rptr, self.pos, max(1, D.n // 4000))
+            # (a rough estimate suffices: from about 1000 evenly spaced rows)
+            pairs, nnz = K.masked_rows_cost(self.rcols, self.rptr, self.pos, max(1, D.n // 1000))
             self.nblocks = 1 if pairs < 1e5 else max(1, min(get_num_threads(), int(2 ** 25 // (m * m))))
             epochs = 20.0
             formed = 2.5 * pairs / self.nblocks + epochs * 0.5 * m * m
@@ -594,15 +594,22 @@ def _prox_newton_step(K, D, W, w, z, loss, reg, l1, l2, gW, M, cur, frac=1.0, rn
         return l1 * float(np.abs(v).sum()) + 0.5 * l2 * float(v @ v)
 
     slope = float(gW @ d) + pen(wW + d) - pen(wW)  # <= 0: the model decreases along d
+    exact = hasattr(loss, "value_change")
     t = 1.0
     for _ in range(30):
         wt = wW + t * d
         new = loss.terms(z + t * Xd)
-        ft = new[0] + reg.value(wt)
-        if ft <= f0 + 1e-4 * t * min(slope, 0.0):
+        if exact and t * abs(slope) <= 1e-9 * max(abs(f0), 1.0):
+            # a change near the rounding of f (the last steps to a 1e-8 gap): summed from
+            # per-sample differences instead of f(t) - f(0)
+            change = loss.value_change(z, t * Xd) + l1 * float((np.abs(wt) - np.abs(wW)).sum()) + \
+                0.5 * l2 * t * float(d @ (2.0 * wW + t * d))
+        else:
+            change = new[0] + reg.value(wt) - f0
+        if change <= 1e-4 * t * min(slope, 0.0):
             w[W] = wt
             z += t * Xd
-            return ep * m, f0 - ft > 1e-15 * max(abs(f0), 1.0), new
+            return ep * m, -change > 1e-15 * max(abs(f0), 1.0) or (change < 0 and exact), new
         t *= 0.5
     return ep * m, False, None
 
