@@ -567,11 +567,12 @@ def _prox_newton_step(K, D, W, w, z, loss, reg, l1, l2, gW, M, cur, frac=1.0, rn
     With ``frac`` < 1 and the Hessian formed, it is formed from a random subset of about
     ``frac`` n samples with weights h_i / frac (a sub-sampled Newton step, exact gradient:
     Byrd, Chin, Neveitt & Nocedal, SIOPT 2011; Roosta-Khorasani & Mahoney, Math. Prog.
-    2019), provided the subset holds at least 10 |W| samples; the caller uses it while the
+    2019); the fraction is raised to keep at least 10 |W| samples; the caller uses it while the
     relative gap is above 1e-2, where Newton steps are damped anyway, and the full Hessian
     in the local phase."""
     fz, u, h = cur
-    if frac < 1.0 and M.gram and frac * h.size >= 10 * W.size:
+    frac = max(frac, 10.0 * W.size / h.size)
+    if frac < 1.0 and M.gram:
         h = np.where(rng.random(h.size) < frac, h / frac, 0.0)  # (zero rows are skipped by the kernel)
     m = W.size
     wW = w[W]
@@ -929,9 +930,9 @@ register(MethodSpec(
                            "Massias 2021), kept when it lowers the objective."),
         "ws_solver": ("auto", "Working sets, logistic, cyclic rule: 'auto' / 'prox-newton' (proximal Newton "
                               "steps with an inner CD solve and line search) or 'cd' (plain prox-CD epochs)."),
-        "hessian_sample": (0.2, "Prox-Newton with a formed model Hessian: while the relative gap is above 1e-2, "
-                                "form it from this random fraction of the samples, reweighted (sub-sampled "
-                                "Newton), when that is at least 10 |W| samples; 1 = always all samples."),
+        "hessian_sample": (0.1, "Prox-Newton with a formed model Hessian: while the relative gap is above 1e-2, "
+                                "form it from this random fraction of the samples (raised to keep at least "
+                                "10 |W| samples), reweighted (sub-sampled Newton); 1 = always all samples."),
         "rng": (None, "Seed or numpy Generator for random rules."),
         "backend": ("auto", "'auto' (numba fast path when possible) or 'array_api' (generic path)."),
     },
