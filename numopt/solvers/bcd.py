@@ -462,6 +462,10 @@ def _fast_ws(problem, x0, opts, kind):
                 frac = hess_frac if gap > 1e-2 * scale else 1.0  # sub-sampled model Hessian in the global phase
                 upd, progressed, new = _prox_newton_step(K, D, W, w, state, loss, reg, l1, l2, gW, M, terms(),
                                                          frac, rng)
+                if not progressed and frac < 1.0:  # the sampled model failed: the full one before CD epochs
+                    n_updates += upd
+                    upd, progressed, new = _prox_newton_step(K, D, W, w, state, loss, reg, l1, l2, gW, M,
+                                                             terms(), 1.0, rng)
                 n_updates += upd
                 n_pn += 1
                 if new is not None:
@@ -569,17 +573,24 @@ def _prox_newton_step(K, D, W, w, z, loss, reg, l1, l2, gW, M, cur, frac=1.0, rn
     Byrd, Chin, Neveitt & Nocedal, SIOPT 2011; Roosta-Khorasani & Mahoney, Math. Prog.
     2019); the fraction is raised to keep at least 10 |W| samples; the caller uses it while the
     relative gap is above 1e-2, where Newton steps are damped anyway, and the full Hessian
-    in the local phase."""
+    in the local phase. A column that the sample under-represents (a rare feature: few or
+    none of its rows drawn) would get a near-zero curvature and a huge model step, so each
+    diagonal entry is raised to its exact value sum_i h_i X_ij^2 where it falls below it
+    (a nonnegative diagonal added: the model stays convex and only gets more cautious)."""
     fz, u, h = cur
     frac = max(frac, 10.0 * W.size / h.size)
-    if frac < 1.0 and M.gram:
-        h = np.where(rng.random(h.size) < frac, h / frac, 0.0)  # (zero rows are skipped by the kernel)
+    sampled = frac < 1.0 and M.gram
     m = W.size
     wW = w[W]
     ridge = 1e-12 * D.sq[W] / D.n
     d, Xd = np.zeros(m), np.empty(D.n)
     if M.gram:
-        H = K.gram_masked_rows(M.rdata, M.rcols, M.rptr, M.pos, h, m, M.nblocks)
+        hs = np.where(rng.random(h.size) < frac, h / frac, 0.0) if sampled else h  # (zero rows: skipped)
+        H = K.gram_masked_rows(M.rdata, M.rcols, M.rptr, M.pos, hs, m, M.nblocks)
+        if sampled:
+            exact = np.empty(m)
+            K.cols_weighted_sq(D.data, D.indices, D.indptr, W, h, exact)
+            H[np.diag_indices(m)] += np.maximum(exact - np.diagonal(H), 0.0)
         H[np.diag_indices(m)] += ridge
         ep = K.prox_newton_cd_gram(H, np.ascontiguousarray(gW), wW, d, l1, l2, 200, 1e-4)
         K.cols_matvec(D.data, D.indices, D.indptr, W, d, Xd)
