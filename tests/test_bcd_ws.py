@@ -300,3 +300,36 @@ def test_subsampled_hessian_keeps_rare_columns_curved():
     assert progressed and new is not None
     assert 0 < w[0] < 5 and np.all(np.abs(w[1:]) < 1)
     assert new[0] + l1 * np.abs(w).sum() < np.log(2.0)
+
+
+def test_prox_newton_step_on_the_active_part_matches_the_full_model():
+    """Near the optimum the formed-Hessian Newton step is built on the active part of W only
+    (nonzero or |g_k| > l1); where no held-out coordinate violates the model's optimality,
+    it is the minimizer of the whole model on W, computed here by CD on the full Hessian."""
+    from numopt.solvers import _bcd_kernels as K
+    from numopt.solvers.bcd import _CSCData, _prox_newton_step, _WSMatrices
+
+    rng = np.random.default_rng(4)
+    n, p = 3000, 25
+    X = rng.standard_normal((n, p))
+    y = np.where(X[:, :4] @ rng.standard_normal(4) + 0.5 * rng.standard_normal(n) > 0, 1.0, -1.0)
+    P = make_model(X, y, "logreg", lam_ratio=0.05)
+    w = numopt.bcd(P, selection="cyclic", working_set=False, tol=1e-4, maxiter=10000).x.copy()
+    D = _CSCData(X)
+    W = np.arange(p, dtype=np.int64)
+    M = _WSMatrices(D, W, D.rows())
+    loss, l1 = P.objective.loss, P.meta["lam"]
+    z = X @ w
+    cur = loss.terms(z)
+    gW = X.T @ cur[1]
+    act = (w != 0) | (np.abs(gW) > l1)
+    assert M.gram and 0 < act.sum() < p
+    H = (X.T * cur[2]) @ X + np.diag(1e-12 * D.sq / n)
+    d = np.zeros(p)
+    K.prox_newton_cd_gram(H, gW, w.copy(), d, l1, 0.0, 100000, 1e-13)  # the whole model, to convergence
+    assert np.all(np.abs(gW + H @ d)[(w + d) == 0] <= l1)
+    w0 = w.copy()
+    _, progressed, _ = _prox_newton_step(K, D, W, w, z, loss, P.regularizer, l1, 0.0, gW, M, cur)
+    assert progressed
+    np.testing.assert_allclose(w - w0, d, atol=1e-3 * np.abs(d).max())
+    assert np.all(w[~act] == 0)
