@@ -115,6 +115,10 @@ def main(argv=None):
     return 0
 
 
+LOGREG_CASES = (("a9a", 10), ("a9a", 100), ("a9a", 1000), ("w8a", 100), ("w8a", 1000), ("w8a", 3000),
+                ("ijcnn1", 100), ("ijcnn1", 1000), ("mushrooms", 100), ("mushrooms", 1000))
+
+
 def logreg_peers(X, y, lam):
     """l1-logistic peers on mean-loss scaling: (1/n) sum log(1 + exp(-y x^T w)) + lam ||w||_1."""
     from sklearn.linear_model import LogisticRegression
@@ -134,7 +138,7 @@ def logreg(data, selection="cyclic"):
     print(f"l1-logistic; numopt: selection={selection!r}, working_set=True (prox-Newton); best of 5")
     print(f"{'case':<22} {'peer':<18} {'peer s':>8} {'peer rel gap':>13} {'numopt s':>9} {'numopt gap':>11} "
           f"{'ratio':>6}")
-    for name, ratio in (("a9a", 10), ("a9a", 100), ("w8a", 100), ("ijcnn1", 100), ("mushrooms", 100)):
+    for name, ratio in LOGREG_CASES:
         p = problems.get(f"libsvm/{name}", model="logreg", lam_ratio=1.0 / ratio, data_dir=data)
         X, y, lam = p.objective.A, p.objective.loss.y, p.meta["lam"]
         p0 = float(np.log(2.0))
@@ -157,7 +161,7 @@ def logreg_interleaved(data, rounds=7):
     two separate best-of-k blocks. numopt is timed to liblinear's achieved gap."""
     warnings.filterwarnings("ignore")
     print(f"l1-logistic vs liblinear, interleaved, {rounds} runs each (min / median seconds)")
-    for name, ratio in (("a9a", 10), ("a9a", 100), ("w8a", 100), ("ijcnn1", 100), ("mushrooms", 100)):
+    for name, ratio in LOGREG_CASES:
         p = problems.get(f"libsvm/{name}", model="logreg", lam_ratio=1.0 / ratio, data_dir=data)
         lib = logreg_peers(p.objective.A, p.objective.loss.y, p.meta["lam"])["sklearn-liblinear"]
         target = max(p.duality_gap(np.asarray(lib()).ravel())[0] / np.log(2.0), 1e-14)
