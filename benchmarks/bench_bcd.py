@@ -1,5 +1,6 @@
 """Lasso on real LIBSVM data: numopt.bcd vs scikit-learn, skglm and celer, time to the
-same duality gap (one process, warm-up first, best of `repeat`).
+same duality gap (one process, warm-up first, best of `repeat` with the peer's and numopt's
+runs alternating, so both minima come from the same stretch of a host whose speed drifts).
 
 Each peer runs at its own tolerance; its achieved duality gap (numopt.datafits.duality_gap,
 the same formula for everyone, relative to P(0) = ||y||^2/(2n)) becomes numopt's target
@@ -41,7 +42,7 @@ import numopt
 import problems
 
 sys.path.insert(0, str(Path(__file__).parent))
-from runner import timed  # noqa: E402
+from runner import paired, timed  # noqa: E402
 
 warnings.filterwarnings("ignore")
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "libsvm"
@@ -104,11 +105,14 @@ def main(argv=None):
         X, y, lam = p.objective.A, p.objective.loss.y, p.meta["lam"]
         p0 = float(y @ y) / (2 * len(y))
         for peer, fit in peers(X, y, lam).items():
-            tp, coef = timed(fit, repeat)
-            g_peer = p.duality_gap(np.asarray(coef).ravel())[0] / p0
+            g_peer = p.duality_gap(np.asarray(fit()).ravel())[0] / p0  # (also the peer's warm-up)
             target = max(g_peer, 1e-14)
-            to, res = timed(lambda: numopt.bcd(p, selection=args.selection, tol=target, maxiter=100000,
-                                               trace=False), repeat)
+
+            def ours():
+                return numopt.bcd(p, selection=args.selection, tol=target, maxiter=100000, trace=False)
+
+            ours()
+            tp, to, _, res = paired(fit, ours, repeat)
             g_ours = p.duality_gap(res.x)[0] / p0
             print(f"{name + ' lmax/' + str(ratio):<22} {peer:<8} {tp:>8.3f} {g_peer:>13.2e} {to:>9.3f} "
                   f"{g_ours:>11.2e} {to / tp:>6.2f}", flush=True)
@@ -135,7 +139,8 @@ def logreg_peers(X, y, lam):
 def logreg(data, selection="cyclic"):
     """l1-logistic regression on LIBSVM data: numopt (working sets with prox-Newton steps)
     vs scikit-learn liblinear, skglm and celer, numopt timed to each peer's gap."""
-    print(f"l1-logistic; numopt: selection={selection!r}, working_set=True (prox-Newton); best of 5")
+    print(f"l1-logistic; numopt: selection={selection!r}, working_set=True (prox-Newton); best of 5, runs "
+          "alternating with the peer's")
     print(f"{'case':<22} {'peer':<18} {'peer s':>8} {'peer rel gap':>13} {'numopt s':>9} {'numopt gap':>11} "
           f"{'ratio':>6}")
     for name, ratio in LOGREG_CASES:
@@ -144,11 +149,15 @@ def logreg(data, selection="cyclic"):
         p0 = float(np.log(2.0))
         numopt.bcd(p, selection=selection, working_set=True, tol=1e-3, maxiter=3)  # warm-up
         for peer, fit in logreg_peers(X, y, lam).items():
-            tp, coef = timed(fit, 5)
-            g_peer = p.duality_gap(np.asarray(coef).ravel())[0] / p0
+            g_peer = p.duality_gap(np.asarray(fit()).ravel())[0] / p0  # (also the peer's warm-up)
             target = max(g_peer, 1e-14)
-            to, res = timed(lambda: numopt.bcd(p, selection=selection, working_set=True, tol=target,
-                                               maxiter=100000, trace=False), 5)
+
+            def ours():
+                return numopt.bcd(p, selection=selection, working_set=True, tol=target, maxiter=100000,
+                                  trace=False)
+
+            ours()
+            tp, to, _, res = paired(fit, ours, 5)
             g_ours = p.duality_gap(res.x)[0] / p0
             print(f"{name + ' lmax/' + str(ratio):<22} {peer:<18} {tp:>8.3f} {g_peer:>13.2e} {to:>9.3f} "
                   f"{g_ours:>11.2e} {to / tp:>6.2f}", flush=True)
@@ -184,15 +193,26 @@ def logreg_interleaved(data, rounds=7):
     return 0
 
 
+def _number(text):
+    """'300' -> 300, '0.1' -> 0.1, anything else unchanged."""
+    for conv in (int, float):
+        try:
+            return conv(text)
+        except ValueError:
+            pass
+    return text
+
+
 def option_ab(data, spec, rounds=9):
     """One bcd option at several values, runs alternating, on the l1-logistic cases at the
-    relative gaps liblinear reaches (~1e-7 to 1e-5)."""
+    relative gap liblinear reaches (seeded: the same gap every run)."""
     name_, _, vals = spec.partition("=")
-    values = [float(v) if v.replace(".", "", 1).replace("e-", "", 1).isdigit() else v for v in vals.split(",")]
+    values = [_number(v) for v in vals.split(",")]
     print(f"numopt l1-logistic, {name_} in {values}, interleaved, {rounds} runs each (min / median ms, Newton steps)")
-    for name, ratio, tol in (("a9a", 10, 4e-7), ("a9a", 100, 2e-6), ("w8a", 100, 3e-7), ("ijcnn1", 100, 2e-7),
-                             ("mushrooms", 100, 8e-6)):
+    for name, ratio in LOGREG_CASES:
         p = problems.get(f"libsvm/{name}", model="logreg", lam_ratio=1.0 / ratio, data_dir=data)
+        lib = logreg_peers(p.objective.A, p.objective.loss.y, p.meta["lam"])["sklearn-liblinear"]
+        tol = max(p.duality_gap(np.asarray(lib()).ravel())[0] / np.log(2.0), 1e-14)
 
         def run(v):
             return numopt.bcd(p, selection="cyclic", working_set=True, tol=tol, maxiter=100000, trace=False,
@@ -207,7 +227,7 @@ def option_ab(data, spec, rounds=9):
                 res = run(v)
                 times[v].append(time.perf_counter() - t)
                 steps[v].append(res.prox_newton_steps)
-        print(f"{name + ' lmax/' + str(ratio):<20} gap {tol:.0e}  " + "  ".join(
+        print(f"{name + ' lmax/' + str(ratio):<20} gap {tol:.1e}  " + "  ".join(
             f"{v}: {1e3 * min(times[v]):.1f} / {1e3 * np.median(times[v]):.1f} ({np.mean(steps[v]):.1f})"
             for v in values), flush=True)
     return 0
@@ -261,7 +281,7 @@ def wide():
 
     X, y = wide_problem()
     print(f"synthetic wide sparse design {X.shape[0]} x {X.shape[1]}, nnz {X.nnz}; numopt: working_set=True, "
-          "selection='cyclic' (Anderson + gap-safe screening), best of 5")
+          "selection='cyclic' (Anderson + gap-safe screening), best of 5, runs alternating with the peer's")
     print(f"{'case':<22} {'peer':<8} {'peer s':>8} {'peer rel gap':>13} {'numopt s':>9} {'numopt gap':>11} "
           f"{'ratio':>6} {'upd ws':>10} {'upd full':>10}")
     for model, ratio in (("lasso", 10), ("lasso", 100), ("logreg", 10), ("logreg", 100)):
@@ -274,11 +294,14 @@ def wide():
                 print(f"{model + ' lmax/' + str(ratio):<22} {peer:<8} skipped: did not finish within 6 minutes "
                       "(2026-12-02)", flush=True)
                 continue
-            tp, coef = timed(fit, 5)
-            g_peer = p.duality_gap(np.asarray(coef).ravel())[0] / p0
+            g_peer = p.duality_gap(np.asarray(fit()).ravel())[0] / p0  # (also the peer's warm-up)
             target = max(g_peer, 1e-14)
-            to, res = timed(lambda: numopt.bcd(p, selection="cyclic", working_set=True, tol=target, maxiter=10000,
-                                               trace=False), 5)
+
+            def ours():
+                return numopt.bcd(p, selection="cyclic", working_set=True, tol=target, maxiter=10000, trace=False)
+
+            ours()
+            tp, to, _, res = paired(fit, ours, 5)
             full = numopt.bcd(p, selection="cyclic", working_set=False, tol=target, maxiter=100000, trace=False,
                               max_time=20)  # without working sets (coordinate updates; capped at 20 s)
             g_ours = p.duality_gap(res.x)[0] / p0

@@ -39,6 +39,23 @@ def timed(fn, repeat=3, warmup=1):
     return best, out
 
 
+def paired(peer, ours, repeat=5):
+    """Best wall-clock times of ``peer()`` and ``ours()`` with the runs alternating (peer,
+    ours, peer, ...; both warmed up by the caller): on a host whose speed drifts over
+    minutes, the two minima then come from the same stretch of time. Returns (peer time,
+    our time, last peer output, last our output)."""
+    tp = to = float("inf")
+    out_p = out_o = None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out_p = peer()
+        t1 = time.perf_counter()
+        out_o = ours()
+        t2 = time.perf_counter()
+        tp, to = min(tp, t1 - t0), min(to, t2 - t1)
+    return tp, to, out_p, out_o
+
+
 def run_cases(cases, *, warmup=1, repeat=3, title="benchmark", save=None):
     rows = []
     print(f"# {title}  ({platform.processor() or platform.machine()}, python {platform.python_version()})")

@@ -951,7 +951,7 @@ register(MethodSpec(
         "working_set": ("auto", "l1 / elastic-net fast path: working-set outer loop (solve on the support plus "
                                 "the features closest to violating |X_j^T theta| <= lam, growing; stop on the "
                                 "global gap). 'auto' = on when there are more than 5000 features."),
-        "ws_start": (100, "Smallest working-set size (then max(previous, 2 |support|), doubled on stalls)."),
+        "ws_start": (300, "Smallest working-set size (then max(previous, 2 |support|), doubled on stalls)."),
         "ws_inner": (0.3, "Working sets: the subproblem is solved to a duality gap below ws_inner x the "
                           "global gap."),
         "screening": (True, "Working sets: gap-safe screening (Fercoq et al. 2015) removes features proven "
