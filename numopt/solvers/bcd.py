@@ -366,11 +366,18 @@ def _fast_ws(problem, x0, opts, kind):
     memo = [None, 0.0, 0.0]  # the last conjugate (see _dual_value)
     rows = None  # CSR rows of the design (prox-Newton Hessians), built on first use
 
+    from ..datafits import Quadratic
+
+    plain_ls = type(loss) is Quadratic
+
     def terms():
         nonlocal cur
         if cur is None:
-            z = z_of()
-            cur = loss.terms(z) if hasattr(loss, "terms") else (loss.value(z), loss.grad(z), None)
+            if plain_ls:  # from the residual r = y - z: F = ||r||^2 / (2n), grad F = -r / n
+                cur = (0.5 * inv_n * float(state @ state), state * -inv_n, None)
+            else:
+                z = z_of()
+                cur = loss.terms(z) if hasattr(loss, "terms") else (loss.value(z), loss.grad(z), None)
         return cur
 
     def global_gap(known=None):
@@ -661,10 +668,8 @@ def _anderson_step(hist, XW, W, w, state, y, loss, reg, logistic):
         return 0
     c /= c.sum()
     we = c @ hist[1:]
-    zW = XW @ we
     z_old = state if logistic else y - state
-    xw_cur = XW @ hist[-1]
-    z_new = z_old + (zW - xw_cur)
+    z_new = z_old + XW @ (we - hist[-1])  # (w is zero outside W: X w moves by X_W (we - w_W))
     cur = loss.value(z_old) + reg.value(hist[-1])  # (w is zero outside W: the penalty on W suffices)
     if loss.value(z_new) + reg.value(we) < cur:
         w[W] = we
