@@ -467,12 +467,15 @@ def _fast_ws(problem, x0, opts, kind):
         while True:
             if newton:
                 frac = hess_frac if gap > 1e-2 * scale else 1.0  # sub-sampled model Hessian in the global phase
+                # column-wise model CD: 50 epochs in the global phase, 500 near the optimum, where
+                # an inexact model solve would make the Newton steps converge only linearly
+                epochs_cap = 50 if gap > 1e-4 * scale else 500
                 upd, progressed, new = _prox_newton_step(K, D, W, w, state, loss, reg, l1, l2, gW, M, terms(),
-                                                         frac, rng)
+                                                         frac, rng, epochs_cap)
                 if not progressed and frac < 1.0:  # the sampled model failed: the full one before CD epochs
                     n_updates += upd
                     upd, progressed, new = _prox_newton_step(K, D, W, w, state, loss, reg, l1, l2, gW, M,
-                                                             terms(), 1.0, rng)
+                                                             terms(), 1.0, rng, epochs_cap)
                 n_updates += upd
                 n_pn += 1
                 if new is not None:
@@ -563,12 +566,15 @@ class _WSMatrices:
             self.gram = formed <= epochs * 8.0 * nnz
 
 
-def _prox_newton_step(K, D, W, w, z, loss, reg, l1, l2, gW, M, cur, frac=1.0, rng=None):
+
+
+def _prox_newton_step(K, D, W, w, z, loss, reg, l1, l2, gW, M, cur, frac=1.0, rng=None, cd_epochs=50):
     """One proximal Newton step for l1 / elastic-net logistic regression on the working set
     W (Lee, Sun & Saunders, SIOPT 2014; as in skglm / celer for logistic regression): the
     model g^T d + 1/2 d^T X_W^T diag(h) X_W d + penalty(w_W + d) is minimized approximately
-    by cyclic CD (numba, to a change below 1e-4 of the step), then a backtracking (Armijo)
-    line search on the true objective. When the rows of X_W are sparse enough (see
+    by cyclic CD (numba, to a change below 1e-4 of the step; at most 200 epochs with the
+    Hessian formed, ``cd_epochs`` column-wise), then a backtracking (Armijo) line search on
+    the true objective. When the rows of X_W are sparse enough (see
     ``_WSMatrices``) the model Hessian X_W^T diag(h) X_W is formed once and the CD epochs
     cost O(|W|^2), independent of n. ``gW`` = X_W^T grad F(z) and ``cur`` = (F(z), grad F(z),
     diag hess F(z)) at the current z. Updates w and z = Xw in place; returns the coordinate
@@ -625,7 +631,7 @@ def _prox_newton_step(K, D, W, w, z, loss, reg, l1, l2, gW, M, cur, frac=1.0, rn
         K.cols_weighted_sq(D.data, D.indices, D.indptr, W, h, Hj)
         Hj += ridge
         Xd[:] = 0.0
-        ep = K.prox_newton_cd(D.data, D.indices, D.indptr, W, w, d, Xd, h, gW, Hj, l1, l2, 50, 1e-4)
+        ep = K.prox_newton_cd(D.data, D.indices, D.indptr, W, w, d, Xd, h, gW, Hj, l1, l2, cd_epochs, 1e-4)
     f0 = fz + reg.value(wW)  # (w is zero outside W)
 
     def pen(v):
