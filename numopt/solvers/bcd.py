@@ -349,7 +349,10 @@ def _fast_ws(problem, x0, opts, kind):
     rule = _GREEDY_CODE.get(sel, 0)
     check_every = 5 if not greedy else 1
     ws_size = min(p, int(opts["ws_start"]))
-    inner_frac = float(opts["ws_inner"])
+    newton_ws = logistic and sel == "cyclic" and opts["ws_solver"] in ("auto", "prox-newton")
+    # (measured on the wide design: 0.1 is 14-17% faster than 0.3 for the lasso's CD epochs,
+    # 16-38% slower for l1-logistic's Newton steps; the LIBSVM l1-logistic cases do not care)
+    inner_frac = float(opts["ws_inner"]) if opts["ws_inner"] != "auto" else (0.3 if newton_ws else 0.1)
     hess_frac = float(opts["hessian_sample"])
     screen = bool(opts["screening"])
     counter = problem.objective.counter
@@ -915,14 +918,15 @@ def _solve(problem, x0, opts):
     if ws not in ("auto", True, False):
         raise ValueError(f"`working_set` must be 'auto', True or False, got {ws!r}")
     check_scalar(opts["ws_start"], "ws_start", lower=1, integer=True)
-    check_scalar(opts["ws_inner"], "ws_inner", lower=0, lower_inclusive=False)
+    if opts["ws_inner"] != "auto":
+        check_scalar(opts["ws_inner"], "ws_inner", lower=0, lower_inclusive=False)
+        if opts["ws_inner"] >= 1:
+            raise ValueError(f"`ws_inner` must be 'auto' or in (0, 1), got {opts['ws_inner']}")
     if opts["ws_solver"] not in ("auto", "prox-newton", "cd"):
         raise ValueError(f"`ws_solver` must be 'auto', 'prox-newton' or 'cd', got {opts['ws_solver']!r}")
     check_scalar(opts["hessian_sample"], "hessian_sample", lower=0, lower_inclusive=False)
     if opts["hessian_sample"] > 1:
         raise ValueError(f"`hessian_sample` must be in (0, 1], got {opts['hessian_sample']}")
-    if opts["ws_inner"] >= 1:
-        raise ValueError(f"`ws_inner` must be in (0, 1), got {opts['ws_inner']}")
     if use_fast:
         l1, _ = _penalty_params(reg)
         if ws is True or (ws == "auto" and x0.shape[0] > _WS_AUTO_P):
@@ -963,8 +967,9 @@ register(MethodSpec(
                                 "the features closest to violating |X_j^T theta| <= lam, growing; stop on the "
                                 "global gap). 'auto' = on when there are more than 5000 features."),
         "ws_start": (300, "Smallest working-set size (then max(previous, 2 |support|), doubled on stalls)."),
-        "ws_inner": (0.3, "Working sets: the subproblem is solved to a duality gap below ws_inner x the "
-                          "global gap."),
+        "ws_inner": ("auto", "Working sets: the subproblem is solved to a duality gap below ws_inner x the "
+                             "global gap; 'auto' = 0.3 with prox-Newton steps (logistic, cyclic rule), "
+                             "0.1 with CD epochs."),
         "screening": (True, "Working sets: gap-safe screening (Fercoq et al. 2015) removes features proven "
                             "zero at the optimum."),
         "anderson": (True, "Working sets, cyclic rule: Anderson extrapolation of every 5 epochs (Bertrand & "
