@@ -322,7 +322,7 @@ def _fast_ws(problem, x0, opts, kind):
        optimum: removed for good (``screening``);
     2. the working set: the support plus the features whose constraint |X_j^T theta| <= l1
        is closest to active, d_j = (l1 - |X_j^T theta|) / ||X_j|| smallest, of size
-       max(previous size, ws_start, 2 |support|) (doubled when the gap stalls);
+       max(previous size, ws_start, 2 |support|) (doubled when the gap falls by less than 10%);
     3. the subproblem on the working set (others fixed at 0) is solved by the numba
        coordinate kernels with the selection rule until its own duality gap is below
        ``ws_inner`` times G.
@@ -532,8 +532,11 @@ def _fast_ws(problem, x0, opts, kind):
         counter.njev += 1
         counter.nfev += 1
         primal, gap, v, s = global_gap(known)
-        if gap > 0.5 * last_gap and ws_size < alive.size:
-            ws_size = min(alive.size, 2 * ws_size)  # stalled: grow the working set
+        if gap > 0.9 * last_gap and ws_size < alive.size:
+            # stalled (the gap fell by less than 10%): grow the working set. (Doubling whenever
+            # the gap fell by less than half grew the wide lasso's sets to 3x the support:
+            # wide lasso lmax/100 and l1-logistic 1.3-1.6x slower.)
+            ws_size = min(alive.size, 2 * ws_size)
         last_gap = gap
         yield Step(w.astype(out), primal, gap / scale, **extras())
 
