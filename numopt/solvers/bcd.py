@@ -103,20 +103,14 @@ def _gap_measure(problem):
 
 
 def _fast(problem, x0, opts, kind):
-    import scipy.sparse as sp
-
     from . import _bcd_kernels as K
 
     f = _unwrap(problem.objective)
     reg = problem.regularizer.g if hasattr(problem.regularizer, "g") else problem.regularizer
     l1, l2 = _penalty_params(reg)
-    X = f.A
-    Xc = X.tocsc() if sp.issparse(X) else sp.csc_matrix(np.asarray(X))
-    Xc.sort_indices()
-    data, indices, indptr = Xc.data.astype(np.float64), Xc.indices.astype(np.int64), Xc.indptr.astype(np.int64)
-    n, p = Xc.shape
+    D = _CSCData(f.A)
+    Xc, data, indices, indptr, n, p, sq = D.X, D.data, D.indices, D.indptr, D.n, D.p, D.sq
     inv_n = 1.0 / n
-    sq = np.asarray(Xc.multiply(Xc).sum(axis=0)).ravel()
     y = np.asarray(f.loss.y, dtype=np.float64)
     w = np.array(x0, dtype=np.float64)
     rng = np.random.default_rng(opts["rng"])
@@ -132,9 +126,7 @@ def _fast(problem, x0, opts, kind):
     greedy = sel in _GREEDY_CODE
     greedy_log = greedy and kind == "logistic"
     if greedy_log:  # gradient X^T u maintained through the CSR rows touched by each step
-        R = Xc.tocsr()
-        R.sort_indices()
-        rdata, rcols, rptr = R.data.astype(np.float64), R.indices.astype(np.int64), R.indptr.astype(np.int64)
+        rdata, rcols, rptr = D.rows()
         allW = np.arange(p, dtype=np.int64)
         gW = np.empty(p)
         greedy = False
@@ -142,17 +134,15 @@ def _fast(problem, x0, opts, kind):
         if p > 20000:
             raise ValueError(f"greedy rules keep a p x p Gram matrix: p = {p} is too large; use "
                              "working_set=True (greedy rules inside the working set) or 'cyclic'")
-        Xr = Xc.tocsr()
-        Xr.sort_indices()
-        row_nnz = np.diff(Xr.indptr).astype(np.float64)
+        rows = D.rows()
+        row_nnz = np.diff(rows[2]).astype(np.float64)
         # dense BLAS X^T X (n p^2 flops) when it beats the row-outer-product kernel (sum_i nnz_i^2)
         if n * p <= 20_000_000 and n * p * p <= 30.0 * float(row_nnz @ row_nnz):
             Xd = Xc.toarray()
             G = (Xd.T @ Xd) * inv_n
             del Xd
         else:
-            G = K.gram_csr(Xr.data.astype(np.float64), Xr.indices.astype(np.int64), Xr.indptr.astype(np.int64),
-                           p) * inv_n
+            G = K.gram_csr(*rows, p) * inv_n
         c = (Xc.T @ y) * inv_n
         grad = G @ w - c
         Lj = np.diag(G).copy()
@@ -274,12 +264,17 @@ class _CSCData:
     def rows(self):
         """(data, column indices, row pointer) of the design's CSR form: the design as given
         when it came as CSR, else one transposition of the CSC arrays."""
-        R = self._csr if self._csr is not None else self.X.tocsr()
-        if R.dtype != np.float64:
-            R = R.astype(np.float64)
-        if not R.has_sorted_indices:
-            R = R.sorted_indices()
-        return R.data, R.indices.astype(np.int64), R.indptr.astype(np.int64)
+        return _csr_arrays(self._csr if self._csr is not None else self.X.tocsr())
+
+
+def _csr_arrays(R):
+    """(float64 data, int64 column indices, int64 row pointer) of a CSR matrix with sorted
+    indices, for the numba kernels (``R`` itself is not modified)."""
+    if R.dtype != np.float64:
+        R = R.astype(np.float64)
+    if not R.has_sorted_indices:
+        R = R.sorted_indices()
+    return R.data, R.indices.astype(np.int64), R.indptr.astype(np.int64)
 
 
 def _dual_value(loss, u, v, l1, l2, fz=None, z=None, memo=None):
@@ -449,12 +444,10 @@ def _fast_ws(problem, x0, opts, kind):
         m = W.size
         gW = np.empty(m)
         if greedy:
-            R = D.X[:, W].tocsr()
-            R.sort_indices()
-            rdata, rcols, rptr = R.data, R.indices.astype(np.int64), R.indptr.astype(np.int64)
+            rdata, rcols, rptr = _csr_arrays(D.X[:, W].tocsr())
         epochs = 0
         known = None
-        newton = logistic and sel == "cyclic" and opts["ws_solver"] in ("auto", "prox-newton")
+        newton = newton_ws
         anderson = bool(opts["anderson"]) and sel == "cyclic" and not newton
         if newton:
             if rows is None:
@@ -570,8 +563,6 @@ class _WSMatrices:
             epochs = 20.0
             formed = 2.5 * pairs / self.nblocks + epochs * 0.5 * m * m
             self.gram = formed <= epochs * 8.0 * nnz
-
-
 
 
 def _prox_newton_step(K, D, W, w, z, loss, reg, l1, l2, gW, M, cur, frac=1.0, rng=None, cd_epochs=50):
