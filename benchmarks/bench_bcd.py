@@ -49,6 +49,21 @@ DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "libsvm
 
 
 
+def against_peer(p, fit, p0, repeat, **bcd_options):
+    """Time the peer's ``fit()`` and numopt.bcd(p, **bcd_options) run to the peer's achieved
+    relative gap (same formula for both, relative to ``p0``), runs alternating after one
+    warm-up each. Returns (peer s, peer gap, numopt s, numopt gap, numopt result)."""
+    g_peer = p.duality_gap(np.asarray(fit()).ravel())[0] / p0  # (also the peer's warm-up)
+    target = max(g_peer, 1e-14)
+
+    def ours():
+        return numopt.bcd(p, tol=target, trace=False, **bcd_options)
+
+    ours()
+    tp, to, _, res = paired(fit, ours, repeat)
+    return tp, g_peer, to, p.duality_gap(res.x)[0] / p0, res
+
+
 def peers(X, y, lam):
     from sklearn.linear_model import Lasso
 
@@ -105,15 +120,7 @@ def main(argv=None):
         X, y, lam = p.objective.A, p.objective.loss.y, p.meta["lam"]
         p0 = float(y @ y) / (2 * len(y))
         for peer, fit in peers(X, y, lam).items():
-            g_peer = p.duality_gap(np.asarray(fit()).ravel())[0] / p0  # (also the peer's warm-up)
-            target = max(g_peer, 1e-14)
-
-            def ours():
-                return numopt.bcd(p, selection=args.selection, tol=target, maxiter=100000, trace=False)
-
-            ours()
-            tp, to, _, res = paired(fit, ours, repeat)
-            g_ours = p.duality_gap(res.x)[0] / p0
+            tp, g_peer, to, g_ours, _ = against_peer(p, fit, p0, repeat, selection=args.selection, maxiter=100000)
             print(f"{name + ' lmax/' + str(ratio):<22} {peer:<8} {tp:>8.3f} {g_peer:>13.2e} {to:>9.3f} "
                   f"{g_ours:>11.2e} {to / tp:>6.2f}", flush=True)
     return 0
@@ -149,16 +156,8 @@ def logreg(data, selection="cyclic"):
         p0 = float(np.log(2.0))
         numopt.bcd(p, selection=selection, working_set=True, tol=1e-3, maxiter=3)  # warm-up
         for peer, fit in logreg_peers(X, y, lam).items():
-            g_peer = p.duality_gap(np.asarray(fit()).ravel())[0] / p0  # (also the peer's warm-up)
-            target = max(g_peer, 1e-14)
-
-            def ours():
-                return numopt.bcd(p, selection=selection, working_set=True, tol=target, maxiter=100000,
-                                  trace=False)
-
-            ours()
-            tp, to, _, res = paired(fit, ours, 5)
-            g_ours = p.duality_gap(res.x)[0] / p0
+            tp, g_peer, to, g_ours, _ = against_peer(p, fit, p0, 5, selection=selection, working_set=True,
+                                                     maxiter=100000)
             print(f"{name + ' lmax/' + str(ratio):<22} {peer:<18} {tp:>8.3f} {g_peer:>13.2e} {to:>9.3f} "
                   f"{g_ours:>11.2e} {to / tp:>6.2f}", flush=True)
     return 0
@@ -294,17 +293,10 @@ def wide():
                 print(f"{model + ' lmax/' + str(ratio):<22} {peer:<8} skipped: did not finish within 6 minutes "
                       "(2026-12-02)", flush=True)
                 continue
-            g_peer = p.duality_gap(np.asarray(fit()).ravel())[0] / p0  # (also the peer's warm-up)
-            target = max(g_peer, 1e-14)
-
-            def ours():
-                return numopt.bcd(p, selection="cyclic", working_set=True, tol=target, maxiter=10000, trace=False)
-
-            ours()
-            tp, to, _, res = paired(fit, ours, 5)
-            full = numopt.bcd(p, selection="cyclic", working_set=False, tol=target, maxiter=100000, trace=False,
-                              max_time=20)  # without working sets (coordinate updates; capped at 20 s)
-            g_ours = p.duality_gap(res.x)[0] / p0
+            tp, g_peer, to, g_ours, res = against_peer(p, fit, p0, 5, selection="cyclic", working_set=True,
+                                                       maxiter=10000)
+            full = numopt.bcd(p, selection="cyclic", working_set=False, tol=max(g_peer, 1e-14), maxiter=100000,
+                              trace=False, max_time=20)  # without working sets (coordinate updates; capped at 20 s)
             print(f"{model + ' lmax/' + str(ratio):<22} {peer:<8} {tp:>8.3f} {g_peer:>13.2e} {to:>9.3f} "
                   f"{g_ours:>11.2e} {to / tp:>6.2f} {res.coordinate_updates:>10d} {full.coordinate_updates:>10d}{'' if full.success else '+'}",
                   flush=True)
