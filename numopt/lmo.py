@@ -13,6 +13,12 @@ Sets: :class:`Simplex` (probability simplex scaled by ``radius``), :class:`UnitS
 Gram-matrix eigenpair for small matrices, warm-started Lanczos ``svds`` otherwise),
 :class:`Spectrahedron` (smallest eigenpair: dense ``eigh`` or Lanczos ``eigsh``),
 :class:`Birkhoff` (Hungarian algorithm).
+
+Validation: constructor parameters are checked once (``ValueError``/``TypeError``
+naming the parameter: radii finite and > 0, ``p`` in (1, inf], ``K`` >= 1, box bounds
+finite with ``lower <= upper``); every ``lmo(direction)`` raises a ``ValueError``
+naming ``direction`` when it contains NaN or inf (one reduction per call), instead
+of returning a vertex chosen by a NaN comparison.
 """
 from __future__ import annotations
 
@@ -20,6 +26,7 @@ import numpy as np
 
 from ._backend import get_namespace, to_numpy
 from .oracles import check_scalar
+from .prox import _check_bounds, _check_direction, _param
 
 __all__ = ["LMO", "UserLMO", "Simplex", "ProbabilitySimplex", "UnitSimplex", "L1Ball", "LpBall", "Box",
            "NuclearNormBall", "Spectrahedron", "Birkhoff", "KSparse"]
@@ -43,13 +50,18 @@ def _onehot(xp, n, i, val, like):
     return xp.where(xp.arange(n) == i, xp.asarray(val, dtype=like.dtype), xp.zeros(n, dtype=like.dtype))
 
 
+def _radius(radius):
+    return _param(radius, "radius", lower=0, lower_inclusive=False)
+
+
 class Simplex(LMO):
     """{x >= 0, sum x = radius}: the vertex radius * e_i with the smallest d_i."""
 
     def __init__(self, radius=1.0):
-        self.radius = check_scalar(radius, "radius", lower=0, lower_inclusive=False)
+        self.radius = _radius(radius)
 
     def lmo(self, d):
+        _check_direction(d)
         if isinstance(d, np.ndarray) and d.ndim == 1:
             return _onehot(np, d.shape[0], int(np.argmin(d)), self.radius, d)
         xp = get_namespace(d)
@@ -63,9 +75,10 @@ class UnitSimplex(LMO):
     """{x >= 0, sum x <= radius}: radius * e_i for the smallest d_i if d_i < 0, else 0."""
 
     def __init__(self, radius=1.0):
-        self.radius = check_scalar(radius, "radius", lower=0, lower_inclusive=False)
+        self.radius = _radius(radius)
 
     def lmo(self, d):
+        _check_direction(d)
         xp = get_namespace(d)
         i = int(xp.argmin(d))
         return _onehot(xp, d.shape[0], i, self.radius if float(d[i]) < 0 else 0.0, d)
@@ -81,6 +94,7 @@ class UserLMO(LMO):
         self.extreme_point, self.name = extreme_point, name
 
     def lmo(self, d):
+        _check_direction(d)
         s = self.extreme_point(d)
         if tuple(getattr(s, "shape", ())) != tuple(d.shape):
             raise ValueError(f"{self.name}: `extreme_point` returned shape {tuple(getattr(s, 'shape', ()))}, "
@@ -92,9 +106,10 @@ class L1Ball(LMO):
     """{||x||_1 <= radius}: -radius * sign(d_i) e_i with i = argmax |d_i|."""
 
     def __init__(self, radius=1.0):
-        self.radius = check_scalar(radius, "radius", lower=0, lower_inclusive=False)
+        self.radius = _radius(radius)
 
     def lmo(self, d):
+        _check_direction(d)
         xp = np if isinstance(d, np.ndarray) and d.ndim == 1 else get_namespace(d)
         i = int(xp.argmax(xp.abs(d)))
         s = -self.radius if float(d[i]) > 0 else self.radius
@@ -105,12 +120,13 @@ class LpBall(LMO):
     """{||x||_p <= radius}, 1 < p <= inf: s = -radius sign(d) |d|^(q-1) / ||d||_q^(q-1), 1/p + 1/q = 1."""
 
     def __init__(self, p=2.0, radius=1.0):
-        if p <= 1:
+        self.p = _param(p, "p", allow_inf=True)
+        if self.p <= 1:
             raise ValueError(f"`p` must be > 1 (use L1Ball for p = 1), got {p}")
-        self.p = float(p)
-        self.radius = check_scalar(radius, "radius", lower=0, lower_inclusive=False)
+        self.radius = _radius(radius)
 
     def lmo(self, d):
+        _check_direction(d)
         xp = get_namespace(d)
         if self.p == float("inf"):
             return -self.radius * xp.sign(d)
@@ -123,12 +139,14 @@ class LpBall(LMO):
 
 
 class Box(LMO):
-    """{lower <= x <= upper} (finite bounds)."""
+    """{lower <= x <= upper} (finite bounds, ``lower <= upper``; scalars or arrays)."""
 
     def __init__(self, lower, upper):
+        _check_bounds(lower, upper, finite=True)
         self.lower, self.upper = lower, upper
 
     def lmo(self, d):
+        _check_direction(d)
         xp = get_namespace(d)
         lo = xp.asarray(self.lower, dtype=d.dtype) * xp.ones_like(d)
         hi = xp.asarray(self.upper, dtype=d.dtype) * xp.ones_like(d)
@@ -141,9 +159,10 @@ class KSparse(LMO):
 
     def __init__(self, K, radius=1.0):
         self.K = check_scalar(K, "K", lower=1, integer=True)
-        self.radius = check_scalar(radius, "radius", lower=0, lower_inclusive=False)
+        self.radius = _radius(radius)
 
     def lmo(self, d):
+        _check_direction(d)
         xp = get_namespace(d)
         a = to_numpy(xp.abs(d))
         idx = np.argpartition(-a, min(self.K, a.size) - 1)[:self.K]
@@ -187,7 +206,7 @@ class NuclearNormBall(LMO):
     not depend on the start unless the top singular value is (nearly) repeated."""
 
     def __init__(self, radius=1.0, warm_start=True, gram_max=200):
-        self.radius = check_scalar(radius, "radius", lower=0, lower_inclusive=False)
+        self.radius = _radius(radius)
         self.gram_max = check_scalar(gram_max, "gram_max", lower=0, integer=True)
         self.warm_start = bool(warm_start)
         self._v0 = None
@@ -196,6 +215,7 @@ class NuclearNormBall(LMO):
         xp = get_namespace(D)
         if D.ndim != 2:
             raise ValueError("NuclearNormBall needs a 2-D direction (a matrix variable)")
+        _check_direction(D)
         Dn = np.asarray(to_numpy(D), dtype=np.float64)
         if min(Dn.shape) <= self.gram_max:
             u, _, v = _top_pair_gram(Dn)
@@ -222,12 +242,13 @@ class Spectrahedron(LMO):
     smallest eigenvalue of sym(D) (dense ``eigh`` up to 100 x 100, Lanczos ``eigsh`` beyond)."""
 
     def __init__(self, radius=1.0):
-        self.radius = check_scalar(radius, "radius", lower=0, lower_inclusive=False)
+        self.radius = _radius(radius)
 
     def lmo(self, D):
         xp = get_namespace(D)
         if D.ndim != 2 or D.shape[0] != D.shape[1]:
             raise ValueError("Spectrahedron needs a square 2-D direction (a symmetric matrix variable)")
+        _check_direction(D)
         Dn = to_numpy(D)
         S = 0.5 * (Dn + Dn.T)
         if S.shape[0] <= 100:
@@ -250,6 +271,7 @@ class Birkhoff(LMO):
         xp = get_namespace(D)
         if D.ndim != 2 or D.shape[0] != D.shape[1]:
             raise ValueError("Birkhoff needs a square 2-D direction (doubly stochastic matrices)")
+        _check_direction(D)
         Dn = to_numpy(D)
         r, c = linear_sum_assignment(Dn)
         P = np.zeros_like(Dn)

@@ -3,15 +3,28 @@
 Every object has ``value(x)`` and ``prox(x, step)`` = argmin_z g(z) + ||z - x||^2/(2 step);
 indicator functions also have ``project(x)`` (and ``lmo(d)`` where it is cheap).
 All code is written against the array API namespace of ``x``.
+
+Validation: constructor parameters are checked once (a ``ValueError``/``TypeError``
+naming the parameter); ``prox`` checks that ``step`` is finite and ``>= 0`` with one
+scalar comparison (``step = 0`` is the identity for the non-indicator terms; the
+indicators project whatever the step); ``lmo`` checks that the direction is finite
+with one reduction.
+
+Smoothness marker: every class has a class attribute ``smooth``. It is ``False`` on
+the base class :class:`Regularizer` (and so on every nonsmooth term) and ``True`` on
+:class:`SquaredL2`, which also has ``grad(x)`` and ``lipschitz`` so a caller may fold
+it into the smooth part of the objective instead of calling its prox.
 """
 from __future__ import annotations
 
 import math
 
-from ._backend import get_namespace
+import numpy as np
+
+from ._backend import get_namespace, to_numpy
 from .oracles import check_scalar
 
-__all__ = ["L1", "SquaredL2", "ElasticNet", "GroupLasso", "Box", "NonNegative",
+__all__ = ["Regularizer", "L1", "SquaredL2", "ElasticNet", "GroupLasso", "Box", "NonNegative",
            "Simplex", "L1Ball", "NuclearNorm", "project_simplex", "project_l1_ball",
            "soft_threshold"]
 
@@ -27,12 +40,109 @@ def _pos(x, xp):
     return xp.maximum(x, xp.zeros_like(x))
 
 
-class L1:
-    """g(x) = lam * ||x||_1 (optionally with per-coordinate weights)."""
+def _param(value, name, *, lower=None, lower_inclusive=True, upper=None, allow_inf=False):
+    """A real scalar parameter: finite (unless ``allow_inf``) and within its bounds."""
+    check_scalar(value, name)  # TypeError for non-reals and bools
+    if math.isnan(value) or (math.isinf(value) and not allow_inf):
+        raise ValueError(f"`{name}` must be finite, got {value!r}")
+    if lower is not None and (value < lower if lower_inclusive else value <= lower):
+        raise ValueError(f"`{name}` must be {'>=' if lower_inclusive else '>'} {lower}, got {value!r}")
+    if upper is not None and value > upper:
+        raise ValueError(f"`{name}` must be <= {upper}, got {value!r}")
+    return float(value)
+
+
+def _check_step(step):
+    """``step`` finite and >= 0: one scalar comparison on the hot path (a Python or numpy
+    float); an array of per-coordinate steps is checked with one reduction each way."""
+    if isinstance(step, (float, int)) and not isinstance(step, bool):
+        if 0.0 <= step < math.inf:  # False for NaN
+            return step
+        raise ValueError(f"`step` must be finite and >= 0, got {step!r}")
+    if isinstance(step, bool) or step is None or isinstance(step, (str, bytes, complex)):
+        raise TypeError(f"`step` must be a real number, got {step!r}")
+    try:
+        lo, hi = float(np.min(to_numpy(step))), float(np.max(to_numpy(step)))
+    except (TypeError, ValueError):
+        raise TypeError(f"`step` must be a real number (or an array of them), got {step!r}") from None
+    if not (0.0 <= lo and hi < math.inf):  # NaN propagates through min/max and fails here
+        raise ValueError(f"`step` must be finite and >= 0, got {step!r}")
+    return step
+
+
+def _nonneg_weights(weights, name="weights"):
+    """Validate an array of weights (finite, >= 0) once; returns it unchanged."""
+    if weights is None:
+        return None
+    try:
+        w = np.asarray(to_numpy(weights), dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"`{name}` must be an array of real numbers, got {type(weights).__name__}") from None
+    if w.size and not np.all(np.isfinite(w)):
+        raise ValueError(f"`{name}` must be finite, got non-finite entries")
+    if w.size and w.min() < 0:
+        raise ValueError(f"`{name}` must be >= 0, got a minimum of {float(w.min())}")
+    return weights
+
+
+def _check_direction(d):
+    """``d`` finite: one sum (NaN/inf propagate); the exact elementwise check only when
+    the sum itself is not finite (NaN/inf entries, or an overflowing sum)."""
+    if isinstance(d, np.ndarray):
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = np.add.reduce(d, axis=None)
+        if math.isfinite(total) or bool(np.all(np.isfinite(d))):
+            return d
+    else:
+        xp = get_namespace(d)
+        if math.isfinite(float(xp.sum(d))) or bool(xp.all(xp.isfinite(d))):
+            return d
+    raise ValueError("`direction` must be finite (it contains NaN or inf)")
+
+
+def _check_bounds(lower, upper, *, finite=False):
+    """Box bounds: real, not NaN, broadcast-compatible and ``lower <= upper``."""
+    out = []
+    for v, name in ((lower, "lower"), (upper, "upper")):
+        try:
+            a = np.asarray(to_numpy(v), dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"`{name}` must be a real number or an array of them, got {v!r}") from None
+        if np.any(np.isnan(a)):
+            raise ValueError(f"`{name}` must not contain NaN")
+        if finite and not np.all(np.isfinite(a)):
+            raise ValueError(f"`{name}` must be finite (the LMO of an unbounded box is undefined)")
+        out.append(a)
+    lo, hi = out
+    if np.any(lo == np.inf):
+        raise ValueError("`lower` must be < inf (the box would be empty)")
+    if np.any(hi == -np.inf):
+        raise ValueError("`upper` must be > -inf (the box would be empty)")
+    try:
+        bad = lo > hi
+    except ValueError:
+        raise ValueError(f"`lower` (shape {lo.shape}) and `upper` (shape {hi.shape}) must broadcast") from None
+    if np.any(bad):
+        i = int(np.flatnonzero(np.broadcast_to(bad, bad.shape))[0])
+        raise ValueError(f"`lower` must be <= `upper` (empty box): lower {float(np.broadcast_to(lo, bad.shape).flat[i])}"
+                         f" > upper {float(np.broadcast_to(hi, bad.shape).flat[i])} at index {i}")
+
+
+class Regularizer:
+    """Base class of the terms here: ``smooth = False`` (a nonsmooth term, or an
+    indicator: only its ``prox`` is meaningful). Smooth subclasses set ``smooth = True``
+    and implement ``grad(x)``."""
+
+    smooth = False
+
+
+class L1(Regularizer):
+    """g(x) = lam * ||x||_1 (optionally with per-coordinate weights, finite and >= 0).
+    Nonsmooth: ``smooth = False``."""
 
     def __init__(self, lam=1.0, weights=None):
-        self.lam = check_scalar(lam, "lam", lower=0)
-        self.weights = weights
+        self.lam = _param(lam, "lam", lower=0)
+        self.weights = _nonneg_weights(weights)
 
     def _w(self, xp, x):
         return self.lam if self.weights is None else self.lam * xp.asarray(self.weights, dtype=x.dtype)
@@ -42,32 +152,47 @@ class L1:
         return float(xp.sum(self._w(xp, x) * xp.abs(x)))
 
     def prox(self, x, step):
+        _check_step(step)
         xp = get_namespace(x)
         return xp.sign(x) * _pos(xp.abs(x) - step * self._w(xp, x), xp)
 
 
-class SquaredL2:
-    """g(x) = (lam / 2) * ||x||^2."""
+class SquaredL2(Regularizer):
+    """g(x) = (lam / 2) * ||x||^2.
+
+    Smooth: ``smooth = True`` (class attribute), with ``value(x)``, ``grad(x) = lam * x``
+    and ``lipschitz = lam`` (the Lipschitz constant of the gradient), so a caller such
+    as ``minimize`` may add it to the smooth part of the objective rather than use its
+    prox ``x / (1 + step * lam)``; both give the same problem."""
+
+    smooth = True
 
     def __init__(self, lam=1.0):
-        self.lam = check_scalar(lam, "lam", lower=0)
+        self.lam = _param(lam, "lam", lower=0)
+
+    @property
+    def lipschitz(self):
+        return self.lam
 
     def value(self, x):
         xp = get_namespace(x)
         return 0.5 * self.lam * float(xp.sum(x * x))
 
+    def grad(self, x):
+        return self.lam * x
+
     def prox(self, x, step):
+        _check_step(step)
         return x / (1.0 + step * self.lam)
 
 
-class ElasticNet:
-    """g(x) = lam * (l1_ratio ||x||_1 + (1 - l1_ratio)/2 ||x||^2) (scikit-learn's convention)."""
+class ElasticNet(Regularizer):
+    """g(x) = lam * (l1_ratio ||x||_1 + (1 - l1_ratio)/2 ||x||^2) (scikit-learn's convention).
+    Nonsmooth (its l1 part): ``smooth = False``."""
 
     def __init__(self, lam=1.0, l1_ratio=0.5):
-        self.lam = check_scalar(lam, "lam", lower=0)
-        self.l1_ratio = check_scalar(l1_ratio, "l1_ratio", lower=0)
-        if l1_ratio > 1:
-            raise ValueError(f"`l1_ratio` must be in [0, 1], got {l1_ratio}")
+        self.lam = _param(lam, "lam", lower=0)
+        self.l1_ratio = _param(l1_ratio, "l1_ratio", lower=0, upper=1)
 
     def value(self, x):
         xp = get_namespace(x)
@@ -75,36 +200,55 @@ class ElasticNet:
         return a * float(xp.sum(xp.abs(x))) + 0.5 * b * float(xp.sum(x * x))
 
     def prox(self, x, step):
+        _check_step(step)
         xp = get_namespace(x)
         a, b = self.lam * self.l1_ratio, self.lam * (1 - self.l1_ratio)
         return xp.sign(x) * _pos(xp.abs(x) - step * a, xp) / (1.0 + step * b)
 
 
-class GroupLasso:
-    """g(x) = lam * sum_g w_g ||x_g||_2 over disjoint groups.
+class GroupLasso(Regularizer):
+    """g(x) = lam * sum_g w_g ||x_g||_2 over disjoint groups. Nonsmooth: ``smooth = False``.
 
-    ``groups`` is an int (contiguous groups of that size) or a list of index lists.
-    Default weights are sqrt(group size).
+    ``groups`` is an int (contiguous groups of that size) or a list of non-empty index
+    lists (indices >= 0). Default weights are sqrt(group size); given weights must be
+    finite and >= 0, one per group.
     """
 
     def __init__(self, lam=1.0, groups=1, weights=None):
-        self.lam = check_scalar(lam, "lam", lower=0)
-        if isinstance(groups, int):
+        self.lam = _param(lam, "lam", lower=0)
+        if isinstance(groups, (int, np.integer)) and not isinstance(groups, bool):
             if groups < 1:
                 raise ValueError(f"`groups` must be a positive group size, got {groups}")
+            groups = int(groups)
+            self._max_index = -1
         else:
+            if isinstance(groups, (bool, float, str)):
+                raise TypeError(f"`groups` must be a group size (int) or a list of index lists, got {groups!r}")
             groups = [list(map(int, g)) for g in groups]
+            if not groups or any(len(g) == 0 for g in groups):
+                raise ValueError("`groups` must be a non-empty list of non-empty index lists")
             flat = sorted(i for g in groups for i in g)
+            if flat[0] < 0:
+                raise ValueError(f"`groups` indices must be >= 0, got {flat[0]}")
             if len(flat) != len(set(flat)):
                 raise ValueError("`groups` must be disjoint")
+            self._max_index = flat[-1]
+            if weights is not None and np.size(to_numpy(weights)) != len(groups):
+                raise ValueError(f"`weights` must have one entry per group ({len(groups)}), "
+                                 f"got {np.size(to_numpy(weights))}")
         self.groups = groups
-        self.weights = weights
+        self.weights = _nonneg_weights(weights)
 
     def _index_groups(self, n):
         if isinstance(self.groups, int):
             if n % self.groups:
                 raise ValueError(f"group size {self.groups} does not divide n = {n}")
+            if self.weights is not None and np.size(to_numpy(self.weights)) != n // self.groups:
+                raise ValueError(f"`weights` must have one entry per group ({n // self.groups}), "
+                                 f"got {np.size(to_numpy(self.weights))}")
             return None
+        if self._max_index >= n:
+            raise ValueError(f"`groups` index {self._max_index} is out of range for n = {n}")
         return self.groups
 
     def _norms(self, x, xp):
@@ -126,6 +270,7 @@ class GroupLasso:
         return self.lam * float(xp.sum(w * nrm))
 
     def prox(self, x, step):
+        _check_step(step)
         xp = get_namespace(x)
         nrm, w, groups = self._norms(x, xp)
         thr = step * self.lam * w
@@ -144,10 +289,12 @@ class GroupLasso:
         return x * xp.take(ext, xp.asarray(owner), axis=0)
 
 
-class Box:
-    """Indicator of the box lower <= x <= upper (scalars or arrays)."""
+class Box(Regularizer):
+    """Indicator of the box lower <= x <= upper (scalars or arrays; infinite bounds
+    allowed, NaN not; ``lower <= upper`` everywhere, else ``ValueError``)."""
 
     def __init__(self, lower=-math.inf, upper=math.inf):
+        _check_bounds(lower, upper)
         self.lower, self.upper = lower, upper
 
     def value(self, x):
@@ -162,9 +309,11 @@ class Box:
         return xp.minimum(xp.maximum(x, lo), hi)
 
     def prox(self, x, step):
+        _check_step(step)
         return self.project(x)
 
     def lmo(self, d):
+        _check_direction(d)
         xp = get_namespace(d)
         lo = xp.asarray(self.lower, dtype=d.dtype) * xp.ones_like(d)
         hi = xp.asarray(self.upper, dtype=d.dtype) * xp.ones_like(d)
@@ -181,7 +330,10 @@ class NonNegative(Box):
 
 
 def project_simplex(x, radius=1.0):
-    """Euclidean projection onto {z >= 0, sum z = radius} (sort-based, O(n log n))."""
+    """Euclidean projection onto {z >= 0, sum z = radius} (sort-based, O(n log n));
+    ``radius`` finite and > 0."""
+    if not (isinstance(radius, (float, int)) and 0 < radius < math.inf):
+        _param(radius, "radius", lower=0, lower_inclusive=False)
     xp = get_namespace(x)
     n = x.shape[0]
     u = xp.flip(xp.sort(x))
@@ -194,18 +346,20 @@ def project_simplex(x, radius=1.0):
 
 
 def project_l1_ball(x, radius=1.0):
-    """Euclidean projection onto {||z||_1 <= radius}."""
+    """Euclidean projection onto {||z||_1 <= radius}; ``radius`` finite and > 0."""
+    if not (isinstance(radius, (float, int)) and 0 < radius < math.inf):
+        _param(radius, "radius", lower=0, lower_inclusive=False)
     xp = get_namespace(x)
     if float(xp.sum(xp.abs(x))) <= radius:
         return x
     return xp.sign(x) * project_simplex(xp.abs(x), radius)
 
 
-class Simplex:
-    """The (scaled) probability simplex {x >= 0, sum x = radius}."""
+class Simplex(Regularizer):
+    """The (scaled) probability simplex {x >= 0, sum x = radius} (radius finite, > 0)."""
 
     def __init__(self, radius=1.0):
-        self.radius = check_scalar(radius, "radius", lower=0, lower_inclusive=False)
+        self.radius = _param(radius, "radius", lower=0, lower_inclusive=False)
 
     def value(self, x):
         xp = get_namespace(x)
@@ -216,20 +370,22 @@ class Simplex:
         return project_simplex(x, self.radius)
 
     def prox(self, x, step):
+        _check_step(step)
         return self.project(x)
 
     def lmo(self, d):
+        _check_direction(d)
         xp = get_namespace(d)
         i = int(xp.argmin(d))
         return xp.where(xp.arange(d.shape[0]) == i, xp.asarray(self.radius, dtype=d.dtype),
                         xp.zeros_like(d))
 
 
-class L1Ball:
-    """The l1 ball {||x||_1 <= radius}."""
+class L1Ball(Regularizer):
+    """The l1 ball {||x||_1 <= radius} (radius finite, > 0)."""
 
     def __init__(self, radius=1.0):
-        self.radius = check_scalar(radius, "radius", lower=0, lower_inclusive=False)
+        self.radius = _param(radius, "radius", lower=0, lower_inclusive=False)
 
     def value(self, x):
         xp = get_namespace(x)
@@ -239,25 +395,29 @@ class L1Ball:
         return project_l1_ball(x, self.radius)
 
     def prox(self, x, step):
+        _check_step(step)
         return self.project(x)
 
     def lmo(self, d):
+        _check_direction(d)
         xp = get_namespace(d)
         i = int(xp.argmax(xp.abs(d)))
         return xp.where(xp.arange(d.shape[0]) == i, -self.radius * xp.sign(d), xp.zeros_like(d))
 
 
-class NuclearNorm:
-    """g(X) = lam * ||X||_* for a matrix X (prox = singular value soft-thresholding)."""
+class NuclearNorm(Regularizer):
+    """g(X) = lam * ||X||_* for a matrix X (prox = singular value soft-thresholding).
+    Nonsmooth: ``smooth = False``."""
 
     def __init__(self, lam=1.0):
-        self.lam = check_scalar(lam, "lam", lower=0)
+        self.lam = _param(lam, "lam", lower=0)
 
     def value(self, x):
         xp = get_namespace(x)
         return self.lam * float(xp.sum(xp.linalg.svdvals(x)))
 
     def prox(self, x, step):
+        _check_step(step)
         xp = get_namespace(x)
         U, s, Vt = xp.linalg.svd(x, full_matrices=False)
         s = _pos(s - step * self.lam, xp)
