@@ -152,3 +152,269 @@ def test_lmo_type_errors_name_the_parameter():
         L.LpBall("2")
     with pytest.raises(TypeError, match="`radius`"):
         L.Simplex("1")
+
+
+# ------------------------------------------------------------------ item 8: LIBSVM load
+
+from problems import libsvm  # noqa: E402
+
+
+def _write(path, content):
+    opener = {".xz": lzma.open, ".bz2": bz2.open}.get(path.suffix, open)
+    with opener(path, "wb") as f:
+        f.write(content)
+    return path
+
+
+@pytest.mark.parametrize("content", [b"", b"# a comment only\n\n", b"\n   \n"], ids=["empty", "comments", "blank"])
+def test_load_refuses_file_without_samples(tmp_path, content):
+    with pytest.raises(ValueError, match="no samples"):
+        libsvm.load(_write(tmp_path / "f", content))
+
+
+@pytest.mark.parametrize("content,frag", [
+    (b"1 1:0.5\n-1 1:1 2:nan\n", "line 2: feature 2 of sample 1 is nan"),
+    (b"1 1:0.5\n# note\n\n-1 3:inf\n", "line 4: feature 3 of sample 1 is inf"),
+    (b"1 1:0.5\nnan 2:1\n", "line 2: the label of sample 1 is nan"),
+    (b"-inf 1:0.5\n1 2:1\n", "line 1: the label of sample 0 is -inf"),
+])
+def test_load_refuses_nonfinite_values_and_labels(tmp_path, content, frag):
+    with pytest.raises(ValueError, match=frag):
+        libsvm.load(_write(tmp_path / "f", content))
+
+
+def test_load_float32_overflow_is_not_silent(tmp_path):
+    p = _write(tmp_path / "f", b"1 1:0.5\n-1 2:1e39\n")
+    assert libsvm.load(p)[0][1, 1] == 1e39  # float64 holds it
+    with pytest.raises(ValueError, match="line 2: feature 2 of sample 1 is inf.*float32"):
+        libsvm.load(p, dtype=np.float32)
+
+
+def test_load_feature_index_cap(tmp_path):
+    p = _write(tmp_path / "f", b"1 1:0.5\n-1 100000000:1\n")  # on 3c54c08: a 2 x 1e8 matrix
+    with pytest.raises(ValueError, match="line 2: feature index 100000000 exceeds max_features=33554432"):
+        libsvm.load(p)
+    X, _ = libsvm.load(p, max_features=10 ** 8)  # an explicit, wider limit
+    assert X.shape == (2, 10 ** 8) and X.nnz == 2
+    with pytest.raises(ValueError, match="line 2: feature index 100000000 exceeds n_features=5"):
+        libsvm.load(p, n_features=5)
+    q = _write(tmp_path / "g", b"1 1:0.5\n# x\n-1 3:1 2147483648:1\n")  # on 3c54c08: OverflowError
+    with pytest.raises(ValueError, match="line 3: feature index 2147483648 is beyond max_features"):
+        libsvm.load(q)
+    with pytest.raises(ValueError, match="n_features"):
+        libsvm.load(p, n_features=0)
+
+
+@pytest.mark.parametrize("suffix", [".xz", ".bz2", ".gz"])
+@pytest.mark.parametrize("damage", ["truncate", "flip"])
+def test_load_corrupt_archive_is_a_value_error(tmp_path, suffix, damage):
+    comp = {".xz": lzma.compress, ".bz2": bz2.compress, ".gz": __import__("gzip").compress}[suffix]
+    data = bytearray(comp(b"1 1:0.5 2:1\n-1 2:2\n" * 200))
+    if damage == "truncate":
+        data = data[:len(data) // 2]
+    else:
+        data[len(data) // 3] ^= 0xFF
+    p = tmp_path / f"f{suffix}"
+    p.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=f"corrupt or truncated compressed file .*f{suffix}"):
+        libsvm.load(p)
+
+
+def _fake_heart_scale(seed=0):
+    """270 rows, 13 features: loads as 'heart_scale' but is not the registered file."""
+    rng = np.random.default_rng(seed)
+    lines = [f"{1 if i % 2 else -1} " + " ".join(f"{j}:{rng.uniform(-1, 1):.6f}" for j in range(1, 14))
+             for i in range(270)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_load_by_name_verifies_sha256(tmp_path):
+    (tmp_path / "heart_scale").write_bytes(_fake_heart_scale())
+    with pytest.raises(ValueError, match="checksum mismatch for LIBSVM dataset 'heart_scale'.*verify=False"):
+        libsvm.load("heart_scale", data_dir=tmp_path)
+    X, y = libsvm.load("heart_scale", data_dir=tmp_path, verify=False)  # the explicit opt-out
+    assert X.shape == (270, 13)
+    X2, _ = libsvm.load(tmp_path / "heart_scale")  # a path is the caller's file: not checked
+    assert X2.shape == (270, 13)
+
+
+def test_load_by_name_accepts_recompressed_registered_copy(tmp_path, libsvm_dir):
+    """The registry knows the sha256 of the stored a9a.t.xz and of its content: a gzip of
+    the same content (or the plain file a download saves) verifies through the content."""
+    import gzip
+
+    with lzma.open(libsvm_dir / "a9a.t.xz", "rb") as f:
+        content = f.read()
+    with gzip.open(tmp_path / "a9a.t.gz", "wb") as f:
+        f.write(content)
+    X, y = libsvm.load("a9a.t", data_dir=tmp_path)
+    assert X.shape == (16281, 123) and set(np.unique(y)) == {-1.0, 1.0}
+    with gzip.open(tmp_path / "a9a.t.gz", "wb") as f:
+        f.write(content.replace(b"\n-1 ", b"\n1 ", 1))  # one label changed
+    with pytest.raises(ValueError, match="checksum mismatch"):
+        libsvm.load("a9a.t", data_dir=tmp_path)
+
+
+# ------------------------------------------------------------------ item 8: download
+
+SMALL = b"1 1:0.5 3:-1\n-1 2:2.0\n1 1:1 2:1 3:1\n"
+HTML = b"<!DOCTYPE html>\n<html><body>503 Service Unavailable</body></html>\n"
+
+
+class _Resp(io.BytesIO):
+    """A urlopen response: status, headers, length, read(); optionally fails mid-stream."""
+
+    def __init__(self, data, ctype="application/octet-stream", status=200, fail_after=None):
+        super().__init__(data)
+        self.status, self.length = status, len(data)
+        self.headers = {"Content-Type": ctype, "Content-Length": str(len(data))}
+        self.fail_after = fail_after
+
+    def read(self, n=-1):
+        if self.fail_after is not None and self.tell() >= self.fail_after:
+            raise ConnectionResetError("connection reset by peer")
+        if self.fail_after is not None:
+            n = min(n, self.fail_after - self.tell())
+        return super().read(n)
+
+
+def _serve(monkeypatch, make_resp):
+    calls = []
+
+    def fake_urlopen(req, timeout=None):
+        calls.append(req.headers.get("Range"))
+        return make_resp(req)
+
+    monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen)
+    return calls
+
+
+def test_download_refuses_unknown_checksum_without_opt_out(tmp_path, monkeypatch):
+    calls = _serve(monkeypatch, lambda req: _Resp(SMALL))
+    with pytest.raises(ValueError, match="no known sha256 for 'custom'.*allow_unverified=True"):
+        libsvm.download("custom", data_dir=tmp_path, url="https://example.invalid/custom", progress=False)
+    with pytest.raises(ValueError, match="no known sha256 for 'phishing'"):  # a registry set without one
+        libsvm.download("phishing", data_dir=tmp_path, progress=False)
+    assert calls == [] and list(tmp_path.iterdir()) == []  # refused before any transfer
+    out = libsvm.download("custom", data_dir=tmp_path, url="https://example.invalid/custom", progress=False,
+                          allow_unverified=True)
+    assert out.read_bytes() == SMALL and list(tmp_path.iterdir()) == [out]
+
+
+@pytest.mark.parametrize("resp", [
+    lambda req: _Resp(HTML, ctype="text/html; charset=utf-8"),
+    lambda req: _Resp(HTML),  # an HTML page served as octet-stream
+    lambda req: _Resp(b"\n\n  " + HTML.upper()),
+    lambda req: _Resp(bz2.compress(HTML)),  # an archive of an HTML page
+], ids=["content-type", "sniffed", "whitespace", "archived"])
+def test_download_never_saves_html(tmp_path, monkeypatch, resp):
+    _serve(monkeypatch, resp)
+    url = "https://example.invalid/x" + (".bz2" if resp(None).getvalue()[:3] == b"BZh" else "")
+    with pytest.raises(ValueError, match="HTML"):
+        libsvm.download("x", data_dir=tmp_path, url=url, progress=False, allow_unverified=True)
+    assert list(tmp_path.iterdir()) == []  # no data file, no .part
+
+
+def test_download_failures_leave_no_part_files(tmp_path, monkeypatch):
+    sha = hashlib.sha256(SMALL * 100).hexdigest()
+    _serve(monkeypatch, lambda req: _Resp(SMALL * 100, fail_after=1000))  # connection drops
+    with pytest.raises(ConnectionResetError):
+        libsvm.download("x", data_dir=tmp_path, url="https://example.invalid/x", sha256=sha, progress=False)
+    assert list(tmp_path.iterdir()) == []
+    _serve(monkeypatch, lambda req: _Resp(SMALL * 100))
+    with pytest.raises(ValueError, match="checksum mismatch"):
+        libsvm.download("x", data_dir=tmp_path, url="https://example.invalid/x", sha256="0" * 64, progress=False)
+    assert list(tmp_path.iterdir()) == []
+    bad = bytearray(bz2.compress(SMALL * 100))
+    bad[len(bad) // 2] ^= 0xFF
+    _serve(monkeypatch, lambda req: _Resp(bytes(bad)))
+    with pytest.raises(ValueError, match="not a valid .bz2 archive"):
+        libsvm.download("x", data_dir=tmp_path, url="https://example.invalid/x.bz2", sha256=sha, progress=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_download_keep_partial_resumes(tmp_path, monkeypatch):
+    data = SMALL * 100
+    sha = hashlib.sha256(data).hexdigest()
+
+    def resp(req):
+        rng_hdr = req.headers.get("Range")
+        if rng_hdr is None:
+            return _Resp(data, fail_after=1000)
+        start = int(rng_hdr.split("=")[1].rstrip("-"))
+        return _Resp(data[start:], status=206)
+
+    calls = _serve(monkeypatch, resp)
+    with pytest.raises(ConnectionResetError):
+        libsvm.download("x", data_dir=tmp_path, url="https://example.invalid/x", sha256=sha, progress=False,
+                        keep_partial=True)
+    assert [p.name for p in tmp_path.iterdir()] == ["x.part"] and (tmp_path / "x.part").stat().st_size == 1000
+    out = libsvm.download("x", data_dir=tmp_path, url="https://example.invalid/x", sha256=sha, progress=False)
+    assert calls == [None, "bytes=1000-"]
+    assert out.read_bytes() == data and list(tmp_path.iterdir()) == [out]
+
+
+def test_download_verifies_registry_content_hash(tmp_path, monkeypatch, libsvm_dir):
+    """a9a.t is stored xz-compressed; download() saves the plain text, which must be
+    checked against the content's sha256 (on 3c54c08 it was checked against the .xz's
+    and always failed), and a tampered copy is refused."""
+    with lzma.open(libsvm_dir / "a9a.t.xz", "rb") as f:
+        content = f.read()
+    _serve(monkeypatch, lambda req: _Resp(content))
+    out = libsvm.download("a9a.t", data_dir=tmp_path, progress=False)
+    assert hashlib.sha256(out.read_bytes()).hexdigest() == libsvm.DATASETS["a9a.t"].sha256_data
+    assert libsvm.load("a9a.t", data_dir=tmp_path)[0].shape == (16281, 123)
+    out.unlink()
+    _serve(monkeypatch, lambda req: _Resp(content[:-10] + b"0000000000"))
+    with pytest.raises(ValueError, match="checksum mismatch"):
+        libsvm.download("a9a.t", data_dir=tmp_path, progress=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_download_from_file_url(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "data.txt").write_bytes(SMALL)
+    dest = tmp_path / "dest"
+    out = libsvm.download("tiny", data_dir=dest, url=(src / "data.txt").as_uri(),
+                          sha256=hashlib.sha256(SMALL).hexdigest(), progress=False)
+    assert out.read_bytes() == SMALL and list(dest.iterdir()) == [out]
+    (src / "page.html").write_bytes(HTML)
+    with pytest.raises(ValueError, match="HTML"):
+        libsvm.download("page", data_dir=dest, url=(src / "page.html").as_uri(), progress=False,
+                        allow_unverified=True)
+    assert list(dest.iterdir()) == [out]
+    with pytest.raises(ValueError, match="`name`"):
+        libsvm.download("../escape", data_dir=dest, url=(src / "data.txt").as_uri(), allow_unverified=True)
+
+
+# ------------------------------------------------------------------ item 9: sparse standardization
+
+
+def test_preprocess_std_keeps_sparse_input_sparse(monkeypatch):
+    rng = np.random.default_rng(3)
+    X = sp.random(200, 30, density=0.1, format="csr", random_state=rng) * 5.0
+    X = sp.hstack([X, sp.csr_matrix((200, 1))]).tocsr()  # an all-zero column stays unscaled
+    ref_sd = X.toarray().std(axis=0)  # independent reference (dense, test side only)
+
+    def densify(self, *args, **kwargs):
+        raise AssertionError("preprocess densified a sparse matrix")
+
+    for cls in (sp.csr_matrix, sp.csc_matrix, sp.coo_matrix):  # on 3c54c08: X.toarray()
+        monkeypatch.setattr(cls, "toarray", densify)
+        monkeypatch.setattr(cls, "todense", densify)
+    Xs, y = libsvm.preprocess(X, np.where(np.arange(200) % 3, 1.0, -1.0), scale="std")
+    monkeypatch.undo()
+    assert sp.issparse(Xs) and Xs.format == "csr" and Xs.nnz == X.nnz  # same pattern: not centered
+    sd = np.where(ref_sd == 0, 1.0, ref_sd)
+    np.testing.assert_allclose((Xs @ sp.diags(sd)).toarray(), X.toarray(), rtol=1e-13, atol=1e-14)
+    np.testing.assert_allclose(Xs.toarray()[:, :-1].std(axis=0), 1.0, rtol=1e-12)
+    # dense input is still centered and scaled
+    Xd, _ = libsvm.preprocess(X.toarray(), np.ones(200), task="regression", scale="std")
+    np.testing.assert_allclose(Xd.mean(axis=0), 0, atol=1e-13)
+    np.testing.assert_allclose(Xd[:, :-1].std(axis=0), 1.0, rtol=1e-12)
+
+
+def test_preprocess_refuses_nonfinite_labels():
+    with pytest.raises(ValueError, match="`y` must be finite"):
+        libsvm.preprocess(sp.eye(3, format="csr"), np.array([1.0, np.nan, -1.0]))
