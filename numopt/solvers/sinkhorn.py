@@ -32,11 +32,12 @@ References
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
 from .._backend import get_namespace, is_numpy, to_numpy
-from .._loop import Step, run_loop
+from .._loop import STATUS, Step, run_loop
 from ..oracles import OracleCounter, check_scalar
 
 __all__ = ["sinkhorn", "mirror_sinkhorn", "round_to_polytope", "wasserstein_point_clouds", "wasserstein_grid", "METHODS"]
@@ -46,32 +47,90 @@ METHODS = ("sinkhorn", "sinkhorn_log", "sinkhorn_epsilon_scaling", "sns")
 
 # --------------------------------------------------------------------- checks
 
-def _check_inputs(a, b, C, reg):
-    xp = get_namespace(a, b, C)
-    a, b, C = xp.asarray(a), xp.asarray(b), xp.asarray(C)
-    for name, arr in (("a", a), ("b", b), ("C", C)):
+def _as_array(x):
+    """Python lists, tuples and scalars become numpy arrays; arrays keep their namespace."""
+    if isinstance(x, (list, tuple, int, float)) or np.isscalar(x):
+        return np.asarray(x)
+    return x
+
+
+def _check_reg(reg):
+    """``reg`` as a Python float: any real scalar (Python, numpy, 0-d array) that is finite and > 0."""
+    if isinstance(reg, (bool, np.bool_)):
+        raise ValueError(f"`reg` must be a finite number > 0, got {reg!r}")
+    if isinstance(reg, np.ndarray) and reg.ndim == 0:
+        reg = reg[()]
+    if not isinstance(reg, numbers.Real):
+        raise ValueError(f"`reg` must be a finite number > 0, got {reg!r}")
+    r = float(reg)
+    if not math.isfinite(r) or r <= 0:
+        raise ValueError(f"`reg` must be a finite number > 0, got {reg!r}")
+    return r
+
+
+def _mass_rtol(a, b, xp):
+    """Relative tolerance of the equal-mass check: 1e-8, or what the marginals' precision
+    can resolve (``10 eps sqrt(n)``, e.g. for float32 marginals normalized in float32)."""
+    eps = max(float(xp.finfo(a.dtype).eps), float(xp.finfo(b.dtype).eps))
+    return max(1e-8, 10.0 * eps * math.sqrt(max(a.shape[-1], b.shape[-1])))
+
+
+def _check_marginals(a, b, xp):
+    for name, arr in (("a", a), ("b", b)):
         if not xp.isdtype(arr.dtype, "real floating"):
             raise TypeError(f"`{name}` must be a real floating array, got dtype {arr.dtype}")
     if a.ndim not in (1, 2) or b.ndim != a.ndim:
         raise ValueError(f"`a` and `b` must both be 1-D (or 2-D for a batch), got {a.ndim}-D and {b.ndim}-D")
-    n, m = a.shape[-1], b.shape[-1]
-    if C.shape[-2:] != (n, m):
-        raise ValueError(f"`C` must have shape (..., {n}, {m}) to match `a` and `b`, got {tuple(C.shape)}")
+    if a.shape[-1] == 0 or b.shape[-1] == 0:
+        raise ValueError(f"`a` and `b` must be non-empty, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
     if a.ndim == 2 and a.shape[0] != b.shape[0]:
         raise ValueError(f"batch sizes of `a` ({a.shape[0]}) and `b` ({b.shape[0]}) differ")
-    if not bool(xp.all(xp.isfinite(C))):
-        raise ValueError("`C` contains NaN or inf entries")
     for name, arr in (("a", a), ("b", b)):
-        if not bool(xp.all(xp.isfinite(arr))) or bool(xp.any(arr < 0)):
-            raise ValueError(f"`{name}` must be finite and nonnegative")
+        if not bool(xp.all(xp.isfinite(arr))):
+            raise ValueError(f"`{name}` must be finite and nonnegative: it contains NaN or inf")
+        if bool(xp.any(arr < 0)):
+            raise ValueError(f"`{name}` must be finite and nonnegative: it has negative entries")
         if bool(xp.any(arr == 0)):
             raise ValueError(f"`{name}` has zero entries: drop those points (the entropic plan is positive)")
     sa, sb = xp.sum(a, axis=-1), xp.sum(b, axis=-1)
-    if bool(xp.any(xp.abs(sa - sb) > 1e-8 * xp.maximum(sa, sb))):
-        raise ValueError("`a` and `b` must have the same total mass (normalize them: a /= a.sum(), b /= b.sum())")
-    if isinstance(reg, bool) or not isinstance(reg, (int, float)) or not math.isfinite(reg) or reg <= 0:
-        raise ValueError(f"`reg` must be a finite number > 0, got {reg!r}")
-    return xp, a, b, C
+    rtol = _mass_rtol(a, b, xp)
+    if bool(xp.any(xp.abs(sa - sb) > rtol * xp.maximum(sa, sb))):
+        raise ValueError(f"`a` and `b` must have the same total mass (relative tolerance {rtol:.1e}; "
+                         "normalize them: a /= a.sum(), b /= b.sum())")
+
+
+def _check_inputs(a, b, C, reg):
+    a, b, C = _as_array(a), _as_array(b), _as_array(C)
+    xp = get_namespace(a, b, C)
+    a, b, C = xp.asarray(a), xp.asarray(b), xp.asarray(C)
+    if not xp.isdtype(C.dtype, "real floating"):
+        raise TypeError(f"`C` must be a real floating array, got dtype {C.dtype}")
+    _check_marginals(a, b, xp)
+    n, m = a.shape[-1], b.shape[-1]
+    if a.ndim == 1 and C.shape != (n, m):
+        raise ValueError(f"`C` must have shape ({n}, {m}) to match `a` and `b`, got {tuple(C.shape)}")
+    if a.ndim == 2 and (C.ndim not in (2, 3) or C.shape[-2:] != (n, m)
+                        or (C.ndim == 3 and C.shape[0] != a.shape[0])):
+        raise ValueError(f"`C` must have shape ({n}, {m}) or ({a.shape[0]}, {n}, {m}) to match the batch "
+                         f"`a` {tuple(a.shape)} and `b` {tuple(b.shape)}, got {tuple(C.shape)}")
+    if not bool(xp.all(xp.isfinite(C))):
+        raise ValueError("`C` contains NaN or inf entries")
+    return xp, a, b, C, _check_reg(reg)
+
+
+def _check_potential(p, name, like, xp):
+    if p is None:
+        return None
+    p = xp.asarray(_as_array(p))
+    if tuple(p.shape) != tuple(like.shape):
+        raise ValueError(f"`{name}` must have shape {tuple(like.shape)} (one potential per point), "
+                         f"got {tuple(p.shape)}")
+    if not xp.isdtype(p.dtype, "real floating") and not xp.isdtype(p.dtype, "integral"):
+        raise TypeError(f"`{name}` must be a real array, got dtype {p.dtype}")
+    p = xp.astype(p, like.dtype)
+    if not bool(xp.all(xp.isfinite(p))):
+        raise ValueError(f"`{name}` contains NaN or inf")
+    return p
 
 
 def _lse(x, axis, xp):
@@ -387,7 +446,7 @@ _DEFAULTS = {
 }
 
 
-def sinkhorn(a, b, C, reg, method="sinkhorn", *, tol=1e-9, maxiter=10000, callback=None, f0=None, g0=None,
+def sinkhorn(a, b, C, reg, method="sinkhorn", *, tol=None, maxiter=10000, callback=None, f0=None, g0=None,
              plan=True, max_time=math.inf, trace=True, **options):
     """Entropic optimal transport between ``a`` and ``b`` with cost ``C``.
 
@@ -403,9 +462,13 @@ def sinkhorn(a, b, C, reg, method="sinkhorn", *, tol=1e-9, maxiter=10000, callba
         numpy), ``"sinkhorn_epsilon_scaling"`` (log domain with ``reg`` annealed from
         ``reg_start`` by ``decay`` every ``every`` iterations), ``"sns"``
         (Sinkhorn–Newton–Sparse).
-    tol : float
+    tol : float, optional
         Tolerance on the l1 marginal violation ``||P1 - a||_1 + ||P^T 1 - b||_1``.
-    f0, g0 : warm-start dual potentials.
+        Default: 1e-9 for float64 marginals; for lower-precision marginals (float32)
+        ``max(1e-9, 100 eps * mass)``, what their precision can resolve. The violation
+        cannot go below the masses' mismatch ``|sum a - sum b|``; a run whose ``tol`` is
+        below it ends with status 1 and a message saying so.
+    f0, g0 : warm-start dual potentials, shapes of ``a`` and ``b``, finite.
     plan : bool
         Return the plan (``result.plan`` and ``result.x``); with False only the costs
         are computed (on numpy, without forming the plan).
@@ -426,12 +489,17 @@ def sinkhorn(a, b, C, reg, method="sinkhorn", *, tol=1e-9, maxiter=10000, callba
     """
     if method not in _DEFAULTS:
         raise ValueError(f"unknown method {method!r}; valid: {', '.join(_DEFAULTS)}")
-    xp, a, b, C = _check_inputs(a, b, C, reg)
+    xp, a, b, C, reg = _check_inputs(a, b, C, reg)
+    f0 = _check_potential(f0, "f0", a, xp)
+    g0 = _check_potential(g0, "g0", b, xp)
     opts = dict(_DEFAULTS[method])
     unknown = set(options) - set(opts)
     if unknown:
         raise TypeError(f"unknown option(s) {sorted(unknown)} for method {method!r}; valid: {sorted(opts)}")
     opts.update(options)
+    if tol is None:
+        eps = max(float(xp.finfo(a.dtype).eps), float(xp.finfo(b.dtype).eps))
+        tol = max(1e-9, 100 * eps * float(xp.max(xp.sum(a, axis=-1))))
     check_scalar(tol, "tol", lower=0)
     check_scalar(maxiter, "maxiter", lower=0, integer=True)
     om = opts.get("relaxation", 1.0)
@@ -477,6 +545,11 @@ def sinkhorn(a, b, C, reg, method="sinkhorn", *, tol=1e-9, maxiter=10000, callba
     if res.status == 2:
         res.message += (" Kernel underflow: use method='sinkhorn_log' for small reg."
                         if method == "sinkhorn" else "")
+    if res.status == 1:
+        mismatch = float(xp.max(xp.abs(xp.sum(a, axis=-1) - xp.sum(b, axis=-1))))
+        if mismatch >= tol:
+            res.message += (f" The masses of `a` and `b` differ by {mismatch:.1e} >= tol = {tol:.1e}: the "
+                            "marginal violation cannot go below that (normalize in float64 or raise tol).")
     return res
 
 
@@ -504,8 +577,29 @@ def _finish_costs(res, f, g, C, reg, xp, want_plan):
 
 # ------------------------------------------------------------------ Mirror Sinkhorn
 
+def _lp_lower_bound(G, a, b, reg, warm, sweeps, xp):
+    """A lower bound of ``min_{Q in U(a, b)} <G, Q>`` by weak duality: ``sweeps``
+    log-domain Sinkhorn sweeps on the cost ``G`` at ``reg`` (warm-started from ``warm``),
+    then two c-transforms (``g_j = min_i G_ij - f_i``, ``f_i = min_j G_ij - g_j``) make the
+    potentials feasible for the LP dual (``f_i + g_j <= G_ij``), so
+    ``<f, a> + <g, b> <= <G, Q>`` for every Q in U(a, b) however inexact the Sinkhorn
+    potentials are. Returns (bound, Sinkhorn potentials for the next warm start)."""
+    log_a, log_b = xp.log(a), xp.log(b)
+    g = xp.min(G, axis=0) if warm is None else warm
+    for _ in range(sweeps):
+        f = reg * (log_a - _lse((g[None, :] - G) / reg, 1, xp))
+        g = reg * (log_b - _lse((f[:, None] - G) / reg, 0, xp))
+    if not bool(xp.all(xp.isfinite(g))):
+        g = xp.min(G, axis=0)
+    warm = g
+    f = xp.min(G - g[None, :], axis=1)
+    g = xp.min(G - f[:, None], axis=0)
+    f = xp.min(G - g[None, :], axis=1)
+    return float(xp.sum(f * a)) + float(xp.sum(g * b)), warm
+
+
 def mirror_sinkhorn(grad, a, b, *, value=None, P0=None, step=None, maxiter=1000, tol=0.0, callback=None,
-                    rng=None, trace=True):
+                    rng=None, trace=True, check_every=10):
     """Mirror Sinkhorn (Ballu & Berthet, ICML 2023): minimize a convex ``F(P)`` over the
     transport polytope ``U(a, b) = {P >= 0, P 1 = a, P^T 1 = b}`` in a single loop.
 
@@ -517,35 +611,109 @@ def mirror_sinkhorn(grad, a, b, *, value=None, P0=None, step=None, maxiter=1000,
     ``F(P_bar_T) - F* = O(log(n) / sqrt(T))`` and a marginal violation ``O(1/sqrt(T))``
     (Ballu & Berthet 2023, Thm 3.2, up to constants).
 
+    Stopping certificate (``tol``, absolute, in units of F): the optimality measure is an
+    upper bound of ``F(plan) - F*`` for the returned plan ``plan = round(average)``
+    (feasible): with ``G = grad(plan)``, convexity gives
+    ``F(plan) - F* <= <G, plan> - min_{Q in U(a, b)} <G, Q> <= <G, plan> - LB``, where
+    ``LB = <f, a> + <g, b>`` for dual potentials made LP-feasible (``f_i + g_j <= G_ij``)
+    by c-transforms of log-domain Sinkhorn potentials on the cost ``G`` (warm-started,
+    entropic parameter half the previous certificate, ``check_every`` Sinkhorn sweeps per
+    check, 100 for the first). It costs one gradient at the plan, so it is computed
+    every ``check_every`` iterations (the trace's ``optimality`` is NaN in between) and
+    once at the end (``result.gap``); ``tol = 0`` (default) never stops early. With
+    ``tol > 0`` ``grad`` must be exact and deterministic (``grad(P)``): a stochastic
+    gradient gives no certificate. A run that ends at ``maxiter`` with a final certificate
+    ``<= tol`` reports success.
+
     ``grad(P, rng)`` or ``grad(P)``; ``value(P)`` (optional) is recorded in the trace;
-    ``step``: ``eta0`` (default ``1 / max|grad(P0)|``). Returns an OptimizeResult with
-    ``plan`` (= ``x``: the averaged iterate rounded onto U(a, b), so feasible; ``fun`` is
-    ``value(plan)``), ``average`` (the averaged iterate), ``last`` (the last iterate) and
-    ``marginal_error`` (of the average); the trace's ``fun`` and ``optimality`` are the
-    value and l1 marginal violation of the running average.
+    ``step``: ``eta0`` (default ``1 / max|grad(P0)|``); ``rng``: seed or Generator passed to
+    a stochastic ``grad`` (default: a fixed seed, so default runs are reproducible).
+    Returns an OptimizeResult with ``plan`` (= ``x``: the averaged iterate rounded onto
+    U(a, b), so feasible; ``fun`` is ``value(plan)``), ``gap`` (the certificate at the
+    plan; None for a stochastic ``grad``), ``average`` (the averaged iterate), ``last``
+    (the last iterate) and ``marginal_error`` (of the average); the trace's ``fun`` and
+    ``marginal_error`` are the value and l1 marginal violation of the running average.
     """
     import inspect
 
+    if not callable(grad):
+        raise TypeError(f"`grad` must be callable (grad(P) or grad(P, rng)), got {type(grad).__name__}")
+    if value is not None and not callable(value):
+        raise TypeError(f"`value` must be callable or None, got {type(value).__name__}")
+    a, b = _as_array(a), _as_array(b)
     xp = get_namespace(a, b)
     a, b = xp.asarray(a), xp.asarray(b)
-    _check_inputs(a, b, xp.zeros((a.shape[0], b.shape[0]), dtype=a.dtype), 1.0)
-    rng = np.random.default_rng(rng)
-    takes_rng = len(inspect.signature(grad).parameters) >= 2
-    P = a[:, None] * b[None, :] if P0 is None else xp.asarray(P0)
+    _check_marginals(a, b, xp)
+    if a.ndim != 1:
+        raise ValueError(f"`a` and `b` must be 1-D for mirror_sinkhorn, got shapes {tuple(a.shape)} and "
+                         f"{tuple(b.shape)}")
+    n, m = a.shape[0], b.shape[0]
+    check_scalar(maxiter, "maxiter", lower=0, integer=True)
+    check_scalar(tol, "tol", lower=0)
+    check_scalar(check_every, "check_every", lower=1, integer=True)
+    if step is not None:
+        check_scalar(step, "step", lower=0, lower_inclusive=False)
+        if not math.isfinite(step):
+            raise ValueError(f"`step` must be finite, got {step!r}")
+    rng = np.random.default_rng(0 if rng is None else rng)
+    try:
+        takes_rng = len(inspect.signature(grad).parameters) >= 2
+    except (TypeError, ValueError):
+        takes_rng = False
+    if takes_rng and tol > 0:
+        raise ValueError("`tol` > 0 needs a deterministic `grad(P)`: the stopping certificate evaluates the "
+                         "gradient at the rounded plan, and a stochastic `grad(P, rng)` gives no certificate")
+    if P0 is None:
+        P = a[:, None] * b[None, :]
+    else:
+        P = xp.asarray(_as_array(P0))
+        if tuple(P.shape) != (n, m):
+            raise ValueError(f"`P0` must have shape ({n}, {m}), got {tuple(P.shape)}")
+        if not xp.isdtype(P.dtype, "real floating"):
+            raise TypeError(f"`P0` must be a real floating array, got dtype {P.dtype}")
+        if not bool(xp.all(xp.isfinite(P))) or bool(xp.any(P < 0)) or not bool(xp.any(P > 0)):
+            raise ValueError("`P0` must be finite, nonnegative and not all zero")
 
     def G(P):
         out = grad(P, rng) if takes_rng else grad(P)
+        out = xp.asarray(_as_array(out))
         if tuple(out.shape) != tuple(P.shape):
             raise ValueError(f"`grad` returned shape {tuple(out.shape)}, expected {tuple(P.shape)}")
         return out
 
+    cert = {"warm": None, "last": None, "nit": -1}
+
+    def certificate(avg, nit):
+        """Upper bound of F(round(avg)) - F* (module docstring); NaN when the gradient is not finite."""
+        Pr = round_to_polytope(avg, a, b)
+        Gr = G(Pr)
+        if not bool(xp.all(xp.isfinite(Gr))):
+            return math.nan
+        upper = float(xp.sum(Gr * Pr))
+        spread = float(xp.max(Gr)) - float(xp.min(Gr))
+        if spread <= 0:  # constant gradient: every feasible plan is optimal for the linearization
+            gap = 0.0
+        else:
+            target = cert["last"] if cert["last"] is not None else 0.1 * spread
+            sweeps = check_every if cert["warm"] is not None else 100  # a cold start gets more
+            reg = min(max(0.5 * max(tol, target), 1e-6 * spread), 0.1 * spread)
+            lower, cert["warm"] = _lp_lower_bound(Gr, a, b, reg, cert["warm"], sweeps, xp)
+            gap = max(upper - lower, 0.0) if math.isfinite(upper - lower) else math.nan
+        cert["last"], cert["nit"] = gap, nit
+        return gap
+
+    def viol(Q):
+        return _l1(xp.sum(Q, axis=1) - a, xp) + _l1(xp.sum(Q, axis=0) - b, xp)
+
     def gen():
         nonlocal P
         g = G(P)
+        if not bool(xp.all(xp.isfinite(g))):
+            raise ValueError("`grad` returned NaN or inf at the starting plan")
         eta0 = step if step is not None else 1.0 / max(float(xp.max(xp.abs(g))), 1e-300)
         avg, wsum = P, 0.0
-        err = _l1(xp.sum(P, axis=1) - a, xp) + _l1(xp.sum(P, axis=0) - b, xp)
-        yield Step(avg, None if value is None else float(value(avg)), err, last=P)
+        opt = certificate(avg, 0) if tol > 0 else None
+        yield Step(avg, None if value is None else float(value(avg)), opt, last=P, marginal_error=viol(avg))
         t = 0
         while True:
             eta = eta0 / math.sqrt(t + 1)
@@ -560,16 +728,30 @@ def mirror_sinkhorn(grad, a, b, *, value=None, P0=None, step=None, maxiter=1000,
             avg = P if wsum == 0 else avg * (wsum / wsum_new) + P * (eta / wsum_new)
             wsum = wsum_new
             t += 1
+            err = viol(avg)
+            if not (math.isfinite(err) and bool(xp.all(xp.isfinite(P)))):
+                return 2, f"{STATUS[2]} (non-finite plan at iteration {t}: check `grad` and `step`)"
             g = G(P)
-            err = _l1(xp.sum(avg, axis=1) - a, xp) + _l1(xp.sum(avg, axis=0) - b, xp)
-            yield Step(avg, None if value is None else float(value(avg)), err, last=P)
+            if not bool(xp.all(xp.isfinite(g))):
+                return 2, f"{STATUS[2]} (`grad` returned NaN or inf at iteration {t})"
+            opt = certificate(avg, t) if tol > 0 and t % check_every == 0 else None
+            yield Step(avg, None if value is None else float(value(avg)), opt, last=P, marginal_error=err)
 
     res = run_loop(gen(), counter=OracleCounter(), options={"maxiter": maxiter, "max_time": math.inf,
                                                             "trace": trace},
                    callback=callback, tol=tol if tol > 0 else None, method="mirror_sinkhorn")
     res.average = res.x
     res.plan = res.x = round_to_polytope(res.x, a, b)
-    res.marginal_error = res.optimality
+    res.marginal_error = _l1(xp.sum(res.average, axis=1) - a, xp) + _l1(xp.sum(res.average, axis=0) - b, xp)
+    if takes_rng:
+        res.gap = None
+    elif cert["nit"] == res.nit and cert["last"] is not None:
+        res.gap = cert["last"]
+    else:
+        res.gap = certificate(res.average, res.nit)
+    res.optimality = res.gap
+    if tol > 0 and res.status == 1 and res.gap is not None and math.isfinite(res.gap) and res.gap <= tol:
+        res.status, res.success, res.message = 0, True, STATUS[0]
     if value is not None:
         res.fun = float(value(res.plan))
     for k in ("nfev", "njev", "nhev", "nprox", "nlmo", "nproj", "jac"):
