@@ -42,8 +42,13 @@ def test_robust_regression_recovers_planted_solution(model):
             lp = linprog(np.r_[np.zeros(n), np.ones(m) / m], A_ub=np.block([[p.A, -np.eye(m)], [-p.A, -np.eye(m)]]),
                          b_ub=np.r_[p.b, -p.b], bounds=[(None, None)] * n + [(0, None)] * m, method="highs")
             np.testing.assert_allclose(lp.x[:n], xs, atol=1e-7)
-        res = model_based(p, np.zeros(10), model=model, step=0.5, maxiter=30, rng=seed)
-        assert res.status == 0 and res.n_steps == 30 * 200
+        # measured (step 0.1, 100 epochs): mean relative error <= 2.1e-3, F - F* <= 3.1e-3
+        res = model_based(p, np.zeros(10), model=model, step=0.1, maxiter=100, rng=seed)
+        assert res.n_steps == 100 * 200
+        # a stochastic method ends near, not at, the minimizer: the Moreau-envelope measure at the
+        # returned point is far above tol, so the run is not certified (status 1, not success)
+        assert res.status == 1 and not res.success and "Not certified" in res.message
+        assert res.optimality == moreau_gradient_norm(p, res.x)[0] and res.optimality > 1e-3
         errs.append(np.linalg.norm(res.x - xs) / np.linalg.norm(xs))
         assert res.fun <= p.value(xs) + 0.05
     assert np.mean(errs) < 0.03
@@ -58,6 +63,7 @@ def test_phase_retrieval_exact_recovery_from_spectral_start(model):
         res = model_based(p, x0, model=model, step=1.0, maxiter=20, rng=seed)
         assert _sign_err(res.x, xs) < 1e-8
         assert res.fun < 1e-10
+        assert res.status == 0 and res.optimality <= 1e-7  # certified: ||grad F_1/rho_bar(x)|| ~ 1e-15
 
 
 def test_large_steps_break_subgradient_but_not_prox_linear():
@@ -72,9 +78,10 @@ def test_large_steps_break_subgradient_but_not_prox_linear():
             for model in ("prox-linear", "prox-point"):
                 res = model_based(p, x0, model=model, step=step, maxiter=20, rng=seed)
                 assert res.status == 0 and _sign_err(res.x, xs) < 1e-8
-    # and the subgradient method does converge with a small step (it is not simply broken)
+    # and the subgradient method does converge with a small step (it is not simply broken;
+    # measured: 4.1e-3 at step 0.03, 100 epochs)
     p, xs = _phase(0)
-    res = model_based(p, p.spectral_init(), model="subgradient", step=0.1, maxiter=20, rng=0)
+    res = model_based(p, p.spectral_init(), model="subgradient", step=0.03, maxiter=100, rng=0)
     assert _sign_err(res.x, xs) < 0.1
 
 
@@ -150,11 +157,13 @@ def test_moreau_measure_matches_cvxpy_and_kkt():
 
 def test_trace_measures_stationarity_and_it_decreases():
     p, xs = _phase(1)
-    res = model_based(p, p.spectral_init(), model="prox-linear", step=1.0, maxiter=10, measure_every=5, rng=0)
+    # tol=0: no early stop, the whole horizon is traced
+    res = model_based(p, p.spectral_init(), model="prox-linear", step=1.0, maxiter=10, measure_every=5, rng=0, tol=0)
     opt = res.trace["optimality"]
     measured = opt[~np.isnan(opt)]
     assert len(measured) == 3  # epochs 0, 5, 10
     assert measured[0] > 0.1 and measured[-1] < 1e-7 and res.optimality == measured[-1]
+    assert res.status == 1  # tol = 0 is not reached by a nonzero measure
     # with tol the run stops at the first measured epoch below it
     res = model_based(p, p.spectral_init(), model="prox-linear", step=1.0, maxiter=10, measure_every=1, tol=1e-6,
                       rng=0)
@@ -170,8 +179,9 @@ def test_regularized_robust_regression_reaches_lp_optimum():
     Aub = np.block([[p.A, -p.A, -np.eye(m)], [-p.A, p.A, -np.eye(m)]])
     lp = linprog(c, A_ub=Aub, b_ub=np.r_[p.b, -p.b], bounds=[(0, None)] * (2 * n + m), method="highs")
     xref = lp.x[:n] - lp.x[n:2 * n]
+    # measured (step 0.1, 100 epochs): F - F_LP <= 1.8e-3 |F_LP|, relative error in x <= 3.2e-3
     for model in ("prox-linear", "subgradient"):
-        res = model_based(p, np.zeros(n), model=model, step=0.3, maxiter=40, regularizer=L1(lamr), rng=1)
+        res = model_based(p, np.zeros(n), model=model, step=0.1, maxiter=100, regularizer=L1(lamr), rng=1)
         assert res.fun <= lp.fun + 0.02 * abs(lp.fun)
         assert np.linalg.norm(res.x - xref) / np.linalg.norm(xref) < 0.05
 
@@ -192,10 +202,11 @@ def test_sampled_output_and_contract():
     q = RobustRegression(np.ones((4, 1)), np.zeros(4))
     T, alpha = 20, 0.3 / np.sqrt(21)
     idx = [(100 - model_based(q, np.array([100.0]), model="subgradient", step=0.3, maxiter=5, rng=s,
-                              output="sampled").x[0]) / alpha for s in range(300)]
+                              output="sampled", certify=False).x[0]) / alpha for s in range(1500)]
     np.testing.assert_allclose(idx, np.round(idx), atol=1e-8)
     assert min(idx) >= -1e-6 and max(idx) <= T + 1e-6
-    assert abs(np.mean(idx) - T / 2) < 1.5  # uniform on {0..20}: mean 10, standard error 0.35
+    # uniform on {0..20}: mean 10, standard error 6.06 / sqrt(1500) = 0.16; measured |mean - 10| = 0.047
+    assert abs(np.mean(idx) - T / 2) < 1.5
 
     def cb(intermediate_result):
         raise StopIteration
@@ -239,3 +250,5 @@ def test_bad_inputs():
         model_based(q, np.ones(10), model="prox-point", regularizer=L1(0.1))
     with pytest.raises(ValueError, match="`b`"):
         PhaseRetrieval(np.ones((3, 2)), np.ones(4))
+    with pytest.raises(TypeError, match="certify"):
+        model_based(p, np.zeros(10), certify="yes")

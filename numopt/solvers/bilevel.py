@@ -234,74 +234,178 @@ def _parse_n_samples(n_samples):
 
 
 def _cg(matvec, b, tol, maxiter):
+    """Conjugate gradient for ``H v = b`` from v = 0, stopping at ``||r|| <= tol ||b||``.
+
+    Returns ``(v, info)``: ``info["converged"]`` (the residual test held), ``info["residual"]``
+    (``||b - H v||`` as tracked by the recursion), ``info["iterations"]`` and
+    ``info["curvature"]``: None, or the first non-positive (or non-finite) ``p^T H p`` met, in
+    which case H is not positive definite (or its products are not finite) and v is the
+    iterate before that direction (the caller decides: :func:`bilevel_hypergradient` raises)."""
     x = np.zeros_like(b)
     r = b.copy()
     p = r.copy()
-    rr = r @ r
-    bn = math.sqrt(b @ b) or 1.0
-    for _ in range(maxiter):
+    rr = float(r @ r)
+    bn = math.sqrt(float(b @ b)) or 1.0
+    info = {"converged": False, "residual": math.sqrt(rr), "iterations": 0, "curvature": None}
+    for it in range(maxiter + 1):
+        info["iterations"], info["residual"] = it, math.sqrt(rr)
         if math.sqrt(rr) <= tol * bn:
+            info["converged"] = True
+            break
+        if it == maxiter:
             break
         Ap = matvec(p)
-        pAp = p @ Ap
-        if pAp <= 0:  # not positive definite along p: stop with what we have
+        pAp = float(p @ Ap)
+        if not pAp > 0:  # not positive definite along p (or a non-finite product): stop and report it
+            info["curvature"] = pAp / max(float(p @ p), 1e-300)
             break
         a = rr / pAp
         x += a * p
         r -= a * Ap
-        rr_new = r @ r
+        rr_new = float(r @ r)
         p = r + (rr_new / rr) * p
         rr = rr_new
-    return x
+    return x, info
 
 
-def bilevel_hypergradient(problem, x, y, *, linear_solver="cg", tol=1e-10, maxiter=1000, neumann_step=None):
-    """Hypergradient ``grad Phi(x)`` at (x, y) with y ~ y*(x), by implicit differentiation.
+def _linear_solve(problem, x, y, fy, linear_solver, tol, maxiter, neumann_step):
+    """``v ~ [grad_yy G]^{-1} grad_y F`` by the chosen solver; returns ``(v, info)`` with
+    ``info = {"converged", "residual", "iterations"}`` (``residual = ||H v - grad_y F||``
+    where measured). Raises ``numpy.linalg.LinAlgError`` when the lower Hessian is found not
+    positive definite (CG meets ``p^T H p <= 0``; ``exact``: an eigenvalue <= 0) or the
+    Neumann series diverges, and ``ValueError`` on non-finite Hessian-vector products."""
+    def hvp(u):
+        out = problem.hvp_yy(x, y, u)
+        if not np.all(np.isfinite(out)):
+            raise ValueError("the lower level's Hessian-vector product grad_yy G v (`lower_hvp`, or gradient "
+                             "differences of `lower`) is not finite at (x, y)")
+        return out
 
-    Returns ``(hypergradient, v)`` with ``v = [grad_yy G]^{-1} grad_y F``."""
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    _, fx, fy = problem.upper(x, y)
     if linear_solver == "cg":
-        v = _cg(lambda u: problem.hvp_yy(x, y, u), fy, tol, maxiter)
-    elif linear_solver == "exact":
+        v, info = _cg(hvp, fy, tol, maxiter)
+        if info["curvature"] is not None:
+            raise np.linalg.LinAlgError(
+                f"the lower-level Hessian grad_yy G is not positive definite at (x, y): conjugate gradient met "
+                f"the curvature p^T H p / ||p||^2 = {info['curvature']:.3g} <= 0; the implicit hypergradient "
+                "needs a lower level that is strongly convex near y (y a strict local minimizer)")
+        return v, info
+    if linear_solver == "exact":
         n = y.size
-        H = np.column_stack([problem.hvp_yy(x, y, e) for e in np.eye(n)])
-        v = np.linalg.solve(0.5 * (H + H.T), fy)
-    elif linear_solver == "neumann":
+        H = np.column_stack([hvp(e) for e in np.eye(n)])
+        H = 0.5 * (H + H.T)
+        w = np.linalg.eigvalsh(H)
+        if not w[0] > 0:
+            raise np.linalg.LinAlgError(
+                f"the lower-level Hessian grad_yy G is not positive definite at (x, y): smallest eigenvalue "
+                f"{w[0]:.3g} <= 0; the implicit hypergradient needs a strongly convex lower level near y")
+        v = np.linalg.solve(H, fy)
+        return v, {"converged": True, "residual": float(np.linalg.norm(H @ v - fy)), "iterations": 1}
+    if linear_solver == "neumann":
         if neumann_step is None:
             raise ValueError("linear_solver='neumann' needs neumann_step <= 1 / L_y (the lower smoothness)")
+        check_scalar(neumann_step, "neumann_step", lower=0, lower_inclusive=False)
+        # v = s sum_k (I - s H)^k grad_y F. For H positive definite and s <= 1/L the terms' norms
+        # never increase; a term that grows past twice the smallest so far means s H has an
+        # eigenvalue outside (0, 2): the series diverges (step too large or H not positive definite)
         v = fy.copy()
         term = fy.copy()
-        for _ in range(maxiter):
-            term = term - neumann_step * problem.hvp_yy(x, y, term)
-            v = v + term
-            if np.linalg.norm(term) <= tol * max(np.linalg.norm(v), 1e-300):
+        tn_min = float(np.linalg.norm(fy))
+        converged, it = tn_min == 0.0, 0
+        for it in range(1, maxiter + 1):
+            if converged:
                 break
-        v *= neumann_step
-    else:
-        raise ValueError(f"unknown linear_solver {linear_solver!r}; use 'cg', 'neumann' or 'exact'")
-    return fx - problem.cross(x, y, v), v
+            term = term - neumann_step * hvp(term)
+            v = v + term
+            tn = float(np.linalg.norm(term))
+            if not math.isfinite(tn) or tn > 2.0 * tn_min:
+                raise np.linalg.LinAlgError(
+                    f"the Neumann series diverges at (x, y) (term {it} has norm {tn:.3g} > 2 x the smallest "
+                    f"earlier one, {tn_min:.3g}): neumann_step * grad_yy G has an eigenvalue outside (0, 2), i.e. "
+                    "neumann_step > 2 / L_y or the lower-level Hessian is not positive definite")
+            tn_min = min(tn_min, tn)
+            converged = tn <= tol * max(float(np.linalg.norm(v)), 1e-300)
+        v = v * neumann_step
+        return v, {"converged": bool(converged), "residual": float(np.linalg.norm(hvp(v) - fy)), "iterations": it}
+    raise ValueError(f"unknown linear_solver {linear_solver!r}; use 'cg', 'neumann' or 'exact'")
+
+
+def _hypergradient(problem, x, y, linear_solver="cg", tol=1e-10, maxiter=1000, neumann_step=None):
+    """``(hypergradient, v, info)`` without input checks (the solvers' internal version)."""
+    _, fx, fy = problem.upper(x, y)
+    if not (np.all(np.isfinite(fx)) and np.all(np.isfinite(fy))):
+        raise ValueError("`upper(x, y)` returned a non-finite gradient at (x, y)")
+    v, info = _linear_solve(problem, x, y, fy, linear_solver, tol, maxiter, neumann_step)
+    hg = fx - problem.cross(x, y, v)
+    if not np.all(np.isfinite(hg)):
+        raise ValueError("the cross derivative grad_xy G v (`lower_cross`, or gradient differences of `lower`) "
+                         "is not finite at (x, y)")
+    return hg, v, info
+
+
+def bilevel_hypergradient(problem, x, y, *, linear_solver="cg", tol=1e-10, maxiter=1000, neumann_step=None,
+                          return_info=False):
+    """Hypergradient ``grad Phi(x)`` at (x, y) with y ~ y*(x), by implicit differentiation.
+
+    Returns ``(hypergradient, v)`` with ``v = [grad_yy G]^{-1} grad_y F`` (with
+    ``return_info=True``: ``(hypergradient, v, info)``, ``info = {"converged", "residual",
+    "iterations"}`` of the linear solve; ``converged`` is False when ``maxiter`` ran out first,
+    e.g. a deliberately truncated Neumann series).
+
+    Failures are raised, never returned as numbers: ``ValueError`` naming ``x`` or ``y`` when
+    they are not finite, and when an oracle returns non-finite values;
+    ``numpy.linalg.LinAlgError`` (a ``ValueError`` subclass) when the lower-level Hessian is
+    not positive definite (``"cg"``: a direction with ``p^T H p <= 0``; ``"exact"``: an
+    eigenvalue <= 0) or the Neumann series diverges (``neumann_step`` too large for the
+    lower smoothness, or an indefinite Hessian)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    for name, arr in (("x", x), ("y", y)):
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"`{name}` must be finite (got NaN or inf entries)")
+    check_scalar(maxiter, "maxiter", lower=0, integer=True)
+    check_scalar(tol, "tol", lower=0)
+    hg, v, info = _hypergradient(problem, x, y, linear_solver, tol, maxiter, neumann_step)
+    return (hg, v, info) if return_info else (hg, v)
+
+
+_MAX_HALVINGS = 60  # backtracking cap: 2^-60 ~ 1e-18 of the trial step
 
 
 def _gd_min(fg, y, tol, maxiter, step):
-    """Gradient descent with backtracking on ``fg(y) -> (value, grad)``; returns (y, ||grad||, step)."""
+    """Gradient descent with backtracking on ``fg(y) -> (value, grad)``; returns (y, ||grad||, step).
+
+    Bounded: at most ``maxiter`` steps of at most ``_MAX_HALVINGS`` halvings each. A non-finite
+    value or gradient is never accepted; a non-finite start, or no acceptable step, ends the
+    descent at the current point (its gradient norm, possibly NaN, tells the caller)."""
     g, gy = fg(y)
+    gn = float(np.linalg.norm(gy))
+    if not (math.isfinite(step) and step > 0):
+        step = 1.0
+    if not (math.isfinite(g) and math.isfinite(gn)):
+        return y, (gn if not math.isfinite(gn) else math.nan), step
     for _ in range(maxiter):
-        gn = np.linalg.norm(gy)
         if gn <= tol:
             break
-        while True:
+        accepted = False
+        for _ in range(_MAX_HALVINGS):
             yn = y - step * gy
             gv, gyn = fg(yn)
-            if gv <= g - 0.5 * step * gn ** 2 or step < 1e-16:
-                break
-            # values equal to rounding: accept a step that decreases the gradient norm
-            if abs(gv - g) <= 1e-13 * max(abs(g), 1.0) and np.linalg.norm(gyn) < gn:
+            gnn = float(np.linalg.norm(gyn))
+            if math.isfinite(gv) and math.isfinite(gnn):
+                if gv <= g - 0.5 * step * gn ** 2 or step < 1e-16:
+                    accepted = True
+                    break
+                # values equal to rounding: accept a step that decreases the gradient norm
+                if abs(gv - g) <= 1e-13 * max(abs(g), 1.0) and gnn < gn:
+                    accepted = True
+                    break
+            if step < 1e-16:
                 break
             step *= 0.5
-        y, g, gy = yn, gv, gyn
+        if not accepted:
+            break
+        y, g, gy, gn = yn, gv, gyn, gnn
         step *= 1.5
-    return y, float(np.linalg.norm(gy)), step
+    return y, gn, step
 
 
 def _gd_inner(problem, x, y, tol, maxiter, step):
@@ -310,23 +414,47 @@ def _gd_inner(problem, x, y, tol, maxiter, step):
 
 
 def _curvature(matvec, n, iters=30, seed=0):
-    """Estimate of the largest |eigenvalue| of a symmetric operator (power iteration)."""
+    """Estimate of the largest |eigenvalue| of a symmetric operator (power iteration); NaN when
+    the products are not finite (the callers raise)."""
     v = np.random.default_rng(seed).standard_normal(n)
     lam = 0.0
     for _ in range(iters):
         w = matvec(v / np.linalg.norm(v))
         lam = float(np.linalg.norm(w))
+        if not math.isfinite(lam):
+            return math.nan
         if lam == 0:
             return 0.0
         v = w
     return lam
 
 
+def _finite_estimate(value, what):
+    """``value`` when finite, else a ValueError saying which estimate failed (an oracle returned
+    NaN/inf at the starting point)."""
+    if not math.isfinite(value):
+        raise ValueError(f"{what} is not finite at the starting point (x0, y0): the oracles (`upper`, `lower` "
+                         "or their second-order products) returned NaN or inf there")
+    return value
+
+
 def _lipschitz_constants(problem, x, y):
     """(L_F, L_G): curvature of F and G in y at (x, y), by power iteration on Hessian-vector products."""
     n = y.size
-    return (_curvature(lambda v: problem.upper_hvp_yy(x, y, v), n),
-            _curvature(lambda v: problem.hvp_yy(x, y, v), n))
+    return (_finite_estimate(_curvature(lambda v: problem.upper_hvp_yy(x, y, v), n), "the curvature estimate of F in y"),
+            _finite_estimate(_curvature(lambda v: problem.hvp_yy(x, y, v), n), "the curvature estimate of G in y"))
+
+
+_UNCAPPED = 10 ** 7  # iteration cap of a generator driven without bilevel()'s maxiter
+
+
+def _iterations(opts):
+    """The outer iteration counter of a method's generator: ``range(maxiter + 1)`` (the shared
+    loop stops it at ``maxiter`` anyway; the cap keeps every loop bounded on its own)."""
+    return range(int(opts.get("_maxiter", _UNCAPPED)) + 1)
+
+
+_EXHAUSTED = (1, "Maximum number of iterations reached.")
 
 
 def _inner_solver(problem, opts):
@@ -353,6 +481,7 @@ def _implicit(problem, x0, y0, opts, hoag):
     inner_step, alpha = 1.0, opts["step"]
     x_prev = hg_prev = None  # the last iterate and hypergradient (Barzilai-Borwein steps)
     custom = _inner_solver(problem, opts)
+    tol = opts.get("_tol")
 
     def _inner(problem, x, y, tol, maxiter, step):  # noqa: F811 - dispatch to the chosen solver
         if custom is None:
@@ -360,13 +489,22 @@ def _implicit(problem, x0, y0, opts, hoag):
         yn = np.asarray(custom(x, y, tol), dtype=float)
         return yn, float(np.linalg.norm(problem.lower(x, yn)[2])), step
 
-    k = 0
-    while True:
+    for k in _iterations(opts):
         eps = opts["inner_tol"] if not hoag else max(opts["eps0"] * opts["decay"] ** k, opts["inner_tol"])
         y, res, inner_step = _inner(problem, x, y, eps, opts["inner_maxiter"], inner_step)
         Fv = problem.upper(x, y)[0]
-        hg, _ = bilevel_hypergradient(problem, x, y, linear_solver=opts["linear_solver"], tol=eps,
-                                      maxiter=opts["cg_maxiter"], neumann_step=opts["neumann_step"])
+        if not (math.isfinite(Fv) and math.isfinite(res) and np.all(np.isfinite(y))):
+            yield Step(x.copy(), Fv, math.nan, y=y.copy(), lower_residual=res)  # the loop reports status 2
+            return 2, f"non-finite lower-level solution or upper value at iteration {k} (F = {Fv}, ||grad_y G|| = {res})"
+        try:
+            hg, _, info = _hypergradient(problem, x, y, linear_solver=opts["linear_solver"], tol=eps,
+                                         maxiter=opts["cg_maxiter"], neumann_step=opts["neumann_step"])
+        except np.linalg.LinAlgError as e:
+            yield Step(x.copy(), Fv, None, y=y.copy(), lower_residual=res)
+            return 5, f"hypergradient failed at iteration {k}: {e}"
+        except ValueError as e:
+            yield Step(x.copy(), Fv, None, y=y.copy(), lower_residual=res)
+            return 2, f"hypergradient failed at iteration {k}: {e}"
         hn = float(np.linalg.norm(hg))
         if opts["step_rule"] == "bb" and x_prev is not None:
             # Barzilai-Borwein trial step s.s / s.d from the last two iterates and hypergradients
@@ -378,8 +516,19 @@ def _implicit(problem, x0, y0, opts, hoag):
                 alpha = min(float(sv @ sv) / sd, 1e3 * alpha)
         # HOAG's hypergradient is only eps_k-accurate: its optimality measure adds eps_k, so tol
         # cannot stop the run on an inexact hypergradient that happens to be small
-        yield Step(x.copy(), Fv, hn + eps if hoag else hn, y=y.copy(), hypergrad=hg, lower_residual=res,
-                   step_size=alpha, eps=eps)
+        opt = hn + eps if hoag else hn
+        # the measure certifies only when the lower level and the linear system were solved to
+        # their tolerances: a small norm from a truncated solve is not reported as success
+        certified = info["converged"] and res <= eps
+        if tol is not None and opt <= tol and not certified:
+            yield Step(x.copy(), Fv, None, y=y.copy(), hypergrad=hg, lower_residual=res, step_size=alpha, eps=eps,
+                       linear_residual=info["residual"])
+            return 5, (f"hypergradient norm {hn:.3g} is below tol but not certified: the "
+                       + ("linear system was not solved to tolerance within cg_maxiter (residual "
+                          f"{info['residual']:.3g})" if not info["converged"] else
+                          f"lower level was not solved to inner_tol (||grad_y G|| = {res:.3g} > {eps:.3g})"))
+        yield Step(x.copy(), Fv, opt, y=y.copy(), hypergrad=hg, lower_residual=res,
+                   step_size=alpha, eps=eps, linear_residual=info["residual"])
         # backtracking on the (approximate) value function Phi(x) = F(x, y*(x))
         for _ in range(40):
             xn = x - alpha * hg
@@ -394,7 +543,7 @@ def _implicit(problem, x0, y0, opts, hoag):
         x_prev, hg_prev = x, hg
         x, y = xn, yn
         alpha *= 1.2
-        k += 1
+    return _EXHAUSTED
 
 
 def _maid_constants(problem, x, y, opts, mu, draw_seed=0):
@@ -406,7 +555,8 @@ def _maid_constants(problem, x, y, opts, mu, draw_seed=0):
     safety = opts["safety"]
     LF = opts["upper_lipschitz"]
     if LF is None:
-        LF = safety * _curvature(lambda v: problem.upper_hvp_yy(x, y, v), y.size)
+        LF = safety * _finite_estimate(_curvature(lambda v: problem.upper_hvp_yy(x, y, v), y.size),
+                                       "MAID's estimate of L_F (the curvature of F in y)")
     K = opts["lipschitz"]
     if K is None:
         rng = np.random.default_rng(draw_seed)
@@ -419,7 +569,8 @@ def _maid_constants(problem, x, y, opts, mu, draw_seed=0):
             u = rng.standard_normal(y.size)
             u /= np.linalg.norm(u)
             s = 1e-4 * max(1.0, float(np.linalg.norm(y)))
-            Ky = max(Ky, float(np.linalg.norm(hyper(y + s * u) - h0)) / s)
+            Ky = max(Ky, _finite_estimate(float(np.linalg.norm(hyper(y + s * u) - h0)) / s,
+                                          "MAID's estimate of the Lipschitz constant K"))
 
         def jt(u):  # J^T u = d/dt grad_y G(x + t u, y)
             t = 1e-6 * max(1.0, float(np.linalg.norm(x))) / max(float(np.linalg.norm(u)), 1e-300)
@@ -428,7 +579,7 @@ def _maid_constants(problem, x, y, opts, mu, draw_seed=0):
         nJ = 0.0
         for _ in range(10):
             w = problem.cross(x, y, v / np.linalg.norm(v))
-            nw = float(np.linalg.norm(w))
+            nw = _finite_estimate(float(np.linalg.norm(w)), "MAID's estimate of ||grad_xy G||")
             if nw == 0:
                 break
             nJ = nw
@@ -456,8 +607,10 @@ def _mu_function(problem, opts):
         return lambda x, y: float(mu)
 
     def estimate(x, y):
-        L = _curvature(lambda v: problem.hvp_yy(x, y, v), y.size, iters=30)
-        top = _curvature(lambda v: L * v - problem.hvp_yy(x, y, v), y.size, iters=60)
+        L = _finite_estimate(_curvature(lambda v: problem.hvp_yy(x, y, v), y.size, iters=30),
+                             "MAID's estimate of mu (the lower level's strong convexity)")
+        top = _finite_estimate(_curvature(lambda v: L * v - problem.hvp_yy(x, y, v), y.size, iters=60),
+                               "MAID's estimate of mu (the lower level's strong convexity)")
         return max(L - top, 1e-12 * L) / opts["safety"]
     return estimate
 
@@ -512,19 +665,32 @@ def _maid(problem, x0, y0, opts):
 
     LF = K = trial = x_prev = h_prev = mu_key = None
     k_acc = 0
-    while True:
+    for k in _iterations(opts):
         if mu_key != x.tobytes():  # mu at each accepted iterate (an estimate is reused at its trial points)
             mu, mu_key = mu_of(x, y), x.tobytes()
         y, gres, d = solve(x, y, eps, mu)
+        if not (math.isfinite(d) and np.all(np.isfinite(y))):
+            yield Step(x.copy(), problem.upper(x, y)[0], math.nan, y=y.copy(), lower_residual=gres)  # status 2
+            return 2, f"non-finite lower-level solution at iteration {k} (||grad_y G|| = {gres})"
         if d > eps:
+            if k == 0:  # nothing reported yet: the starting point is the result
+                yield Step(x.copy(), problem.upper(x, y)[0], None, y=y.copy(), lower_residual=gres)
             return 5, f"the lower-level solver did not reach the requested accuracy (||y - y*|| <= {d:.2e} > eps = {eps:.2e})"
-        if LF is None:
-            LF, K = _maid_constants(problem, x, y, opts, mu)
         Fv, Fx, Fy = problem.upper(x, y)
-        nFy = float(np.linalg.norm(Fy))
-        # q ~ H^{-1} grad_y F with residual r: ||q - H^{-1} grad_y F|| <= ||r|| / mu <= delta
-        q = _cg(lambda u: problem.hvp_yy(x, y, u), Fy, mu * delta / max(nFy, 1e-300), opts["cg_maxiter"]) \
-            if nFy > 0 else np.zeros_like(y)
+        try:
+            if LF is None:
+                LF, K = _maid_constants(problem, x, y, opts, mu)
+            nFy = float(np.linalg.norm(Fy))
+            # q ~ H^{-1} grad_y F with residual r: ||q - H^{-1} grad_y F|| <= ||r|| / mu <= delta
+            q, info = _cg(lambda u: problem.hvp_yy(x, y, u), Fy, mu * delta / max(nFy, 1e-300), opts["cg_maxiter"]) \
+                if nFy > 0 else (np.zeros_like(y), {"curvature": None})
+            if info["curvature"] is not None:
+                raise np.linalg.LinAlgError(
+                    f"the lower-level Hessian is not positive definite at (x, y): conjugate gradient met the "
+                    f"curvature {info['curvature']:.3g} <= 0 (the strong convexity mu = {mu:.3g} does not hold)")
+        except np.linalg.LinAlgError as e:
+            yield Step(x.copy(), Fv, None, y=y.copy(), lower_residual=gres)
+            return 5, f"MAID stopped at iteration {k}: {e}"
         rn = float(np.linalg.norm(problem.hvp_yy(x, y, q) - Fy)) if nFy > 0 else 0.0
         h = Fx - problem.cross(x, y, q)
         hn = float(np.linalg.norm(h))
@@ -538,7 +704,7 @@ def _maid(problem, x0, y0, opts):
         yield Step(x.copy(), Fv, hn + err, y=y.copy(), hypergrad=h, lower_residual=gres, eps=eps, delta=delta,
                    step_size=alpha, hypergrad_error=err, value_error=omega, accepted=k_acc, mu=mu)
         alpha0, bt, retry = alpha, 0, False
-        while True:
+        for bt in range(opts["max_backtracks"] + 1):  # the last pass always breaks (bt == max_backtracks)
             xn = x - alpha * h
             key = xn.tobytes()
             mu_n = mu if opts["mu"] is None else mu_of(xn, y)  # a given mu(x) is evaluated at xn
@@ -563,7 +729,6 @@ def _maid(problem, x0, y0, opts):
                 eps, delta, retry = eps * shrink, delta * shrink, True
                 break
             alpha *= rho
-            bt += 1
         if retry:
             if eps < opts["eps_min"]:
                 return 5, ("accuracy floor eps_min reached without a certified decrease (the decrease "
@@ -574,6 +739,7 @@ def _maid(problem, x0, y0, opts):
         k_acc += 1
         alpha = min(alpha * opts["rho_over"], opts["max_step"])
         eps, delta = min(eps * opts["nu_over"], opts["eps0"]), min(delta * opts["nu_over"], opts["delta0"])
+    return _EXHAUSTED
 
 
 def _sampler(problem, opts):
@@ -595,7 +761,7 @@ def _sampler(problem, opts):
         if b is not None:
             check_scalar(b, "batch_size", lower=1, integer=True)
         sizes.append(None if n is None or b is None or b >= n else (n, int(b)))
-    rng = np.random.default_rng(opts.get("rng"))
+    rng = np.random.default_rng(0 if opts.get("rng") is None else opts["rng"])  # rng=None: a fixed seed (reproducible)
 
     def draw():
         return tuple(None if s is None else rng.integers(0, s[0], s[1]) for s in sizes)
@@ -644,8 +810,7 @@ def _first_order_penalty(problem, x0, y0, opts, fixed_lam=None):
         lam0, pl = fixed_lam, 0.0
         pa = (0.5 if stochastic else 0.0) if pa is None else pa
         pc = (0.5 if stochastic else 0.0) if pc is None else pc
-    k = 0
-    while True:
+    for k in _iterations(opts):
         lam = lam0 * (k + 1) ** pl
         gam = b / (k + 1) ** pc
         for _ in range(T):
@@ -661,7 +826,7 @@ def _first_order_penalty(problem, x0, y0, opts, fixed_lam=None):
                    lower_residual=float(np.linalg.norm(gy_y)), lam=lam,
                    samples_upper=problem.counts["upper_samples"], samples_lower=problem.counts["lower_samples"])
         x = x - (a / (k + 1) ** pa) * hg
-        k += 1
+    return _EXHAUSTED
 
 
 def _penalty(problem, x0, y0, opts):
@@ -679,32 +844,39 @@ def _penalty(problem, x0, y0, opts):
         return F + lam * G, Fy + lam * Gy
 
     def solve(x, y, z, sy, sz):
-        y, _, sy = _gd_min(lambda u: pen(x, u), y, tol_in * lam, it_in, sy)
-        z, _, sz = _gd_inner(problem, x, z, tol_in, it_in, sz)
+        y, ry, sy = _gd_min(lambda u: pen(x, u), y, tol_in * lam, it_in, sy)
+        z, rz, sz = _gd_inner(problem, x, z, tol_in, it_in, sz)
         F = problem.upper(x, y)[0]
         psi = F + lam * (problem.lower(x, y)[0] - problem.lower(x, z)[0])
-        return y, z, sy, sz, F, psi
+        # both inner problems solved to their tolerances (NaN compares False: not solved)
+        return y, z, sy, sz, F, psi, bool(ry <= tol_in * lam and rz <= tol_in)
 
-    y, z, sy, sz, F, psi = solve(x, y, z, sy, sz)
-    alpha = opts["step"]
-    while True:
+    y, z, sy, sz, F, psi, solved = solve(x, y, z, sy, sz)
+    alpha, tol = opts["step"], opts.get("_tol")
+    for k in _iterations(opts):
         _, fx, _ = problem.upper(x, y)
         Gy_val, gx_y, gy_y = problem.lower(x, y)
         Gz_val, gx_z, _ = problem.lower(x, z)
         hg = fx + lam * (gx_y - gx_z)
         hn = float(np.linalg.norm(hg))
+        if tol is not None and hn <= tol and not solved:  # a small gradient of psi from unsolved inner problems
+            yield Step(x.copy(), F, None, y=y.copy(), hypergrad=hg, lower_residual=float(np.linalg.norm(gy_y)),
+                       lower_gap=Gy_val - Gz_val, step_size=alpha)
+            return 5, ("the penalty gradient is below tol but not certified: the inner problems were not solved to "
+                       "inner_tol within inner_maxiter")
         yield Step(x.copy(), F, hn, y=y.copy(), hypergrad=hg, lower_residual=float(np.linalg.norm(gy_y)),
                    lower_gap=Gy_val - Gz_val, step_size=alpha)
         for _ in range(60):
             xn = x - alpha * hg
-            yn, zn, sy2, sz2, Fn, psin = solve(xn, y.copy(), z.copy(), sy, sz)
+            yn, zn, sy2, sz2, Fn, psin, solved_n = solve(xn, y.copy(), z.copy(), sy, sz)
             if psin <= psi - 0.25 * alpha * hn ** 2:
                 break
             alpha *= 0.5
         else:
             return 5, "line search on the penalty value function failed (inner problems not solved accurately enough?)"
-        x, y, z, sy, sz, F, psi = xn, yn, zn, sy2, sz2, Fn, psin
+        x, y, z, sy, sz, F, psi, solved = xn, yn, zn, sy2, sz2, Fn, psin, solved_n
         alpha *= 1.5
+    return _EXHAUSTED
 
 
 def _default_steps(problem, x, y, opts, weight_F, moreau):
@@ -761,8 +933,7 @@ def _moreau_single_loop(problem, x0, y0, opts, coupled):
         lam = z.copy()
         Ay_pinv = np.linalg.pinv(Ay)
         x, y = proj(x, y)
-    k = 0
-    while True:
+    for k in _iterations(opts):
         c = opts["c0"] * (k + 1) ** opts["c_power"]
         # proximal (Lagrangian) subproblem: one step in theta, the maximizing multiplier in closed form
         _, _, gth = problem.lower(x, theta)
@@ -790,7 +961,7 @@ def _moreau_single_loop(problem, x0, y0, opts, coupled):
         else:
             yield Step(x.copy(), Fv, move, y=y.copy(), hypergrad=dx * c, lower_residual=float(np.linalg.norm(Gy)), c=c)
         x, y = xn, yn
-        k += 1
+    return _EXHAUSTED
 
 
 def _bamm(problem, x0, y0, opts):
@@ -802,8 +973,7 @@ def _bamm(problem, x0, y0, opts):
     z = np.zeros_like(y)
     opts = _default_steps(problem, x, y, dict(opts), opts["mu0"], moreau=False)
     a, b_, eta = opts["step_x"], opts["step_y"], opts["step_z"] or opts["step_y"]
-    k = 0
-    while True:
+    for k in _iterations(opts):
         mu = opts["mu0"] / (k + 1) ** opts["mu_power"]
         Fv, Fx, Fy = problem.upper(x, y)
         _, _, Gy = problem.lower(x, y)
@@ -815,7 +985,7 @@ def _bamm(problem, x0, y0, opts):
         yield Step(x.copy(), Fv, float(np.linalg.norm(hg)), y=y.copy(), hypergrad=hg,
                    lower_residual=float(np.linalg.norm(Gy)), mu=mu)
         x, y = x - a * hg, y_new
-        k += 1
+    return _EXHAUSTED
 
 
 def _bo_rep(problem, x0, y0, opts):
@@ -840,8 +1010,7 @@ def _bo_rep(problem, x0, y0, opts):
             y = y - nu * problem.lower(x, y, draw()[1])[2]
     else:
         y, _, _ = _gd_inner(problem, x, y, opts["inner_tol"], opts["refine_steps"], nu)
-    k = 0
-    while True:
+    for k in _iterations(opts):
         if k > 0 and k % opts["period"] == 0:
             for _ in range(opts["inner_steps"]):
                 y = y - nu * problem.lower(x, y, draw()[1])[2]
@@ -861,7 +1030,7 @@ def _bo_rep(problem, x0, y0, opts):
         mn = np.linalg.norm(m)
         if mn > 0:
             x = x - eta * m / mn
-        k += 1
+    return _EXHAUSTED
 
 
 _DEFAULTS = {
@@ -907,9 +1076,12 @@ def bilevel(problem, x0, y0, method="implicit", *, maxiter=100, tol=1e-6, callba
         raise TypeError(f"unknown option(s) {sorted(unknown)} for method {method!r}; valid: {sorted(opts)}")
     opts.update(options)
     check_scalar(maxiter, "maxiter", lower=0, integer=True)
+    check_scalar(tol, "tol", lower=0)
+    opts["_maxiter"], opts["_tol"] = maxiter, tol  # internal: the generators' iteration cap and certificate level
     if opts.get("step_rule", "bb") not in ("bb", "grow"):
         raise ValueError(f"`step_rule` must be 'bb' or 'grow', got {opts['step_rule']!r}")
-    x0, y0 = np.asarray(x0, dtype=float), np.asarray(y0, dtype=float)
+    dtypes = _float_dtypes(x0, y0)
+    x0, y0 = _finite_start(x0, "x0"), _finite_start(y0, "y0")
     problem.upper(x0, y0)
     problem.lower(x0, y0)  # shape checks before the first iteration
     if problem.coupled is not None and method != "lv-hba":
@@ -935,6 +1107,31 @@ def bilevel(problem, x0, y0, method="implicit", *, maxiter=100, tol=1e-6, callba
     if opts.get("batch_size") is not None:
         res.fun_minibatch = res.fun  # the trace holds minibatch estimates; the result gets the full value
         res.fun = problem.upper(res.x, res.y)[0]
+    return _cast_result(res, dtypes)
+
+
+def _float_dtypes(x0, y0):
+    """The floating dtypes of the starting points (float64 for integer input): the result's
+    ``x`` (and ``hypergrad``) and ``y`` are returned in them; the iteration runs in float64."""
+    out = []
+    for v in (x0, y0):
+        dt = np.asarray(v).dtype
+        out.append(dt if np.issubdtype(dt, np.floating) else np.dtype(np.float64))
+    return tuple(out)
+
+
+def _finite_start(v, name):
+    v = np.asarray(v, dtype=float)
+    if not np.all(np.isfinite(v)):
+        raise ValueError(f"`{name}` must be finite (got NaN or inf entries)")
+    return v
+
+
+def _cast_result(res, dtypes):
+    dx, dy = dtypes
+    for key, dt in (("x", dx), ("hypergrad", dx), ("y", dy)):
+        if isinstance(res.get(key), np.ndarray) and res[key].dtype != dt:
+            res[key] = res[key].astype(dt)
     return res
 
 
@@ -963,8 +1160,11 @@ def _bilevel_multiblock(problem, x0, y0, method, maxiter, tol, callback, options
         raise TypeError(f"unknown option(s) {sorted(unknown)} for method 'bsvrb'; valid: {sorted(opts)}")
     opts.update(options)
     check_scalar(maxiter, "maxiter", lower=0, integer=True)
-    x0, Y0 = problem.check(x0, y0)
+    check_scalar(tol, "tol", lower=0)
+    opts["_maxiter"] = maxiter
+    dtypes = _float_dtypes(x0, y0)
+    x0, Y0 = problem.check(_finite_start(x0, "x0"), _finite_start(y0, "y0"))
     res = _run_counted(problem, _bsvrb(problem, x0, Y0, opts), maxiter, tol, callback, method)
     res.fun_minibatch = res.fun  # the trace holds averages over the sampled blocks (and minibatches)
     res.fun = problem.value(res.x, res.y)
-    return res
+    return _cast_result(res, dtypes)

@@ -266,7 +266,7 @@ def bsvrb(problem, x0, Y0, opts):
     check_scalar(opts["step"], "step", lower=0, lower_inclusive=False)
     check_scalar(opts["hessian_floor"], "hessian_floor", lower=0, lower_inclusive=False, allow_none=True)
     check_scalar(opts["step_power"], "step_power", lower=0)
-    rng = np.random.default_rng(opts["rng"])
+    rng = np.random.default_rng(0 if opts["rng"] is None else opts["rng"])  # rng=None: a fixed seed (reproducible)
     draw = _sampler(problem, opts["batch_size"], rng)
     x = np.asarray(x0, dtype=float).copy()
     Y = np.asarray(Y0, dtype=float).copy()
@@ -276,7 +276,11 @@ def bsvrb(problem, x0, Y0, opts):
     tau, floor = opts["inner_step"], opts["hessian_floor"]
     if tau is None or (floor is None and opts["variant"] == "v1"):
         # 1 / L and a floor for the Hessian estimators, from full block Hessians at the start (at most 8 blocks)
-        ev = np.array([np.linalg.eigvalsh(problem.hessian_yy(i, x, Y[i]))[[0, -1]] for i in range(min(m, 8))])
+        Hs = [problem.hessian_yy(i, x, Y[i]) for i in range(min(m, 8))]
+        if not all(np.all(np.isfinite(H)) for H in Hs):
+            raise ValueError("the lower-level Hessians grad_yy g_i are not finite at the starting point (x0, y0): "
+                             "the oracles returned NaN or inf there")
+        ev = np.array([np.linalg.eigvalsh(0.5 * (H + H.T))[[0, -1]] for H in Hs])
         # with sampled blocks (S < m) the MSVR correction multiplies a block's one-step change (its
         # own y step included) by gamma ~ (m - S) / S, so the default lower step is then
         # 1 / (L (1 + (m - S) / (S (1 - beta)))) rather than 1 / L
@@ -299,8 +303,8 @@ def bsvrb(problem, x0, Y0, opts):
         q = Hinv_i @ fy if v1 else s_i
         return fx - problem.cross(i, x, y, q, il), f
 
-    k = 0
-    while True:
+    # bounded: the shared loop stops at maxiter (passed by bilevel() as "_maxiter")
+    for k in range(int(opts.get("_maxiter", 10 ** 7)) + 1):
         blocks = rng.choice(m, S, replace=False) if S < m else np.arange(m)
         cur, old, fvals, res = [], [], [], []
         Z_start = None if v1 else Z.copy()  # s at the start of this iteration (the next one's previous state)
@@ -364,6 +368,6 @@ def bsvrb(problem, x0, Y0, opts):
             Z_prev = Z_start
         x = x - opts["step"] / (k + 1) ** opts["step_power"] * v
         Y[blocks] = Y[blocks] - tau * U[blocks]
-        k += 1
-        if not math.isfinite(float(np.sum(x))):
+        if not (math.isfinite(float(np.sum(x))) and math.isfinite(float(np.sum(Y)))):
             return 2, "non-finite iterate (step too large?)"
+    return 1, "Maximum number of iterations reached."

@@ -358,9 +358,14 @@ def moreau_gradient_norm(problem, x, rho_bar=None, *, regularizer=None, tol=1e-9
     ``x_hat`` is computed by the deterministic prox-linear method on that subproblem
     (majorization with the problem's ``model_error``; one step is exact for affine c_i),
     each step solved through its dual. Returns ``(norm, x_hat, info)`` with
-    ``info = {"iterations", "gap", "multipliers"}`` (``multipliers`` in [-1, 1]^m certify
-    the last step: ``rho_bar (x - x_hat) in (1/m) J^T lam + d r(x_hat)``)."""
+    ``info = {"iterations", "gap", "multipliers", "converged"}`` (``multipliers`` in
+    [-1, 1]^m certify the last step: ``rho_bar (x - x_hat) in (1/m) J^T lam + d r(x_hat)``;
+    ``converged``: the prox-linear loop met its step test within ``maxiter`` and the last
+    dual gap is finite and at most ``1e-9 max(1, |F(x)|)``, i.e. the value can be trusted as
+    a certificate). A non-finite ``x`` gives ``(nan, x, info)`` with ``converged=False``."""
     x = np.asarray(x, dtype=float)
+    if not np.all(np.isfinite(x)):
+        return math.nan, x, {"iterations": 0, "gap": math.nan, "multipliers": None, "converged": False}
     rho = problem.weak_convexity
     if rho_bar is None:
         rho_bar = _default_rho_bar(problem)
@@ -372,16 +377,24 @@ def moreau_gradient_norm(problem, x, rho_bar=None, *, regularizer=None, tol=1e-9
     gap = 0.0
     lam = None
     it = 0
+    done = False
     for it in range(1, maxiter + 1):
         C, J = problem.residuals(y), problem.jacobian(y)
+        if not (np.all(np.isfinite(C)) and np.all(np.isfinite(J))):
+            gap = math.nan
+            break
         mu = rho_bar + tau
         center = (rho_bar * x + tau * y) / mu
         z, lam, gap = _dual_subproblem(C - J @ y, J, center, mu, regularizer, gap_tol)
         step = float(np.linalg.norm(z - y))
         y = z
         if tau == 0.0 or step <= tol * max(1.0, float(np.linalg.norm(x))):
+            done = True
             break
-    return rho_bar * float(np.linalg.norm(x - y)), y, {"iterations": it, "gap": gap, "multipliers": lam}
+    scale = max(1.0, abs(float(np.mean(np.abs(problem.residuals(x))))))
+    converged = bool(done and math.isfinite(gap) and gap <= 1e-9 * scale)
+    val = rho_bar * float(np.linalg.norm(x - y))
+    return val, y, {"iterations": it, "gap": gap, "multipliers": lam, "converged": converged}
 
 
 def _default_rho_bar(problem):
@@ -394,8 +407,8 @@ def _default_rho_bar(problem):
 # ------------------------------------------------------------------- front door
 
 def model_based(problem, x0, *, model="prox-linear", step=1.0, schedule="constant", maxiter=50,
-                regularizer=None, output="last", measure_every=0, rho_bar=None, tol=None, rng=None,
-                callback=None, max_time=math.inf):
+                regularizer=None, output="last", measure_every=0, rho_bar=None, tol=1e-6, rng=None,
+                callback=None, max_time=math.inf, certify=True):
     """Stochastic model-based minimization (see the module docstring for the algorithms).
 
     ``problem``: a :class:`CompositeAbsLoss` (e.g. :class:`PhaseRetrieval`,
@@ -407,12 +420,23 @@ def model_based(problem, x0, *, model="prox-linear", step=1.0, schedule="constan
     or ``"sampled"`` (the theorem's randomly drawn iterate); ``measure_every``: compute
     the Moreau-envelope gradient norm (``optimality``) every that many epochs, 0 = never
     (expensive: small problems only); ``rho_bar``: its parameter (default ``2 rho``, or the
-    curvature scale ``lambda_max(A^T A / m)`` for convex problems); ``tol``: stop when the
-    measured optimality is <= tol; ``rng``: seed or Generator.
+    curvature scale ``lambda_max(A^T A / m)`` for convex problems); ``tol`` (default 1e-6;
+    None means the default): the level of the stationarity certificate, and the run stops
+    early when a measured optimality is <= tol; ``rng``: seed or Generator (None: the fixed
+    seed 0, so a default run is reproducible); ``certify`` (default True): measure the
+    Moreau-envelope gradient norm at the returned point at the end.
+
+    Success is certified, never assumed: ``status = 0`` (``success=True``) only when
+    ``optimality`` = ``||grad F_{1/rho_bar}(x)||`` at the returned ``x`` is finite, at most
+    ``tol``, and computed to an accurate duality gap (:func:`moreau_gradient_norm`'s
+    ``converged``). Completing the horizon of ``T`` steps without that certificate is
+    ``status = 1`` (or ``certify=False``: not measured, status 1), non-finite iterates or
+    measure ``status = 2``; the message gives the measured value.
 
     Returns an OptimizeResult with ``x``, ``fun`` (F at x), ``x_last``, ``x_sampled``,
-    ``n_steps``, ``step_size`` (the last alpha_t), ``optimality`` (last measured value or
-    None), ``trace`` (per epoch: fun, optimality, step_size) and oracle counts.
+    ``n_steps``, ``step_size`` (the last alpha_t), ``optimality`` (the measure at the
+    returned point when ``certify``, else the last measured value or None), ``trace`` (per
+    epoch: fun, optimality, step_size) and oracle counts.
     """
     if not (hasattr(problem, "residuals") and hasattr(problem, "sample") and hasattr(problem, "n_samples")):
         raise TypeError("`problem` must be a numopt CompositeAbsLoss (residuals, jacobian, sample, n_samples), "
@@ -427,6 +451,9 @@ def model_based(problem, x0, *, model="prox-linear", step=1.0, schedule="constan
     check_scalar(maxiter, "maxiter", lower=0, integer=True)
     check_scalar(measure_every, "measure_every", lower=0, integer=True)
     check_scalar(tol, "tol", lower=0, allow_none=True)
+    tol = 1e-6 if tol is None else float(tol)
+    if not isinstance(certify, (bool, np.bool_)):
+        raise TypeError(f"`certify` must be True or False, got {certify!r}")
     check_scalar(max_time, "max_time", lower=0)
     if regularizer is not None and not (hasattr(regularizer, "prox") and hasattr(regularizer, "value")):
         raise TypeError("`regularizer` must have prox(x, step) and value(x) (a numopt.prox object) or be None")
@@ -449,7 +476,7 @@ def model_based(problem, x0, *, model="prox-linear", step=1.0, schedule="constan
             problem.prox_point(np.asarray(x0_arr, dtype=float), 0, 1.0)
         except NotImplementedError as e:
             raise ValueError(f"model='prox-point' needs problem.prox_point: {e}") from None
-    gen_rng = np.random.default_rng(rng)
+    gen_rng = np.random.default_rng(0 if rng is None else rng)
     rb = _default_rho_bar(problem) if rho_bar is None else float(rho_bar)
     counter = OracleCounter()
     T = maxiter * m
@@ -458,8 +485,20 @@ def model_based(problem, x0, *, model="prox-linear", step=1.0, schedule="constan
         counter.nfev += 1
         return problem.value(x) + (0.0 if regularizer is None else float(regularizer.value(x)))
 
+    cache = {}
+
+    def measured(x):
+        """(||grad F_{1/rho_bar}(x)||, trusted) with the last few results kept."""
+        key = np.asarray(x, dtype=float).tobytes()
+        if key not in cache:
+            if len(cache) > 4:
+                cache.clear()
+            val, _, info = moreau_gradient_norm(problem, np.asarray(x, dtype=float), rb, regularizer=regularizer)
+            cache[key] = (val, info["converged"])
+        return cache[key]
+
     def measure(x):
-        return moreau_gradient_norm(problem, x, rb, regularizer=regularizer)[0]
+        return measured(x)[0]
 
     if model == "subgradient":
         def update(x, i, a):
@@ -509,7 +548,7 @@ def model_based(problem, x0, *, model="prox-linear", step=1.0, schedule="constan
             opt = measure(x) if (measure_every and finite and (epoch % measure_every == 0 or epoch == maxiter)) \
                 else None
             yield Step(x.astype(out_dtype), fx, opt, step_size=a, x_sampled=xs.astype(out_dtype), n_steps=t)
-        return 0, f"Completed the horizon of T = {T} stochastic steps ({maxiter} epochs)."
+        return 1, f"Completed the horizon of T = {T} stochastic steps ({maxiter} epochs)."
 
     res = run_loop(gen(), counter=counter, options={"maxiter": maxiter + 1, "max_time": max_time, "trace": True},
                    callback=callback, tol=tol, method=f"model_based/{model}")
@@ -520,6 +559,24 @@ def model_based(problem, x0, *, model="prox-linear", step=1.0, schedule="constan
         res.x = res.x_sampled
         res.fun = F(np.asarray(res.x, dtype=float))
     res.rho_bar = rb
+    if res.status in (0, 1):  # horizon completed, or stopped on a measured epoch: certify the returned point
+        base = res.message if res.status == 1 else f"Stopped at a measured epoch (T = {res.n_steps} steps)."
+        xr = np.asarray(res.x, dtype=float)
+        if certify or (res.status == 0 and output == "last"):
+            val, trusted = measured(xr)
+            res.optimality = val
+            if not math.isfinite(val):
+                res.status, res.message = 2, f"{base} The stationarity measure is not finite at the returned point."
+            elif trusted and val <= tol:
+                res.status, res.message = 0, (f"{base} Certified: ||grad F_1/rho_bar(x)|| = {val:.3g} <= tol = "
+                                              f"{tol:.3g}.")
+            else:
+                why = f"{val:.3g} > tol = {tol:.3g}" if val > tol else \
+                    f"{val:.3g}, but its subproblem was not solved accurately (duality gap)"
+                res.status, res.message = 1, f"{base} Not certified: ||grad F_1/rho_bar(x)|| = {why}."
+        else:
+            res.status, res.message = 1, f"{base} Not certified (certify=False: the stationarity was not measured)."
+        res.success = res.status == 0
     return res
 
 
