@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 __all__ = ["MethodSpec", "register", "get_method", "list_methods", "show_options",
-           "COMMON_OPTIONS"]
+           "COMMON_OPTIONS", "methods_accepting_prox", "default_tol"]
 
 # Options every method accepts (handled by the shared loop).
 COMMON_OPTIONS = {
@@ -47,6 +47,14 @@ class MethodSpec:
     them before the first iteration. ``rate`` is the theoretical bound as a function
     ``rate(k, L=..., mu=..., R=..., f0_gap=...) -> bound on f(x_k) - f*`` (or None) and
     ``rate_text`` states it in words; ``optimality`` documents the stopping measure.
+
+    ``accepts_prox``: whether the method uses the problem's regularizer ``g`` (the
+    ``prox=`` argument or ``Problem.regularizer``); default: ``"prox" in requires``.
+    The front door never drops ``g`` for a method that does not accept it: a smooth
+    ``g`` (squared l2) is added to the smooth part, any other ``g`` is a ValueError
+    naming the methods that accept it. ``float64_internal``: the method iterates in
+    float64 whatever the input dtype (so its default ``tol`` is not loosened for
+    float32 input, see :func:`default_tol`).
     """
 
     name: str
@@ -63,10 +71,16 @@ class MethodSpec:
     accepts_constraints: bool = False
     accepts_bounds: bool = False
     x_ndim: tuple = (1,)
+    accepts_prox: bool | None = None
+    float64_internal: bool = False
     # example(xp) -> dict of minimize keyword arguments (fun, x0, jac, prox, lmo,
     # constraints, ...) plus optionally "f_star": a small instance the cross-method
     # contract tests run the method on, in namespace xp.
     example: Callable | None = None
+
+    def __post_init__(self):
+        if self.accepts_prox is None:
+            self.accepts_prox = "prox" in self.requires
 
     def all_options(self):
         out = dict(COMMON_OPTIONS)
@@ -114,6 +128,12 @@ def list_methods(family=None):
     return sorted(k for k, s in _REGISTRY.items() if family is None or s.family == family)
 
 
+def methods_accepting_prox():
+    """Names of the methods that use a regularizer ``g`` (``prox=`` / ``Problem.regularizer``)."""
+    _load()
+    return sorted(k for k, s in _REGISTRY.items() if s.accepts_prox)
+
+
 def show_options(method=None, disp=True):
     """Describe the options of ``method`` (or list all methods). Returns the text."""
     _load()
@@ -123,6 +143,8 @@ def show_options(method=None, disp=True):
     else:
         s = get_method(method)
         lines = [f"{s.name}: {s.summary}", "", f"Requires: {', '.join(s.requires) or 'nothing'}",
+                 "Regularizer g (prox): " + ("used" if s.accepts_prox else
+                                             "not accepted (a squared-l2 g is added to the smooth part)"),
                  f"Optimality measure (tol): {s.optimality}", f"Rate: {s.rate_text}",
                  f"Reference: {s.reference}", "", "Options:"]
         for k, (default, doc) in s.all_options().items():
@@ -133,8 +155,38 @@ def show_options(method=None, disp=True):
     return text
 
 
-def resolve_options(spec: MethodSpec, options: dict | None, tol=None):
-    """Merge user options with defaults; unknown names are a TypeError listing the valid ones."""
+_EPS64 = 2.220446049250313e-16  # numpy.finfo(numpy.float64).eps
+
+
+def default_tol(tol64, eps=None, *, float64_internal=False):
+    """The default ``tol`` of a method for iterates of machine precision ``eps``.
+
+    Registry defaults are stated for float64. For a less precise floating dtype the
+    default asks for the same share of the available digits: writing
+    ``tol64 = eps64 ** a``, the default is ``eps ** a`` (float32: 1e-8 -> 2.9e-4,
+    1e-6 -> 2.2e-3), so a float32 run can meet it instead of running to ``maxiter``
+    against its rounding floor. Unchanged for float64 (or more precise) iterates,
+    for methods that iterate in float64 whatever the input (``float64_internal``),
+    and for ``tol64`` outside (0, 1). A ``tol`` passed by the user is never changed.
+    """
+    import math
+
+    if tol64 is None or eps is None or float64_internal:
+        return tol64
+    eps = float(eps)
+    if not (0 < tol64 < 1) or not (_EPS64 < eps < 1):
+        return tol64
+    a = math.log(tol64) / math.log(_EPS64)
+    return float(eps ** a)
+
+
+def resolve_options(spec: MethodSpec, options: dict | None, tol=None, *, eps=None):
+    """Merge user options with defaults; unknown names are a TypeError listing the valid ones.
+
+    ``eps``: the machine precision of the iterates (``finfo(x0.dtype).eps``); when the
+    user gives no ``tol``, the method's float64 default is adapted to it
+    (:func:`default_tol`).
+    """
     from .oracles import check_scalar
 
     allopts = spec.all_options()
@@ -144,6 +196,7 @@ def resolve_options(spec: MethodSpec, options: dict | None, tol=None):
         raise TypeError(f"unknown option(s) {', '.join(map(repr, unknown))} for method "
                         f"{spec.name!r}; valid options: {', '.join(sorted(allopts))}")
     out = {k: v[0] for k, v in allopts.items()}
+    user_tol = tol is not None or options.get("tol") is not None
     out.update(options)
     check_scalar(out["maxiter"], "maxiter", lower=0, integer=True)
     check_scalar(out["max_time"], "max_time", lower=0, lower_inclusive=False)
@@ -152,4 +205,6 @@ def resolve_options(spec: MethodSpec, options: dict | None, tol=None):
         out["tol"] = tol
     elif out.get("tol") is not None:
         check_scalar(out["tol"], "tol", lower=0)
+    if not user_tol and out.get("tol") is not None:
+        out["tol"] = default_tol(out["tol"], eps, float64_internal=spec.float64_internal)
     return out

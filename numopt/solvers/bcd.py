@@ -947,7 +947,7 @@ def _example(xp):
 
 register(MethodSpec(
     name="bcd", family="bcd", summary="Block coordinate descent (greedy GS/GSL/GS-q, cyclic, random; numba fast paths)",
-    solve=_solve, requires=("grad",), example=_example,
+    solve=_solve, requires=("grad",), example=_example, accepts_prox=True, float64_internal=True,
     options={
         "tol": (1e-8, "Relative duality gap gap/P(0) (l1/elastic-net datafits), else prox-gradient norm."),
         "selection": ("gsl", "Block selection rule: " + ", ".join(SELECTIONS) + " or an object."),

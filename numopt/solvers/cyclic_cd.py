@@ -583,7 +583,7 @@ _COMMON = {
 register(MethodSpec(
     name="acoder", family="bcd",
     summary="A-CODER: accelerated cyclic coordinate dual averaging with extrapolation (and VR-A-CODER)",
-    solve=_acoder, requires=("grad",), example=_example, backends=("numpy", "array_api_strict"),
+    solve=_acoder, requires=("grad",), example=_example, backends=("numpy", "array_api_strict"), accepts_prox=True, float64_internal=True,
     options={
         "tol": (1e-8, "Relative duality gap gap/P(0) for l1 / elastic-net GLMs, else the prox-gradient norm."),
         **_COMMON,
@@ -603,7 +603,7 @@ register(MethodSpec(
 register(MethodSpec(
     name="vr-cd", family="bcd",
     summary="Cyclic proximal block coordinate descent with recursive variance reduction (VR-CD; nonconvex f)",
-    solve=_vr_cd, requires=("grad",), example=_example, backends=("numpy", "array_api_strict"),
+    solve=_vr_cd, requires=("grad",), example=_example, backends=("numpy", "array_api_strict"), accepts_prox=True, float64_internal=True,
     options={
         "tol": (1e-8, "Relative duality gap for l1/elastic-net GLMs, else the prox-gradient norm."),
         **_COMMON,

@@ -129,21 +129,21 @@ _OPTS = {"tol": (1e-8, "Tolerance on the prox-gradient norm (full gradient, chec
          "rng": (None, "Seed or numpy Generator.")}
 register(MethodSpec(
     name="sgd", family="stochastic", summary="(Proximal) stochastic gradient descent with a 1/k schedule",
-    solve=lambda p, x0, o: _run(p, x0, o, "sgd"), requires=("grad",), backends=("numpy",),
+    solve=lambda p, x0, o: _run(p, x0, o, "sgd"), requires=("grad",), backends=("numpy",), accepts_prox=True,
     options=dict(_OPTS, decay=(1.0, "eta_k = step / (1 + decay * epoch)")), example=_example,
     optimality="prox-gradient norm (full gradient) per epoch",
     rate_text="Strongly convex: E f(x_k) - f* = O(1/k) with eta_k ~ 1/k (Bottou, Curtis & Nocedal 2018, Thm 4.7).",
     reference="H. Robbins, S. Monro (1951); L. Bottou, F.E. Curtis, J. Nocedal, SIAM Review 60(2) (2018)."))
 register(MethodSpec(
     name="svrg", family="stochastic", summary="(Proximal) stochastic variance-reduced gradient",
-    solve=lambda p, x0, o: _run(p, x0, o, "svrg"), requires=("grad",), backends=("numpy",),
+    solve=lambda p, x0, o: _run(p, x0, o, "svrg"), requires=("grad",), backends=("numpy",), accepts_prox=True,
     options=dict(_OPTS, safety=(10.0, "Default step 1/(safety * L_max).")), example=_example,
     optimality="prox-gradient norm (full gradient) per epoch",
     rate_text="Strongly convex: linear convergence in expectation (Johnson & Zhang 2013; Xiao & Zhang 2014).",
     reference="R. Johnson, T. Zhang, NeurIPS 2013; L. Xiao, T. Zhang, SIAM J. Optim. 24(4) (2014)."))
 register(MethodSpec(
     name="saga", family="stochastic", summary="SAGA (proximal), per-sample gradient table",
-    solve=lambda p, x0, o: _run(p, x0, o, "saga"), requires=("grad",), backends=("numpy",),
+    solve=lambda p, x0, o: _run(p, x0, o, "saga"), requires=("grad",), backends=("numpy",), accepts_prox=True,
     options=dict(_OPTS), example=_example,
     optimality="prox-gradient norm (full gradient) per epoch",
     rate_text="Strongly convex: linear convergence in expectation with step 1/(3 L_max) (Defazio et al. 2014).",
@@ -151,7 +151,7 @@ register(MethodSpec(
 
 register(MethodSpec(
     name="sarah", family="stochastic", summary="(Proximal) SARAH: recursive variance-reduced gradient, full gradient per epoch",
-    solve=lambda p, x0, o: _run(p, x0, o, "sarah"), requires=("grad",), backends=("numpy",),
+    solve=lambda p, x0, o: _run(p, x0, o, "sarah"), requires=("grad",), backends=("numpy",), accepts_prox=True,
     options=dict(_OPTS, safety=(2.0, "Default step 1/(safety * L_max).")), example=_example,
     optimality="prox-gradient norm (full gradient) per epoch",
     rate_text="Strongly convex: linear convergence in expectation with step 1/(2 L_max) (Nguyen et al. 2017, Thm 3).",
@@ -159,7 +159,7 @@ register(MethodSpec(
               "Q. Tran-Dinh. ProxSARAH. JMLR 21 (2020)."))
 register(MethodSpec(
     name="spider", family="stochastic", summary="SpiderBoost: SPIDER estimator with sqrt(n) minibatches and step 1/(2L)",
-    solve=lambda p, x0, o: _run(p, x0, o, "spider"), requires=("grad",), backends=("numpy",),
+    solve=lambda p, x0, o: _run(p, x0, o, "spider"), requires=("grad",), backends=("numpy",), accepts_prox=True,
     options=dict(_OPTS, safety=(2.0, "Default step 1/(safety * L_max)."),
                  batch_size=(None, "Minibatch size (default sqrt(n_samples)).")), example=_example,
     optimality="prox-gradient norm (full gradient) per epoch",
