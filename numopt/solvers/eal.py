@@ -274,7 +274,7 @@ def _example(xp):
 
 register(MethodSpec(
     name="eal", family="constrained", summary="Exact augmented Lagrangian with randomized sketching (equality constraints)",
-    solve=_eal, requires=("grad", "constraints"), accepts_constraints=True, backends=("numpy",),
+    solve=_eal, requires=("grad", "constraints"), accepts_constraints=True, backends=("numpy",), float64_internal=True,
     options={
         "tol": (1e-8, "Tolerance on the KKT residual max(||grad_x L||_inf, ||c||_inf)."),
         "mu0": (1.0, "Initial penalty on ||c||^2 (authors' default)."),
