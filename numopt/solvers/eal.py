@@ -30,7 +30,18 @@ Rate: global convergence to a KKT point, local superlinear (quadratic with exact
 Hessian) convergence when ``delta_k -> 0`` (``option sharpen=True``: the sharpened
 accuracy ``delta_k <= min(delta, ||KKT residual||)``), Hong et al. (2023), Thms 4-5.
 
-Optimality measure (``tol``): the KKT residual ``max(||grad_x L||_inf, ||c||_inf)``.
+Optimality measure (``tol``): the KKT residual ``max(||grad_x L||_inf, ||c||_inf)``,
+NaN-propagating: a NaN/inf constraint value, Jacobian, gradient or Hessian ends the run
+with status 2 (at x0: a ValueError naming the oracle), never with a finite residual.
+
+Dense method: the KKT matrix ``[[B, G^T], [G, 0]]`` and the null-space test are dense
+``(n + m) x (n + m)`` / ``n x n`` arrays. A sparse constraint Jacobian (e.g. a sparse
+``LinearConstraint.A``) or sparse Hessian is converted to dense only while
+``n + m <= dense_limit`` (option, default 5000: a KKT matrix of at most 200 MB); larger
+sparse problems raise a ``ValueError`` instead of densifying.
+
+Randomness: the sketches draw from ``numpy.random.default_rng(rng)``, ``rng = 0`` when
+not given, so a default run is reproducible.
 """
 from __future__ import annotations
 
@@ -44,13 +55,39 @@ from .._registry import MethodSpec, register
 __all__ = ["eal"]
 
 
+def _inf_norm(v):
+    """max |v_i| (0 for an empty vector); NaN when any entry is NaN (np.max propagates it)."""
+    v = np.asarray(v, dtype=float)
+    return float(np.max(np.abs(v))) if v.size else 0.0
+
+
+def _kkt_residual(gl, c):
+    """max(||grad_x L||_inf, ||c||_inf) without Python's max, which would drop a NaN."""
+    return float(np.max([_inf_norm(gl), _inf_norm(c)]))
+
+
+def _dense(M, shape, what):
+    """``M`` as a dense float array of ``shape``. Sparse matrices are densified here only
+    because the caller already checked ``n + m <= dense_limit`` (see the module docstring)."""
+    import scipy.sparse as sp
+
+    if sp.issparse(M):
+        M = M.toarray()  # small by the dense_limit check in _eal
+    M = np.asarray(M, dtype=float)
+    if M.size != shape[0] * shape[1]:
+        raise ValueError(f"the {what} has shape {M.shape}, expected {shape}")
+    return M.reshape(shape)
+
+
 def _lagrangian_hessian(problem, x, lam, g_fun, h, force_fd=False):
     """Exact when the oracles give Hessians, else central differences of grad_x L."""
     f, c = problem.objective, problem.constraints
     exact_f = hasattr(f, "has") and f.has("hess")
     exact_c = hasattr(c, "has") and c.has("hess")
     if exact_f and exact_c and not force_fd:
-        return np.asarray(f.hess(x), dtype=float) + np.asarray(c.hess(x, lam), dtype=float), True
+        n = x.size
+        return (_dense(f.hess(x), (n, n), "objective Hessian")
+                + _dense(c.hess(x, lam), (n, n), "constraint Hessian")), True
     n = x.size
     H = np.empty((n, n))
     for i in range(n):
@@ -122,24 +159,56 @@ def _solve_kkt(K, rhs, opts, rng, z0, delta):
 
 
 def _eal(problem, x0, opts):
+    import scipy.sparse as sp
+
     out_dtype = np.asarray(x0).dtype  # iterate in float64, report in the input's dtype
     x = np.asarray(x0, dtype=float).copy()
     f, c = problem.objective, problem.constraints
-    rng = np.random.default_rng(opts["rng"])
+    # a fixed default seed: two default runs give bit-identical iterates
+    rng = np.random.default_rng(0 if opts["rng"] is None else opts["rng"])
     mu, nu, delta, beta, rho = opts["mu0"], opts["nu0"], opts["delta0"], opts["beta"], opts["rho"]
     for name in ("mu0", "nu0", "delta0"):
         if not opts[name] > 0:
             raise ValueError(f"`{name}` must be > 0, got {opts[name]}")
     if not 0 < beta < 0.5 or not rho > 1:
         raise ValueError("need 0 < beta < 0.5 and rho > 1")
-
-    def grad_L(x, lam):
-        return f.grad(x) + c.jacobian(x).T @ lam
+    for name in ("max_adjust", "max_linesearch"):
+        if isinstance(opts[name], bool) or not isinstance(opts[name], (int, np.integer)) or opts[name] < 1:
+            raise ValueError(f"`{name}` must be an integer >= 1, got {opts[name]!r}")
+    if opts["inner"] not in ("gaussian", "countsketch", "block_kaczmarz", "kaczmarz", "direct"):
+        raise ValueError(f"`inner` must be 'gaussian', 'countsketch', 'block_kaczmarz', 'kaczmarz' or "
+                         f"'direct', got {opts['inner']!r}")
 
     fx, gx = f.value_and_grad(x)
-    cx = np.asarray(c.value(x), dtype=float)
-    Gx = np.asarray(c.jacobian(x), dtype=float).reshape(cx.size, x.size)
+    cx = np.asarray(c.value(x), dtype=float).ravel()
     m = cx.size
+    J0 = c.jacobian(x)
+    if sp.issparse(J0) and x.size + m > opts["dense_limit"]:
+        raise ValueError(f"the constraint Jacobian is a sparse {J0.shape[0]} x {J0.shape[1]} matrix, but eal "
+                         f"forms dense (n + m) x (n + m) KKT matrices and n + m = {x.size + m} exceeds "
+                         f"dense_limit = {opts['dense_limit']}: use a solver for large sparse problems "
+                         "(or raise the option dense_limit if the dense KKT matrix fits in memory)")
+
+    def jac_c(x):
+        return _dense(c.jacobian(x), (m, x.size), "constraint Jacobian")
+
+    def grad_L(x, lam):
+        return f.grad(x) + jac_c(x).T @ lam
+
+    Gx = _dense(J0, (m, x.size), "constraint Jacobian")
+    if not np.all(np.isfinite(gx)):
+        raise ValueError("the objective gradient (`jac`) at x0 contains NaN or inf")
+    if not np.all(np.isfinite(cx)):
+        raise ValueError("the constraint function at x0 returned NaN or inf")
+    if not np.all(np.isfinite(Gx)):
+        raise ValueError("the constraint Jacobian at x0 contains NaN or inf")
+
+    def nonfinite(fx, gx, cx, Gx, where):
+        for val, what in ((fx, "objective value"), (gx, "objective gradient"), (cx, "constraint value"),
+                          (Gx, "constraint Jacobian")):
+            if not np.all(np.isfinite(val)):
+                return 2, f"non-finite {what} {where}; returning the last finite iterate"
+        return None
     if opts["accuracy"] not in ("practical", "theory"):
         raise ValueError(f"`accuracy` must be 'practical' or 'theory', got {opts['accuracy']!r}")
     theory = opts["accuracy"] == "theory"
@@ -162,12 +231,14 @@ def _eal(problem, x0, opts):
 
     z = None
     alpha = 0.0
-    while True:
+    it = 0
+    while True:  # bounded by run_loop's maxiter
         gl = gx + Gx.T @ lam
-        kkt = max(np.abs(gl).max(initial=0.0), np.abs(cx).max(initial=0.0))
-        yield Step(x.astype(out_dtype, copy=True), fx, kkt, jac=gx, multipliers=lam, constraint_violation=float(np.abs(cx).max(initial=0)),
-                   stationarity=float(np.abs(gl).max(initial=0)), mu=mu, nu=nu, nsketch=nsketch,
+        kkt = _kkt_residual(gl, cx)
+        yield Step(x.astype(out_dtype, copy=True), fx, kkt, jac=gx, multipliers=lam, constraint_violation=_inf_norm(cx),
+                   stationarity=_inf_norm(gl), mu=mu, nu=nu, nsketch=nsketch,
                    step_size=alpha)
+        it += 1
         if qn is None:
             H, _ = _lagrangian_hessian(problem, x, lam, grad_L, opts["fd_step"], force_fd=hess_mode == "fd")
             Hgl = H @ gl
@@ -175,6 +246,9 @@ def _eal(problem, x0, opts):
             H = qn
             hh = opts["fd_step"] * max(1.0, np.linalg.norm(x)) / max(np.linalg.norm(gl), 1e-300)
             Hgl = (grad_L(x + hh * gl, lam) - grad_L(x - hh * gl, lam)) / (2 * hh)  # merit gradient stays exact
+        if not (np.all(np.isfinite(H)) and np.all(np.isfinite(Hgl))):
+            return 2, (f"non-finite Lagrangian Hessian at iteration {it} (objective/constraint Hessians or "
+                       "their differences); returning the last finite iterate")
         tau, red_min = _shift_for_nullspace(H, Gx, opts["min_curvature"])
         B = H + tau * np.eye(x.size)
         K = np.block([[B, Gx.T], [Gx, np.zeros((m, m))]])
@@ -223,12 +297,18 @@ def _eal(problem, x0, opts):
             # near a KKT point the merit slope is lost in rounding: accept the Newton step
             # if it reduces the KKT residual (local phase), else give up
             xt, lt = x + dx, lam + dl
-            ct = np.asarray(c.value(xt), dtype=float)
-            kt = max(np.abs(grad_L(xt, lt)).max(initial=0.0), np.abs(ct).max(initial=0.0))
-            if np.isfinite(kt) and kt < 0.5 * kkt:
-                x, lam = xt, lt
-                fx, gx = f.value_and_grad(x)
-                cx, Gx = ct, np.asarray(c.jacobian(x), dtype=float).reshape(m, x.size)
+            ct = np.asarray(c.value(xt), dtype=float).ravel()
+            kt = _kkt_residual(grad_L(xt, lt), ct)  # NaN when c or its Jacobian is NaN at xt
+            if not np.isfinite(kt):
+                return 2, (f"non-finite KKT residual (constraint value, Jacobian or objective gradient) at the "
+                           f"Newton step of iteration {it}; returning the last finite iterate")
+            if kt < 0.5 * kkt:
+                fxt, gxt = f.value_and_grad(xt)
+                Gxt = jac_c(xt)
+                bad = nonfinite(fxt, gxt, ct, Gxt, f"at the Newton step of iteration {it}")
+                if bad:
+                    return bad
+                x, lam, fx, gx, cx, Gx = xt, lt, fxt, gxt, ct, Gxt
                 continue
             return 5, "no descent direction for the merit function after adjusting delta, mu and nu"
         phi0 = merit(x, lam, mu, nu)
@@ -242,22 +322,22 @@ def _eal(problem, x0, opts):
                 break
             alpha *= 0.5
         else:
-            return 5, (f"line search failed on the merit function (||c||_inf = {np.abs(cx).max():.2e}); "
+            return 5, (f"line search failed on the merit function (||c||_inf = {_inf_norm(cx):.2e}); "
                        "the constraints may be infeasible")
         if alpha < opts["alpha_min"]:
             # tiny steps: the merit function is near a stationary point that is not a
             # KKT point; the penalties are too weak (Hong et al. 2023, Sec. 3)
             mu *= rho ** opts["tiny_mu_power"]
-        x_old, G_old, g_old = x, Gx, gx
-        x, lam = x + alpha * dx, lam + alpha * dl
-        fx, gx = f.value_and_grad(x)
-        cx = np.asarray(c.value(x), dtype=float)
-        Gx = np.asarray(c.jacobian(x), dtype=float).reshape(m, x.size)
-        if qn is not None and np.all(np.isfinite(Gx)):
-            qn = _damped_bfgs(qn, x - x_old, (gx + Gx.T @ lam) - (g_old + G_old.T @ lam))
-        if not (np.all(np.isfinite(cx)) and np.all(np.isfinite(Gx))):
-            yield Step(x, float("nan"), float("nan"))
-            return 2, "non-finite constraint value or Jacobian"
+        x_new, lam_new = x + alpha * dx, lam + alpha * dl
+        fx_new, gx_new = f.value_and_grad(x_new)
+        cx_new = np.asarray(c.value(x_new), dtype=float).ravel()
+        Gx_new = jac_c(x_new)
+        bad = nonfinite(fx_new, gx_new, cx_new, Gx_new, f"after the line search of iteration {it}")
+        if bad:
+            return bad
+        if qn is not None:
+            qn = _damped_bfgs(qn, x_new - x, (gx_new + Gx_new.T @ lam_new) - (gx + Gx.T @ lam_new))
+        x, lam, fx, gx, cx, Gx = x_new, lam_new, fx_new, gx_new, cx_new, Gx_new
 
 
 def _example(xp):
@@ -294,7 +374,9 @@ register(MethodSpec(
         "max_linesearch": (60, "Maximum backtracking steps."),
         "tiny_mu_power": (0, "mu <- rho^p mu after a tiny step (0 = off)."),
         "alpha_min": (1e-3, "A step below this strengthens the penalties (mu <- rho^2 mu, nu <- nu / rho)."),
-        "rng": (None, "Seed or numpy Generator of the sketches."),
+        "rng": (None, "Seed or numpy Generator of the sketches (None: seed 0, so default runs are reproducible)."),
+        "dense_limit": (5000, "Largest n + m for which a sparse constraint Jacobian or Hessian is densified "
+                              "(eal's KKT matrices are dense); larger sparse problems raise ValueError."),
         "hessian": ("auto", "Lagrangian Hessian: 'exact' (objective and constraint Hessians), 'fd' (differences of "
                             "grad_x L), 'bfgs' (Powell-damped BFGS; merit gradient by one Hessian-vector "
                             "difference), 'auto' = exact when available else 'fd'."),
