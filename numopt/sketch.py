@@ -32,23 +32,66 @@ METHODS = ("kaczmarz", "block_kaczmarz", "gaussian", "countsketch")
 
 
 def rk_rate(A):
-    """The randomized Kaczmarz contraction factor 1 - sigma_min^2(A) / ||A||_F^2 (full column rank A)."""
-    A = np.asarray(A.toarray() if hasattr(A, "toarray") else A, dtype=float)
-    s = np.linalg.svd(A, compute_uv=False)
-    return 1.0 - s[min(A.shape) - 1] ** 2 / np.sum(A * A)
+    """The randomized Kaczmarz contraction factor ``1 - sigma_min^2(A) / ||A||_F^2`` (full
+    column rank A; ``sigma_min`` is the smallest of the ``min(m, n)`` singular values).
+
+    Dense ``A``: from its singular values. ``scipy.sparse`` ``A`` stays sparse:
+    ``sigma_min^2`` is the smallest eigenvalue of the sparse Gram matrix (``A^T A`` or
+    ``A A^T``, whichever is smaller), found by ``scipy.sparse.linalg.eigsh`` in
+    shift-invert mode around 0 (a sparse LU of the Gram matrix, bounded ARPACK
+    iterations); only a Gram matrix of order <= 200 is converted to dense. A singular
+    Gram matrix (rank-deficient A) gives 1.0.
+    """
+    import scipy.sparse as sp
+
+    if not sp.issparse(A):
+        A = np.asarray(A, dtype=float)
+        if A.ndim != 2 or A.size == 0:
+            raise ValueError(f"`A` must be a non-empty 2-D matrix, got shape {A.shape}")
+        if not np.all(np.isfinite(A)):
+            raise ValueError("`A` contains NaN or inf")
+        fro2 = float(np.sum(A * A))
+        if fro2 == 0:
+            raise ValueError("`A` is zero")
+        s = np.linalg.svd(A, compute_uv=False)
+        return 1.0 - s[min(A.shape) - 1] ** 2 / fro2
+    A = sp.csr_array(A, dtype=float)
+    if A.shape[0] == 0 or A.shape[1] == 0:
+        raise ValueError(f"`A` must be a non-empty 2-D matrix, got shape {A.shape}")
+    if not np.all(np.isfinite(A.data)):
+        raise ValueError("`A` contains NaN or inf")
+    fro2 = float(np.sum(A.data * A.data))
+    if fro2 == 0:
+        raise ValueError("`A` is zero")
+    gram = (A.T @ A if A.shape[0] >= A.shape[1] else A @ A.T).tocsc()
+    k = gram.shape[0]
+    if k <= 200:  # small Gram matrix: dense eigenvalues
+        lmin = float(np.linalg.eigvalsh(gram.toarray())[0])
+    else:
+        from scipy.sparse.linalg import ArpackNoConvergence, eigsh
+
+        try:
+            lmin = float(eigsh(gram, k=1, sigma=0.0, which="LM", maxiter=50 * k, tol=1e-10,
+                               return_eigenvectors=False)[0])
+        except ArpackNoConvergence as e:
+            if len(e.eigenvalues) == 0:
+                raise RuntimeError("rk_rate: ARPACK did not converge to sigma_min(A)") from e
+            lmin = float(np.min(e.eigenvalues))
+        except RuntimeError as e:  # the sparse LU found the Gram matrix singular: sigma_min = 0
+            if "singular" not in str(e).lower():
+                raise
+            lmin = 0.0
+    return 1.0 - max(lmin, 0.0) / fro2
 
 
 def _iterations(A, b, x, method, block_size, rng, check_every, Ad):
     m, n = A.shape
     row_sq = np.einsum("ij,ij->i", Ad, Ad)
-    if np.any(row_sq == 0) and method == "kaczmarz":
-        row_sq = np.where(row_sq == 0, 0.0, row_sq)
     p = row_sq / row_sq.sum()
     bnorm = max(np.linalg.norm(b), 1e-300)
     r = A @ x - b
     yield Step(x, None, np.linalg.norm(r) / bnorm, residual=np.linalg.norm(r))
-    k = 0
-    while True:
+    while True:  # bounded by run_loop's maxiter
         for _ in range(check_every):
             if method == "kaczmarz":
                 i = rng.choice(m, p=p)
@@ -71,10 +114,50 @@ def _iterations(A, b, x, method, block_size, rng, check_every, Ad):
                 # projection onto {x : S^T A x = S^T b}: the minimum-norm correction
                 # SA^T (SA SA^T)^+ Sr, computed without squaring the conditioning
                 x = x - np.linalg.lstsq(SA, Sr, rcond=None)[0]
-            k += 1
         r = A @ x - b
         rn = np.linalg.norm(r)
         yield Step(x, None, rn / bnorm, residual=rn)
+
+
+def _iterations_sparse(A, b, x, method, block_size, rng, check_every):
+    """The same sketches for a CSR ``A``, drawn in the same order as the dense path,
+    without densifying A: row updates on its CSR arrays, sketched Gram matrices
+    ``(S^T A)(S^T A)^T`` of order ``block_size``, products with A and A^T."""
+    import scipy.sparse as sp
+
+    m, n = A.shape
+    indptr, indices, data = A.indptr, A.indices, A.data
+    row_sq = np.bincount(np.repeat(np.arange(m), np.diff(indptr)), weights=data * data, minlength=m)
+    p = row_sq / row_sq.sum()
+    bnorm = max(np.linalg.norm(b), 1e-300)
+    x = np.array(x, dtype=float)
+    r = A @ x - b
+    yield Step(x.copy(), None, np.linalg.norm(r) / bnorm, residual=np.linalg.norm(r))
+    while True:  # bounded by run_loop's maxiter
+        for _ in range(check_every):
+            if method == "kaczmarz":
+                i = rng.choice(m, p=p)
+                cols, vals = indices[indptr[i]:indptr[i + 1]], data[indptr[i]:indptr[i + 1]]
+                x[cols] += ((b[i] - vals @ x[cols]) / row_sq[i]) * vals
+                continue
+            if method == "gaussian":
+                S = rng.standard_normal((m, block_size))
+                SA = (A.T @ S).T  # dense block_size x n, as in the dense path
+                x -= np.linalg.lstsq(SA, S.T @ (A @ x - b), rcond=None)[0]
+                continue
+            if method == "block_kaczmarz":
+                idx = rng.choice(m, size=min(block_size, m), replace=False)
+                SA, Sr = A[idx], A[idx] @ x - b[idx]
+            else:  # countsketch: S has one signed entry per row of A
+                h = rng.integers(0, block_size, size=m)
+                sg = rng.choice([-1.0, 1.0], size=m)
+                S = sp.csr_array((sg, (np.arange(m), h)), shape=(m, block_size))
+                SA, Sr = (S.T @ A).tocsr(), S.T @ (A @ x - b)
+            gram = (SA @ SA.T).toarray()  # block_size x block_size, never n x n
+            x -= SA.T @ np.linalg.lstsq(gram, Sr, rcond=None)[0]
+        r = A @ x - b
+        rn = np.linalg.norm(r)
+        yield Step(x.copy(), None, rn / bnorm, residual=rn)
 
 
 def solve(A, b, method="kaczmarz", *, tol=1e-8, maxiter=100000, rng=None, x0=None, block_size=None,
@@ -83,20 +166,26 @@ def solve(A, b, method="kaczmarz", *, tol=1e-8, maxiter=100000, rng=None, x0=Non
 
     Returns an OptimizeResult with ``x``, ``nit`` (sketch iterations), ``residual``
     (``||Ax - b||``), ``optimality`` (relative residual), ``success``, ``status``,
-    ``message`` and ``trace``. ``rng``: seed or ``numpy.random.Generator``.
+    ``message`` and ``trace``. ``rng``: seed or ``numpy.random.Generator`` (default: seed
+    0, so a default run is reproducible). A ``scipy.sparse`` ``A`` is never densified: its
+    iterations use CSR row updates, sketched ``block_size x block_size`` Gram matrices and
+    products with A and A^T (the Gaussian sketch forms the dense ``block_size x n``
+    matrix ``S^T A``, as it does for dense A).
     """
+    import scipy.sparse as sp
+
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
-    A = A if hasattr(A, "toarray") else np.asarray(A, dtype=float)
+    sparse = sp.issparse(A)
+    A = sp.csr_array(A, dtype=float) if sparse else np.asarray(A, dtype=float)
     b = np.asarray(b, dtype=float)
     if A.ndim != 2 or b.ndim != 1 or A.shape[0] != b.shape[0]:
         raise ValueError(f"`A` must be (m, n) and `b` (m,), got {A.shape} and {b.shape}")
     if not np.all(np.isfinite(b)):
         raise ValueError("`b` contains NaN or inf")
-    Ad = A.toarray() if hasattr(A, "toarray") else A
-    if not np.all(np.isfinite(Ad)):
+    if not np.all(np.isfinite(A.data if sparse else A)):
         raise ValueError("`A` contains NaN or inf")
-    if not np.any(Ad):
+    if not np.any(A.data if sparse else A):
         raise ValueError("`A` is zero")
     check_scalar(tol, "tol", lower=0)
     check_scalar(maxiter, "maxiter", lower=0, integer=True)
@@ -106,10 +195,21 @@ def solve(A, b, method="kaczmarz", *, tol=1e-8, maxiter=100000, rng=None, x0=Non
     check_scalar(block_size, "block_size", lower=1, integer=True)
     if check_every is None:
         check_every = 1 if method != "kaczmarz" else max(1, min(m, 50))
-    rng = np.random.default_rng(rng)
-    x = np.zeros(n) if x0 is None else np.array(x0, dtype=float)
+    check_scalar(check_every, "check_every", lower=1, integer=True)
+    # a fixed default seed: two default runs give bit-identical iterates
+    rng = np.random.default_rng(0 if rng is None else rng)
+    if x0 is None:
+        x = np.zeros(n)
+    else:
+        x = np.array(x0, dtype=float)
+        if x.shape != (n,):
+            raise ValueError(f"`x0` must have shape ({n},), got {x.shape}")
+        if not np.all(np.isfinite(x)):
+            raise ValueError("`x0` contains NaN or inf")
     steps = max(1, math.ceil(maxiter / check_every)) if maxiter else 0
-    res = run_loop(_iterations(A, b, x, method, block_size, rng, check_every, Ad), counter=OracleCounter(),
+    gen = (_iterations_sparse(A, b, x, method, block_size, rng, check_every) if sparse
+           else _iterations(A, b, x, method, block_size, rng, check_every, A))
+    res = run_loop(gen, counter=OracleCounter(),
                    options={"maxiter": steps, "max_time": math.inf, "trace": trace}, callback=callback, tol=tol,
                    method=method)
     res.nit = res.nit * check_every
