@@ -46,9 +46,12 @@ _MESSAGES = {
 
 
 def _rng(rng):
+    """A Generator; ``None`` gives a fixed default seed (0), so default runs are reproducible."""
     if isinstance(rng, np.random.Generator):
         return rng
-    if rng is None or isinstance(rng, (numbers.Integral, np.random.SeedSequence)):
+    if rng is None:
+        return np.random.default_rng(0)
+    if isinstance(rng, (numbers.Integral, np.random.SeedSequence)) and not isinstance(rng, bool):
         return np.random.default_rng(rng)
     raise TypeError("`rng` must be None, an int or a numpy.random.Generator")
 
@@ -221,6 +224,10 @@ def sor_solve(A, b, omega, x0=None, tol=1e-8, maxiter=10000, *, kernel="auto",
         x0 = np.asarray(x0)
         if x0.shape != (sysm.n,):
             raise ValueError(f"`x0` must have shape ({sysm.n},), got {x0.shape}")
+        if not (np.issubdtype(x0.dtype, np.floating) or np.issubdtype(x0.dtype, np.integer)):
+            raise TypeError(f"`x0` must be a real numeric array, got dtype {x0.dtype}")
+        if not np.all(np.isfinite(x0)):
+            raise ValueError("`x0` contains NaN or inf")
     kernel = _resolve_kernel(kernel, sysm.sparse)
     x, nit, res, status = _sor_core(sysm, omega, x0, tol, maxiter, kernel)
     return _result(sysm, x, nit, res, status)
@@ -248,6 +255,8 @@ def tsallis_inf_weights(loss_estimates, eta, *, tol=1e-12, max_newton=100):
     L = np.asarray(loss_estimates, dtype=np.float64)
     if L.ndim != 1 or L.size == 0:
         raise ValueError("`loss_estimates` must be a non-empty 1-D array")
+    if not np.all(np.isfinite(L)):
+        raise ValueError("`loss_estimates` contains NaN or inf")
     if not (eta > 0 and math.isfinite(eta)):
         raise ValueError(f"`eta` must be positive, got {eta!r}")
     K = L.size
@@ -285,7 +294,8 @@ class TsallisINF:
     environments with gaps Delta_i -- both at once, without knowing which holds.
 
     Methods: :meth:`probabilities` (current w_t), :meth:`choose` -> arm,
-    :meth:`update(arm, loss) <update>`. ``rng``: None, int or numpy Generator.
+    :meth:`update(arm, loss) <update>`. ``rng``: None (a fixed seed, 0: reproducible),
+    int or numpy Generator.
     """
 
     def __init__(self, n_arms, rng=None):
@@ -369,7 +379,8 @@ def sor_bandit(systems, omegas=np.linspace(1.0, 1.95, 20), tol=1e-8, maxiter=100
     omegas : 1-D grid in (0, 2), the arms.
     tol, maxiter : SOR stopping rule per system; ``maxiter`` also normalizes the loss,
         so choose it as a realistic upper bound on the iterations of a system.
-    rng : None, int or Generator (the bandit's sampling).
+    rng : None, int or Generator (the bandit's sampling; None is a fixed seed, 0, so a
+        default run is reproducible).
     contextual, contexts, n_bins : see above.
     warm_start : start SOR on system t from the solution of system t-1 (same size).
     compare : also run every omega of the grid on every system (each fixed omega with
@@ -488,8 +499,8 @@ def poisson_optimal_omega(n_grid):
 def shifted_laplacian_sequence(n_grid, shifts, rng=None):
     """Systems ``(L + c_t I, b_t)`` for each shift c_t >= 0 in ``shifts``: L the 5-point
     Laplacian of :func:`laplacian_2d` (unscaled, eigenvalues in (0, 8)), b_t standard
-    normal. Returns a list of (A_t, b_t); the shifts are the contexts for
-    ``sor_bandit(..., contextual=True, contexts=shifts)``."""
+    normal (``rng``: None (seed 0), int or Generator). Returns a list of (A_t, b_t); the
+    shifts are the contexts for ``sor_bandit(..., contextual=True, contexts=shifts)``."""
     shifts = np.asarray(shifts, dtype=np.float64)
     if shifts.ndim != 1 or not np.all(np.isfinite(shifts)):
         raise ValueError("`shifts` must be a 1-D array of finite numbers")
@@ -524,6 +535,8 @@ def diffusion_sequence(n_grid, n_steps, dt, u0=None):
         u = np.asarray(u0, dtype=np.float64)
         if u.shape != (N,):
             raise ValueError(f"`u0` must have shape ({N},), got {u.shape}")
+        if not np.all(np.isfinite(u)):
+            raise ValueError("`u0` contains NaN or inf")
     lu = splu(A.tocsc())
     out = []
     for _ in range(int(n_steps)):
