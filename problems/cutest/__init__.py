@@ -14,7 +14,7 @@ import numpy as np
 
 import numopt
 
-from .native import PROBLEMS
+from .native import PROBLEMS, BlockSeparableObjective
 
 __all__ = ["get", "list_problems", "select", "s2mpj", "pycutest"]
 
@@ -42,9 +42,15 @@ def get(name, n=None):
         n = spec.n
     elif not spec.scalable and n != spec.n:
         raise ValueError(f"{key} has fixed dimension {spec.n}, got n={n}")
-    elif spec.scalable and (n < 3 or (key in ("POWELLSG", "WOODS") and n % 4)):
-        raise ValueError(f"invalid dimension n={n} for {key}")
-    obj, cons = compile_problem(spec.build, int(n))
+    elif isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"`n` must be an integer, got {n!r}")
+    elif spec.scalable and (n < 3 or (spec.block and n % spec.block)):
+        raise ValueError(f"invalid dimension n={n} for {key}"
+                         + (f" (`n` must be a multiple of {spec.block})" if spec.block else " (`n` must be >= 3)"))
+    if spec.block:
+        obj, cons = BlockSeparableObjective(spec.build, spec.block, int(n)), None
+    else:
+        obj, cons = compile_problem(spec.build, int(n))
     x0 = np.asarray(spec.x0(n), dtype=float)
     f_star = spec.f_star
     if key == "GENHS28":  # convex QP: solve its KKT system
@@ -76,7 +82,7 @@ def select(constraints=None, n_min=None, n_max=None, m_max=None, scalable=None):
     for name, spec in sorted(PROBLEMS.items()):
         import sympy as sp
 
-        m = len(spec.build(list(sp.symbols(f"x1:{spec.n + 1}")))[1])
+        m = 0 if spec.block else len(spec.build(list(sp.symbols(f"x1:{spec.n + 1}")))[1])
         kind = "equality" if m else "unconstrained"
         if constraints is not None and kind != constraints:
             continue

