@@ -357,3 +357,15 @@ def test_eal_large_sparse_linear_constraint_is_refused_not_densified():
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert elapsed < 10 and peak < 200e6  # dense A would be 320 GB; measured ~0.03 s, ~18 MB
+
+
+def test_epsilon_scaling_schedule_options_validated():
+    """Old code: reg_start=nan was swallowed by max(reg, nan) (no annealing, no error)."""
+    a, b, C = _ot(10, 12)
+    for kw, name in [(dict(reg_start=float("nan")), "reg_start"), (dict(reg_start=-1.0), "reg_start"),
+                     (dict(every=0), "every"), (dict(decay=float("nan")), "decay")]:
+        with pytest.raises(ValueError, match=name):
+            sinkhorn(a, b, C, 0.01, method="sinkhorn_epsilon_scaling", **kw)
+    ok = sinkhorn(a, b, C, 0.01, method="sinkhorn_epsilon_scaling", reg_start=0.5, tol=1e-10)
+    ref = sinkhorn(a, b, C, 0.01, method="sinkhorn_log", tol=1e-12)
+    assert ok.success and ok.cost == pytest.approx(ref.cost, rel=1e-7)

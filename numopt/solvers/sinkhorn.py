@@ -383,6 +383,8 @@ def _sns(a, b, C, reg, f0, g0, opts, xp):
 
         H = LinearOperator((n + m, n + m), matvec=hv, dtype=float)
         gnorm = np.linalg.norm(grad)
+        if not math.isfinite(gnorm):  # (Python's min would swallow a NaN below)
+            return 2, f"{STATUS[2]} (non-finite dual gradient in the Newton phase)"
         rtol = min(opts["cg_rtol"], math.sqrt(gnorm))
         d, _ = cg(H, grad, rtol=rtol, maxiter=opts["cg_maxiter"] or 2 * (n + m))
         d -= (d[:n].sum() - d[n:].sum()) / (n + m) * np.concatenate([np.ones(n), -np.ones(m)])  # gauge
@@ -510,10 +512,16 @@ def sinkhorn(a, b, C, reg, method="sinkhorn", *, tol=None, maxiter=10000, callba
     elif method in ("sinkhorn_log", "sinkhorn_epsilon_scaling"):
         schedule = None
         if method == "sinkhorn_epsilon_scaling":
-            r0 = opts.pop("reg_start") or max(reg, float(xp.max(C)) / 2)
+            r0 = opts.pop("reg_start")
+            if r0 is not None:  # Python's max(reg, nan) in the schedule would swallow a NaN
+                r0 = check_scalar(r0, "reg_start", lower=0, lower_inclusive=False)
+                if not math.isfinite(r0):
+                    raise ValueError(f"`reg_start` must be finite, got {r0!r}")
+            r0 = r0 or max(reg, float(xp.max(C)) / 2)
             decay, every = opts.pop("decay"), opts.pop("every")
-            if not 0 < decay < 1:
+            if isinstance(decay, bool) or not isinstance(decay, numbers.Real) or not 0 < decay < 1:
                 raise ValueError(f"`decay` must be in (0, 1), got {decay}")
+            check_scalar(every, "every", lower=1, integer=True)
             schedule = (lambda k: max(reg, r0 * decay ** (k // every)))
         if opts["backend"] not in ("auto", "numba", "array_api"):
             raise ValueError(f"`backend` must be 'auto', 'numba' or 'array_api', got {opts['backend']!r}")
