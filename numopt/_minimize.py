@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from ._backend import asarray_float, get_namespace
 from ._loop import run_loop
-from ._registry import get_method, resolve_options
-from .oracles import (Counted, CountedRegularizer, CountedSet, FunctionOracle, OracleCounter,
-                      Problem, as_regularizer, as_set)
+from ._registry import get_method, methods_accepting_prox, resolve_options
+from .oracles import (Counted, CountedRegularizer, CountedSet, FunctionOracle, LinearComposite,
+                      OracleCounter, Problem, SmoothSum, as_regularizer, as_set, smooth_regularizer_part)
 
 __all__ = ["minimize", "build_problem", "prepare"]
 
@@ -14,21 +14,41 @@ def _is_oracle(obj):
     return callable(getattr(obj, "value", None)) and callable(getattr(obj, "grad", None))
 
 
-def _default_method(prox, lmo, constraints):
-    if constraints:
+def _default_method(problem):
+    """``eal`` with constraints, ``frank-wolfe`` with a set that has an LMO, ``fista`` with a
+    nonsmooth regularizer (from ``prox=`` or the Problem), else ``agd`` (a smooth
+    regularizer such as squared l2 joins the smooth part)."""
+    if problem.constraints is not None:
         return "eal"
-    if lmo is not None:
+    if problem.feasible_set is not None and hasattr(problem.feasible_set, "lmo"):
         return "frank-wolfe"
-    if prox is not None:
+    reg = problem.regularizer
+    if reg is not None and smooth_regularizer_part(reg) is None:
         return "fista"
     return "agd"
+
+
+def _as_x0(x0):
+    """``x0`` as a floating array of its namespace: lists, tuples and Python scalars are
+    accepted (numpy), a 0-d array becomes 1-D (as scipy does)."""
+    x0 = asarray_float(x0, name="x0")
+    if x0.ndim == 0:
+        x0 = get_namespace(x0).reshape(x0, (1,))
+    return x0
 
 
 def build_problem(fun, x0=None, args=(), jac=None, hess=None, hessp=None, bounds=None,
                   constraints=None, prox=None, lmo=None):
     """Turn scipy-style arguments (or a :class:`Problem`, or a smooth oracle) into a Problem."""
+    if x0 is not None:
+        x0 = _as_x0(x0)
     if isinstance(fun, Problem) or (hasattr(fun, "objective") and hasattr(fun, "x0")):
         p = fun
+        px0 = getattr(p, "x0", None)
+        if x0 is not None and px0 is not None and tuple(x0.shape) != tuple(px0.shape):
+            name = getattr(p, "name", "") or type(p).__name__
+            raise ValueError(f"`x0` has shape {tuple(x0.shape)}, but the problem {name!r} has variables "
+                             f"of shape {tuple(px0.shape)}")
         problem = Problem(objective=p.objective, x0=p.x0 if x0 is None else x0,
                           regularizer=getattr(p, "regularizer", None) if prox is None else as_regularizer(prox),
                           constraints=getattr(p, "constraints", None),
@@ -54,7 +74,7 @@ def build_problem(fun, x0=None, args=(), jac=None, hess=None, hessp=None, bounds
 def _has_grad(obj):
     if hasattr(obj, "has"):
         try:
-            return obj.has("grad") if isinstance(obj, FunctionOracle) else True
+            return obj.has("grad") if isinstance(obj, (FunctionOracle, SmoothSum)) else True
         except Exception:
             return True
     return True
@@ -83,6 +103,11 @@ def check_requirements(spec, problem):
             missing.append("equality constraints (pass `constraints=`)")
     if missing:
         raise ValueError(f"method {spec.name!r} requires " + "; ".join(missing))
+    if problem.feasible_set is not None and not ({"lmo", "project"} & set(spec.requires)):
+        raise ValueError(f"method {spec.name!r} does not use a constraint set, but the problem has one "
+                         f"({type(problem.feasible_set).__name__}, `lmo=`): it would be silently dropped; "
+                         "use a Frank-Wolfe method ('frank-wolfe', 'away-fw', 'pairwise-fw', "
+                         "'blended-pairwise-fw') or pass its projection as `prox=` to 'ista'/'fista'")
     if problem.constraints is not None and not spec.accepts_constraints:
         raise ValueError(f"method {spec.name!r} does not handle `constraints`; "
                          "use method='eal' for equality constraints")
@@ -91,21 +116,66 @@ def check_requirements(spec, problem):
                          "`prox=numopt.prox.Box(lower, upper)` with method='fista'")
 
 
+def apply_regularizer(spec, problem):
+    """Never drop the regularizer ``g`` for a method that has no proximal step.
+
+    A method that accepts it (``spec.accepts_prox``) gets the problem unchanged. For the
+    others a smooth ``g`` (``numopt.prox.SquaredL2``, or any object with ``smooth = True``
+    and ``grad``) is added to the smooth part (:class:`numopt.oracles.SmoothSum`), ``g = 0``
+    is removed, and any other ``g`` is a ValueError naming the methods that accept it.
+    """
+    reg = problem.regularizer
+    if reg is None or spec.accepts_prox:
+        return problem
+    part = smooth_regularizer_part(reg)
+    if part is None:
+        g = getattr(reg, "g", reg)
+        what = ("a callable `prox`" if type(g).__name__ == "_CallableProx"
+                else f"g = {type(g).__name__}")
+        raise ValueError(
+            f"method {spec.name!r} minimizes a smooth function only and would drop the regularizer "
+            f"({what}, from `prox=` or the problem's regularizer). Methods that accept a regularizer: "
+            f"{', '.join(map(repr, methods_accepting_prox()))} (method=None picks 'fista').")
+    g, lam = part
+    objective = problem.objective if g is None else SmoothSum(problem.objective, g, lam)
+    return Problem(objective=objective, x0=problem.x0, regularizer=None,
+                   constraints=problem.constraints, feasible_set=problem.feasible_set,
+                   bounds=problem.bounds, f_star=problem.f_star, f_star_tol=problem.f_star_tol,
+                   x_star=problem.x_star, name=problem.name, source=problem.source, meta=problem.meta)
+
+
+def _check_x0_size(problem, x0, spec):
+    if any(int(d) == 0 for d in x0.shape):
+        raise ValueError(f"`x0` is empty (shape {tuple(x0.shape)}); method {spec.name!r} needs at least "
+                         "one variable")
+    obj = problem.objective
+    shape = getattr(obj.A, "shape", None) if isinstance(obj, LinearComposite) else None
+    if shape is not None and len(shape) == 2 and x0.shape[0] != shape[1]:
+        raise ValueError(f"`x0` has {x0.shape[0]} rows (shape {tuple(x0.shape)}), but the objective's "
+                         f"matrix A has {shape[1]} columns (A is {shape[0]} x {shape[1]})")
+
+
 def prepare(spec, problem, x0, options, tol):
-    """Validate x0 and options, wrap oracles with counters. Returns (problem, x0, opts, counter)."""
+    """Validate x0 and options, wrap oracles with counters. Returns (problem, x0, opts, counter).
+
+    The default ``tol`` is adapted to the dtype of ``x0`` (see
+    :func:`numopt._registry.default_tol`); a regularizer the method cannot use is added to
+    the smooth part when smooth, else rejected (:func:`apply_regularizer`)."""
     x0 = problem.x0 if x0 is None else x0
-    x0 = asarray_float(x0, name="x0")
+    x0 = _as_x0(x0)
     xp = get_namespace(x0)
     allowed = getattr(spec, "x_ndim", (1,))
     if x0.ndim not in allowed:
         raise ValueError(f"`x0` must be {' or '.join(f'{d}-D' for d in allowed)} for method "
                          f"{spec.name!r}, got an array of shape {tuple(x0.shape)}")
     x0 = xp.asarray(x0, copy=True)
-    opts = resolve_options(spec, options, tol)
+    _check_x0_size(problem, x0, spec)
+    opts = resolve_options(spec, options, tol, eps=float(xp.finfo(x0.dtype).eps))
     check_requirements(spec, problem)
+    problem = apply_regularizer(spec, problem)
     counter = OracleCounter()
     wrapped = Problem(
-        objective=Counted(problem.objective, counter, shape=x0.shape),
+        objective=Counted(problem.objective, counter, shape=x0.shape, max_time=opts["max_time"]),
         x0=x0,
         regularizer=None if problem.regularizer is None else CountedRegularizer(problem.regularizer, counter),
         constraints=problem.constraints,
@@ -124,16 +194,23 @@ def minimize(fun, x0=None, args=(), method=None, jac=None, hess=None, hessp=None
     fun : callable, smooth oracle or Problem
         ``fun(x, *args) -> float`` (or ``(float, grad)`` with ``jac=True``); an object
         with ``value``/``grad``; or a :class:`numopt.Problem` from ``problems``.
-    x0 : array
+    x0 : array, list or scalar
         Start point (numpy, cupy, or any array-API array; its namespace, device and
-        dtype are kept). Optional when ``fun`` is a Problem with a start point.
+        dtype are kept; a list or Python scalar becomes a float64 numpy array, a
+        scalar 1-D). Optional when ``fun`` is a Problem with a start point.
     method : str
-        One of :func:`numopt.list_methods`. Default: ``"fista"`` when ``prox`` is
-        given, ``"frank-wolfe"`` with ``lmo``, ``"eal"`` with ``constraints``, else ``"agd"``.
+        One of :func:`numopt.list_methods`. Default: ``"eal"`` with ``constraints``,
+        ``"frank-wolfe"`` with ``lmo`` (or a Problem's set), ``"fista"`` with a nonsmooth
+        regularizer (``prox=`` or a Problem's ``regularizer``), else ``"agd"``.
+        A regularizer is never dropped: a method without a proximal step adds a smooth
+        one (``numopt.prox.SquaredL2``) to the smooth part and refuses any other
+        (ValueError listing the methods that accept it).
     jac, hess, hessp, args : as in scipy. Finite differences only with ``jac='2-point'``.
     constraints : scipy constraint dicts / ``NonlinearConstraint`` (equality only).
     tol : float
-        Tolerance on the method's optimality measure (see :func:`show_options`).
+        Tolerance on the method's optimality measure (see :func:`show_options`). The
+        default is the method's, stated for float64; for float32 ``x0`` it asks for the
+        same share of the available digits (``numopt._registry.default_tol``).
     callback : ``callback(intermediate_result)``; raise ``StopIteration`` to stop (status 99).
     options : dict
         Method options; unknown names raise ``TypeError``.
@@ -146,10 +223,10 @@ def minimize(fun, x0=None, args=(), method=None, jac=None, hess=None, hessp=None
         ``x, fun, jac, nit, nfev, njev, nhev, nprox, nlmo, status, success, message,
         optimality, trace`` and method-specific extras.
     """
-    if method is None:
-        method = _default_method(prox, lmo, constraints)
-    spec = get_method(method)
     problem = build_problem(fun, x0, args, jac, hess, hessp, bounds, constraints, prox, lmo)
+    if method is None:
+        method = _default_method(problem)
+    spec = get_method(method)
     problem, x0, opts, counter = prepare(spec, problem, x0, options, tol)
     out = spec.solve(problem, x0, opts)
     if hasattr(out, "__next__") or hasattr(out, "send"):

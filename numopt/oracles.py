@@ -17,16 +17,19 @@ reports ``nfev``, ``njev``, ``nhev``, ``nprox``, ``nlmo``.
 """
 from __future__ import annotations
 
+import math
 import numbers
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ._backend import get_namespace
 
-__all__ = ["OracleCounter", "SmoothFunction", "FiniteSum", "BlockSmooth", "FunctionOracle", "Counted",
+__all__ = ["as_scalar", "OracleCounter", "SmoothFunction", "FiniteSum", "BlockSmooth", "FunctionOracle", "Counted",
            "CountedRegularizer", "CountedSet", "LinearComposite", "Problem",
-           "as_regularizer", "as_set", "EqualityConstraints", "ZeroRegularizer"]
+           "as_regularizer", "as_set", "EqualityConstraints", "ZeroRegularizer", "SmoothSum",
+           "smooth_regularizer_part"]
 
 
 @dataclass
@@ -73,24 +76,53 @@ class SmoothFunction:
         return meth is not None and meth is not getattr(SmoothFunction, name, None)
 
 
-def _fd_grad(fun, x, xp, scheme):
-    """Finite-difference gradient (only used when the user asks: jac='2-point'/'3-point')."""
+def as_scalar(v, name="fun"):
+    """``v`` as a Python float: a real number, a 0-d array or a one-element array
+    (as scipy accepts); anything else is an error naming ``name``."""
+    if isinstance(v, numbers.Real):
+        return float(v)
+    shape = getattr(v, "shape", None)
+    if shape is not None:
+        size = 1
+        for s in shape:
+            size *= int(s)
+        if size != 1:
+            raise ValueError(f"`{name}` must return a scalar, got an array of shape {tuple(shape)}")
+        if len(shape):
+            v = get_namespace(v).reshape(v, ())
+    try:
+        return float(v)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"`{name}` must return a real scalar, got {type(v).__name__}") from e
+
+
+def _fd_grad(fun, x, xp, scheme, f0=None):
+    """Finite-difference gradient (only used when the user asks: jac='2-point'/'3-point').
+
+    Steps are relative to the precision of ``x``'s dtype (a float64 step would vanish
+    in a float32 ``x + h``). Returns ``(gradient, number of calls of fun)``."""
     n = x.shape[0]
-    eps_base = np.finfo(np.float64).eps
+    eps_base = float(xp.finfo(x.dtype).eps)
     g = []
-    f0 = fun(x) if scheme == "2-point" else None
+    calls = 0
+    if scheme == "2-point" and f0 is None:
+        f0 = fun(x)
+        calls += 1
+    idx = xp.arange(n)
     for i in range(n):
-        e = xp.zeros(n, dtype=x.dtype)
         xi = float(x[i])
         if scheme == "2-point":
-            h = np.sqrt(eps_base) * max(1.0, abs(xi))
-            e = xp.where(xp.arange(n) == i, xp.asarray(h, dtype=x.dtype), e)
-            g.append((fun(x + e) - f0) / h)
+            h = math.sqrt(eps_base) * max(1.0, abs(xi))
+            xh = xp.where(idx == i, x + xp.asarray(h, dtype=x.dtype), x)
+            g.append((fun(xh) - f0) / float(xh[i] - x[i]))
+            calls += 1
         else:
             h = eps_base ** (1 / 3) * max(1.0, abs(xi))
-            e = xp.where(xp.arange(n) == i, xp.asarray(h, dtype=x.dtype), e)
-            g.append((fun(x + e) - fun(x - e)) / (2 * h))
-    return xp.asarray(g, dtype=x.dtype)
+            xp_ = xp.where(idx == i, x + xp.asarray(h, dtype=x.dtype), x)
+            xm_ = xp.where(idx == i, x - xp.asarray(h, dtype=x.dtype), x)
+            g.append((fun(xp_) - fun(xm_)) / float(xp_[i] - xm_[i]))
+            calls += 2
+    return xp.asarray(g, dtype=x.dtype), calls
 
 
 class FunctionOracle(SmoothFunction):
@@ -120,6 +152,7 @@ class FunctionOracle(SmoothFunction):
         self._fun, self._jac, self._hess, self._hessp, self._args = fun, jac, hess, hessp, args
         self.lipschitz = lipschitz
         self.has_grad = jac not in (None, False)
+        self.fd_nfev = 0  # calls of fun made by finite differences (counted as nfev by Counted)
 
     def _memo(self, x):
         """``fun(x) -> (f, g)`` with a one-entry cache (``jac=True``): a line search's value
@@ -127,14 +160,23 @@ class FunctionOracle(SmoothFunction):
         m = getattr(self, "_last", None)
         if m is not None and m[0].shape == x.shape and bool(get_namespace(x).all(m[0] == x)):
             return m[1], m[2]
-        f, g = self._fun(x, *self._args)
-        self._last = (get_namespace(x).asarray(x, copy=True), float(f), g)
-        return float(f), g
+        out = self._fun(x, *self._args)
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise ValueError("with `jac=True`, `fun` must return a pair (f, grad), got "
+                             f"{type(out).__name__}")
+        f, g = as_scalar(out[0], "fun"), out[1]
+        self._last = (get_namespace(x).asarray(x, copy=True), f, g)
+        return f, g
 
     def _f(self, x):
         if self._jac is True:
             return self._memo(x)[0]
-        return float(self._fun(x, *self._args))
+        return as_scalar(self._fun(x, *self._args), "fun")
+
+    def _fd(self, x, f0=None):
+        g, calls = _fd_grad(self._f, x, get_namespace(x), self._jac, f0=f0)
+        self.fd_nfev += calls
+        return g
 
     def value(self, x):
         return self._f(x)
@@ -145,14 +187,17 @@ class FunctionOracle(SmoothFunction):
         if callable(self._jac):
             return self._jac(x, *self._args)
         if self._jac in ("2-point", "3-point"):
-            return _fd_grad(self._f, x, get_namespace(x), self._jac)
+            return self._fd(x)
         raise ValueError("no gradient available: pass `jac` (a callable, True, or '2-point' "
                          "for finite differences)")
 
     def value_and_grad(self, x):
         if self._jac is True:
             return self._memo(x)
-        return self.value(x), self.grad(x)
+        f = self.value(x)
+        if self._jac in ("2-point", "3-point"):
+            return f, self._fd(x, f0=f)
+        return f, self.grad(x)
 
     def hvp(self, x, v):
         if self._hessp is not None:
@@ -176,15 +221,42 @@ class FunctionOracle(SmoothFunction):
         return False
 
 
-class Counted(SmoothFunction):
-    """Wrap a smooth function, count its calls and check the gradient's shape."""
+_UNSET = object()
 
-    def __init__(self, f, counter: OracleCounter, shape=None):
+
+class Counted(SmoothFunction):
+    """Wrap a smooth function, count its calls and check the gradient's shape.
+
+    Calls of ``fun`` made by finite differences (``jac='2-point'``) count in ``nfev``.
+    ``lipschitz`` is looked up lazily (on first use, inside the solver's timed loop);
+    an objective with ``estimate_lipschitz(max_time=...)`` (``LinearComposite``) gets
+    ``max_time`` seconds for it.
+    """
+
+    def __init__(self, f, counter: OracleCounter, shape=None, max_time=None):
         self.f = f
         self.counter = counter
         self.shape = shape
-        self.lipschitz = getattr(f, "lipschitz", None)
+        self.max_time = max_time
+        self._lipschitz = _UNSET
         self.strong_convexity = getattr(f, "strong_convexity", 0.0) or 0.0
+
+    @property
+    def lipschitz(self):
+        if self._lipschitz is _UNSET:
+            est = getattr(self.f, "estimate_lipschitz", None)
+            if callable(est):
+                self._lipschitz = est(max_time=self.max_time)
+            else:
+                self._lipschitz = getattr(self.f, "lipschitz", None)
+        return self._lipschitz
+
+    @lipschitz.setter
+    def lipschitz(self, value):
+        self._lipschitz = value
+
+    def _fd_calls(self):
+        return getattr(self.f, "fd_nfev", 0) or 0
 
     def _check(self, g, x):
         shape = self.shape if self.shape is not None else x.shape
@@ -199,17 +271,22 @@ class Counted(SmoothFunction):
 
     def value(self, x):
         self.counter.nfev += 1
-        return float(self.f.value(x))
+        return as_scalar(self.f.value(x), "fun")
 
     def grad(self, x):
         self.counter.njev += 1
-        return self._check(self.f.grad(x), x)
+        before = self._fd_calls()
+        g = self.f.grad(x)
+        self.counter.nfev += self._fd_calls() - before
+        return self._check(g, x)
 
     def value_and_grad(self, x):
         self.counter.nfev += 1
         self.counter.njev += 1
+        before = self._fd_calls()
         f, g = self.f.value_and_grad(x)
-        return float(f), self._check(g, x)
+        self.counter.nfev += self._fd_calls() - before
+        return as_scalar(f, "fun"), self._check(g, x)
 
     def hvp(self, x, v):
         self.counter.nhev += 1
@@ -225,9 +302,119 @@ class Counted(SmoothFunction):
         return callable(getattr(self.f, name, None))
 
     def __getattr__(self, name):  # expose extra structure (A, loss, ...) of the wrapped oracle
-        if name.startswith("__") or name in ("f", "counter", "shape"):
+        if name.startswith("__") or name in ("f", "counter", "shape", "max_time", "_lipschitz"):
             raise AttributeError(name)
         return getattr(self.f, name)
+
+
+def smooth_regularizer_part(reg):
+    """If the regularizer ``reg`` is smooth, return ``(g, lam)``: an object with ``value``
+    and ``grad`` to add to the smooth part (``None`` for ``ZeroRegularizer``: nothing to
+    add), and ``lam`` when ``g = lam/2 ||x||^2`` (then its Hessian is ``lam I``), else
+    ``None``. Returns ``None`` for a nonsmooth ``reg``.
+
+    Smooth: an object with ``smooth = True`` and a ``grad`` method (``numopt.prox.SquaredL2``),
+    and ``numopt.prox.ElasticNet`` with ``l1_ratio = 0`` (a squared l2 term).
+    """
+    g = reg
+    for attr in ("g",):  # CountedRegularizer wraps the user's object
+        inner = getattr(g, "__dict__", {}).get(attr)
+        if inner is not None:
+            g = inner
+    from . import prox as _prox
+
+    if isinstance(g, ZeroRegularizer):
+        return None, 0.0  # g = 0: nothing to add
+    if isinstance(g, _prox.SquaredL2):
+        return g, float(g.lam)
+    if isinstance(g, _prox.ElasticNet) and float(g.l1_ratio) == 0.0:
+        sq = _prox.SquaredL2(g.lam)
+        return sq, float(g.lam)
+    if getattr(g, "smooth", False) is True and callable(getattr(g, "grad", None)):
+        return g, None
+    return None
+
+
+class SmoothSum(SmoothFunction):
+    """``f(x) + g(x)`` as one smooth oracle, ``g`` a smooth regularizer.
+
+    :func:`numopt.minimize` builds it when a method without a proximal step gets a
+    smooth regularizer (``numopt.prox.SquaredL2``): the term joins the smooth part
+    instead of being dropped. ``lam``: ``g = lam/2 ||x||^2`` (Hessian ``lam I``,
+    strong convexity ``lam``). The structure of ``f`` (``A``, ``loss``) is deliberately
+    not exposed (a solver using it directly would miss ``g``); per-sample gradients
+    (``grad_batch``) are, with ``grad g`` added.
+    """
+
+    def __init__(self, f, g, lam=None):
+        self.f, self.g, self.lam = f, g, lam
+
+    @staticmethod
+    def _lip(obj, max_time=None):
+        est = getattr(obj, "estimate_lipschitz", None)
+        return est(max_time=max_time) if callable(est) else getattr(obj, "lipschitz", None)
+
+    def estimate_lipschitz(self, max_time=None):
+        Lf = self._lip(self.f, max_time)
+        Lg = self.lam if self.lam is not None else getattr(self.g, "lipschitz", None)
+        if Lf is None or Lg is None:
+            return None
+        return float(Lf) + float(Lg)
+
+    @property
+    def lipschitz(self):
+        return self.estimate_lipschitz()
+
+    @property
+    def strong_convexity(self):
+        mf = float(getattr(self.f, "strong_convexity", 0.0) or 0.0)
+        mg = self.lam if self.lam is not None else getattr(self.g, "strong_convexity", 0.0)
+        return mf + float(mg or 0.0)
+
+    @property
+    def fd_nfev(self):
+        return getattr(self.f, "fd_nfev", 0) or 0
+
+    def value(self, x):
+        return as_scalar(self.f.value(x), "fun") + float(self.g.value(x))
+
+    def grad(self, x):
+        return self.f.grad(x) + self.g.grad(x)
+
+    def value_and_grad(self, x):
+        fx, gx = self.f.value_and_grad(x)
+        return as_scalar(fx, "fun") + float(self.g.value(x)), gx + self.g.grad(x)
+
+    def hvp(self, x, v):
+        if self.lam is not None:
+            return self.f.hvp(x, v) + self.lam * v
+        return self.f.hvp(x, v) + self.g.hvp(x, v)
+
+    def hess(self, x):
+        H = self.f.hess(x)
+        if self.lam is None:
+            return H + self.g.hess(x)
+        import scipy.sparse as sp
+
+        n = int(np.prod(x.shape))
+        if sp.issparse(H):
+            return (H + self.lam * sp.identity(n, format="csr", dtype=H.dtype)).tocsr()
+        xp = get_namespace(H) if hasattr(H, "__array_namespace__") else np
+        return H + self.lam * xp.eye(n, dtype=H.dtype)
+
+    def has(self, name):
+        f_has = self.f.has(name) if hasattr(self.f, "has") else callable(getattr(self.f, name, None))
+        if name in ("hvp", "hess") and self.lam is None:
+            return f_has and callable(getattr(self.g, name, None))
+        return f_has
+
+    def __getattr__(self, name):
+        if name in ("n_samples", "sample"):
+            return getattr(self.f, name)
+        if name == "grad_batch":
+            gb = getattr(self.f, "grad_batch")
+            return lambda x, idx: gb(x, idx) + self.g.grad(x)
+        raise AttributeError(name)
 
 
 class ZeroRegularizer:
@@ -366,9 +553,25 @@ class LinearComposite(SmoothFunction):
 
     @property
     def lipschitz(self):
-        if self._L is None:
-            self._L = self.loss.smoothness * _spectral_norm_sq(self.A)
-        return self._L
+        """``smoothness * ||A||_2^2`` (an upper estimate, see :meth:`estimate_lipschitz`)."""
+        return self.estimate_lipschitz()
+
+    @lipschitz.setter
+    def lipschitz(self, value):
+        self._L = value
+
+    def estimate_lipschitz(self, max_time=None):
+        """``smoothness * ||A||_2^2`` with bounded work: exact for small dense ``A``, else a
+        Lanczos estimate capped in restarts and in ``max_time`` seconds, falling back to the
+        upper bound ``min(||A||_F^2, ||A||_1 ||A||_inf)`` (see :func:`_spectral_norm_sq`).
+        Cached unless cut short by ``max_time``."""
+        if self._L is not None:
+            return self._L
+        info = {}
+        L = self.loss.smoothness * _spectral_norm_sq(self.A, max_time=max_time, info=info)
+        if not info.get("timed_out"):
+            self._L = L
+        return L
 
     def value(self, x):
         return float(self.loss.value(self.A @ x))
@@ -384,8 +587,14 @@ class LinearComposite(SmoothFunction):
         return self.A.T @ (self.loss.hess_diag(self.A @ x) * (self.A @ v))
 
     def hess(self, x):
-        A = self.A.toarray() if hasattr(self.A, "toarray") else self.A
-        return A.T @ (self.loss.hess_diag(A @ x)[:, None] * A)
+        """``A^T diag(loss'') A``: a scipy.sparse (CSR) matrix when ``A`` is sparse (never
+        densified), else a dense array."""
+        import scipy.sparse as sp
+
+        h = self.loss.hess_diag(self.A @ x)
+        if sp.issparse(self.A):
+            return sp.csr_matrix(self.A.T @ (sp.diags(np.asarray(h).ravel()) @ self.A))
+        return self.A.T @ (h[:, None] * self.A)
 
     # finite-sum structure: f(x) = (1/n) sum_i n * phi_i(a_i^T x)
     @property
@@ -420,22 +629,98 @@ class LinearComposite(SmoothFunction):
         return self.loss.smoothness * sq
 
 
-def _spectral_norm_sq(A):
-    """||A||_2^2 (exact for small matrices, Lanczos otherwise)."""
+def _norm_sq_upper_bound(A):
+    """``min(||A||_F^2, ||A||_1 ||A||_inf) >= ||A||_2^2`` in O(nnz), without densifying."""
     import scipy.sparse as sp
-    import scipy.sparse.linalg as spla
 
+    if sp.issparse(A):
+        absA = abs(A)
+        fro2 = float(A.multiply(A).sum())
+        n1 = float(absA.sum(axis=0).max())
+        ninf = float(absA.sum(axis=1).max())
+    else:
+        A = np.asarray(A)
+        fro2 = float(np.sum(A * A))
+        n1 = float(np.abs(A).sum(axis=0).max())
+        ninf = float(np.abs(A).sum(axis=1).max())
+    return min(fro2, n1 * ninf)
+
+
+def _spectral_norm_sq(A, *, max_time=None, rtol=1e-6, maxiter=100, info=None):
+    """An upper estimate of ``||A||_2^2`` with bounded work (at most ``maxiter`` products
+    with ``A`` and ``A^T`` each, and ``max_time`` seconds).
+
+    Small dense ``A`` (or a Gram matrix of side <= 200): exact. Otherwise the Lanczos
+    process on the smaller Gram matrix ``A^T A`` / ``A A^T`` from a seeded start: after
+    each step the top Ritz value ``theta`` (a lower bound on ``||A||_2^2``) and its
+    residual ``r`` (an eigenvalue lies within ``r`` of ``theta``) give the estimate
+    ``theta + r``; it stops when ``r <= rtol * theta``, or at once when ``theta`` comes
+    within ``rtol`` of the cheap upper bound ``U = min(||A||_F^2, ||A||_1 ||A||_inf)``
+    (e.g. any diagonal ``A``, however clustered its values). The result is
+    ``min(U, (theta + r) (1 + rtol))`` (``U`` when no step fits in ``max_time``). Backtracking solvers
+    only need an estimate; ``U`` is a guaranteed bound. ``info["timed_out"]`` tells
+    whether ``max_time`` cut it short.
+    """
+    import scipy.sparse as sp
+    from scipy.linalg import eigh_tridiagonal
+
+    info = {} if info is None else info
+    info["timed_out"] = False
     if not sp.issparse(A) and not isinstance(A, np.ndarray):
         xp = get_namespace(A)
         return float(xp.linalg.matrix_norm(A, ord=2)) ** 2
     m, n = A.shape
+    if m == 0 or n == 0:
+        return 0.0
     if min(m, n) <= 200 and not sp.issparse(A):
         return float(np.linalg.norm(A, 2)) ** 2
     if min(m, n) == 1:
         return float(sp.linalg.norm(A) if sp.issparse(A) else np.linalg.norm(A)) ** 2
-    s = spla.svds(spla.aslinearoperator(A), k=1, return_singular_vectors=False, tol=1e-6,
-                  random_state=np.random.default_rng(0))
-    return float(s[0]) ** 2 * (1 + 1e-6)
+    U = _norm_sq_upper_bound(A)
+    if not (U > 0 and math.isfinite(U)):
+        return U
+    tall = m >= n
+    k = n if tall else m
+    if k <= 200:  # the Gram matrix is small: exact eigenvalue
+        G = (A.T @ A) if tall else (A @ A.T)
+        G = G.toarray() if sp.issparse(G) else np.asarray(G)  # k x k, k <= 200 (not the user's A)
+        return min(U, float(np.linalg.eigvalsh(0.5 * (G + G.T))[-1]))
+
+    def gram(v):
+        w = (A.T @ (A @ v)) if tall else (A @ (A.T @ v))
+        return np.asarray(w, dtype=float).ravel()
+
+    t0 = time.perf_counter()
+    v = np.random.default_rng(0).standard_normal(k)
+    v /= np.linalg.norm(v)
+    v_prev = np.zeros(k)
+    alphas, betas = [], []
+    beta_prev = 0.0
+    est = U
+    for _ in range(int(maxiter)):
+        if max_time is not None and time.perf_counter() - t0 > max_time:
+            info["timed_out"] = True
+            break
+        w = gram(v)
+        alpha = float(v @ w)
+        w -= alpha * v + beta_prev * v_prev
+        beta = float(np.linalg.norm(w))
+        alphas.append(alpha)
+        if len(alphas) == 1:
+            theta, s_last = alpha, 1.0
+        else:
+            vals, vecs = eigh_tridiagonal(np.array(alphas), np.array(betas))
+            theta, s_last = float(vals[-1]), float(vecs[-1, -1])
+        r = abs(beta * s_last)
+        if not (math.isfinite(theta) and math.isfinite(r)):
+            return U
+        est = min(U, (theta + r) * (1 + rtol))
+        if theta >= U * (1 - rtol) or r <= rtol * abs(theta) or beta <= 1e-14 * U:
+            break
+        betas.append(beta)
+        v_prev, v = v, w / beta
+        beta_prev = beta
+    return float(est)
 
 
 class EqualityConstraints:

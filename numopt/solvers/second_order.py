@@ -20,15 +20,30 @@ near a nondegenerate minimizer the convergence is superlinear. Iterates approach
 second-order stationary points (the cubic model escapes strict saddles).
 
 Optimality measure (``tol``): ``||grad f(x_k)||``.
+
+Sparse Hessians stay sparse (a scipy.sparse ``hess``, or a ``LinearComposite`` with a
+sparse design). ``lazy-newton`` and ``grad-reg-newton`` then work with sparse LU
+factorizations of ``H + r I`` / ``H + lam B`` (scipy.sparse.linalg.splu in symmetric
+mode, whose pivots give the inertia, i.e. positive definiteness); the cubic step solves
+its secular equation in ``r`` by safeguarded Newton/bisection, one factorization per
+trial ``r`` (the Hessian is still computed once per ``m`` steps). ``saddle-free-newton``
+needs all eigenpairs of ``H`` (``|H| = U |Lambda| U^T``): a sparse ``H`` of dimension up
+to the option ``dense_max`` (default 2000) is converted to a dense array for that
+(explicit small-matrix fallback); above it the method raises a ValueError (use
+``grad-reg-newton`` or ``lazy-newton``).
+
+All three iterate in float64 and return ``x`` in the input's dtype.
 """
 from __future__ import annotations
 
 import math
 
 import numpy as np
+import scipy.sparse as sp
 
 from .._loop import Step
 from .._registry import MethodSpec, register
+from ..oracles import check_scalar
 
 __all__ = ["cubic_step"]
 
@@ -49,7 +64,9 @@ def cubic_step(lam, Ug, M):
     if lo == 0 and norm_h(1e-300 if lmin <= 0 else 0.0) * M / 2 <= 0:
         return np.zeros_like(Ug), 0.0
     hi = max(2 * lo, 1.0)
-    while hi - M / 2 * norm_h(hi) < 0:
+    for _ in range(2100):  # doubling reaches any finite root (or overflows to inf) well before
+        if not (hi - M / 2 * norm_h(hi) < 0):
+            break
         hi *= 2
     for _ in range(200):
         mid = 0.5 * (lo + hi)
@@ -63,6 +80,112 @@ def cubic_step(lam, Ug, M):
     return -Ug / (lam + r), r
 
 
+def _neg_part(v):
+    """max(0, -v) that propagates NaN (Python's max(0.0, nan) would return 0.0)."""
+    v = float(v)
+    return -v if not v >= 0 else 0.0
+
+
+def _check_matrix(H, d, name="hess"):
+    """A float64 (d, d) ndarray, or a scipy.sparse CSC matrix (kept sparse); ``None`` when it
+    has a non-finite entry; a ValueError naming ``name`` for a wrong shape."""
+    if sp.issparse(H):
+        H = sp.csc_matrix(H, dtype=float)
+        if H.shape != (d, d):
+            raise ValueError(f"`{name}` returned a matrix of shape {H.shape}, expected ({d}, {d}) "
+                             f"(x0 has {d} entries)")
+        return H if np.all(np.isfinite(H.data)) else None
+    H = np.asarray(H, dtype=float)
+    if H.shape != (d, d):
+        raise ValueError(f"`{name}` returned an array of shape {H.shape}, expected ({d}, {d}) "
+                         f"(x0 has {d} entries)")
+    return H if np.all(np.isfinite(H)) else None
+
+
+def _hessian(f, x):
+    """The Hessian of f at x, checked (see :func:`_check_matrix`)."""
+    return _check_matrix(f.hess(x), x.size, "hess")
+
+
+def _sym_factor(K):
+    """Sparse LU of the symmetric matrix K with symmetric (diagonal) pivoting: returns
+    ``(solve, positive_definite)``; ``(None, False)`` when K is singular. With the same row
+    and column permutation, K = P^T L D L^T P and the signs of D = diag(U) are K's inertia."""
+    import scipy.sparse.linalg as spla
+
+    try:
+        lu = spla.splu(sp.csc_matrix(K), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
+                       options=dict(SymmetricMode=True))
+    except RuntimeError:  # exactly singular
+        return None, False
+    piv = lu.U.diagonal()
+    pd = bool(np.array_equal(lu.perm_r, lu.perm_c)) and bool(np.all(piv > 0))
+    return lu.solve, pd
+
+
+def _sparse_cubic_step(H, g, M, max_factor=100):
+    """Minimizer of <g,h> + 1/2 h^T H h + M/6 ||h||^3 for a sparse symmetric H: the root
+    r >= max(0, -lambda_min(H)) of ``||(H + r I)^{-1} g|| = 2 r / M`` (safeguarded Newton on
+    ``1/||h(r)|| - M/(2r)``, bisection fallback), each trial r one sparse factorization
+    (at most ``2 max_factor``). Returns (h, r) at the smallest accepted r found (where
+    ``||h|| <= 2r/M``: never a step longer than the model's minimizer), or (None, r) if no
+    positive definite shift was found."""
+    d = H.shape[0]
+    eye = sp.identity(d, format="csc")
+    gn = float(np.linalg.norm(g))
+    if gn == 0:
+        return np.zeros(d), 0.0
+
+    def trial(r):
+        solve, pd = _sym_factor(H + r * eye)
+        return (-solve(g), solve) if pd else None
+
+    lo, hi = 0.0, max(1.0, math.sqrt(M * gn))
+    best = None
+    for _ in range(max_factor):  # upper end: H + hi I PD and ||h(hi)|| <= 2 hi / M
+        t = trial(hi)
+        if t is not None and float(np.linalg.norm(t[0])) <= 2 * hi / M:
+            best = (hi, t[0])
+            break
+        lo, hi = hi, 4.0 * hi
+    if best is None:
+        return None, hi
+    r = 0.5 * (lo + hi)
+    for _ in range(max_factor):
+        t = trial(r)
+        if t is None:  # below -lambda_min(H)
+            lo = r
+        else:
+            h, solve = t
+            nh = float(np.linalg.norm(h))
+            phi = nh - 2 * r / M
+            if phi > 0:
+                lo = r
+            else:
+                hi, best = r, (r, h)
+            if abs(phi) <= 1e-12 * max(nh, 2 * r / M):
+                return h, r
+            dpsi = float(h @ solve(h)) / nh ** 3 + M / (2 * r * r)  # psi(r) = 1/||h|| - M/(2r)
+            r_new = r - (1.0 / nh - M / (2 * r)) / dpsi
+            if lo < r_new < hi:
+                r = r_new
+                continue
+        if hi - lo <= 1e-14 * max(1.0, hi):
+            break
+        r = 0.5 * (lo + hi)
+    return best[1], best[0]
+
+
+def _check_lazy_opts(opts, d):
+    m = opts["m"]
+    m = d if m is None else int(check_scalar(m, "m", lower=1, integer=True))
+    M = float(check_scalar(opts["M0"], "M0", lower=0, lower_inclusive=False))
+    if not math.isfinite(M):
+        raise ValueError(f"`M0` must be finite, got {M!r}")
+    check_scalar(opts["M_min"], "M_min", lower=0, lower_inclusive=False)
+    return m, M
+
+
 def _lazy_newton(problem, x0, opts):
     if opts["regularization"] == "quadratic":
         return (yield from _lazy_quadratic(problem, x0, opts))
@@ -71,25 +194,31 @@ def _lazy_newton(problem, x0, opts):
     f = problem.objective
     x = np.asarray(x0, dtype=float).copy()
     out = np.asarray(x0).dtype
-    m = opts["m"] or x.size
-    M = float(opts["M0"])
-    if m < 1 or M <= 0:
-        raise ValueError("`m` must be >= 1 and `M0` > 0")
+    m, M = _check_lazy_opts(opts, x.size)
     fx, g = f.value_and_grad(x)
-    yield Step(x.astype(out), fx, float(np.linalg.norm(g)), jac=g)
+    g = np.asarray(g, dtype=float)
+    yield Step(x.astype(out), fx, float(np.linalg.norm(g)), jac=g.astype(out))
     k = 0
-    lam = U = None
-    while True:
+    lam = U = H = None
+    while True:  # bounded by the loop's maxiter
         if k % m == 0:
-            H = np.asarray(f.hess(x), dtype=float)
-            if not np.all(np.isfinite(H)):
+            H = _hessian(f, x)
+            if H is None:
                 return 2, "non-finite Hessian"
-            lam, U = np.linalg.eigh(0.5 * (H + H.T))
-        Ug = U.T @ g
+            if not sp.issparse(H):
+                lam, U = np.linalg.eigh(0.5 * (H + H.T))
+        Ug = None if sp.issparse(H) else U.T @ g
         for _ in range(60):
-            hb, r = cubic_step(lam, Ug, M)
-            h = U @ hb
-            model = float(Ug @ hb + 0.5 * np.sum(lam * hb * hb) + M / 6 * np.linalg.norm(hb) ** 3)
+            if sp.issparse(H):
+                h, _r = _sparse_cubic_step(H, g, M)
+                if h is None:
+                    M *= 2.0
+                    continue
+                model = float(g @ h + 0.5 * h @ (H @ h) + M / 6 * np.linalg.norm(h) ** 3)
+            else:
+                hb, r = cubic_step(lam, Ug, M)
+                h = U @ hb
+                model = float(Ug @ hb + 0.5 * np.sum(lam * hb * hb) + M / 6 * np.linalg.norm(hb) ** 3)
             fn = f.value(x + h)
             if np.isfinite(fn) and fn <= fx + model + 1e-14 * abs(fx):
                 break
@@ -98,15 +227,24 @@ def _lazy_newton(problem, x0, opts):
             return 5, "cubic regularization could not find a decrease (is the gradient/Hessian correct?)"
         x = x + h
         fx, g = f.value_and_grad(x)
+        g = np.asarray(g, dtype=float)
         M = max(M / 2.0, opts["M_min"])
         k += 1
-        yield Step(x.astype(out), fx, float(np.linalg.norm(g)), jac=g, M=M, hessian_age=k % m)
+        yield Step(x.astype(out), fx, float(np.linalg.norm(g)), jac=g.astype(out), M=M, hessian_age=k % m)
 
 
-def _hessian_eig(f, x):
-    H = np.asarray(f.hess(x), dtype=float)
-    if not np.all(np.isfinite(H)):
+def _hessian_eig(f, x, dense_max=None):
+    H = _hessian(f, x)
+    if H is None:
         return None
+    if sp.issparse(H):
+        d = H.shape[0]
+        if dense_max is None or d > dense_max:
+            raise ValueError(f"saddle-free-newton needs all eigenpairs of the Hessian; a sparse Hessian of "
+                             f"dimension {d} is above the option `dense_max` ({dense_max}) up to which it is "
+                             "converted to a dense array. Raise `dense_max`, or use 'grad-reg-newton' or "
+                             "'lazy-newton' (sparse factorizations)")
+        H = H.toarray()  # explicit small-matrix fallback (d <= dense_max), see the module docstring
     return np.linalg.eigh(0.5 * (H + H.T))
 
 
@@ -114,33 +252,49 @@ def _lazy_quadratic(problem, x0, opts):
     """Lazy Newton with quadratic (gradient) regularization for convex f (Doikov, Chayti &
     Jaggi 2023, Sec. on convex functions): ``x+ = x - (H + lam I)^{-1} grad f(x)`` with
     ``lam = sqrt(M ||grad f(x)||)``, H the Hessian of the last snapshot (eigendecomposed
-    once per m steps). M adapts: doubled until the acceptance test
-    ``<grad f(x+), x - x+> >= ||grad f(x+)||^2 / (4 lam)`` holds, halved after a success."""
+    once per m steps; sparse H: checked positive semidefinite by the inertia of a sparse
+    factorization of H + 1e-10 max|H_ii| I and factored again for each lam). M adapts:
+    doubled until the acceptance test ``<grad f(x+), x - x+> >= ||grad f(x+)||^2 / (4 lam)``
+    holds, halved after a success."""
     f = problem.objective
     x = np.asarray(x0, dtype=float).copy()
     out = np.asarray(x0).dtype
-    m = opts["m"] or x.size
-    M = float(opts["M0"])
-    if m < 1 or M <= 0:
-        raise ValueError("`m` must be >= 1 and `M0` > 0")
+    m, M = _check_lazy_opts(opts, x.size)
     fx, g = f.value_and_grad(x)
-    yield Step(x.astype(out), fx, float(np.linalg.norm(g)), jac=g)
+    g = np.asarray(g, dtype=float)
+    yield Step(x.astype(out), fx, float(np.linalg.norm(g)), jac=g.astype(out))
     k = 0
-    while True:
+    H = lam_H = U = None
+    indefinite = (5, "the Hessian is indefinite: the quadratic-regularization variant is for convex "
+                     "functions (use regularization='cubic')")
+    while True:  # bounded by the loop's maxiter
         if k % m == 0:
-            eig = _hessian_eig(f, x)
-            if eig is None:
+            H = _hessian(f, x)
+            if H is None:
                 return 2, "non-finite Hessian"
-            lam_H, U = eig
-            if lam_H[0] < -1e-10 * max(1.0, abs(lam_H[-1])):
-                return 5, ("the Hessian is indefinite: the quadratic-regularization variant is for convex "
-                           "functions (use regularization='cubic')")
-        Ug = U.T @ g
+            if sp.issparse(H):
+                scale = float(abs(H).max()) if H.nnz else 0.0
+                _, pd = _sym_factor(H + (1e-10 * max(scale, 1e-300)) * sp.identity(H.shape[0], format="csc"))
+                if not pd:
+                    return indefinite
+            else:
+                lam_H, U = np.linalg.eigh(0.5 * (H + H.T))
+                if lam_H[0] < -1e-10 * max(1.0, abs(lam_H[-1])):
+                    return indefinite
         gn = float(np.linalg.norm(g))
+        Ug = None if sp.issparse(H) else U.T @ g
         for _ in range(60):
             lam = math.sqrt(M * gn)
-            h = -(U @ (Ug / (np.maximum(lam_H, 0.0) + lam)))
+            if sp.issparse(H):
+                solve, pd = _sym_factor(H + lam * sp.identity(H.shape[0], format="csc"))
+                if solve is None:
+                    M *= 2.0
+                    continue
+                h = -solve(g)
+            else:
+                h = -(U @ (Ug / (np.maximum(lam_H, 0.0) + lam)))
             fn, gnew = f.value_and_grad(x + h)
+            gnew = np.asarray(gnew, dtype=float)
             if np.isfinite(fn) and -(gnew @ h) >= (gnew @ gnew) / (4 * lam):
                 break
             M *= 2.0
@@ -149,7 +303,7 @@ def _lazy_quadratic(problem, x0, opts):
         x, fx, g = x + h, fn, gnew
         M = max(M / 2.0, opts["M_min"])
         k += 1
-        yield Step(x.astype(out), fx, float(np.linalg.norm(g)), jac=g, M=M, hessian_age=k % m)
+        yield Step(x.astype(out), fx, float(np.linalg.norm(g)), jac=g.astype(out), M=M, hessian_age=k % m)
 
 
 def _example(xp):
@@ -163,7 +317,7 @@ def _example(xp):
 register(MethodSpec(
     name="lazy-newton", family="second_order",
     summary="Cubic-regularized Newton with lazy Hessians (one Hessian + eigendecomposition per m steps)",
-    solve=_lazy_newton, requires=("grad", "hess"), backends=("numpy",), example=_example,
+    solve=_lazy_newton, requires=("grad", "hess"), backends=("numpy",), example=_example, float64_internal=True,
     options={"tol": (1e-8, "Tolerance on ||grad f||."),
              "m": (None, "Hessian reuse period (default: the dimension d)."),
              "M0": (1.0, "Initial cubic regularization (adapted: halved on success, doubled on failure)."),
@@ -191,52 +345,82 @@ def _empirical_fisher(f, x):
     z = A @ x
     n = A.shape[0]
     d = loss.grad_at(z, np.arange(n)) * n  # phi_i'(z_i)
-    As = A.multiply(d[:, None]).tocsr() if hasattr(A, "multiply") and not isinstance(A, np.ndarray) else A * d[:, None]
-    F = As.T @ As / n
-    return np.asarray(F.toarray() if hasattr(F, "toarray") else F, dtype=float)
+    if sp.issparse(A):  # stays sparse: (D A)^T (D A) / n
+        As = sp.diags(np.asarray(d, dtype=float).ravel()) @ A
+        return sp.csc_matrix(As.T @ As / n, dtype=float)
+    As = A * d[:, None]
+    return np.asarray(As.T @ As / n, dtype=float)
+
+
+def _solve_shifted(H, lam, Bm, g):
+    """Solve (H + lam B) d = g; dense ``np.linalg.solve`` or, for sparse H, a sparse LU
+    (B sparse, or a dense user B converted to sparse). None when singular."""
+    if sp.issparse(H):
+        K = H + lam * (sp.identity(H.shape[0], format="csc") if Bm is None else Bm)
+        solve, _ = _sym_factor(K)
+        return None if solve is None else solve(g)
+    K = H + lam * (np.eye(H.shape[0]) if Bm is None else (Bm.toarray() if sp.issparse(Bm) else Bm))
+    try:
+        return np.linalg.solve(K, g)
+    except np.linalg.LinAlgError:
+        return None
 
 
 def _grad_reg_newton(problem, x0, opts):
     """x+ = x - (H + lam B)^{-1} grad f(x), lam = ||grad f(x)|| / gamma (Semenov, Jaggi &
-    Doikov 2025); gamma doubled after an accepted step, halved after a rejected one."""
+    Doikov 2025); gamma doubled after an accepted step, halved after a rejected one.
+    A sparse H (or empirical Fisher of a sparse design) is solved with sparse LU."""
     f = problem.objective
     x = np.asarray(x0, dtype=float).copy()
     out = np.asarray(x0).dtype
-    gamma = float(opts["gamma0"])
-    if gamma <= 0:
-        raise ValueError("`gamma0` must be > 0")
+    gamma = float(check_scalar(opts["gamma0"], "gamma0", lower=0, lower_inclusive=False))
+    c = float(check_scalar(opts["c"], "c", lower=0, lower_inclusive=False))
+    if not c < 1:
+        raise ValueError(f"`c` must be in (0, 1), got {c!r}")
     approx = opts["hessian"]
     inner = getattr(f, "f", f)
+    if not (approx in ("exact", "empirical-fisher") or callable(approx)):
+        raise ValueError("`hessian` must be 'exact', 'empirical-fisher' or a callable x -> matrix")
     if approx == "empirical-fisher" and not (
             (hasattr(inner, "A") and hasattr(getattr(inner, "loss", None), "grad_at"))
             or (hasattr(inner, "grad_batch") and hasattr(inner, "n_samples"))):
         raise ValueError("hessian='empirical-fisher' needs per-sample gradients: a numopt.LinearComposite or a "
                          "finite-sum objective with n_samples and grad_batch(x, idx)")
-    if not (approx in ("exact", "empirical-fisher") or callable(approx)):
-        raise ValueError("`hessian` must be 'exact', 'empirical-fisher' or a callable x -> matrix")
+    if approx == "exact" and not (hasattr(f, "has") and f.has("hess")):
+        raise ValueError("hessian='exact' needs the Hessian: pass `hess` (or use hessian='empirical-fisher' "
+                         "or a callable)")
     B = opts["B"]
+    d_ = x.size
+    if B is not None:
+        Bm = sp.csc_matrix(B, dtype=float) if sp.issparse(B) else np.asarray(B, dtype=float)
+        if Bm.shape != (d_, d_):
+            raise ValueError(f"`B` must be a ({d_}, {d_}) matrix, got shape {Bm.shape}")
+    else:
+        Bm = None
     fx, g = f.value_and_grad(x)
-    yield Step(x.astype(out), fx, float(np.linalg.norm(g)), jac=g)
-    while True:
+    g = np.asarray(g, dtype=float)
+    yield Step(x.astype(out), fx, float(np.linalg.norm(g)), jac=g.astype(out))
+    while True:  # bounded by the loop's maxiter
         if approx == "exact":
-            H = np.asarray(f.hess(x), dtype=float)
+            H = _hessian(f, x)
         elif approx == "empirical-fisher":
-            H = _empirical_fisher(inner, x)
+            H = _check_matrix(_empirical_fisher(inner, x), d_, "hessian")
         else:
-            H = np.asarray(approx(x), dtype=float)
-        if not np.all(np.isfinite(H)):
+            H = _check_matrix(approx(x), d_, "hessian")
+        if H is None:
             return 2, "non-finite Hessian approximation"
-        Bm = np.eye(x.size) if B is None else np.asarray(B, dtype=float)
+        if sp.issparse(H) and Bm is not None and not sp.issparse(Bm):
+            Bm = sp.csc_matrix(Bm)  # keep the sparse H sparse
         gn = float(np.linalg.norm(g))
         for _ in range(80):
             lam = gn / gamma
-            try:
-                d = np.linalg.solve(H + lam * Bm, g)
-            except np.linalg.LinAlgError:
+            d = _solve_shifted(H, lam, Bm, g)
+            if d is None:
                 gamma *= 0.5
                 continue
             fn, gnew = f.value_and_grad(x - d)
-            if np.isfinite(fn) and fn <= fx - opts["c"] * (g @ d) and g @ d > 0:
+            gnew = np.asarray(gnew, dtype=float)
+            if np.isfinite(fn) and fn <= fx - c * (g @ d) and g @ d > 0:
                 break
             # decrease lost in rounding near the solution: accept a step that shrinks the gradient
             if np.isfinite(fn) and abs(fn - fx) <= 1e-14 * max(1.0, abs(fx)) and gnew @ gnew < gn * gn:
@@ -246,7 +430,7 @@ def _grad_reg_newton(problem, x0, opts):
             return 5, "no accepted step after 80 halvings of gamma"
         x, fx, g = x - d, fn, gnew
         gamma *= 2.0
-        yield Step(x.astype(out), fx, float(np.linalg.norm(g)), jac=g, gamma=gamma, lam=lam)
+        yield Step(x.astype(out), fx, float(np.linalg.norm(g)), jac=g.astype(out), gamma=gamma, lam=lam)
 
 
 def _logreg_example(xp):
@@ -272,6 +456,7 @@ register(MethodSpec(
     name="grad-reg-newton", family="second_order",
     summary="Gradient-regularized Newton x+ = x - (H + ||grad f||/gamma B)^{-1} grad f, exact or approximate H, adaptive gamma",
     solve=_grad_reg_newton, requires=("grad",), backends=("numpy",), example=_logreg_example,
+    float64_internal=True,
     options={"tol": (1e-8, "Tolerance on ||grad f||."),
              "gamma0": (1.0, "Initial gamma (doubled after accepted steps, halved after rejected ones)."),
              "hessian": ("exact", "'exact' (needs hess), 'empirical-fisher' (LinearComposite objectives) or a callable x -> matrix."),
@@ -293,19 +478,20 @@ def _saddle_free(problem, x0, opts):
     """x+ = x - t |H|^{-1} grad f with |H| = U |Lambda| U^T (eigenvalues floored at
     ``damping``) and backtracking on f (Dauphin et al. 2014). At a point with (almost) no
     gradient but negative curvature, the step follows the most negative eigenvector.
-    Optimality: ||grad f|| + max(0, -lambda_min(H)) (second-order stationarity)."""
+    Optimality: ||grad f|| + max(0, -lambda_min(H)) (second-order stationarity).
+    A sparse H is converted to dense up to ``dense_max`` variables, else a ValueError."""
     f = problem.objective
     x = np.asarray(x0, dtype=float).copy()
     out = np.asarray(x0).dtype
-    damp = float(opts["damping"])
-    if damp <= 0:
-        raise ValueError("`damping` must be > 0")
+    damp = float(check_scalar(opts["damping"], "damping", lower=0, lower_inclusive=False))
+    dense_max = int(check_scalar(opts["dense_max"], "dense_max", lower=1, integer=True))
     fx, g = f.value_and_grad(x)
-    eig = _hessian_eig(f, x)
+    g = np.asarray(g, dtype=float)
+    eig = _hessian_eig(f, x, dense_max)
     if eig is None:
         return 2, "non-finite Hessian"
-    yield Step(x.astype(out), fx, float(np.linalg.norm(g)) + max(0.0, -float(eig[0][0])), jac=g)
-    while True:
+    yield Step(x.astype(out), fx, float(np.linalg.norm(g)) + _neg_part(eig[0][0]), jac=g.astype(out))
+    while True:  # bounded by the loop's maxiter
         lam, U = eig
         Ug = U.T @ g
         d = U @ (Ug / np.maximum(np.abs(lam), damp))
@@ -321,11 +507,11 @@ def _saddle_free(problem, x0, opts):
             t *= 0.5
         else:
             return 5, "line search failed: no decrease along the saddle-free Newton direction"
-        x, fx, g = x - t * d, fn, gnew
-        eig = _hessian_eig(f, x)
+        x, fx, g = x - t * d, fn, np.asarray(gnew, dtype=float)
+        eig = _hessian_eig(f, x, dense_max)
         if eig is None:
             return 2, "non-finite Hessian"
-        yield Step(x.astype(out), fx, float(np.linalg.norm(g)) + max(0.0, -float(eig[0][0])), jac=g,
+        yield Step(x.astype(out), fx, float(np.linalg.norm(g)) + _neg_part(eig[0][0]), jac=g.astype(out),
                    step_size=t, min_eig=float(eig[0][0]))
 
 
@@ -333,8 +519,11 @@ register(MethodSpec(
     name="saddle-free-newton", family="second_order",
     summary="Saddle-free Newton: Newton step with |H| = U|Lambda|U^T (escapes saddles), backtracking",
     solve=_saddle_free, requires=("grad", "hess"), backends=("numpy",), example=_example,
+    float64_internal=True,
     options={"tol": (1e-8, "Tolerance on ||grad f||."),
-             "damping": (1e-6, "Floor on |eigenvalues| of the Hessian.")},
+             "damping": (1e-6, "Floor on |eigenvalues| of the Hessian."),
+             "dense_max": (2000, "A sparse Hessian is converted to a dense array for its eigendecomposition "
+                                 "up to this dimension; above it the method raises a ValueError.")},
     optimality="||grad f(x_k)|| + max(0, -lambda_min(hess f(x_k)))",
     rate_text="Local quadratic convergence near nondegenerate minimizers (|H| = H there); repelled from strict "
               "saddles, where plain Newton is attracted (Dauphin et al. 2014). No global rate.",
