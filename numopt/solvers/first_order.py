@@ -32,6 +32,43 @@ from ..oracles import check_scalar
 __all__ = ["gd", "agd", "ista", "fista"]
 
 
+def _inner(obj, attr):
+    """The object behind numopt's counting wrappers (CountedRegularizer.g, CountedSet.s)."""
+    d = getattr(obj, "__dict__", {})
+    return d[attr] if attr in d else obj
+
+
+def _accepting_prox():
+    """Names of the registered methods that use a regularizer g (prox)."""
+    from .._registry import methods_accepting_prox
+
+    return methods_accepting_prox()
+
+
+def reject_unused_terms(problem, method, *, regularizer=True, feasible_set=True):
+    """Raise a ValueError when ``problem`` has a term that ``method`` would silently drop.
+
+    ``regularizer=True``: the method ignores ``problem.regularizer`` (a ``ZeroRegularizer``
+    is no term and passes); ``feasible_set=True``: it ignores ``problem.feasible_set``.
+    """
+    from ..oracles import ZeroRegularizer
+
+    reg = problem.regularizer
+    if regularizer and reg is not None and not isinstance(_inner(reg, "g"), ZeroRegularizer):
+        name = type(_inner(reg, "g")).__name__
+        raise ValueError(
+            f"method {method!r} minimizes a smooth objective only, but the problem has a regularizer "
+            f"g ({name}); it would be silently dropped. Methods that accept a regularizer (`prox=` / "
+            f"Problem.regularizer): {', '.join(map(repr, _accepting_prox()))}")
+    D = problem.feasible_set
+    if feasible_set and D is not None:
+        raise ValueError(
+            f"method {method!r} does not use a constraint set, but the problem has one "
+            f"({type(_inner(D, 's')).__name__}, `lmo=`); it would be silently dropped. Use a Frank-Wolfe "
+            "method ('frank-wolfe', 'away-fw', 'pairwise-fw', 'blended-pairwise-fw') or pass the set's "
+            "projection as `prox=` to 'ista'/'fista'")
+
+
 def _initial_L(f, x, g, opts, xp):
     """L from the options, the oracle, or a gradient-difference estimate at x0."""
     L = opts.get("L")
@@ -68,9 +105,10 @@ def _common(opts):
     check_scalar(opts["max_backtrack"], "max_backtrack", lower=1, integer=True)
 
 
-def _proximal_gradient(problem, x0, opts, use_prox):
+def _proximal_gradient(problem, x0, opts, use_prox, method):
     """ISTA / gradient descent engine (generator of Steps)."""
     _common(opts)
+    reject_unused_terms(problem, method, regularizer=not use_prox)
     xp = get_namespace(x0)
     f = problem.objective
     reg = problem.regularizer if use_prox else None
@@ -81,7 +119,7 @@ def _proximal_gradient(problem, x0, opts, use_prox):
     # candidate next point at the current L: its distance to x is the gradient mapping
     z = x - gx / L if reg is None else reg.prox(x - gx / L, 1.0 / L)
     yield Step(x, fx + rval(x), L * norm(x - z, xp), jac=gx, L=L)
-    while True:
+    while True:  # bounded by the loop's maxiter
         fz = f.value(z)
         d = z - x
         while opts["linesearch"] and fz > fx + vdot(gx, d, xp) + 0.5 * L * vdot(d, d, xp) + 1e-12 * abs(fx):
@@ -97,12 +135,34 @@ def _proximal_gradient(problem, x0, opts, use_prox):
         yield Step(x, fx + rval(x), L * norm(x - z, xp), jac=gx, L=L)
 
 
-def _accelerated(problem, x0, opts, use_prox):
+def _restart_test(restart, F_new, Fx, y, z, x, xp):
+    """O'Donoghue & Candes' adaptive restart tests after the step y -> z (x the previous iterate).
+
+    ``"gradient"``: <y - z, z - x> > 0 (the generalized gradient at y makes an acute angle
+    with the step just taken: momentum points uphill). ``"function"``: F(x_{k+1}) > F(x_k),
+    where a change within the rounding of F (|dF| <= 1e-12 max(|F|), the backtracking's own
+    slack) is no evidence either way and the gradient test decides instead: comparing
+    values below their rounding error fires restarts at random (see docs/first_order.md).
+    """
+    if restart is None:
+        return False
+    if restart == "function":
+        dF = F_new - Fx
+        noise = 1e-12 * max(abs(F_new), abs(Fx))
+        if dF > noise:
+            return True
+        if not abs(dF) <= noise:  # a clear decrease (or NaN: the loop reports it)
+            return False
+    return vdot(y - z, z - x, xp) > 0
+
+
+def _accelerated(problem, x0, opts, use_prox, method):
     """FISTA / Nesterov AGD engine with backtracking, restart and a monotone variant."""
     _common(opts)
     restart = opts["restart"]
     if restart not in (None, "function", "gradient"):
         raise ValueError(f"`restart` must be None, 'function' or 'gradient', got {restart!r}")
+    reject_unused_terms(problem, method, regularizer=not use_prox)
     xp = get_namespace(x0)
     f = problem.objective
     reg = problem.regularizer if use_prox else None
@@ -110,14 +170,19 @@ def _accelerated(problem, x0, opts, use_prox):
     mu = opts["mu"]
     if mu is None:
         mu = float(getattr(f, "strong_convexity", 0.0) or 0.0)
-    check_scalar(mu, "mu", lower=0)
+        mu_source = "oracle" if mu > 0 else "none"
+    else:
+        mu_source = "option"
+    mu = float(check_scalar(mu, "mu", lower=0))
     x = y = x0
     fy, gy = f.value_and_grad(y)
     L = _initial_L(f, y, gy, opts, xp)
     Fx = fy + rval(x)
     t = 1.0
-    yield Step(x, Fx, None, L=L)
-    while True:
+    # mu: the strong convexity modulus the momentum uses (reported: it may come from the oracle)
+    yield Step(x, Fx, None, L=L, mu=mu, mu_source=mu_source, restarts=0)
+    restarts = 0
+    while True:  # bounded by the loop's maxiter
         z, fz, L = _prox_step(f, reg, y, fy, gy, L, opts, xp)
         if z is None:
             return 5, "Line search failed: no sufficient decrease (is the gradient correct?)"
@@ -128,8 +193,8 @@ def _accelerated(problem, x0, opts, use_prox):
         else:
             x_new, F_new = z, Fz
         if mu > 0:
-            q = mu / L
-            beta = (1 - math.sqrt(q)) / (1 + math.sqrt(q))
+            sq = math.sqrt(min(mu / L, 1.0))  # mu > L only for a wrong mu or an early L estimate
+            beta = (1 - sq) / (1 + sq)
             t_new = t
             y_new = x_new + beta * (x_new - x)
         else:
@@ -137,13 +202,12 @@ def _accelerated(problem, x0, opts, use_prox):
             y_new = x_new + ((t - 1) / t_new) * (x_new - x)
             if opts["monotone"]:
                 y_new = x_new + (t / t_new) * (z - x_new) + ((t - 1) / t_new) * (x_new - x)
-        do_restart = (restart == "function" and F_new > Fx) or \
-                     (restart == "gradient" and vdot(y - z, z - x, xp) > 0)
-        if do_restart:
+        if _restart_test(restart, F_new, Fx, y, z, x, xp):
             t_new, y_new = 1.0, x_new
+            restarts += 1
         x, Fx, t, y = x_new, F_new, t_new, y_new
         fy, gy = f.value_and_grad(y)
-        yield Step(x, Fx, gmap, L=L)
+        yield Step(x, Fx, gmap, L=L, mu=mu, mu_source=mu_source, restarts=restarts)
 
 
 def _example(xp, lasso):
@@ -192,12 +256,15 @@ _LS = {
     "tol": (1e-6, "Tolerance on the optimality measure."),
 }
 _ACC = dict(_LS, mu=(None, "Strong convexity modulus (default: the oracle's, else 0 = convex variant)."),
-            restart=(None, "Adaptive restart: None, 'function' or 'gradient' (O'Donoghue & Candès)."),
+            restart=("gradient", "Adaptive restart (O'Donoghue & Candès): 'gradient' (default; restart when "
+                                 "<y_k - x_{k+1}, x_{k+1} - x_k> > 0), 'function' (when F increases beyond its "
+                                 "rounding; the gradient test decides within it) or None (plain momentum: the "
+                                 "O(1/k^2) bound, but no adaptation to strong convexity)."),
             monotone=(False, "Monotone variant (MFISTA): never accept an increase of the objective."))
 
 register(MethodSpec(
     name="gd", family="first_order", x_ndim=(1, 2), example=lambda xp: _example(xp, False), summary="Gradient descent with Armijo backtracking",
-    solve=lambda p, x0, o: _proximal_gradient(p, x0, o, use_prox=False),
+    solve=lambda p, x0, o: _proximal_gradient(p, x0, o, use_prox=False, method="gd"),
     options=dict(_LS), requires=("grad",), optimality="||grad f(x_k)||",
     rate_text="Convex, L-smooth: f(x_k) - f* <= L ||x0 - x*||^2 / (2k) (step 1/L; L -> eta L with "
               "backtracking). mu-strongly convex: (1 - mu/L)^k (f(x0) - f*).",
@@ -205,7 +272,7 @@ register(MethodSpec(
                                      "Armijo, Pacific J. Math. 16 (1966)."))
 register(MethodSpec(
     name="agd", family="first_order", x_ndim=(1, 2), example=lambda xp: _example(xp, False), summary="Nesterov's accelerated gradient (convex / strongly convex, restart)",
-    solve=lambda p, x0, o: _accelerated(p, x0, o, use_prox=False),
+    solve=lambda p, x0, o: _accelerated(p, x0, o, use_prox=False, method="agd"),
     options=dict(_ACC), requires=("grad",),
     optimality="L_k ||y_k - x_{k+1}|| = ||grad f(y_k)||, the gradient at the extrapolated point",
     rate_text="Convex: f(x_k) - f* <= 2 L ||x0 - x*||^2 / (k+1)^2. mu-strongly convex (mu given): "
@@ -214,14 +281,14 @@ register(MethodSpec(
                                       "Sec. 2.2; O'Donoghue & Candès, Found. Comput. Math. 15 (2015)."))
 register(MethodSpec(
     name="ista", family="first_order", x_ndim=(1, 2), example=lambda xp: _example(xp, True), summary="Proximal gradient (ISTA) with backtracking",
-    solve=lambda p, x0, o: _proximal_gradient(p, x0, o, use_prox=True),
+    solve=lambda p, x0, o: _proximal_gradient(p, x0, o, use_prox=True, method="ista"),
     options=dict(_LS), requires=("grad", "prox"),
     optimality="gradient-mapping norm L ||x_k - prox_{g/L}(x_k - grad f(x_k)/L)||",
     rate_text="F(x_k) - F* <= L ||x0 - x*||^2 / (2k) (Beck & Teboulle 2009, Thm 3.1).",
     rate=_rate_sublinear, reference="Beck & Teboulle, SIAM J. Imaging Sci. 2(1) (2009)."))
 register(MethodSpec(
     name="fista", family="first_order", x_ndim=(1, 2), example=lambda xp: _example(xp, True), summary="FISTA: accelerated proximal gradient (backtracking, restart, monotone)",
-    solve=lambda p, x0, o: _accelerated(p, x0, o, use_prox=True),
+    solve=lambda p, x0, o: _accelerated(p, x0, o, use_prox=True, method="fista"),
     options=dict(_ACC), requires=("grad", "prox"),
     optimality="gradient-mapping norm at the extrapolated point, L_k ||y_k - x_{k+1}||",
     rate_text="F(x_k) - F* <= 2 L ||x0 - x*||^2 / (k+1)^2 (Beck & Teboulle 2009, Thm 4.4).",

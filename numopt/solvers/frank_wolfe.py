@@ -72,6 +72,29 @@ def _vd(a, b, xp=None):
     return vdot(a, b, xp)
 
 
+def _clip_step(gamma, gamma_max):
+    """gamma clipped to [0, gamma_max]; NaN stays NaN (the solver then stops with status 2)
+    instead of being read as 0 or gamma_max by Python's min/max."""
+    if gamma != gamma:
+        return gamma
+    return 0.0 if gamma < 0 else (gamma_max if gamma > gamma_max else gamma)
+
+
+def _gap_measure(gap, gx, gs):
+    """The optimality measure from a Frank-Wolfe gap g = <grad, x - s> (NaN propagates).
+
+    An exact LMO at a feasible x gives g >= 0; a gap below -(rounding) means the LMO's vertex
+    is worse than x (a wrong LMO, or x0 outside the set), never optimality. Returns
+    (measure, None) or (None, (status, message)) to stop the solver."""
+    if gap != gap or not math.isfinite(gap):
+        return float("nan"), None
+    if gap < -1e-9 * (abs(gx) + abs(gs)) - 1e-300:
+        return None, (5, f"the Frank-Wolfe gap <grad f(x), x - s> = {gap:.3e} is negative: the LMO's vertex s is "
+                         "worse than the iterate x, so the LMO does not return a minimizer of <grad f(x), s> over "
+                         "the set, or x0 is not in the set. Not a solution.")
+    return abs(gap), None
+
+
 class _Line:
     """f restricted to the segment x + gamma d (what a step rule sees).
 
@@ -137,7 +160,7 @@ class ShortStep:
         self.L = float(L)
 
     def search(self, line, gamma_max, k):
-        return 0.0 if line.dd == 0 else min(gamma_max, max(0.0, line.gd / (self.L * line.dd)))
+        return 0.0 if line.dd == 0 else _clip_step(line.gd / (self.L * line.dd), gamma_max)
 
     def step(self, f, x, d, g, gamma_max, k):
         return self.search(_Line(f, x, d, g), gamma_max, k)
@@ -160,7 +183,8 @@ class Adaptive:
         fx = line.fx
         if self.L is None:  # first estimate from a gradient difference along d
             h = 1e-6
-            self.L = max(norm(line.grad(h) - line.g) / (h * math.sqrt(dd)), 1e-12)
+            est = norm(line.grad(h) - line.g) / (h * math.sqrt(dd))
+            self.L = est if est > 1e-12 else 1e-12  # (NaN: start low, backtracking raises it)
         L = self.L * self.eta_down
         for _ in range(self.max_backtrack):
             gamma = min(gamma_max, gd / (L * dd))
@@ -223,7 +247,8 @@ class LineSearch:
         else:  # evaluations exhausted: the last point known to descend
             t = lo
         if t > 0 and st > -gd and t != lo:  # curvature along d seen by this search: the next first trial
-            self.L = max((st + gd) / (t * dd), 1e-300)
+            est = (st + gd) / (t * dd)
+            self.L = est if est > 1e-300 else 1e-300
         fx = line.fx
         slack = 1e-14 * abs(fx)  # rounding: at convergence f(x + t d) and f(x) agree to ~eps
         for _ in range(10):  # monotone: f(x + t d) <= f(x) (the value is the next iterate's anyway)
@@ -243,7 +268,7 @@ class ExactQuadratic:
         dHd = line.curvature()
         if dHd <= 0:
             return gamma_max
-        return min(gamma_max, max(0.0, line.gd / dHd))
+        return _clip_step(line.gd / dHd, gamma_max)
 
     def step(self, f, x, d, g, gamma_max, k):
         return self.search(_Line(f, x, d, g), gamma_max, k)
@@ -664,6 +689,9 @@ def _fw(problem, x0, opts, variant):
     otherwise call the LMO: step towards its vertex w, and if even w gives a gap
     < phi / K (so the true gap is < phi / K), set phi <- gap / 2.
     """
+    from .first_order import reject_unused_terms
+
+    reject_unused_terms(problem, "frank-wolfe", feasible_set=False)
     D = problem.feasible_set
     M = _model(problem, x0, opts)
     xp = M.xp
@@ -674,9 +702,12 @@ def _fw(problem, x0, opts, variant):
     cache = _VertexCache(xp, tuple(x0.shape), check_scalar(opts.get("cache_size", 100), "cache_size",
                                                            lower=1, integer=True)) if lazy else None
     x, k, phi = x0, 0, None
-    while True:
+    while True:  # bounded by the loop's maxiter
         fx, g = M.value_and_grad(x)
         gx = _vd(g, x, xp)
+        if not math.isfinite(gx):
+            yield Step(x, fx, float("nan"), jac=g)  # the loop reports status 2
+            return
         s = gap = None
         if lazy and phi is not None and phi > tol:
             i, best = cache.best(g)
@@ -689,13 +720,19 @@ def _fw(problem, x0, opts, variant):
             if lazy:
                 cache.add(s)
                 phi = gap / 2 if phi is None or gap < phi / K else phi
+        measure = phi
+        if gap is not None:
+            measure, stop = _gap_measure(gap, gx, gs)
+            if stop is not None:
+                return stop
         if lazy:
-            yield Step(x, fx, max(gap, 0.0) if gap is not None else phi, jac=g, gap=gap,
-                       dual_gap_estimate=phi, cache_size=len(cache))
+            yield Step(x, fx, measure, jac=g, gap=gap, dual_gap_estimate=phi, cache_size=len(cache))
         else:
-            yield Step(x, fx, max(gap, 0.0), jac=g, gap=gap)
+            yield Step(x, fx, measure, jac=g, gap=gap)
         line = M.line(x, s - x, g, fx, M.delta(s, None), gd=gx - gs)
         gamma = M.search(rule, line, 1.0, k)
+        if not 0 <= gamma <= 1:
+            return 2, f"the step rule returned gamma = {gamma} (expected a number in [0, 1])"
         x = M.move(line, gamma) if gamma > 0 else x
         k += 1
 
@@ -715,6 +752,9 @@ def _fw_active(problem, x0, opts, variant):
     pairwise step if <g, a - s> >= phi / K); otherwise the LMO is called and, if even its
     vertex gives a gap < phi / K, phi <- gap / 2 (the non-lazy step is taken with w).
     """
+    from .first_order import reject_unused_terms
+
+    reject_unused_terms(problem, _VARIANTS[variant], feasible_set=False)
     D = problem.feasible_set
     M = _model(problem, x0, opts)
     xp = M.xp
@@ -724,10 +764,13 @@ def _fw_active(problem, x0, opts, variant):
     tol = opts.get("tol") or 0.0
     S = _ActiveSet(x0)
     x, k, phi = x0, 0, None
-    while True:
+    while True:  # bounded by the loop's maxiter
         fx, g = M.value_and_grad(x)
         sc = S.scores(g)
         gx = _vd(g, x, xp)
+        if not (math.isfinite(gx) and np.all(np.isfinite(sc))):
+            yield Step(x, fx, float("nan"), jac=g)  # the loop reports status 2
+            return
         ia, il = int(np.argmax(sc)), int(np.argmin(sc))
         away_gap, local_gap, pair_gap = sc[ia] - gx, gx - sc[il], sc[ia] - sc[il]
         kind = None
@@ -741,7 +784,8 @@ def _fw_active(problem, x0, opts, variant):
         gap = w = None
         if kind is None:
             w = D.lmo(g)
-            gap = gx - _vd(g, w, xp)
+            gw = _vd(g, w, xp)
+            gap = gx - gw
             if lazy:
                 phi = gap / 2 if phi is None or gap < phi / K else phi
             if variant == "away":
@@ -750,7 +794,11 @@ def _fw_active(problem, x0, opts, variant):
                 kind = "pair"
             else:
                 kind = "pair-local" if pair_gap >= gap else "fw"
-        optimality = max(gap, 0.0) if gap is not None else phi
+        optimality = phi
+        if gap is not None:
+            optimality, stop = _gap_measure(gap, gx, gw)
+            if stop is not None:
+                return stop
         extras = {"gap": gap, "active_set_size": len(S)}
         if lazy:
             extras["dual_gap_estimate"] = phi
@@ -767,6 +815,8 @@ def _fw_active(problem, x0, opts, variant):
             d, gmax, dz = s - a, float(S.w[ia]), M.delta(s, a)
         line = M.line(x, d, g, fx, dz)
         gamma = M.search(rule, line, gmax, k)
+        if not 0 <= gamma <= gmax:
+            return 2, f"the step rule returned gamma = {gamma} (expected a number in [0, {gmax}])"
         if gamma > 0:
             if kind in ("fw", "fw-local"):
                 dropped = S.fw(s, gamma)
@@ -806,19 +856,22 @@ def _stochastic(problem, x0, opts):
     if not (hasattr(f, "grad_batch") and hasattr(f, "n_samples")):
         raise ValueError("variant 'stochastic' needs a finite-sum objective with n_samples and "
                          "grad_batch(x, idx) (e.g. numopt.LinearComposite or numopt.oracles.FiniteSum)")
+    from .first_order import reject_unused_terms
+
+    reject_unused_terms(problem, "stochastic-fw", feasible_set=False)
     schedule = opts["schedule"]
     if schedule not in ("momentum", "growing-batch"):
         raise ValueError(f"`schedule` must be 'momentum' or 'growing-batch', got {schedule!r}")
     b0 = check_scalar(opts["batch_size"], "batch_size", lower=1, integer=True)
-    rng = np.random.default_rng(opts["rng"])
+    rng = np.random.default_rng(0 if opts["rng"] is None else opts["rng"])  # None: reproducible
     n = int(f.n_samples)
     xp = get_namespace(x0)
     x, dbar, t, used = x0, xp.zeros_like(x0), 0, 0
     yield Step(x, f.value(x), None, n_sample_grads=0)
-    while True:
+    while True:  # bounded by the loop's maxiter
         budget = used + n
         est_gap = float("nan")
-        while used < budget:
+        while used < budget:  # bounded: `used` grows by >= batch_size >= 1
             if schedule == "momentum":
                 rho, gamma = 4.0 / (t + 8) ** (2 / 3), 2.0 / (t + 8)
                 dbar = (1 - rho) * dbar + rho * _cast(f.grad_batch(x, rng.integers(0, n, size=b0)), x0)
@@ -839,15 +892,18 @@ def _stochastic(problem, x0, opts):
 
 def _zeroth_order(problem, x0, opts):
     """Sahu, Zaheer & Kar (2019), Alg. 2 with the I-RDSA estimator (m Gaussian directions)."""
+    from .first_order import reject_unused_terms
+
+    reject_unused_terms(problem, "zeroth-order-fw", feasible_set=False)
     f, D = problem.objective, problem.feasible_set
     xp = get_namespace(x0)
-    rng = np.random.default_rng(opts["rng"])
+    rng = np.random.default_rng(0 if opts["rng"] is None else opts["rng"])  # None: reproducible
     d_dim = int(np.prod(x0.shape))
-    m = opts["directions"]
+    m = check_scalar(opts["directions"], "directions", lower=1, integer=True)
     x = x0
     g_avg = xp.zeros_like(x0)
     t = 0
-    while True:
+    while True:  # bounded by the loop's maxiter
         fx = f.value(x)
         c_t = 2.0 / (d_dim ** 1.5 * (t + 8) ** (1 / 3))
         rho_t = 4.0 / (d_dim ** (1 / 3) * (t + 8) ** (2 / 3))
@@ -981,7 +1037,7 @@ register(MethodSpec(
                                       "(Mokhtari et al. 2020); 'growing-batch': batch batch_size*(t+1)^2, "
                                       "gamma_t = 2/(t+2) (Hazan & Luo 2016)."),
              "batch_size": (1, "Minibatch size (momentum) or initial batch size (growing-batch)."),
-             "rng": (None, "Seed or numpy Generator.")},
+             "rng": (None, "Seed or numpy Generator (None: seed 0, reproducible).")},
     optimality="none (the FW gap of the gradient estimate is recorded as `estimated_gap`)",
     rate_text="Convex smooth f: E f(x_t) - f* = O(t^{-1/3}) with momentum averaging and a constant batch "
               "(Mokhtari, Hassani & Karbasi 2020, Thm 3); O(1/t) with batches growing like t^2 "
@@ -997,7 +1053,7 @@ register(MethodSpec(
     solve=_zeroth_order, requires=("lmo",), backends=("numpy", "array_api_strict"),
     options={"tol": (None, "Not used for stopping (the gap is only estimated); run maxiter iterations."),
              "directions": (1, "Gaussian directions per gradient estimate (I-RDSA, m)."),
-             "rng": (None, "Seed or numpy Generator.")},
+             "rng": (None, "Seed or numpy Generator (None: seed 0, reproducible).")},
     optimality="none (the estimated FW gap is recorded as `estimated_gap`)",
     rate_text="E f(x_T) - f* = O(d^{1/3} / T^{1/3}) for convex smooth f (Sahu, Zaheer & Kar 2019, Thm 3.4).",
     rate=None, x_ndim=(1, 2),

@@ -70,7 +70,7 @@ class PolynomialPreconditioner:
                 M = M @ B
                 p[k] = float(np.trace(M))
         else:
-            g = np.random.default_rng(rng)
+            g = np.random.default_rng(0 if rng is None else rng)  # None: reproducible
             for _ in range(n_probes):
                 z = xp.asarray(g.choice([-1.0, 1.0], size=n), dtype=dtype)
                 v = z
@@ -106,7 +106,7 @@ def spectral_interval(matvec, n, xp, dtype, rng=None, iters=None):
         B = np.column_stack([mv(e) for e in np.eye(n)])
         w = np.linalg.eigvalsh(0.5 * (B + B.T))
         return float(w[0]), float(w[-1])
-    v0 = np.random.default_rng(rng).standard_normal(n)
+    v0 = np.random.default_rng(0 if rng is None else rng).standard_normal(n)
     hi = float(eigsh(op, k=1, which="LA", v0=v0, return_eigenvectors=False, maxiter=iters or 20 * n)[0])
     lo = float(eigsh(op, k=1, which="SA", v0=v0, return_eigenvectors=False, maxiter=iters or 20 * n)[0])
     return lo, hi
@@ -194,57 +194,105 @@ class _KrylovStep:
         return (V @ c)[:, 0]
 
 
+def _accept(f, fy, fz, z, d, gd, s, slack_rel=1e-10):
+    """Armijo with c = 1/2 for the step z = y - s d (gd = <grad f(y), d> > 0):
+    f(z) <= f(y) - s gd / 2. When f(z) and f(y) agree to ``slack_rel`` (relative) their
+    difference is mostly rounding (the comparison would fail at random and shrink the step
+    for nothing), so the test falls back on the gradient (Hager & Zhang's approximate
+    Armijo condition; for quadratics it is the same test): <grad f(z), d> >= 0, the step
+    does not pass the minimizer along d. Returns (accepted, grad f(z) or None)."""
+    if fz <= fy - 0.5 * s * gd:
+        return True, None
+    if abs(fz - fy) <= slack_rel * abs(fy):
+        gz = f.grad(z)
+        return bool(vdot(gz, d) >= 0), gz
+    return False, None
+
+
 def _poly_gd(problem, x0, opts):
+    from .first_order import reject_unused_terms
+
+    reject_unused_terms(problem, "poly-gd")
     f = problem.objective
     P = _precond(problem, x0, opts)
     x = x0
     fx, g = f.value_and_grad(x)
     h = 1.0
     yield Step(x, fx, norm(g), jac=g)
-    while True:
+    while True:  # bounded by the loop's maxiter
         d = P(g)
         gd = vdot(g, d)
+        if not gd > 0:
+            return (2, "non-finite preconditioned gradient") if not math.isfinite(gd) else \
+                (5, "the preconditioned gradient is not a descent direction (<g, P g> <= 0)")
         for _ in range(60):
             xn = x - h * d
             fn = f.value(xn)
-            if fn <= fx - 0.5 * h * gd + 1e-14 * (1 + abs(fx)):  # slack: rounding of f
+            ok, gn = _accept(f, fx, fn, xn, d, gd, h)
+            if ok:
                 break
             h *= 0.5
         else:
             return 5, "line search failed (is the Hessian-vector product consistent with the gradient?)"
         x, fx = xn, fn
-        g = f.grad(x)
+        g = f.grad(x) if gn is None else gn
         h = min(1.0, 2 * h)
         yield Step(x, fx, norm(g), jac=g, step_size=h)
 
 
 def _poly_fgm(problem, x0, opts):
+    """Nesterov's fast gradient method in the metric P^{-1}: z = y - P g(y) / L with
+    backtracking on L (from 1: the eigenvalues of P_tau B are in (0, 1]), momentum
+    (t_k - 1)/t_{k+1} and adaptive restart (O'Donoghue & Candes): with ``"gradient"`` (the
+    default) momentum is reset when <g(y), z - x> > 0, which recovers the linear rate
+    (1 - 1/sqrt(kappa_tau))^k without knowing the strong convexity."""
+    from .first_order import reject_unused_terms
+
+    reject_unused_terms(problem, "poly-fgm")
+    restart = opts["restart"]
+    if restart not in (None, "function", "gradient"):
+        raise ValueError(f"`restart` must be None, 'function' or 'gradient', got {restart!r}")
     f = problem.objective
     P = _precond(problem, x0, opts)
     x = y = x0
     fx, g = f.value_and_grad(x)
-    yield Step(x, fx, norm(g), jac=g)
-    L, t = 1.0, 1.0
+    yield Step(x, fx, norm(g), jac=g, L=1.0, restarts=0)
+    L, t, restarts = 1.0, 1.0, 0
     fy, gy = fx, g
-    while True:
+    while True:  # bounded by the loop's maxiter
         d = P(gy)
         gd = vdot(gy, d)
+        if not gd > 0:
+            return (2, "non-finite preconditioned gradient") if not math.isfinite(gd) else \
+                (5, "the preconditioned gradient is not a descent direction (<g, P g> <= 0)")
         for _ in range(60):
             z = y - d / L
             fz = f.value(z)
-            if fz <= fy - gd / (2 * L) + 1e-14 * (1 + abs(fy)):
+            ok, gz = _accept(f, fy, fz, z, d, gd, 1.0 / L)
+            if ok:
                 break
             L *= 2.0
         else:
             return 5, "line search failed"
+        gx = f.grad(z) if gz is None else gz
         t_new = 0.5 * (1 + math.sqrt(1 + 4 * t * t))
         y_new = z + ((t - 1) / t_new) * (z - x)
-        if fz > fx:  # function restart (O'Donoghue & Candès) keeps the method monotone in practice
+        if restart == "gradient":
+            reset = vdot(gy, z - x) > 0  # the step z - x goes uphill for the gradient at y
+        elif restart == "function":
+            dF, noise = fz - fx, 1e-12 * max(abs(fz), abs(fx))
+            reset = dF > noise or (abs(dF) <= noise and vdot(gy, z - x) > 0)
+        else:
+            reset = False
+        if reset:
             t_new, y_new = 1.0, z
+            restarts += 1
         x, fx, t, y = z, fz, t_new, y_new
-        fy, gy = f.value_and_grad(y)
-        gx = f.grad(x)
-        yield Step(x, fx, norm(gx), jac=gx, L=L)
+        if y is z:
+            fy, gy = fx, gx
+        else:
+            fy, gy = f.value_and_grad(y)
+        yield Step(x, fx, norm(gx), jac=gx, L=L, restarts=restarts)
 
 
 def _example(xp):
@@ -261,7 +309,8 @@ _OPTS = {"tol": (1e-8, "Tolerance on ||grad f||."),
          "tau": (2, "Order of the symmetric polynomial (tau products with B per step)."),
          "exact_trace_max": (500, "Exact traces (n Hessian-vector products) up to this dimension."),
          "n_probes": (30, "Hutchinson probes for the traces above exact_trace_max."),
-         "rng": (None, "Seed or Generator for the Hutchinson probes / the Lanczos start."),
+         "rng": (None, "Seed or Generator for the Hutchinson probes / the Lanczos start (None: seed 0, "
+                       "reproducible)."),
          "polynomial": ("symmetric", "'symmetric' (Doikov & Rodomanov), 'chebyshev' (on [a, b] = interval or "
                                      "Lanczos estimates) or 'krylov' (best step in span{g, ..., B^tau g})."),
          "interval": (None, "(a, b) containing the spectrum of B, for polynomial='chebyshev' (default: Lanczos).")}
@@ -274,7 +323,10 @@ register(MethodSpec(
               "<= (sum_{i>tau} l_i) / l_n.", rate=None, reference=_REF))
 register(MethodSpec(
     name="poly-fgm", family="polynomial", summary="Fast gradient method with symmetric-polynomial preconditioning",
-    solve=_poly_fgm, requires=("grad", "hvp"), options=dict(_OPTS), example=_example,
+    solve=_poly_fgm, requires=("grad", "hvp"), example=_example,
+    options=dict(_OPTS, restart=("gradient", "Adaptive restart of the momentum: 'gradient' (default; <g(y_k), "
+                                             "x_{k+1} - x_k> > 0), 'function' (F increases beyond its rounding) or "
+                                             "None (plain O(1/k^2) momentum, no linear rate).")),
     optimality="||grad f(x_k)||",
     rate_text="Quadratics: O((1 - 1/sqrt(kappa_tau))^k), kappa_tau <= (sum_{i>tau} l_i) / l_n.",
     rate=None, reference=_REF))

@@ -14,7 +14,12 @@ prox-gradient norm with the full gradient at the epoch's end.
   refreshed every epoch (Johnson & Zhang, NeurIPS 2013; prox version Xiao & Zhang 2014):
   linear convergence for strongly convex f with step ``~ 1/(10 L_max)``.
 * ``"saga"``: table of per-sample gradients (Defazio, Bach & Lacoste-Julien, NeurIPS
-  2014): linear convergence with step ``1/(3 L_max)``.
+  2014): linear convergence with step ``1/(3 L_max)``. For a ``numopt.LinearComposite``
+  ``f(x) = loss(A x)`` the gradient of sample i is ``s_i a_i`` with the scalar
+  ``s_i = n phi_i'(a_i x)``, so the table holds one scalar per sample (memory O(n + p));
+  a general finite sum keeps the n x p table (option ``table``; ``result.table_kind`` and
+  ``result.table_size`` say which). A minibatch uses all its samples:
+  ``g = (1/b) sum_{j in B} (grad f_j(x) - table_j) + mean(table)``.
 * ``"sarah"``: recursive estimator ``v_t = g_B(x_t) - g_B(x_{t-1}) + v_{t-1}``, restarted
   with a full gradient every epoch (Nguyen, Liu, Scheinberg & Takáč, ICML 2017; proximal
   version ProxSARAH, Pham et al., JMLR 2020): linear convergence for strongly convex f
@@ -27,18 +32,25 @@ prox-gradient norm with the full gradient at the epoch's end.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
+import scipy.sparse as sp
 
 from .._backend import norm
 from .._loop import Step
 from .._registry import MethodSpec, register
+from ..oracles import check_scalar
 
 
-def _check(problem):
+def _check(problem, method):
+    from .first_order import reject_unused_terms
+
     f = problem.objective
     if not (hasattr(f, "grad_batch") and hasattr(f, "n_samples")):
         raise ValueError("stochastic methods need a finite-sum objective with n_samples and grad_batch(x, idx) "
                          "(e.g. numopt.LinearComposite or problems.get('libsvm/...'))")
+    reject_unused_terms(problem, method, regularizer=False)  # the regularizer is used (prox); a set is not
     return f
 
 
@@ -54,39 +66,136 @@ def _pgnorm(f, reg, x, L):
 def _step_size(f, opts):
     """1/(safety L_max) by default (L_max the largest per-sample smoothness)."""
     if opts["step"] is not None:
-        return float(opts["step"])
+        return float(check_scalar(opts["step"], "step", lower=0, lower_inclusive=False))
+    check_scalar(opts["safety"], "safety", lower=0, lower_inclusive=False)
     A = getattr(f, "A", None)
     loss = getattr(f, "loss", None)
     if A is None or loss is None:
-        raise ValueError("give `step` (no per-sample smoothness available)")
+        raise ValueError("`step` is required: the objective exposes no per-sample smoothness (a "
+                         "numopt.LinearComposite has one)")
     rows = np.asarray(A.multiply(A).sum(axis=1)).ravel() if hasattr(A, "multiply") else np.einsum("ij,ij->i", A, A)
-    Lmax = float(rows.max()) * loss.smoothness * f.n_samples
+    Lmax = float(np.max(rows)) * loss.smoothness * f.n_samples
+    if not (math.isfinite(Lmax) and Lmax > 0):
+        raise ValueError(f"the per-sample smoothness L_max = {Lmax} is not finite and positive; pass `step`")
     return 1.0 / (opts["safety"] * Lmax)
 
 
+def _scalar_composite(f):
+    """The numopt.LinearComposite behind the (counted) objective when its per-sample gradients
+    are exactly ``n phi_i'(a_i x) a_i`` (grad_batch not overridden and the datafit has
+    ``grad_at``), else None."""
+    from ..oracles import Counted, LinearComposite
+
+    inner = f.f if isinstance(f, Counted) else f
+    if not isinstance(inner, LinearComposite) or not hasattr(inner.loss, "grad_at"):
+        return None
+    if type(inner).grad_batch is not LinearComposite.grad_batch:
+        return None
+    A = inner.A
+    if getattr(A, "ndim", 2) != 2 or not (sp.issparse(A) or isinstance(A, np.ndarray)):
+        return None
+    return inner
+
+
+class _DenseTable:
+    """SAGA's memory for a general finite sum: the last gradient of every sample (n x p)."""
+
+    kind = "dense"
+
+    def __init__(self, f, x, n):
+        self.f, self.n = f, n
+        self.table = np.stack([np.asarray(f.grad_batch(x, np.array([i]))) for i in range(n)])
+        self.avg = self.table.mean(axis=0)
+        self.size = int(self.table.size)
+
+    def step(self, x, idx):
+        """The SAGA estimate (1/b) sum_{j in idx} (grad f_j(x) - table_j) + mean(table);
+        then table_j <- grad f_j(x) for the distinct j in idx."""
+        uniq, inv = np.unique(idx, return_inverse=True)
+        G = np.stack([np.asarray(self.f.grad_batch(x, np.array([j]))) for j in uniq])
+        D = G - self.table[uniq]
+        g = D[inv].mean(axis=0) + self.avg
+        self.avg = self.avg + D.sum(axis=0) / self.n
+        self.table[uniq] = G
+        return g
+
+
+class _ScalarTable:
+    """SAGA's memory for f(x) = loss(A x) (numopt.LinearComposite): grad f_i(x) = s_i a_i with
+    the scalar s_i = n phi_i'(a_i x), so one scalar per sample is kept (memory O(n + p))."""
+
+    kind = "scalar"
+
+    def __init__(self, lc, x, n):
+        self.A, self.loss, self.n = lc.A, lc.loss, n
+        self.sparse = sp.issparse(self.A)
+        if self.sparse:  # rows as slices of the CSR arrays (one copy of A at most, kept sparse)
+            A = self.A.tocsr() if self.A.format != "csr" else self.A
+            self.indptr, self.indices, self.data = A.indptr, A.indices, A.data
+        self.s = np.asarray(self.loss.grad_at(self.A @ x, np.arange(n)), dtype=float) * n
+        self.avg = np.asarray(self.A.T @ self.s, dtype=float) / n
+        self.size = int(self.s.size)
+
+    def step(self, x, idx):
+        uniq, inv = np.unique(idx, return_inverse=True)
+        b = len(idx)
+        if self.sparse:
+            rows = [(self.indices[self.indptr[j]:self.indptr[j + 1]], self.data[self.indptr[j]:self.indptr[j + 1]])
+                    for j in uniq]
+            z = np.array([float(v @ x[c]) for c, v in rows])
+        else:
+            Ab = self.A[uniq]
+            z = Ab @ x
+        s_new = np.asarray(self.loss.grad_at(z, uniq), dtype=float) * self.n
+        ds = s_new - self.s[uniq]
+        w = np.bincount(inv, minlength=uniq.size) / b  # multiplicity of each sample in the batch
+        g = self.avg.astype(np.result_type(self.avg, x), copy=True)
+        if self.sparse:
+            for (c, v), dj, wj in zip(rows, ds, w):
+                g[c] += (wj * dj) * v
+                self.avg[c] += (dj / self.n) * v
+        else:
+            g += Ab.T @ (w * ds)
+            self.avg += Ab.T @ ds / self.n
+        self.s[uniq] = s_new
+        return g
+
+
 def _run(problem, x0, opts, kind):
-    f = _check(problem)
+    f = _check(problem, kind)
     reg = problem.regularizer
-    rng = np.random.default_rng(opts["rng"])
-    n, bs = f.n_samples, opts["batch_size"]
+    rng = np.random.default_rng(0 if opts["rng"] is None else opts["rng"])  # None: reproducible
+    n = int(f.n_samples)
     eta = _step_size(f, opts)
     L_report = 1.0 / eta
-    x = x0
-    fv = lambda z: f.value(z) + (0.0 if reg is None else reg.value(z))  # noqa: E731
-    yield Step(x, fv(x), _pgnorm(f, reg, x, L_report))
-    table = None
-    if kind == "saga":
-        table = np.stack([np.asarray(f.grad_batch(x, np.array([i]))) for i in range(n)])
-        avg = table.mean(axis=0)
     if kind == "spider" and opts["batch_size"] is None:
         bs = max(1, int(round(np.sqrt(n))))
+    else:
+        bs = check_scalar(opts["batch_size"], "batch_size", lower=1, integer=True)
+    if kind == "sgd":
+        check_scalar(opts["decay"], "decay", lower=0)
+    table_opt = opts.get("table", "auto")
+    if table_opt not in ("auto", "scalar", "dense"):
+        raise ValueError(f"`table` must be 'auto', 'scalar' or 'dense', got {table_opt!r}")
+    x = x0
+    fv = lambda z: f.value(z) + (0.0 if reg is None else reg.value(z))  # noqa: E731
+    table, extras = None, {}
+    if kind == "saga":
+        lc = _scalar_composite(f) if table_opt != "dense" else None
+        if table_opt == "scalar" and lc is None:
+            raise ValueError("`table='scalar'` needs a numopt.LinearComposite objective (f(x) = loss(A x) with "
+                             "a datafit that has grad_at)")
+        table = _ScalarTable(lc, x, n) if lc is not None else _DenseTable(f, x, n)
+        extras = {"table_kind": table.kind, "table_size": table.size}
+    yield Step(x, fv(x), _pgnorm(f, reg, x, L_report), **extras)
+    steps = max(1, n // bs)  # stochastic steps per epoch (one trace row)
     k = 0
-    while True:
+    while True:  # bounded by the loop's maxiter (one epoch per iteration)
         if kind == "svrg":
             w, mu = x, f.grad(x)
         if kind in ("sarah", "spider"):
             x_prev, v = x, f.grad(x)  # full gradient at the start of each epoch
-        for t in range(max(1, n // bs)):
+        for t in range(steps):
             idx = rng.integers(0, n, size=bs)
             if kind in ("sarah", "spider"):
                 if t > 0:
@@ -95,20 +204,16 @@ def _run(problem, x0, opts, kind):
                 g, lr = v, eta
             elif kind == "sgd":
                 g = f.grad_batch(x, idx)
-                lr = eta / (1 + opts["decay"] * (k * (n // bs) + t) / max(1, n // bs))
+                lr = eta / (1 + opts["decay"] * (k * steps + t) / steps)
             elif kind == "svrg":
                 g = f.grad_batch(x, idx) - f.grad_batch(w, idx) + mu
                 lr = eta
             else:
-                j = int(idx[0])
-                gj = np.asarray(f.grad_batch(x, np.array([j])))
-                g = gj - table[j] + avg
-                avg = avg + (gj - table[j]) / n
-                table[j] = gj
+                g = table.step(x, idx)
                 lr = eta
             x = np.asarray(_prox(reg, x - lr * g, lr), dtype=x0.dtype)  # keep the input dtype
         k += 1
-        yield Step(x, fv(x), _pgnorm(f, reg, x, L_report), step_size=lr)
+        yield Step(x, fv(x), _pgnorm(f, reg, x, L_report), step_size=lr, **extras)
 
 
 def _example(xp):
@@ -126,7 +231,7 @@ _OPTS = {"tol": (1e-8, "Tolerance on the prox-gradient norm (full gradient, chec
          "step": (None, "Step size (default from the per-sample smoothness L_max: 1/(safety L_max))."),
          "safety": (3.0, "Default step 1/(safety * L_max)."),
          "batch_size": (1, "Minibatch size."),
-         "rng": (None, "Seed or numpy Generator.")}
+         "rng": (None, "Seed or numpy Generator (None: seed 0, reproducible).")}
 register(MethodSpec(
     name="sgd", family="stochastic", summary="(Proximal) stochastic gradient descent with a 1/k schedule",
     solve=lambda p, x0, o: _run(p, x0, o, "sgd"), requires=("grad",), backends=("numpy",), accepts_prox=True,
@@ -144,7 +249,10 @@ register(MethodSpec(
 register(MethodSpec(
     name="saga", family="stochastic", summary="SAGA (proximal), per-sample gradient table",
     solve=lambda p, x0, o: _run(p, x0, o, "saga"), requires=("grad",), backends=("numpy",), accepts_prox=True,
-    options=dict(_OPTS), example=_example,
+    options=dict(_OPTS, table=("auto", "Gradient memory: 'scalar' (one scalar phi_i' per sample, memory O(n + p); "
+                                       "needs a numopt.LinearComposite), 'dense' (the n x p table of per-sample "
+                                       "gradients, any finite sum) or 'auto' (scalar when possible).")),
+    example=_example,
     optimality="prox-gradient norm (full gradient) per epoch",
     rate_text="Strongly convex: linear convergence in expectation with step 1/(3 L_max) (Defazio et al. 2014).",
     reference="A. Defazio, F. Bach, S. Lacoste-Julien. SAGA. NeurIPS 2014."))
@@ -167,3 +275,4 @@ register(MethodSpec(
               "(Fang et al. 2018; Wang et al. 2019).",
     reference="C. Fang, C.J. Li, Z. Lin, T. Zhang. SPIDER. NeurIPS 2018; Z. Wang, K. Ji, Y. Zhou, Y. Liang, "
               "V. Tarokh. SpiderBoost and momentum. NeurIPS 2019."))
+
