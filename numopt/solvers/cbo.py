@@ -23,6 +23,10 @@ consensus point reaches an eps-neighbourhood of the global minimizer for alpha l
 (Fornasier, Klock & Riedl, JMLR 2024, Thm 12) - a guarantee for the PDE, not for finitely
 many particles, so results are probabilistic: check success over several seeds.
 
+A regularizer g (``prox=`` or ``Problem.regularizer``) is used through its values: the
+particles minimize ``F = f + g`` (no prox is needed, g may be nonsmooth; the gradient drift
+is then refused, as it would follow grad f only).
+
 Each trace row is one time step; ``x`` is the consensus point (``x0`` for row 0), the
 optimality measure is the spread ``sqrt(mean_i ||X_i - v||^2)`` of the particles around it;
 ``result.x_best`` / ``result.fun_best`` hold the best particle ever evaluated.
@@ -99,8 +103,27 @@ def consensus_point(X, fvals, alpha):
     return xp.astype(w, X.dtype) @ X
 
 
+class _PlusRegularizer:
+    """F = f + g from values only (CBO is derivative-free, so a nonsmooth g is used as is)."""
+
+    def __init__(self, f, g):
+        self.f, self.g = f, g
+
+    def value(self, x):
+        return float(self.f.value(x)) + float(self.g.value(x))
+
+    def value_many(self, X):
+        xp = get_namespace(X)
+        return _values(self.f, X, xp) + xp.asarray([float(self.g.value(X[i, :])) for i in range(X.shape[0])],
+                                                   dtype=xp.float64)
+
+
 def _solve(problem, x0, opts):
+    from .first_order import reject_unused_terms
+
+    reject_unused_terms(problem, "cbo", regularizer=False)  # g is used (values); a set is not
     f = problem.objective
+    reg = problem.regularizer
     xp = get_namespace(x0)
     if x0.ndim != 1:
         raise ValueError(f"`x0` must be 1-D for CBO, got shape {tuple(x0.shape)}")
@@ -117,7 +140,13 @@ def _solve(problem, x0, opts):
         raise ValueError(f"`noise` must be 'anisotropic' or 'isotropic', got {noise!r}")
     if gw > 0 and not (hasattr(f, "has") and f.has("grad")):
         raise ValueError("`gradient_weight` > 0 needs the gradient: pass `jac`")
-    rng = np.random.default_rng(opts["rng"])
+    if gw > 0 and reg is not None:
+        raise ValueError("`gradient_weight` > 0 follows grad f, which would leave out the regularizer g; "
+                         "use gradient_weight=0 with a regularizer")
+    fgrad = f
+    if reg is not None:
+        f = _PlusRegularizer(f, reg)  # the particles see F = f + g
+    rng = np.random.default_rng(0 if opts["rng"] is None else opts["rng"])  # None: reproducible
     dtype = x0.dtype
     box = None
     if problem.bounds is not None:
@@ -136,7 +165,7 @@ def _solve(problem, x0, opts):
         x_best, fun_best = x0, f0
     yield Step(x0, f0, spread, spread=spread, x_best=x_best, fun_best=fun_best)
     sq = math.sqrt(dt)
-    while True:
+    while True:  # bounded by the loop's maxiter
         U = X - v
         Z = xp.asarray(rng.standard_normal((N, d)), dtype=dtype)
         if noise == "anisotropic":
@@ -145,7 +174,7 @@ def _solve(problem, x0, opts):
             diffusion = xp.sqrt(xp.sum(U * U, axis=1, keepdims=True)) * Z
         X = X - (lam * dt) * U + (sigma * sq) * diffusion
         if gw > 0:
-            X = X - (gw * dt) * _grads(f, X, xp)
+            X = X - (gw * dt) * _grads(fgrad, X, xp)
         if box is not None:
             X = xp.clip(X, box[0], box[1])
         fv = _values(f, X, xp)
@@ -204,12 +233,14 @@ _OPTIONS = {
     "noise": ("anisotropic", "'anisotropic' (diag(X - v) dB) or 'isotropic' (||X - v|| dB)."),
     "gradient_weight": (0.0, "Weight of the gradient drift -grad f(X) dt (Riedl et al. 2023); needs jac."),
     "init_std": (1.0, "Standard deviation of the initial particles around x0 (when no bounds are given)."),
-    "rng": (None, "Seed or numpy Generator (initial particles and Brownian increments)."),
+    "rng": (None, "Seed or numpy Generator (initial particles and Brownian increments; None: seed 0, "
+                  "reproducible)."),
 }
 
 register(MethodSpec(
     name="cbo", family="cbo", summary="Consensus-based optimization (derivative-free, global, particles)",
-    solve=_solve, options=_OPTIONS, requires=(), accepts_bounds=True, x_ndim=(1,), example=_example,
+    solve=_solve, options=_OPTIONS, requires=(), accepts_bounds=True, accepts_prox=True, x_ndim=(1,),
+    example=_example,
     optimality="particle spread sqrt(mean_i ||X_i - v||^2) around the consensus point v",
     rate_text="Mean-field: E||X_t - v_t||^2 decays like exp(-(2 lam - sigma^2) t) (anisotropic) and v_t "
               "reaches an eps-neighbourhood of the global minimizer for alpha large enough (Fornasier, Klock "
