@@ -177,6 +177,12 @@ def solve(A, b, method="kaczmarz", *, tol=1e-8, maxiter=100000, rng=None, x0=Non
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
     sparse = sp.issparse(A)
+    for name, arr in (("A", A), ("b", b), ("x0", x0)):
+        if arr is None:
+            continue
+        dt = arr.dtype if hasattr(arr, "dtype") else np.asarray(arr).dtype
+        if not (np.issubdtype(dt, np.floating) or np.issubdtype(dt, np.integer)):
+            raise TypeError(f"`{name}` must be a real numeric array, got dtype {dt}")
     A = sp.csr_array(A, dtype=float) if sparse else np.asarray(A, dtype=float)
     b = np.asarray(b, dtype=float)
     if A.ndim != 2 or b.ndim != 1 or A.shape[0] != b.shape[0]:

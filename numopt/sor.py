@@ -401,8 +401,9 @@ def sor_bandit(systems, omegas=np.linspace(1.0, 1.95, 20), tol=1e-8, maxiter=100
     grid = np.asarray(omegas, dtype=np.float64)
     if grid.ndim != 1 or grid.size == 0:
         raise ValueError("`omegas` must be a non-empty 1-D grid")
-    for w in grid:
-        _check_omega(float(w))
+    bad = grid[~((grid > 0) & (grid < 2))]  # also catches NaN
+    if bad.size:
+        raise ValueError(f"`omegas` must lie in the open interval (0, 2) (SOR's `omega`), got {bad[0]}")
     tol, maxiter = _check_tol_maxiter(tol, maxiter)
     if maxiter < 1:
         raise ValueError("`maxiter` must be at least 1 for sor_bandit (it normalizes the loss)")

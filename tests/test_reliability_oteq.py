@@ -369,3 +369,16 @@ def test_epsilon_scaling_schedule_options_validated():
     ok = sinkhorn(a, b, C, 0.01, method="sinkhorn_epsilon_scaling", reg_start=0.5, tol=1e-10)
     ref = sinkhorn(a, b, C, 0.01, method="sinkhorn_log", tol=1e-12)
     assert ok.success and ok.cost == pytest.approx(ref.cost, rel=1e-7)
+
+
+def test_sketch_complex_input_and_sor_bandit_omegas_named():
+    """Old code: a complex `b` was silently cast to its real part (success); a bad grid
+    value was reported as `omega`, not `omegas`."""
+    with pytest.raises(TypeError, match="`b`"):
+        sketch.solve(np.eye(3), np.ones(3) + 1e-3j)
+    with pytest.raises(TypeError, match="`A`"):
+        sketch.solve(np.eye(3) * (1 + 0j), np.ones(3))
+    systems = shifted_laplacian_sequence(4, [0.1, 0.2], rng=0)
+    for bad in (2.0, 0.0, np.nan):
+        with pytest.raises(ValueError, match="`omegas`"):
+            sor_bandit(systems, omegas=[0.5, bad])
