@@ -77,12 +77,15 @@ def _quadratic_toy(n=5, seed=1):
     return BilevelProblem(upper, lower), xs, B
 
 
-@pytest.mark.parametrize("method,kw", [("implicit", {}), ("hoag", {}),
-                                       ("f2sa", {"step": 0.2, "inner_step": 0.5, "inner_steps": 30})])
-def test_quadratic_toy_known_solution(method, kw):
+# measured max errors in x: implicit 1.7e-7 (its hypergradient norm stalls at 8e-7: gradient
+# differences), hoag 1.3e-9, f2sa 5.5e-4 (lam0 = 30: the 1/lam_k bias is 30x smaller than with 1)
+@pytest.mark.parametrize("method,kw,maxiter", [
+    ("implicit", {}, 3000), ("hoag", {}, 3000),
+    ("f2sa", {"step": 0.2, "inner_step": 0.5, "inner_steps": 10, "lam0": 30.0}, 1000)])
+def test_quadratic_toy_known_solution(method, kw, maxiter):
     P, xs, B = _quadratic_toy()
-    res = bilevel(P, np.zeros(5), np.zeros(5), method=method, maxiter=3000, tol=1e-7, **kw)
-    tol = 1e-5 if method != "f2sa" else 5e-2  # F2SA's bias shrinks like 1/lam_k
+    res = bilevel(P, np.zeros(5), np.zeros(5), method=method, maxiter=maxiter, tol=1e-7, **kw)
+    tol = 1e-5 if method != "f2sa" else 1e-2  # F2SA's bias shrinks like 1/lam_k
     np.testing.assert_allclose(res.x, xs, atol=tol)
     np.testing.assert_allclose(res.y, B @ res.x, atol=max(tol, 1e-6) * 10)
 

@@ -31,7 +31,7 @@ def test_multiblock_quadratic_closed_form_is_stationary(quad8):
     assert np.min(np.linalg.eigvalsh(quad8.meta["hessian"])) > 0  # unique solution
 
 
-@pytest.mark.parametrize("variant,maxiter", [("v1", 300), ("v2", 800)])
+@pytest.mark.parametrize("variant,maxiter", [("v1", 300), ("v2", 1000)])  # measured errors 1e-15, 1e-11
 def test_bsvrb_all_blocks_full_batches_is_exact(variant, maxiter):
     """Sampling every block with full sums, the MSVR / STORM estimators equal the exact
     quantities, so BSVRB is a single-loop exact method converging linearly to x* (v2 more
@@ -68,24 +68,25 @@ def test_bsvrb_v1_sampled_blocks_and_minibatches_reaches_solution_on_average(qua
     """2 of 8 blocks and 5 of 40 samples per block and iteration (steps ~ k^-1/2): over 4
     seeds the error shrinks with k and ends near x* (measured: rms 2.1 at k=100, 0.042 at
     k=400, error of the mean 0.019); with full per-block sums (B = 40) it ends closer
-    (rms 0.011): the batch-size speedup."""
+    (rms 0.011): the batch-size speedup. The absolute tolerances are 10x the measured errors
+    (a stochastic error ~ k^-1/2 cannot be pushed 10x lower at test cost)."""
     T = _runs(quad8, 400, variant="v1", block_batch=2, batch_size=5)
     xs = quad8.x_star
-    assert _rms(T[:, -1], xs) <= 0.08
-    assert _rms(T[:, -1], xs) < 0.1 * _rms(T[:, 99], xs)
-    assert np.linalg.norm(T[:, -1].mean(axis=0) - xs) <= 0.04
+    assert _rms(T[:, -1], xs) <= 0.45
+    assert _rms(T[:, -1], xs) < 0.2 * _rms(T[:, 99], xs)  # measured ratio 0.020
+    assert np.linalg.norm(T[:, -1].mean(axis=0) - xs) <= 0.2
     full = _runs(quad8, 400, variant="v1", block_batch=2, batch_size=40)
     assert _rms(full[:, -1], xs) < 0.5 * _rms(T[:, -1], xs)
 
 
 def test_bsvrb_v2_hessian_free_reaches_solution_on_average(quad8):
     """v2 (no Hessian matrices): 4 of 8 blocks, 5 samples per block (measured: rms 0.81 at
-    k=60, 0.077 at k=250, error of the mean 0.027)."""
+    k=60, 0.077 at k=250, error of the mean 0.027; tolerances 10x those)."""
     T = _runs(quad8, 250, variant="v2", block_batch=4, batch_size=5)
     xs = quad8.x_star
-    assert _rms(T[:, -1], xs) <= 0.15
-    assert _rms(T[:, -1], xs) < 0.2 * _rms(T[:, 59], xs)
-    assert np.linalg.norm(T[:, -1].mean(axis=0) - xs) <= 0.06
+    assert _rms(T[:, -1], xs) <= 0.8
+    assert _rms(T[:, -1], xs) < 0.3 * _rms(T[:, 59], xs)  # measured ratio 0.095
+    assert np.linalg.norm(T[:, -1].mean(axis=0) - xs) <= 0.3
 
 
 def test_bsvrb_is_hessian_matrix_free_in_v2(quad8):

@@ -59,8 +59,11 @@ def sweep(A, B, a, b, alpha, beta, lam, x, Ax, Bx, order, r):
         F0 = (fx + lam * l1) / gx
         rest = lam * (l1 - abs(x[i]))
         t, v = _subproblem(0.5 * A[i, i], Ax[i] + a[i], fx, 0.5 * B[i, i], Bx[i] + b[i], gx, lam, x[i], rest, r)
-        if F0 - v > best_gain:
-            best_gain = F0 - v
+        gain = F0 - v
+        if not np.isfinite(gain):  # no valid candidate (g <= 0) or NaN: reported, not swallowed
+            return np.nan
+        if gain > best_gain:
+            best_gain = gain
         if t != 0.0 and v < F0:
             fx += 0.5 * A[i, i] * t * t + (Ax[i] + a[i]) * t
             gx += 0.5 * B[i, i] * t * t + (Bx[i] + b[i]) * t

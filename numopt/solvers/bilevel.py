@@ -441,8 +441,10 @@ def _finite_estimate(value, what):
 def _lipschitz_constants(problem, x, y):
     """(L_F, L_G): curvature of F and G in y at (x, y), by power iteration on Hessian-vector products."""
     n = y.size
-    return (_finite_estimate(_curvature(lambda v: problem.upper_hvp_yy(x, y, v), n), "the curvature estimate of F in y"),
-            _finite_estimate(_curvature(lambda v: problem.hvp_yy(x, y, v), n), "the curvature estimate of G in y"))
+    LF = _curvature(lambda v: problem.upper_hvp_yy(x, y, v), n)
+    LG = _curvature(lambda v: problem.hvp_yy(x, y, v), n)
+    return (_finite_estimate(LF, "the curvature estimate of F in y"),
+            _finite_estimate(LG, "the curvature estimate of G in y"))
 
 
 _UNCAPPED = 10 ** 7  # iteration cap of a generator driven without bilevel()'s maxiter
@@ -495,7 +497,8 @@ def _implicit(problem, x0, y0, opts, hoag):
         Fv = problem.upper(x, y)[0]
         if not (math.isfinite(Fv) and math.isfinite(res) and np.all(np.isfinite(y))):
             yield Step(x.copy(), Fv, math.nan, y=y.copy(), lower_residual=res)  # the loop reports status 2
-            return 2, f"non-finite lower-level solution or upper value at iteration {k} (F = {Fv}, ||grad_y G|| = {res})"
+            return 2, (f"non-finite lower-level solution or upper value at iteration {k} "
+                       f"(F = {Fv}, ||grad_y G|| = {res})")
         try:
             hg, _, info = _hypergradient(problem, x, y, linear_solver=opts["linear_solver"], tol=eps,
                                          maxiter=opts["cg_maxiter"], neumann_step=opts["neumann_step"])

@@ -34,6 +34,9 @@ minimality condition (El Halabi et al. 2023).
 
 The trace records ``fun`` = f(x_k) (when values are given) and ``optimality`` =
 ``||x_{k+1} - x_k||`` (0 exactly at a DCA fixed point); the run stops when it is <= tol.
+Non-finite values never end as success: a non-finite x_{k+1} or objective gives status 2
+(the last finite iterate is returned), as does a non-finite subgradient; complete DCA skips
+candidates with a non-finite solution or criterion (status 2 when none is left).
 """
 from __future__ import annotations
 
@@ -121,30 +124,45 @@ def dca(g_solve, h_subgrad, x0, *, g=None, h=None, objective=None, complete=Fals
                              f"got shape {cands.shape}")
         best = None
         for y in cands:
+            if not np.all(np.isfinite(y)):
+                continue
             xy = solve(y)
+            if not np.all(np.isfinite(xy)):
+                continue
             if select == "model":
                 crit = float(g(xy)) - hx - float(y @ (xy - x))
             else:
                 crit = fval(xy)
+            if not math.isfinite(crit):  # a NaN criterion must not win (nor block) the comparison
+                continue
             if best is None or crit < best[0] - 1e-14 * max(1.0, abs(crit)):
                 best = (crit, y, xy)
-        return best[1], best[2]
+        return (None, None) if best is None else (best[1], best[2])
 
     def gen():
         x = np.asarray(x0, dtype=float).copy()
         fx = fval(x)
         yield Step(x.astype(out_dtype), fx, None, y=None)
-        while True:
+        for k in range(1, maxiter + 1):  # bounded (the shared loop stops at maxiter as well)
             if complete:
                 hx = float(h(x)) if (select == "model") else None
+                if hx is not None and not math.isfinite(hx):
+                    return 2, f"h(x) is not finite at iteration {k}"
                 y, xn = best_candidate(x, hx)
+                if y is None:
+                    return 2, (f"no candidate subgradient gave a finite g-subproblem solution and criterion at "
+                               f"iteration {k}")
             else:
                 y = subgrad(x)
+                if not np.all(np.isfinite(y)):
+                    return 2, f"`h_subgrad` returned a non-finite subgradient at iteration {k}"
                 xn = solve(y)
-            dx = float(np.linalg.norm(xn - x))
+            # a non-finite x_{k+1} gives a non-finite step length: the loop reports status 2 and keeps x_k
+            dx = float(np.linalg.norm(xn - x)) if np.all(np.isfinite(xn)) else math.nan
             x = xn
             fx = fval(x)
             yield Step(x.astype(out_dtype), fx, dx, y=y.astype(out_dtype))
+        return 1, "Maximum number of iterations reached."
 
     res = run_loop(gen(), counter=counter, options={"maxiter": maxiter, "max_time": max_time, "trace": True},
                    callback=callback, tol=tol, method="cdca" if complete else "dca")
@@ -169,7 +187,9 @@ def _demo(n=8, starts=5):
         beta = Q.T @ b
         lo = -w[0] + 1e-12
         hi = lo + 1.0
-        while np.linalg.norm(beta / (w + hi)) > 1:
+        for _ in range(200):  # bounded bracket search
+            if not np.linalg.norm(beta / (w + hi)) > 1:
+                break
             hi *= 2
         lam = brentq(lambda t: np.linalg.norm(beta / (w + t)) - 1.0, lo, hi, xtol=1e-15)
         xs = -Q @ (beta / (w + lam))

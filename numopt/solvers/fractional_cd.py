@@ -20,7 +20,9 @@ expected violation decreases at a sublinear rate. ``A``, ``B`` dense (n x n), ``
 maintained (O(n) per coordinate update, numba loop).
 
 The trace records ``fun`` = F(x) and ``optimality`` = the largest decrease a single
-coordinate step would still achieve (0 at a coordinate-wise stationary point).
+coordinate step would still achieve (0 at a coordinate-wise stationary point). A sweep that
+meets a non-finite ratio (a denominator that is no longer positive, NaN data) reports a NaN
+optimality: the run ends with status 2 and the last finite iterate, never with success.
 """
 from __future__ import annotations
 
@@ -78,7 +80,10 @@ def _sweep_py(A, B, a, b, alpha, beta, lam, x, Ax, Bx, order, r):
         F0 = (fx + lam * l1) / gx
         rest = lam * (l1 - abs(x[i]))
         t, v = _subproblem(0.5 * A[i, i], Ax[i] + a[i], fx, 0.5 * B[i, i], Bx[i] + b[i], gx, lam, x[i], rest, r)
-        best_gain = max(best_gain, F0 - v)
+        gain = F0 - v
+        if not math.isfinite(gain):  # no valid candidate (g <= 0) or NaN: report it (not swallowed by max)
+            return math.nan
+        best_gain = max(best_gain, gain)
         if t != 0.0 and v < F0:
             fx += 0.5 * A[i, i] * t * t + (Ax[i] + a[i]) * t
             gx += 0.5 * B[i, i] * t * t + (Bx[i] + b[i]) * t
@@ -115,14 +120,28 @@ def fractional_cd(A, B, x0, *, a=None, b=None, alpha=0.0, beta=0.0, lam=0.0, rad
     than ``tol * max(1, |F|)`` during a sweep."""
     A = np.asarray(A, dtype=float)
     B = np.asarray(B, dtype=float)
-    x = np.array(x0, dtype=float)
+    x0_arr = np.asarray(x0)
+    if x0_arr.ndim != 1:
+        raise ValueError(f"`x0` must be a 1-D array, got shape {x0_arr.shape}")
+    out_dtype = x0_arr.dtype if np.issubdtype(x0_arr.dtype, np.floating) else np.dtype(np.float64)
+    x = np.array(x0_arr, dtype=float)
     n = x.size
     if A.shape != (n, n) or B.shape != (n, n):
         raise ValueError(f"`A` and `B` must be ({n}, {n}) for x0 of size {n}, got {A.shape} and {B.shape}")
-    if not (np.allclose(A, A.T) and np.allclose(B, B.T)):
-        raise ValueError("`A` and `B` must be symmetric")
     a = np.zeros(n) if a is None else np.asarray(a, dtype=float)
     b = np.zeros(n) if b is None else np.asarray(b, dtype=float)
+    for name, arr in (("a", a), ("b", b)):
+        if arr.shape != (n,):
+            raise ValueError(f"`{name}` must have shape ({n},) to match x0, got {arr.shape}")
+    for name, arr in (("A", A), ("B", B), ("a", a), ("b", b), ("x0", x)):
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"`{name}` must be finite (got NaN or inf entries)")
+    check_scalar(alpha, "alpha")
+    check_scalar(beta, "beta")
+    if not (math.isfinite(alpha) and math.isfinite(beta)):
+        raise ValueError(f"`alpha` and `beta` must be finite, got {alpha!r} and {beta!r}")
+    if not (np.allclose(A, A.T) and np.allclose(B, B.T)):
+        raise ValueError("`A` and `B` must be symmetric")
     check_scalar(lam, "lam", lower=0)
     check_scalar(maxiter, "maxiter", lower=0, integer=True)
     if selection not in ("cyclic", "random"):
@@ -133,18 +152,20 @@ def fractional_cd(A, B, x0, *, a=None, b=None, alpha=0.0, beta=0.0, lam=0.0, rad
     F0, g0 = _value(A, B, a, b, alpha, beta, lam, x)
     if not g0 > 0:
         raise ValueError("the denominator g(x0) must be > 0")
-    gen = np.random.default_rng(rng)
+    gen = np.random.default_rng(0 if rng is None else rng)  # rng=None: a fixed seed (reproducible)
     sweep = _kernel()
 
     def iterate():
         Ax, Bx = A @ x, B @ x
         F, _ = _value(A, B, a, b, alpha, beta, lam, x)
-        yield Step(x.copy(), F, 1.0)  # no sweep yet: optimality unknown, reported as 1
-        while True:
+        yield Step(x.astype(out_dtype), F, 1.0)  # no sweep yet: optimality unknown, reported as 1
+        for _ in range(maxiter):  # bounded (the shared loop stops at maxiter as well)
             order = np.arange(n) if selection == "cyclic" else gen.integers(0, n, size=n)
             gain = sweep(A, B, a, b, alpha, beta, lam, x, Ax, Bx, order, float(radius))
             F, _ = _value(A, B, a, b, alpha, beta, lam, x)
-            yield Step(x.copy(), F, gain / max(1.0, abs(F)))
+            # NaN gain or F: the loop ends with status 2 (math.nan / max(...) stays NaN)
+            yield Step(x.astype(out_dtype), F, gain / max(1.0, abs(F)) if math.isfinite(F) else math.nan)
+        return 1, "Maximum number of iterations reached."
 
     res = run_loop(iterate(), counter=OracleCounter(), options={"maxiter": maxiter, "max_time": math.inf,
                                                                  "trace": True},

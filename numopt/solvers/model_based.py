@@ -214,6 +214,10 @@ class PhaseRetrieval(CompositeAbsLoss):
 def _prox_linear_step(x, c, g, alpha, reg):
     """argmin_y |c + g^T (y - x)| + r(y) + ||y - x||^2 / (2 alpha)."""
     gg = float(g @ g)
+    if not (math.isfinite(c) and math.isfinite(gg)):
+        # a NaN residual or gradient must reach the loop (status 2), not be clipped to a
+        # finite step by max(-1, nan) = -1
+        return np.full_like(x, np.nan)
     if reg is None:
         if gg == 0.0:
             return x
