@@ -80,18 +80,21 @@ def _clip_step(gamma, gamma_max):
     return 0.0 if gamma < 0 else (gamma_max if gamma > gamma_max else gamma)
 
 
-def _gap_measure(gap, gx, gs):
+def _gap_measure(gap, gx, gs, k):
     """The optimality measure from a Frank-Wolfe gap g = <grad, x - s> (NaN propagates).
 
     An exact LMO at a feasible x gives g >= 0; a gap below -(rounding) means the LMO's vertex
-    is worse than x (a wrong LMO, or x0 outside the set), never optimality. Returns
-    (measure, None) or (None, (status, message)) to stop the solver."""
+    is worse than x (a wrong LMO, or x0 outside the set), never optimality: a ValueError at
+    x0 (k = 0), else a stop with status 5. Returns (measure, None) or (None, (status, message))."""
     if gap != gap or not math.isfinite(gap):
         return float("nan"), None
     if gap < -1e-9 * (abs(gx) + abs(gs)) - 1e-300:
-        return None, (5, f"the Frank-Wolfe gap <grad f(x), x - s> = {gap:.3e} is negative: the LMO's vertex s is "
-                         "worse than the iterate x, so the LMO does not return a minimizer of <grad f(x), s> over "
-                         "the set, or x0 is not in the set. Not a solution.")
+        why = (f"the Frank-Wolfe gap <grad f(x), x - s> = {gap:.3e} is negative: the LMO's vertex s is worse than "
+               "the iterate x, so the LMO (`lmo`) does not return a minimizer of <grad f(x), s> over the set, or "
+               "`x0` is not in the set")
+        if k == 0:
+            raise ValueError(why)
+        return None, (5, why + ". Not a solution.")
     return abs(gap), None
 
 
@@ -722,7 +725,7 @@ def _fw(problem, x0, opts, variant):
                 phi = gap / 2 if phi is None or gap < phi / K else phi
         measure = phi
         if gap is not None:
-            measure, stop = _gap_measure(gap, gx, gs)
+            measure, stop = _gap_measure(gap, gx, gs, k)
             if stop is not None:
                 return stop
         if lazy:
@@ -796,7 +799,7 @@ def _fw_active(problem, x0, opts, variant):
                 kind = "pair-local" if pair_gap >= gap else "fw"
         optimality = phi
         if gap is not None:
-            optimality, stop = _gap_measure(gap, gx, gw)
+            optimality, stop = _gap_measure(gap, gx, gw, k)
             if stop is not None:
                 return stop
         extras = {"gap": gap, "active_set_size": len(S)}
