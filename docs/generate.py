@@ -40,7 +40,15 @@ def problems_page():
            "lam ||w||_1; logistic = 1/n sum log(1 + exp(-y x^T w)) + lam penalty(w)). Files are read with "
            "scikit-learn's svmlight loader from `data_dir`, `$NUMOPT_DATA`, the user cache, or the "
            "shared data folder; `problems.libsvm.download(name)` fetches one explicitly (progress bar, "
-           "resume, sha256 check, atomic rename).", "",
+           "sha256 check, atomic rename; it refuses a file whose sha256 is unknown unless "
+           "`allow_unverified=True`, never saves an HTML page as data, and removes its `.part` files on "
+           "failure unless `keep_partial=True`, which lets a retry resume). `load` refuses an empty or "
+           "comment-only file, NaN/inf values or labels, a feature index beyond `n_features` (or beyond "
+           "`max_features` = 2**25 when the width is inferred) and a corrupt archive, naming the file and "
+           "line; a dataset loaded by name is checked against its known sha256 (`verify=False` skips it). "
+           "`preprocess(scale=\"std\")` keeps sparse input sparse: its columns are divided by their "
+           "standard deviations without centering (centering would make every entry nonzero); dense "
+           "input is centered too.", "",
            "| name | task | n_samples | n_features | source |", "|---|---|---|---|---|"]
     for d in sorted(libsvm.DATASETS.values(), key=lambda d: d.name):
         out.append(f"| {d.name} | {d.task} | {d.n_samples} | {d.n_features} | {d.url} |")

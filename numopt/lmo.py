@@ -18,7 +18,7 @@ Validation: constructor parameters are checked once (``ValueError``/``TypeError`
 naming the parameter: radii finite and > 0, ``p`` in (1, inf], ``K`` >= 1, box bounds
 finite with ``lower <= upper``); every ``lmo(direction)`` raises a ``ValueError``
 naming ``direction`` when it contains NaN or inf (one reduction per call), instead
-of returning a vertex chosen by a NaN comparison.
+of returning a vertex chosen by a NaN comparison, or when it is empty (no vertex).
 """
 from __future__ import annotations
 

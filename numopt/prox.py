@@ -7,8 +7,16 @@ All code is written against the array API namespace of ``x``.
 Validation: constructor parameters are checked once (a ``ValueError``/``TypeError``
 naming the parameter); ``prox`` checks that ``step`` is finite and ``>= 0`` with one
 scalar comparison (``step = 0`` is the identity for the non-indicator terms; the
-indicators project whatever the step); ``lmo`` checks that the direction is finite
-with one reduction.
+indicators project whatever the step); ``lmo`` checks that the direction is non-empty
+and finite with one reduction.
+
+Non-finite points: NaN in ``x`` propagates, never a silently finite answer. The
+entrywise operators carry NaN entrywise; the projections onto :class:`Simplex` /
+:class:`L1Ball` and the SVD of :class:`NuclearNorm`, which cannot place a NaN or inf,
+detect it with the one reduction they already need (or one extra sum) and return an
+all-NaN array, so a solver sees a non-finite iterate (status 2) instead of a raw
+``LinAlgError``. A wrong shape (an empty or non-1-D point for the simplex, a non-2-D
+one for the nuclear norm, ``weights`` not matching ``x``) is a ``ValueError`` naming it.
 
 Smoothness marker: every class has a class attribute ``smooth``. It is ``False`` on
 the base class :class:`Regularizer` (and so on every nonsmooth term) and ``True`` on
@@ -85,18 +93,38 @@ def _nonneg_weights(weights, name="weights"):
     return weights
 
 
+def _all_finite(x, total=None):
+    """Whether ``x`` is finite: one sum (NaN/inf propagate; pass ``total`` when the caller
+    already has it), the exact elementwise check only when the sum itself is not finite
+    (NaN/inf entries, or an overflowing sum)."""
+    if isinstance(x, np.ndarray):
+        if total is None:
+            with np.errstate(over="ignore", invalid="ignore"):
+                total = np.add.reduce(x, axis=None)
+        return math.isfinite(total) or bool(np.all(np.isfinite(x)))
+    xp = get_namespace(x)
+    if total is None:
+        total = float(xp.sum(x))
+    return math.isfinite(total) or bool(xp.all(xp.isfinite(x)))
+
+
+def _nan_like(x, xp):
+    """An all-NaN array like ``x``: the prox of a point with NaN/inf where the operator
+    cannot propagate them entrywise (NaN in, NaN out; the caller sees a non-finite point)."""
+    return xp.full_like(x, math.nan)
+
+
 def _check_direction(d):
-    """``d`` finite: one sum (NaN/inf propagate); the exact elementwise check only when
-    the sum itself is not finite (NaN/inf entries, or an overflowing sum)."""
+    """``d`` non-empty (an LMO over R^0 has no vertex to return) and finite: one sum
+    (NaN/inf propagate); the exact elementwise check only when the sum itself is not
+    finite (NaN/inf entries, or an overflowing sum)."""
     if isinstance(d, np.ndarray):
-        with np.errstate(over="ignore", invalid="ignore"):
-            total = np.add.reduce(d, axis=None)
-        if math.isfinite(total) or bool(np.all(np.isfinite(d))):
-            return d
-    else:
-        xp = get_namespace(d)
-        if math.isfinite(float(xp.sum(d))) or bool(xp.all(xp.isfinite(d))):
-            return d
+        if d.size == 0:
+            raise ValueError(f"`direction` must be non-empty, got shape {d.shape}")
+    elif math.prod(shape := tuple(getattr(d, "shape", np.shape(d)))) == 0:
+        raise ValueError(f"`direction` must be non-empty, got shape {shape}")
+    if _all_finite(d):
+        return d
     raise ValueError("`direction` must be finite (it contains NaN or inf)")
 
 
@@ -143,9 +171,19 @@ class L1(Regularizer):
     def __init__(self, lam=1.0, weights=None):
         self.lam = _param(lam, "lam", lower=0)
         self.weights = _nonneg_weights(weights)
+        self._wshape = None if weights is None else tuple(np.shape(to_numpy(weights)))
 
     def _w(self, xp, x):
-        return self.lam if self.weights is None else self.lam * xp.asarray(self.weights, dtype=x.dtype)
+        if self.weights is None:
+            return self.lam
+        if self._wshape != tuple(x.shape):
+            try:
+                ok = np.broadcast_shapes(self._wshape, tuple(x.shape)) == tuple(x.shape)
+            except ValueError:
+                ok = False
+            if not ok:
+                raise ValueError(f"`weights` of shape {self._wshape} do not match `x` of shape {tuple(x.shape)}")
+        return self.lam * xp.asarray(self.weights, dtype=x.dtype)
 
     def value(self, x):
         xp = get_namespace(x)
@@ -252,6 +290,8 @@ class GroupLasso(Regularizer):
         return self.groups
 
     def _norms(self, x, xp):
+        if x.ndim != 1:
+            raise ValueError(f"`x` must be a 1-D array for the group lasso, got shape {tuple(x.shape)}")
         n = x.shape[0]
         groups = self._index_groups(n)
         if groups is None:
@@ -335,9 +375,16 @@ def project_simplex(x, radius=1.0):
     if not (isinstance(radius, (float, int)) and 0 < radius < math.inf):
         _param(radius, "radius", lower=0, lower_inclusive=False)
     xp = get_namespace(x)
+    if x.ndim != 1:
+        raise ValueError(f"`x` must be a 1-D array, got shape {tuple(x.shape)}")
+    if x.shape[0] == 0:
+        raise ValueError("`x` must be non-empty (the simplex of R^0 is empty)")
     n = x.shape[0]
     u = xp.flip(xp.sort(x))
-    css = xp.cumulative_sum(u) - radius
+    css = xp.cumulative_sum(u)
+    if not _all_finite(x, float(css[-1])):  # the total is the one reduction
+        return _nan_like(x, xp)  # NaN/inf in: NaN out (sorting cannot place a NaN)
+    css = css - radius
     ind = xp.arange(1, n + 1, dtype=x.dtype)
     cond = (u - css / ind) > 0
     rho = int(xp.sum(xp.astype(cond, xp.int32))) - 1  # cond holds on a prefix of the sorted entries
@@ -350,8 +397,11 @@ def project_l1_ball(x, radius=1.0):
     if not (isinstance(radius, (float, int)) and 0 < radius < math.inf):
         _param(radius, "radius", lower=0, lower_inclusive=False)
     xp = get_namespace(x)
-    if float(xp.sum(xp.abs(x))) <= radius:
+    total = float(xp.sum(xp.abs(x)))
+    if total <= radius:
         return x
+    if not _all_finite(x, total):
+        return _nan_like(x, xp)  # NaN/inf in: NaN out
     return xp.sign(x) * project_simplex(xp.abs(x), radius)
 
 
@@ -412,13 +462,23 @@ class NuclearNorm(Regularizer):
     def __init__(self, lam=1.0):
         self.lam = _param(lam, "lam", lower=0)
 
+    @staticmethod
+    def _matrix(x, xp):
+        if x.ndim != 2:
+            raise ValueError(f"`x` must be a 2-D matrix for the nuclear norm, got shape {tuple(x.shape)}")
+        return _all_finite(x)
+
     def value(self, x):
         xp = get_namespace(x)
+        if not self._matrix(x, xp):
+            return math.nan if bool(xp.any(xp.isnan(x))) else math.inf
         return self.lam * float(xp.sum(xp.linalg.svdvals(x)))
 
     def prox(self, x, step):
         _check_step(step)
         xp = get_namespace(x)
+        if not self._matrix(x, xp):  # one reduction; the SVD of a NaN/inf matrix is undefined
+            return _nan_like(x, xp)
         U, s, Vt = xp.linalg.svd(x, full_matrices=False)
         s = _pos(s - step * self.lam, xp)
         return (U * s[None, :]) @ Vt

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from . import libsvm
-from .models import make_model
+from ._lookup import check_bool
+from .models import check_params, make_model
 
 
 def list_problems():
@@ -13,6 +14,9 @@ def get(name, model=None, data_dir=None, scale=None, intercept=False, **params):
     if name not in libsvm.DATASETS:
         raise libsvm._unknown(name)
     info = libsvm.DATASETS[name]
+    # the numeric parameters are checked before a (possibly large) file is read
+    check_params(**{k: params[k] for k in ("lam", "lam_ratio", "delta") if k in params})
+    intercept = check_bool(intercept, "intercept")
     X, y = libsvm.load(name, data_dir=data_dir)
     task = info.task
     if model is None:

@@ -16,7 +16,7 @@ import scipy.sparse as sp
 import numopt
 from numopt.oracles import SmoothFunction
 
-from ._lookup import lookup
+from ._lookup import check_int, check_real, check_seed, lookup
 
 __all__ = ["logreg", "poisson_control", "get", "list_problems"]
 
@@ -69,6 +69,8 @@ class _Constraints:
 def logreg(dataset="a9a", n_eq=10, seed=0, data_dir=None):
     from . import libsvm
 
+    n_eq = check_int(n_eq, "n_eq", lower=0)
+    seed = check_seed(seed)
     X, y = libsvm.load(dataset, data_dir=data_dir)
     X, y = libsvm.preprocess(X, y, task="binary")
     rng = np.random.default_rng(seed)
@@ -105,8 +107,8 @@ class _Quad(SmoothFunction):
 
 
 def poisson_control(N=10, alpha=0.1):
-    if N < 2:
-        raise ValueError(f"`N` must be >= 2, got {N}")
+    N = check_int(N, "N", lower=2)
+    alpha = check_real(alpha, "alpha", lower=0, lower_open=True)
     h = 1.0 / (N + 1)
     T = sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(N, N))
     Lap = -(sp.kron(sp.eye(N), T) + sp.kron(T, sp.eye(N))) / h ** 2  # Delta_h (negative definite)

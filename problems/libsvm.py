@@ -483,6 +483,9 @@ def preprocess(X, y, task="binary", scale=None, intercept=False):
     """
     import scipy.sparse as sp
 
+    from .models import _design
+
+    X = _design(X)  # 2-D, real, finite (a ValueError naming `X`; sparse stays sparse)
     y = np.asarray(y, dtype=np.float64)
     if y.ndim != 1 or y.shape[0] != X.shape[0]:
         raise ValueError(f"`y` must be a vector with one label per row of X ({X.shape[0]}), got shape {y.shape}")
@@ -531,9 +534,13 @@ def preprocess(X, y, task="binary", scale=None, intercept=False):
 def train_test(name, data_dir=None, test_size=0.25, seed=0):
     """``(X_train, y_train, X_test, y_test)``: the official test split when the dataset
     has one, else a seeded random split."""
+    from ._lookup import check_real, check_seed
+
     info = DATASETS.get(name)
     if info is None:
         raise _unknown(name)
+    test_size = check_real(test_size, "test_size", lower=0, upper=1, lower_open=True, upper_open=True)
+    seed = check_seed(seed)
     X, y = load(name, data_dir)
     if info.test is not None and find(info.test, data_dir) is not None:
         Xt, yt = load(info.test, data_dir)

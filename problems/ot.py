@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._lookup import lookup
+from ._lookup import check_bool, check_int, check_real, check_seed, lookup
 
 __all__ = ["OTInstance", "point_clouds", "histograms_1d", "histograms_2d", "images",
            "random_assignment", "get", "list_problems", "exact_ot", "w2_1d"]
@@ -83,9 +83,13 @@ def _sqdist(X, Y):
 
 
 def point_clouds(n=100, m=None, dim=2, uniform=True, seed=0):
-    """Two Gaussian point clouds in R^dim, squared-Euclidean cost."""
-    rng = np.random.default_rng(seed)
-    m = n if m is None else m
+    """Two Gaussian point clouds in R^dim, squared-Euclidean cost.
+    Integers ``n``, ``m``, ``dim`` >= 1."""
+    n = check_int(n, "n", lower=1)
+    m = n if m is None else check_int(m, "m", lower=1)
+    dim = check_int(dim, "dim", lower=1)
+    uniform = check_bool(uniform, "uniform")
+    rng = np.random.default_rng(check_seed(seed))
     X = rng.standard_normal((n, dim))
     Y = rng.standard_normal((m, dim)) * 0.8 + 1.0
     if uniform:
@@ -102,8 +106,11 @@ def _mixture(t, centers, widths, weights):
 
 
 def histograms_1d(n=200, p=2, seed=0):
-    """Gaussian-mixture densities on n grid points of [0, 1], cost |x - y|^p."""
-    rng = np.random.default_rng(seed)
+    """Gaussian-mixture densities on n grid points of [0, 1], cost |x - y|^p.
+    ``n`` >= 1, ``p`` finite > 0."""
+    n = check_int(n, "n", lower=1)
+    p = check_real(p, "p", lower=0, lower_open=True)
+    rng = np.random.default_rng(check_seed(seed))
     t = (np.arange(n) + 0.5) / n
     a = _mixture(t, rng.uniform(0.1, 0.5, 2), rng.uniform(0.03, 0.1, 2), rng.uniform(0.5, 1, 2))
     b = _mixture(t, rng.uniform(0.5, 0.9, 3), rng.uniform(0.03, 0.1, 3), rng.uniform(0.5, 1, 3))
@@ -112,8 +119,10 @@ def histograms_1d(n=200, p=2, seed=0):
 
 
 def histograms_2d(k=20, seed=0):
-    """Gaussian-mixture densities on a k x k grid of [0, 1]^2, squared-Euclidean cost."""
-    rng = np.random.default_rng(seed)
+    """Gaussian-mixture densities on a k x k grid of [0, 1]^2, squared-Euclidean cost.
+    ``k`` >= 1."""
+    k = check_int(k, "k", lower=1)
+    rng = np.random.default_rng(check_seed(seed))
     g = (np.arange(k) + 0.5) / k
     G = np.stack(np.meshgrid(g, g, indexing="ij"), -1).reshape(-1, 2)
 
@@ -130,7 +139,10 @@ def images(i=0, j=1, eps_mass=1e-3):
     """Two 8x8 digits from scikit-learn's bundled ``load_digits`` (no download)."""
     from sklearn.datasets import load_digits
 
+    eps_mass = check_real(eps_mass, "eps_mass", lower=0, lower_open=True)  # > 0: a blank image has mass
     D = load_digits().images
+    i = check_int(i, "i", lower=0, upper=len(D) - 1)
+    j = check_int(j, "j", lower=0, upper=len(D) - 1)
     g = np.stack(np.meshgrid(np.arange(8), np.arange(8), indexing="ij"), -1).reshape(-1, 2) / 7.0
 
     def hist(img):
@@ -142,7 +154,8 @@ def images(i=0, j=1, eps_mass=1e-3):
 
 def random_assignment(n=500, seed=0):
     """Uniform marginals and i.i.d. uniform [0, 1] costs (Tang et al. 2024's setting)."""
-    rng = np.random.default_rng(seed)
+    n = check_int(n, "n", lower=1)
+    rng = np.random.default_rng(check_seed(seed))
     return OTInstance(np.full(n, 1.0 / n), np.full(n, 1.0 / n), rng.uniform(size=(n, n)),
                       "ot/random_assignment")
 

@@ -16,6 +16,7 @@ import numpy as np
 import numopt
 from numopt.oracles import EqualityConstraints, SmoothFunction
 
+from ._lookup import check_int, check_real, check_seed
 from .models import make_model
 
 __all__ = ["Quadratic", "quadratic", "sparse_regression", "logistic", "eq_qp", "get", "list_problems"]
@@ -50,18 +51,27 @@ def _rng(seed):
 
 def quadratic(n=100, cond=1e3, outliers=0, outlier_scale=100.0, spectrum=None, seed=0):
     """Quadratic with eigenvalues geometric in [1/cond, 1] plus ``outliers`` eigenvalues
-    spread in [outlier_scale/2, outlier_scale] (or an explicit ``spectrum``)."""
-    rng = _rng(seed)
+    spread in [outlier_scale/2, outlier_scale] (or an explicit ``spectrum``: n finite
+    positive eigenvalues). ``n`` >= 1, ``cond`` finite >= 1, ``outliers`` in [0, n),
+    ``outlier_scale`` finite > 0."""
+    n = check_int(n, "n", lower=1)
+    rng = _rng(check_seed(seed))
     if spectrum is None:
-        if cond < 1:
-            raise ValueError(f"`cond` must be >= 1, got {cond}")
-        if not 0 <= outliers < n:
-            raise ValueError(f"`outliers` must be in [0, n), got {outliers}")
+        cond = check_real(cond, "cond", lower=1)
+        outliers = check_int(outliers, "outliers", lower=0)
+        if outliers >= n:
+            raise ValueError(f"`outliers` must be in [0, n), got {outliers} with n = {n}")
+        outlier_scale = check_real(outlier_scale, "outlier_scale", lower=0, lower_open=True)
         base = np.geomspace(1.0 / cond, 1.0, n - outliers)
         spectrum = np.concatenate([base, np.linspace(outlier_scale / 2, outlier_scale, outliers)])
-    spectrum = np.sort(np.asarray(spectrum, dtype=float))
+    try:
+        spectrum = np.sort(np.asarray(spectrum, dtype=float))
+    except (TypeError, ValueError):
+        raise TypeError(f"`spectrum` must be an array of real numbers, got {type(spectrum).__name__}") from None
     if spectrum.shape != (n,):
-        raise ValueError(f"`spectrum` must have length n = {n}")
+        raise ValueError(f"`spectrum` must have length n = {n}, got shape {spectrum.shape}")
+    if not np.all(np.isfinite(spectrum)) or spectrum[0] <= 0:
+        raise ValueError("`spectrum` must be finite and > 0 (the quadratic needs a unique minimizer)")
     Qm, _ = np.linalg.qr(rng.standard_normal((n, n)))
     Q = (Qm * spectrum) @ Qm.T
     Q = 0.5 * (Q + Q.T)
@@ -74,10 +84,15 @@ def quadratic(n=100, cond=1e3, outliers=0, outlier_scale=100.0, spectrum=None, s
 
 
 def sparse_regression(n=200, p=500, k=10, rho=0.5, snr=10.0, lam_ratio=0.1, seed=0):
-    """Lasso on a correlated design: x_i ~ N(0, Sigma), Sigma_ij = rho^|i-j|."""
-    rng = _rng(seed)
-    if not 0 <= rho < 1:
-        raise ValueError(f"`rho` must be in [0, 1), got {rho}")
+    """Lasso on a correlated design: x_i ~ N(0, Sigma), Sigma_ij = rho^|i-j|.
+    ``n``, ``p`` >= 1, ``k`` in [0, p], ``rho`` in [0, 1), ``snr`` and ``lam_ratio``
+    finite > 0."""
+    n, p = check_int(n, "n", lower=1), check_int(p, "p", lower=1)
+    k = check_int(k, "k", lower=0, upper=p)
+    rho = check_real(rho, "rho", lower=0, upper=1, upper_open=True)
+    snr = check_real(snr, "snr", lower=0, lower_open=True)
+    lam_ratio = check_real(lam_ratio, "lam_ratio", lower=0, lower_open=True)
+    rng = _rng(check_seed(seed))
     # AR(1) columns give the Toeplitz correlation without forming Sigma
     Z = rng.standard_normal((n, p))
     X = np.empty((n, p))
@@ -96,8 +111,13 @@ def sparse_regression(n=200, p=500, k=10, rho=0.5, snr=10.0, lam_ratio=0.1, seed
 
 
 def logistic(n=500, p=50, cond=1e3, lam_ratio=0.01, penalty="l1", seed=0):
-    """Logistic regression whose design has singular values spread over sqrt(cond)."""
-    rng = _rng(seed)
+    """Logistic regression whose design has singular values spread over sqrt(cond).
+    ``p`` >= 1, ``n`` >= ``p``, ``cond`` finite >= 1, ``lam_ratio`` finite > 0."""
+    p = check_int(p, "p", lower=1)
+    n = check_int(n, "n", lower=p)
+    cond = check_real(cond, "cond", lower=1)
+    lam_ratio = check_real(lam_ratio, "lam_ratio", lower=0, lower_open=True)
+    rng = _rng(check_seed(seed))
     U, _ = np.linalg.qr(rng.standard_normal((n, p)))
     V, _ = np.linalg.qr(rng.standard_normal((p, p)))
     X = (U * np.geomspace(1.0, 1.0 / np.sqrt(cond), p)) @ V.T * np.sqrt(n)
@@ -108,10 +128,11 @@ def logistic(n=500, p=50, cond=1e3, lam_ratio=0.01, penalty="l1", seed=0):
 
 
 def eq_qp(n=20, m=5, seed=0):
-    """``min 1/2 x^T Q x + c^T x s.t. A x = b`` (Q positive definite) with KKT solution."""
-    rng = _rng(seed)
-    if not 0 < m < n:
-        raise ValueError(f"need 0 < m < n, got m={m}, n={n}")
+    """``min 1/2 x^T Q x + c^T x s.t. A x = b`` (Q positive definite) with KKT solution.
+    Integers ``n`` >= 2 and ``m`` in [1, n)."""
+    n = check_int(n, "n", lower=2)
+    m = check_int(m, "m", lower=1, upper=n - 1)
+    rng = _rng(check_seed(seed))
     M = rng.standard_normal((n, n))
     Q = M @ M.T / n + np.eye(n)
     c = rng.standard_normal(n)

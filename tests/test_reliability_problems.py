@@ -488,3 +488,212 @@ def test_woods_at_default_dimension_is_exact_and_cheap():
         C.get("WOODS", n=10)
     with pytest.raises(TypeError, match="`n`"):
         C.get("POWELLSG", n=12.0)
+
+
+# ------------------------------------------------------------------ fuzz-contract follow-ups: prox / LMO inputs
+
+import warnings  # noqa: E402
+
+ALL_PROX = [P.L1(0.5), P.L1(0.5, weights=np.ones(6)), P.SquaredL2(0.5), P.ElasticNet(0.5, 0.5),
+            P.GroupLasso(0.5, 2), P.GroupLasso(0.5, [[0, 1], [3, 4]]), P.Box(-1.0, 1.0), P.NonNegative(),
+            P.Simplex(1.0), P.L1Ball(1.0), P.NuclearNorm(0.5)]
+
+
+@pytest.mark.parametrize("g", ALL_PROX, ids=lambda g: type(g).__name__)
+@pytest.mark.parametrize("i", [0, 3, 5])
+def test_prox_of_a_point_with_nan_is_never_silently_finite(g, i):
+    # NaN in x propagates (no raw LinAlgError, no RuntimeWarning, no finite answer); on
+    # 3c54c08 NuclearNorm raised LinAlgError("SVD did not converge")
+    x = np.linspace(-1.5, 2.0, 6)
+    if isinstance(g, P.NuclearNorm):
+        x = x.reshape(3, 2)
+    x.flat[i] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = g.prox(x, 0.5)
+    assert y.shape == x.shape and np.isnan(y).any()
+
+
+@pytest.mark.parametrize("g", [P.Simplex(1.0), P.L1Ball(1.0), P.NuclearNorm(0.5)], ids=lambda g: type(g).__name__)
+@pytest.mark.parametrize("bad", [np.inf, -np.inf])
+def test_prox_with_inf_gives_nan_without_warnings(g, bad):
+    # on 3c54c08: the simplex / l1-ball sort-and-cumsum emitted "invalid value" warnings and
+    # a mix of 0 and NaN; the nuclear-norm SVD of an inf matrix returned NaN only by chance
+    x = np.linspace(-1.5, 2.0, 6).reshape((3, 2) if isinstance(g, P.NuclearNorm) else (6,))
+    x.flat[2] = bad
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = g.prox(x, 0.5)
+    assert y.shape == x.shape and np.isnan(y).all()
+
+
+def test_nuclear_norm_value_and_shape_errors():
+    X = np.array([[1.0, np.nan], [0.0, 2.0]])
+    assert np.isnan(P.NuclearNorm(1.0).value(X))  # was LinAlgError on 3c54c08
+    assert P.NuclearNorm(1.0).value(np.array([[np.inf, 0.0], [0.0, 1.0]])) == np.inf
+    with pytest.raises(ValueError, match="`x` must be a 2-D matrix"):
+        P.NuclearNorm(1.0).prox(np.ones(3), 0.5)  # was LinAlgError
+    # finite input: singular value soft-thresholding against an independent SVD
+    A = np.random.default_rng(0).standard_normal((4, 3))
+    U, s, Vt = np.linalg.svd(A, full_matrices=False)
+    np.testing.assert_allclose(P.NuclearNorm(1.0).prox(A, 0.3), (U * np.maximum(s - 0.3, 0)) @ Vt, atol=1e-13)
+
+
+def test_prox_shape_errors_name_the_argument():
+    with pytest.raises(ValueError, match="`x` must be non-empty"):
+        P.Simplex(1.0).prox(np.zeros(0), 0.5)  # IndexError on 3c54c08
+    with pytest.raises(ValueError, match="`x` must be a 1-D array"):
+        P.project_simplex(np.ones((2, 2)))  # "axis must be specified in cumulative_sum" on 3c54c08
+    with pytest.raises(ValueError, match="`weights` of shape \\(6,\\) do not match `x`"):
+        P.L1(0.5, weights=np.ones(6)).prox(np.ones(4), 0.5)  # a raw broadcast error on 3c54c08
+    with pytest.raises(ValueError, match="`x` must be a 1-D array for the group lasso"):
+        P.GroupLasso(0.5, 2).prox(np.ones((4, 2)), 0.5)
+    # the empty point of R^0 is a valid input where the set contains it
+    assert P.L1(0.5).prox(np.zeros(0), 0.5).shape == (0,)
+    assert P.L1Ball(1.0).prox(np.zeros(0), 0.5).shape == (0,)
+    # broadcastable weights still work: per-coordinate soft-thresholding
+    np.testing.assert_allclose(P.L1(1.0, weights=[2.0]).prox(X3, 0.5), [0.0, -1.0, 2.0])
+
+
+@pytest.mark.parametrize("o,shape", [
+    (L.Simplex(), (0,)), (L.UnitSimplex(), (0,)), (L.L1Ball(), (0,)), (L.LpBall(3.0), (0,)),
+    (L.LpBall(np.inf), (0,)), (L.Box(-1.0, 1.0), (0,)), (L.KSparse(2), (0,)), (L.NuclearNormBall(), (0, 0)),
+    (L.NuclearNormBall(), (0, 3)), (L.Spectrahedron(), (0, 0)), (L.Birkhoff(), (0, 0)),
+    (L.UserLMO(lambda d: d), (0,)), (P.Simplex(), (0,)), (P.L1Ball(), (0,)), (P.Box(-1.0, 1.0), (0,)),
+], ids=lambda v: type(v).__name__ if not isinstance(v, tuple) else str(v))
+def test_lmo_rejects_empty_direction(o, shape):
+    # on 3c54c08: raw numpy errors (argmin of an empty sequence, IndexError) or an empty
+    # "vertex" returned from a set with no vertex in R^0
+    with pytest.raises(ValueError, match="`direction` must be non-empty"):
+        o.lmo(np.zeros(shape))
+
+
+# ------------------------------------------------------------------ problems.get parameters
+
+import problems  # noqa: E402
+from problems.models import make_model  # noqa: E402
+
+
+@pytest.mark.parametrize("name,kw,exc,frag", [
+    ("ot/point_clouds", {"n": 0}, ValueError, "`n` must be >= 1"),  # ZeroDivisionError on 3c54c08
+    ("ot/point_clouds", {"n": 2.5}, TypeError, "`n` must be an integer"),  # numpy's TypeError
+    ("ot/point_clouds", {"m": -1}, ValueError, "`m` must be >= 1"),
+    ("ot/point_clouds", {"dim": 0}, ValueError, "`dim` must be >= 1"),
+    ("ot/point_clouds", {"uniform": "no"}, TypeError, "`uniform`"),
+    ("ot/histograms_1d", {"p": np.nan}, ValueError, "`p` must be finite"),
+    ("ot/histograms_1d", {"n": 0}, ValueError, "`n` must be >= 1"),
+    ("ot/histograms_2d", {"k": 0}, ValueError, "`k` must be >= 1"),
+    ("ot/images", {"eps_mass": 0.0}, ValueError, "`eps_mass` must be > 0"),
+    ("ot/images", {"i": 5000}, ValueError, "`i` must be <= 1796"),
+    ("ot/random_assignment", {"n": -2}, ValueError, "`n` must be >= 1"),
+    ("ot/random_assignment", {"seed": 0.5}, TypeError, "`seed`"),
+    ("synthetic/quadratic", {"cond": np.nan}, ValueError, "`cond` must be finite"),  # LinAlgError on 3c54c08
+    ("synthetic/quadratic", {"cond": np.inf}, ValueError, "`cond` must be finite"),
+    ("synthetic/quadratic", {"n": 2.5}, TypeError, "`n` must be an integer"),
+    ("synthetic/quadratic", {"n": 4, "outliers": 4}, ValueError, "`outliers`"),
+    ("synthetic/quadratic", {"n": 4, "outliers": 1, "outlier_scale": -1.0}, ValueError, "`outlier_scale` must be > 0"),
+    ("synthetic/quadratic", {"n": 3, "spectrum": [1.0, 0.0, 2.0]}, ValueError, "`spectrum` must be finite and > 0"),
+    ("synthetic/sparse_regression", {"lam_ratio": np.nan}, ValueError, "`lam_ratio` must be finite"),  # named `lam`
+    ("synthetic/sparse_regression", {"snr": 0.0}, ValueError, "`snr` must be > 0"),
+    ("synthetic/sparse_regression", {"k": 10, "p": 5}, ValueError, "`k` must be <= 5"),
+    ("synthetic/logistic", {"n": 5, "p": 10}, ValueError, "`n` must be >= 10"),
+    ("synthetic/logistic", {"cond": -1.0}, ValueError, "`cond` must be >= 1"),
+    ("synthetic/eq_qp", {"n": 3, "m": 3}, ValueError, "`m` must be <= 2"),
+    ("constrained/poisson-control", {"N": 2.5}, TypeError, "`N` must be an integer"),
+    ("constrained/poisson-control", {"alpha": np.nan}, ValueError, "`alpha` must be finite"),
+    ("cutest/HS28", {"n": np.nan}, TypeError, "`n` must be an integer"),
+    # checked before any data file is read
+    ("libsvm/heart_scale", {"lam_ratio": np.nan}, ValueError, "`lam_ratio` must be finite"),
+    ("libsvm/heart_scale", {"lam": np.inf}, ValueError, "`lam` must be finite"),
+    ("libsvm/heart_scale", {"model": "huber", "delta": np.nan}, ValueError, "`delta` must be finite"),
+])
+def test_problems_get_validates_numeric_parameters(name, kw, exc, frag):
+    with pytest.raises(exc, match=frag):
+        problems.get(name, **kw)
+
+
+def test_problems_get_valid_parameters_still_build():
+    inst = problems.get("ot/point_clouds", n=3, m=4, dim=1, seed=np.random.default_rng(1))
+    assert inst.C.shape == (3, 4) and inst.a.sum() == pytest.approx(1.0, abs=1e-15)
+    q = problems.get("synthetic/quadratic", n=3, spectrum=[1.0, 2.0, 4.0])
+    np.testing.assert_allclose(q.objective.Q @ q.x_star, q.objective.b, atol=1e-12)
+
+
+# ------------------------------------------------------------------ make_model: user data X, y
+
+def _xy(rng=None):
+    rng = rng or np.random.default_rng(0)
+    X = rng.standard_normal((20, 4))
+    return X, X @ np.arange(4.0) + 0.1 * rng.standard_normal(20)
+
+
+@pytest.mark.parametrize("where,bad", [("X", np.nan), ("X", np.inf), ("y", np.nan), ("y", -np.inf)])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_make_model_names_nonfinite_X_or_y(where, bad, sparse):
+    # on 3c54c08: NaN in X or y became lam = NaN, an error naming `lam` (or, with lam given,
+    # a Problem whose objective is NaN: "objective is not finite at x0" only at solve time)
+    X, y = _xy()
+    if where == "X":
+        X[3, 1] = bad
+    else:
+        y[5] = bad
+    if sparse:
+        X = sp.csr_matrix(X)
+    for kw in ({"lam_ratio": 0.1}, {"lam": 0.1}):
+        with pytest.raises(ValueError, match=f"`{where}` must be finite"):
+            make_model(X, y, "lasso", **kw)
+
+
+def test_make_model_validates_labels_and_parameters():
+    X, y = _xy()
+    with pytest.raises(ValueError, match="`lam_ratio` must be finite"):
+        make_model(X, y, "lasso", lam_ratio=np.nan)  # named `lam` on 3c54c08
+    with pytest.raises(ValueError, match="`y` must contain labels in \\{-1, \\+1\\}"):
+        make_model(X, (y > 0).astype(float), "svm")  # {0, 1} labels silently changed the loss
+    with pytest.raises(ValueError, match="`y` must contain integer class labels"):
+        make_model(X, np.full(20, 0.5), "multinomial")  # truncated to class 0 on 3c54c08
+    with pytest.raises(ValueError, match="`delta` must be finite"):
+        make_model(X, y, "huber", delta=np.nan)  # NaN passed `delta <= 0`
+    with pytest.raises(TypeError, match="`X` must hold real numbers"):
+        make_model(X.astype(complex), y, "lasso")
+    with pytest.raises(ValueError, match="`X` must be 2-D"):
+        make_model(np.zeros((0, 4)), np.zeros(0), "lasso")
+    # a valid sparse design stays sparse (only its stored entries are checked)
+    P_ = make_model(sp.csc_matrix(X), y, "lasso", lam_ratio=0.5)
+    assert sp.issparse(P_.objective.A)
+    lam_max = np.abs(X.T @ y).max() / 20  # ||X^T y||_inf / n, scikit-learn's scaling
+    assert P_.meta["lam"] == pytest.approx(0.5 * lam_max, rel=1e-12)
+
+
+def test_preprocess_refuses_nonfinite_design():
+    X = sp.random(5, 3, density=0.6, format="csr", random_state=0)
+    X.data[0] = np.nan
+    with pytest.raises(ValueError, match="`X` must be finite"):
+        libsvm.preprocess(X, np.array([1.0, -1.0, 1.0, -1.0, 1.0]), scale="maxabs")
+
+
+# ------------------------------------------------------------------ docs/generate.py problems_page
+
+def test_problems_page_libsvm_paragraph_matches_the_committed_page(monkeypatch):
+    """The generator writes the current download/load paragraph of docs/problems.md (on
+    3c54c08 it said "progress bar, resume, sha256 check, atomic rename": resume is now
+    opt-in via keep_partial). The CUTEst table is skipped here (it compiles every problem)."""
+    import importlib.util
+    from pathlib import Path
+
+    import problems.cutest as C
+
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    spec = importlib.util.spec_from_file_location("numopt_docs_generate", docs / "generate.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    monkeypatch.setattr(C, "PROBLEMS", {})
+    page = gen.problems_page()
+    committed = (docs / "problems.md").read_text()
+
+    def libsvm_section(text):
+        return text[text.index("## LIBSVM datasets"):text.index("## CUTEst")]
+
+    assert libsvm_section(page) == libsvm_section(committed)
+    assert "keep_partial=True" in page and "allow_unverified=True" in page
+    assert "resume, sha256" not in page

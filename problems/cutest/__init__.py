@@ -40,10 +40,10 @@ def get(name, n=None):
     spec = PROBLEMS[key]
     if n is None:
         n = spec.n
-    elif not spec.scalable and n != spec.n:
-        raise ValueError(f"{key} has fixed dimension {spec.n}, got n={n}")
     elif isinstance(n, bool) or not isinstance(n, (int, np.integer)):
         raise TypeError(f"`n` must be an integer, got {n!r}")
+    elif not spec.scalable and n != spec.n:
+        raise ValueError(f"{key} has fixed dimension {spec.n}, got `n` = {n}")
     elif spec.scalable and (n < 3 or (spec.block and n % spec.block)):
         raise ValueError(f"invalid dimension n={n} for {key}"
                          + (f" (`n` must be a multiple of {spec.block})" if spec.block else " (`n` must be >= 3)"))
