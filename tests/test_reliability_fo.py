@@ -334,3 +334,15 @@ def test_cbo_and_hutchinson_default_rng_reproducible():
     P1, P2 = (PolynomialPreconditioner(lambda v: Q @ v, 20, 2, np, np.float64, exact_trace_max=5, n_probes=3)
               for _ in range(2))
     assert P1.coef == P2.coef
+
+
+def test_gd_backtracks_on_nan_trial_value():
+    # f is NaN outside |x| < 10; from L = 1e-3 the first trial lands there. 3c54c08 accepted
+    # the NaN trial (`NaN > bound` is False) and ended with status 2; it must backtrack.
+    def f(x):
+        return float(np.sum(x ** 2)) if np.all(np.abs(x) < 10) else float("nan")
+
+    res = numopt.minimize(f, np.ones(2), jac=lambda x: 2 * x, method="gd", tol=1e-10,
+                          options={"L": 1e-3, "maxiter": 200})
+    assert res.success, res.message
+    np.testing.assert_allclose(res.x, 0.0, atol=1e-10)

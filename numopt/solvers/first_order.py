@@ -122,9 +122,12 @@ def _proximal_gradient(problem, x0, opts, use_prox, method):
     while True:  # bounded by the loop's maxiter
         fz = f.value(z)
         d = z - x
-        while opts["linesearch"] and fz > fx + vdot(gx, d, xp) + 0.5 * L * vdot(d, d, xp) + 1e-12 * abs(fx):
+        n_bt = 0
+        # (written as `not <=`: a NaN value at the trial point shrinks the step as a failure does)
+        while opts["linesearch"] and not fz <= fx + vdot(gx, d, xp) + 0.5 * L * vdot(d, d, xp) + 1e-12 * abs(fx):
+            n_bt += 1
             L *= opts["eta"]
-            if L > 1e300:
+            if n_bt > opts["max_backtrack"] or L > 1e300:
                 return 5, "Line search failed: no sufficient decrease (is the gradient correct?)"
             z = x - gx / L if reg is None else reg.prox(x - gx / L, 1.0 / L)
             fz = f.value(z)

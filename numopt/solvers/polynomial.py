@@ -78,6 +78,9 @@ class PolynomialPreconditioner:
                     v = matvec(v)
                     p[k] += vdot(z, v) / n_probes
         self.e = elementary_symmetric_from_traces(p, tau + 1)
+        if not all(math.isfinite(ek) for ek in self.e):
+            raise ValueError("the Hessian-vector products at x0 are not finite (traces of B: "
+                             f"{p[1:]}); polynomial preconditioning needs a finite curvature matrix")
         if not all(ek > 0 for ek in self.e[1:]):
             raise ValueError("the curvature matrix is not positive definite (e_{tau+1} <= 0): "
                              "polynomial preconditioning needs a convex problem")
