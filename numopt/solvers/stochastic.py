@@ -137,7 +137,10 @@ class _ScalarTable:
         self.size = int(self.s.size)
 
     def step(self, x, idx):
-        uniq, inv = np.unique(idx, return_inverse=True)
+        if len(idx) == 1:
+            uniq, inv = idx, np.zeros(1, dtype=np.intp)
+        else:
+            uniq, inv = np.unique(idx, return_inverse=True)
         b = len(idx)
         if self.sparse:
             rows = [(self.indices[self.indptr[j]:self.indptr[j + 1]], self.data[self.indptr[j]:self.indptr[j + 1]])
