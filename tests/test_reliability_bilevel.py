@@ -303,3 +303,35 @@ def test_bilevel_keeps_float32_and_default_seed():
     ridge = problems.get("bilevel/ridge", n=50, p=6, seed=1)
     runs = [bilevel(ridge.problem, ridge.x0, ridge.y0, method="f2sa", maxiter=5, tol=0, batch_size=8) for _ in range(2)]
     np.testing.assert_array_equal(runs[0].x, runs[1].x)
+
+
+# ------------------------------------------------------------------ bad input, named
+
+def test_bad_starts_and_options_are_named():
+    inst = problems.get("bilevel/quadratic", n=3)
+    P = inst.problem
+    with pytest.raises(TypeError, match="`x0` must be real"):
+        bilevel(P, inst.x0 + 1j, inst.y0)
+    with pytest.raises(ValueError, match="`y0` must be non-empty"):
+        bilevel(P, inst.x0, np.zeros(0))
+    for method, kw, name in (("implicit", {"step": -1.0}, "step"), ("bo-rep", {"beta": 1.0}, "beta"),
+                             ("hoag", {"decay": 1.5}, "decay"), ("f2sa", {"inner_steps": 0}, "inner_steps"),
+                             ("implicit", {"inner_tol": np.nan}, "inner_tol"), ("penalty", {"lam": np.inf}, "lam")):
+        with pytest.raises(ValueError, match=f"`{name}`"):
+            bilevel(P, inst.x0, inst.y0, method=method, **kw)
+    with pytest.raises(TypeError, match="`c0`"):
+        bilevel(P, inst.x0, inst.y0, method="meha", c0="a")
+    with pytest.raises(TypeError, match="`x0`"):
+        dca(lambda y: y, np.sign, np.ones(3) + 1j)
+    with pytest.raises(ValueError, match="`x0` must be non-empty"):
+        dca(lambda y: y, np.sign, np.zeros(0))
+    A = np.eye(3)
+    with pytest.raises(TypeError, match="`A` must be real"):
+        fractional_cd(A + 0j, A, np.ones(3))
+    with pytest.raises(ValueError, match="`tol`"):
+        fractional_cd(A, A, np.ones(3), tol=-1.0)
+    p, _ = _phase(0)
+    with pytest.raises(ValueError, match="`step` must be finite"):
+        model_based(p, np.ones(10), step=np.inf)
+    with pytest.raises(TypeError, match="`x0`"):
+        model_based(p, np.ones(10) + 1j)

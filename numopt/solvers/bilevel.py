@@ -357,10 +357,7 @@ def bilevel_hypergradient(problem, x, y, *, linear_solver="cg", tol=1e-10, maxit
     not positive definite (``"cg"``: a direction with ``p^T H p <= 0``; ``"exact"``: an
     eigenvalue <= 0) or the Neumann series diverges (``neumann_step`` too large for the
     lower smoothness, or an indefinite Hessian)."""
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    for name, arr in (("x", x), ("y", y)):
-        if not np.all(np.isfinite(arr)):
-            raise ValueError(f"`{name}` must be finite (got NaN or inf entries)")
+    x, y = _finite_start(x, "x"), _finite_start(y, "y")
     check_scalar(maxiter, "maxiter", lower=0, integer=True)
     check_scalar(tol, "tol", lower=0)
     hg, v, info = _hypergradient(problem, x, y, linear_solver, tol, maxiter, neumann_step)
@@ -1059,6 +1056,31 @@ _DEFAULTS = {
 }
 
 
+_POSITIVE = ("step", "inner_step", "lam", "lam0", "c0", "mu0", "gamma", "gamma2", "step_theta", "step_x", "step_y",
+             "step_z", "neumann_step", "z_radius")
+_NONNEGATIVE = ("inner_tol", "step_power", "inner_power", "lam_power", "c_power", "mu_power")
+_COUNTS = {"inner_maxiter": 1, "cg_maxiter": 1, "inner_steps": 1, "period": 1, "refine_steps": 0}
+_UNIT = {"decay": "(0, 1)", "beta": "[0, 1)"}
+
+
+def _check_options(opts):
+    """Numeric options of the methods: a TypeError/ValueError naming the option for a wrong
+    type, a non-finite value or one out of range (None keeps its documented default)."""
+    for k, v in opts.items():
+        if v is None or k.startswith("_"):
+            continue
+        if k in _POSITIVE or k in _NONNEGATIVE:
+            check_scalar(v, k, lower=0, lower_inclusive=k in _NONNEGATIVE)
+            if not math.isfinite(v):
+                raise ValueError(f"`{k}` must be finite, got {v!r}")
+        elif k in _COUNTS:
+            check_scalar(v, k, lower=_COUNTS[k], integer=True)
+        elif k in _UNIT:
+            check_scalar(v, k, lower=0, lower_inclusive=k == "beta")
+            if not v < 1:
+                raise ValueError(f"`{k}` must be in {_UNIT[k]}, got {v!r}")
+
+
 def bilevel(problem, x0, y0, method="implicit", *, maxiter=100, tol=1e-6, callback=None, **options):
     """Solve a bilevel problem; returns an OptimizeResult with ``x``, ``y``, ``hypergrad``,
     ``fun`` (the upper objective), ``lower_residual`` and ``trace``."""
@@ -1078,6 +1100,7 @@ def bilevel(problem, x0, y0, method="implicit", *, maxiter=100, tol=1e-6, callba
     if unknown:
         raise TypeError(f"unknown option(s) {sorted(unknown)} for method {method!r}; valid: {sorted(opts)}")
     opts.update(options)
+    _check_options(opts)
     check_scalar(maxiter, "maxiter", lower=0, integer=True)
     check_scalar(tol, "tol", lower=0)
     opts["_maxiter"], opts["_tol"] = maxiter, tol  # internal: the generators' iteration cap and certificate level
@@ -1123,8 +1146,22 @@ def _float_dtypes(x0, y0):
     return tuple(out)
 
 
+def _real_array(v, name):
+    """``v`` as a float64 array; a TypeError naming it for complex or non-numeric input (a
+    cast would silently drop the imaginary part)."""
+    arr = np.asarray(v)
+    if np.iscomplexobj(arr):
+        raise TypeError(f"`{name}` must be real, got a complex array")
+    try:
+        return np.asarray(arr, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"`{name}` must be a real numeric array, got dtype {arr.dtype}") from None
+
+
 def _finite_start(v, name):
-    v = np.asarray(v, dtype=float)
+    v = _real_array(v, name)
+    if v.size == 0:
+        raise ValueError(f"`{name}` must be non-empty, got shape {v.shape}")
     if not np.all(np.isfinite(v)):
         raise ValueError(f"`{name}` must be finite (got NaN or inf entries)")
     return v

@@ -87,8 +87,12 @@ def dca(g_solve, h_subgrad, x0, *, g=None, h=None, objective=None, complete=Fals
         if select == "objective" and objective is None and g is None:
             raise ValueError("complete=True with select='objective' needs `objective` (or `g` and `h`)")
     x0 = np.asarray(x0)
+    if np.iscomplexobj(x0) or not (np.issubdtype(x0.dtype, np.floating) or np.issubdtype(x0.dtype, np.integer)):
+        raise TypeError(f"`x0` must be a real numeric array, got dtype {x0.dtype}")
     if x0.ndim != 1:
         raise ValueError(f"`x0` must be a 1-D array, got shape {x0.shape}")
+    if x0.size == 0:
+        raise ValueError("`x0` must be non-empty")
     if not np.all(np.isfinite(x0)):
         raise ValueError("`x0` must be finite")
     out_dtype = x0.dtype if np.issubdtype(x0.dtype, np.floating) else np.float64

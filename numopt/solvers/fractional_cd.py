@@ -118,6 +118,9 @@ def fractional_cd(A, B, x0, *, a=None, b=None, alpha=0.0, beta=0.0, lam=0.0, rad
     One iteration = one sweep over n coordinates (``selection="cyclic"``) or n random
     coordinates (``"random"``). ``tol``: stop when no coordinate step decreases F by more
     than ``tol * max(1, |F|)`` during a sweep."""
+    for name, arr in (("A", A), ("B", B), ("x0", x0), ("a", a), ("b", b)):
+        if arr is not None and np.iscomplexobj(arr):
+            raise TypeError(f"`{name}` must be real, got a complex array")
     A = np.asarray(A, dtype=float)
     B = np.asarray(B, dtype=float)
     x0_arr = np.asarray(x0)
@@ -143,6 +146,7 @@ def fractional_cd(A, B, x0, *, a=None, b=None, alpha=0.0, beta=0.0, lam=0.0, rad
     if not (np.allclose(A, A.T) and np.allclose(B, B.T)):
         raise ValueError("`A` and `B` must be symmetric")
     check_scalar(lam, "lam", lower=0)
+    check_scalar(tol, "tol", lower=0)
     check_scalar(maxiter, "maxiter", lower=0, integer=True)
     if selection not in ("cyclic", "random"):
         raise ValueError(f"`selection` must be 'cyclic' or 'random', got {selection!r}")

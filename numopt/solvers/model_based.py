@@ -452,6 +452,8 @@ def model_based(problem, x0, *, model="prox-linear", step=1.0, schedule="constan
     if output not in ("last", "sampled"):
         raise ValueError(f"unknown output {output!r}; valid: 'last', 'sampled'")
     check_scalar(step, "step", lower=0, lower_inclusive=False)
+    if not math.isfinite(step):
+        raise ValueError(f"`step` must be finite, got {step!r}")
     check_scalar(maxiter, "maxiter", lower=0, integer=True)
     check_scalar(measure_every, "measure_every", lower=0, integer=True)
     check_scalar(tol, "tol", lower=0, allow_none=True)
@@ -466,6 +468,9 @@ def model_based(problem, x0, *, model="prox-linear", step=1.0, schedule="constan
         if rho_bar <= problem.weak_convexity:
             raise ValueError(f"`rho_bar` must exceed the weak-convexity modulus rho = {problem.weak_convexity:g}")
     x0_arr = np.asarray(x0)
+    if np.iscomplexobj(x0_arr) or not (np.issubdtype(x0_arr.dtype, np.floating)
+                                       or np.issubdtype(x0_arr.dtype, np.integer)):
+        raise TypeError(f"`x0` must be a real numeric array, got dtype {x0_arr.dtype}")
     n, m = problem.n_features, problem.n_samples
     if x0_arr.shape != (n,):
         raise ValueError(f"`x0` must have shape ({n},), got {x0_arr.shape}")
