@@ -55,7 +55,10 @@ def list_problems(prefix=None):
 
 
 def get(name, **params):
-    """The problem ``name`` (``"family/instance"``) built with ``params``."""
+    """The problem ``name`` (``"family/instance"``) built with ``params``. Each family
+    checks its numeric parameters (finite, sign, integer where a count) before building,
+    with a ``ValueError``/``TypeError`` naming the parameter; an unknown parameter is a
+    ``TypeError`` naming it."""
     if not isinstance(name, str) or "/" not in name:
         raise ValueError(f"problem names look like 'family/name' (families: {', '.join(FAMILIES)}), got {name!r}")
     fam, rest = name.split("/", 1)
