@@ -50,11 +50,16 @@ def asarray_float(x, xp=None, name="x0"):
     """Validate and convert ``x`` to a floating array of its namespace.
 
     Integer input is promoted to float64; floating dtypes are preserved.
-    Raises ``ValueError`` naming ``name`` for NaN/inf entries.
+    Raises ``ValueError`` naming ``name`` for NaN/inf entries or a ragged list, and
+    ``TypeError`` for a non-real dtype.
     """
     if xp is None:
         xp = get_namespace(x) if hasattr(x, "__array_namespace__") or isinstance(x, np.ndarray) else get_namespace()
-    x = xp.asarray(x)
+    try:
+        x = xp.asarray(x)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"`{name}` must be an array (or list / scalar) of real numbers with a regular "
+                         f"shape: {e}") from e
     if not xp.isdtype(x.dtype, "real floating"):
         if xp.isdtype(x.dtype, ("integral", "bool")):
             x = xp.astype(x, xp.float64)

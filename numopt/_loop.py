@@ -56,12 +56,15 @@ def _callback_style(callback):
 
 
 def _finite(v):
+    """None (not reported) or a finite real (NaN and inf are not)."""
     return v is None or math.isfinite(v)
 
 
 def run_loop(gen, *, counter, options, callback=None, tol=None, method=""):
     """Drive a solver generator; return a scipy ``OptimizeResult``."""
     from scipy.optimize import OptimizeResult  # imported here: keeps `import numopt` light
+
+    from .oracles import as_scalar
 
     maxiter = options["maxiter"]
     max_time = options["max_time"]
@@ -79,7 +82,7 @@ def run_loop(gen, *, counter, options, callback=None, tol=None, method=""):
     status, message = 1, None
     gen_iter = iter(gen)
     try:
-        while True:
+        for _ in range(maxiter + 2):  # the body breaks at nit == maxiter at the latest
             try:
                 step = next(gen_iter)
             except StopIteration as stop:
@@ -91,8 +94,10 @@ def run_loop(gen, *, counter, options, callback=None, tol=None, method=""):
                     message = message or ("Solver finished." if status == 5 else None)
                 break
             nit += 1
-            fun = float(step.fun) if step.fun is not None else None
+            fun = as_scalar(step.fun, "fun") if step.fun is not None else None
             step.fun = fun
+            if step.optimality is not None:
+                step.optimality = as_scalar(step.optimality, "optimality")
             if not (_finite(fun) and _finite(step.optimality)):
                 if nit == 0:
                     raise ValueError(f"the objective is not finite at x0 (f(x0) = {fun}, "

@@ -245,9 +245,10 @@ class Counted(SmoothFunction):
     def lipschitz(self):
         if self._lipschitz is _UNSET:
             est = getattr(self.f, "estimate_lipschitz", None)
-            if callable(est):
-                self._lipschitz = est(max_time=self.max_time)
-            else:
+            try:
+                self._lipschitz = est(max_time=self.max_time) if callable(est) else \
+                    getattr(self.f, "lipschitz", None)
+            except TypeError:  # a user's estimate_lipschitz without the max_time keyword
                 self._lipschitz = getattr(self.f, "lipschitz", None)
         return self._lipschitz
 

@@ -22,14 +22,30 @@ class RateFit(dict):
 
 
 def _trace_of(res_or_values, key="fun"):
-    if isinstance(res_or_values, dict) and "trace" in res_or_values:
-        return np.asarray(res_or_values["trace"][key], dtype=float)
+    if isinstance(res_or_values, dict) and ("trace" in res_or_values or "nit" in res_or_values):
+        tr = res_or_values.get("trace")
+        if tr is None:
+            raise ValueError("the result has no per-iteration trace (it was run with options={'trace': False}); "
+                             "rerun with trace=True (the default) to compare it with a rate")
+        if key not in tr:
+            raise ValueError(f"the result's trace has no {key!r} column; it has {', '.join(sorted(tr))}")
+        return np.asarray(tr[key], dtype=float)
     return np.asarray(res_or_values, dtype=float)
+
+
+def _finite_scalar(v, name):
+    try:
+        v = float(v)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"`{name}` must be a real number, got {type(v).__name__}") from e
+    if not np.isfinite(v):
+        raise ValueError(f"`{name}` must be finite, got {v!r}")
+    return v
 
 
 def suboptimality(result, f_star, key="fun"):
     """``f(x_k) - f*`` along the trace of ``result`` (or of an array of values)."""
-    return _trace_of(result, key) - float(f_star)
+    return _trace_of(result, key) - _finite_scalar(f_star, "f_star")
 
 
 def _window(e, start, stop, floor):
@@ -77,6 +93,14 @@ def theoretical_bound(method, k, *, L, R, mu=0.0, f0_gap=None, eta=1.0):
     """
     from ._registry import get_method
 
+    from .oracles import check_scalar
+
+    check_scalar(L, "L", lower=0, lower_inclusive=False)
+    check_scalar(R, "R", lower=0)
+    check_scalar(mu, "mu", lower=0)
+    check_scalar(eta, "eta", lower=1)
+    if not (np.isfinite(L) and np.isfinite(R)):
+        raise ValueError(f"`L` and `R` must be finite, got L={L!r}, R={R!r}")
     spec = get_method(method)
     if spec.rate is None:
         raise ValueError(f"method {method!r} states no rate bound as a function of k")
@@ -85,12 +109,17 @@ def theoretical_bound(method, k, *, L, R, mu=0.0, f0_gap=None, eta=1.0):
 
 
 def check_bound(result, f_star, *, method=None, L, R, mu=0.0, eta=1.0, rtol=1e-9):
-    """Return ``(ok, errors, bounds)``: whether ``f(x_k) - f* <= bound(k)`` for all k >= 1."""
+    """Return ``(ok, errors, bounds)``: whether ``f(x_k) - f* <= bound(k)`` for all k >= 1.
+
+    Needs the per-iteration trace (a result run with ``trace=False`` is a ValueError);
+    a non-finite error or bound makes ``ok`` False."""
     method = method or result["method"]
     e = suboptimality(result, f_star)
-    k = np.asarray(result["trace"]["nit"], dtype=int)
+    k = _trace_of(result, "nit").astype(int)
+    f_star = _finite_scalar(f_star, "f_star")
     b = theoretical_bound(method, k, L=L, R=R, mu=mu, f0_gap=float(e[0]), eta=eta)
     sel = k >= 1
+    # NaN in e or b fails the comparison (never counted as within the bound)
     ok = bool(np.all(e[sel] <= b[sel] * (1 + rtol) + rtol * max(1.0, abs(f_star))))
     return ok, e, b
 
