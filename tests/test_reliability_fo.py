@@ -346,3 +346,16 @@ def test_gd_backtracks_on_nan_trial_value():
                           options={"L": 1e-3, "maxiter": 200})
     assert res.success, res.message
     np.testing.assert_allclose(res.x, 0.0, atol=1e-10)
+
+
+@pytest.mark.parametrize("rule", ["Adaptive", "LineSearch"])
+def test_step_rules_return_nan_for_a_nan_direction(rule):
+    # 3c54c08: min(gamma_max, NaN) returned gamma_max, a full step on a NaN slope
+    from numopt.solvers import frank_wolfe as fw
+
+    class Line:
+        gd, dd, fx = float("nan"), 1.0, 0.0
+        g = np.ones(2)
+        xp = np
+
+    assert np.isnan(getattr(fw, rule)().search(Line(), 1.0, 0))

@@ -181,6 +181,8 @@ class Adaptive:
 
     def search(self, line, gamma_max, k):
         gd, dd = line.gd, line.dd
+        if not (math.isfinite(gd) and math.isfinite(dd)):
+            return float("nan")  # the solver stops with status 2
         if dd == 0 or gd <= 0:
             return 0.0
         fx = line.fx
@@ -190,7 +192,7 @@ class Adaptive:
             self.L = est if est > 1e-12 else 1e-12  # (NaN: start low, backtracking raises it)
         L = self.L * self.eta_down
         for _ in range(self.max_backtrack):
-            gamma = min(gamma_max, gd / (L * dd))
+            gamma = _clip_step(gd / (L * dd), gamma_max)
             if line.value(gamma) <= fx - gamma * gd + 0.5 * L * gamma ** 2 * dd + 1e-14 * abs(fx):
                 break
             L *= self.eta_up
@@ -221,6 +223,8 @@ class LineSearch:
 
     def search(self, line, gamma_max, k):
         gd, dd = line.gd, line.dd
+        if not (math.isfinite(gd) and math.isfinite(dd)):
+            return float("nan")  # the solver stops with status 2
         if dd == 0 or gd <= 1e-14 * math.sqrt(_vd(line.g, line.g, line.xp) * dd):
             return 0.0  # no descent beyond rounding: slopes along d would be noise
         lo, slo, plo, pslo, hi, shi = 0.0, -gd, 0.0, -gd, None, None
