@@ -21,13 +21,9 @@ SMOOTH_ONLY = ["gd", "agd", "lazy-newton", "grad-reg-newton", "saddle-free-newto
 
 # ---------------------------------------------------------------- item 1: regularizers
 
-@pytest.fixture(scope="module")
-def heart(request):
-    from conftest import LIBSVM_DIR
-
-    if not LIBSVM_DIR.is_dir():
-        pytest.skip("shared LIBSVM data not present")
-    return lambda **kw: problems.get("libsvm/heart_scale", data_dir=LIBSVM_DIR, **kw)
+@pytest.fixture
+def heart(libsvm_dir):
+    return lambda **kw: problems.get("libsvm/heart_scale", data_dir=libsvm_dir, **kw)
 
 
 def test_lasso_problem_default_method_reaches_the_true_optimum(heart):
