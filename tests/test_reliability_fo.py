@@ -359,3 +359,32 @@ def test_step_rules_return_nan_for_a_nan_direction(rule):
         xp = np
 
     assert np.isnan(getattr(fw, rule)().search(Line(), 1.0, 0))
+
+
+def test_randomized_fw_variants_report_nan_and_bad_x0():
+    # 3c54c08: a NaN gradient estimate reached the LMO (an unrelated `direction` error or a NaN
+    # vertex); an x0 of the wrong length raised numpy's matmul error, naming nothing
+    from numopt.solvers.frank_wolfe import _LeastSquaresSum
+
+    rng = np.random.default_rng(0)
+    A, b = rng.standard_normal((20, 4)), rng.standard_normal(20)
+
+    class NaNLater(_LeastSquaresSum):
+        calls = 0
+
+        def grad_batch(self, x, idx):
+            NaNLater.calls += 1
+            g = super().grad_batch(x, idx)
+            return g * np.nan if NaNLater.calls > 30 else g
+
+    res = numopt.minimize(NaNLater(A, b), np.eye(4)[0], method="stochastic-fw", lmo=Simplex(1.0),
+                          options={"maxiter": 10, "rng": 0})
+    assert res.status == 2 and not res.success and np.all(np.isfinite(res.x))
+    with pytest.raises(ValueError, match="`x0`"):
+        numopt.minimize(_LeastSquaresSum(A, b), np.eye(5)[0], method="stochastic-fw", lmo=Simplex(1.0))
+
+    def f(x):
+        return float(np.sum(x ** 2)) if np.array_equal(x, np.eye(3)[0]) else float("nan")  # NaN next to x0
+
+    with pytest.raises(ValueError, match="`x0`"):
+        numopt.minimize(f, np.eye(3)[0], method="zeroth-order-fw", lmo=Simplex(1.0), options={"rng": 0})

@@ -50,7 +50,7 @@ import math
 import numpy as np
 
 from .._backend import get_namespace, norm, to_numpy, vdot
-from .._loop import Step
+from .._loop import STATUS, Step
 from .._registry import MethodSpec, register
 from ..oracles import FiniteSum, check_scalar
 
@@ -58,6 +58,7 @@ __all__ = ["frank_wolfe", "OpenLoop", "ShortStep", "Adaptive", "ExactQuadratic",
 
 
 _EINSUM = {1: "i,i->", 2: "ij,ij->"}
+STATUS_2 = STATUS[2]
 
 
 def _vd(a, b, xp=None):
@@ -848,6 +849,21 @@ def _cast(g, like):
     return g if g.dtype == like.dtype else xp.astype(g, like.dtype)
 
 
+def _value_at_x0(f, x0):
+    """f(x0), an evaluation error (e.g. x0 of the wrong length for the objective's data) named
+    as such."""
+    try:
+        return f.value(x0)
+    except (ValueError, TypeError) as e:
+        if "x0" in str(e):
+            raise
+        raise type(e)(f"evaluating the objective at `x0` (shape {tuple(x0.shape)}) failed: {e}") from e
+
+
+def _finite(a, xp):
+    return bool(xp.all(xp.isfinite(a)))
+
+
 def _stochastic(problem, x0, opts):
     """Stochastic FW for f = (1/n) sum_i f_i with minibatch gradients ``grad_batch(x, idx)``.
 
@@ -874,7 +890,7 @@ def _stochastic(problem, x0, opts):
     n = int(f.n_samples)
     xp = get_namespace(x0)
     x, dbar, t, used = x0, xp.zeros_like(x0), 0, 0
-    yield Step(x, f.value(x), None, n_sample_grads=0)
+    yield Step(x, _value_at_x0(f, x), None, n_sample_grads=0)
     while True:  # bounded by the loop's maxiter
         budget = used + n
         est_gap = float("nan")
@@ -890,6 +906,9 @@ def _stochastic(problem, x0, opts):
                 else:
                     dbar, used = _cast(f.grad_batch(x, rng.integers(0, n, size=b)), x0), used + b
                 gamma = 2.0 / (t + 2)
+            if not _finite(dbar, xp):
+                return 2, (f"{STATUS_2} (the stochastic gradient estimate is not finite at step {t}: the "
+                           "objective's gradient returned NaN/inf)")
             s = D.lmo(dbar)
             est_gap = vdot(dbar, x - s)
             x = x + gamma * (s - x)
@@ -911,7 +930,7 @@ def _zeroth_order(problem, x0, opts):
     g_avg = xp.zeros_like(x0)
     t = 0
     while True:  # bounded by the loop's maxiter
-        fx = f.value(x)
+        fx = _value_at_x0(f, x) if t == 0 else f.value(x)
         c_t = 2.0 / (d_dim ** 1.5 * (t + 8) ** (1 / 3))
         rho_t = 4.0 / (d_dim ** (1 / 3) * (t + 8) ** (2 / 3))
         gamma_t = 2.0 / (t + 8)
@@ -921,6 +940,12 @@ def _zeroth_order(problem, x0, opts):
             est = est + ((f.value(x + c_t * z) - fx) / c_t) * z
         est = est / m
         g_avg = (1 - rho_t) * g_avg + rho_t * est
+        if not (math.isfinite(fx) and _finite(g_avg, xp)):
+            msg = (f"the zeroth-order gradient estimate is not finite at step {t}: the objective returned "
+                   f"NaN/inf (f(x) = {fx})")
+            if t == 0:
+                raise ValueError(msg + " at or next to `x0`")
+            return 2, f"{STATUS_2} ({msg})"
         s = D.lmo(g_avg)
         gap = vdot(g_avg, x - s)
         yield Step(x, fx, None, estimated_gap=gap)
