@@ -40,15 +40,21 @@ def _logistic_terms(z, y, inv_n, u, h):
 
 def _logistic_conjugate(u, y, n):
     """1/n sum_i p_i log p_i + (1 - p_i) log(1 - p_i) with p_i = -n u_i y_i, or inf when
-    some p_i lies outside [0, 1] (beyond 1e-12)."""
+    some p_i lies outside [0, 1] (beyond 1e-12), NaN when some p_i is NaN (a NaN fails
+    every comparison: it must not count as a zero term)."""
     val = 0.0
     bad = 0
+    nan = 0
     for i in prange(u.size):
         p = -n * u[i] * y[i]
-        if p < -1e-12 or p > 1.0 + 1e-12:
+        if p != p:
+            nan += 1
+        elif p < -1e-12 or p > 1.0 + 1e-12:
             bad += 1
         elif p > 0.0 and p < 1.0:
             val += p * math.log(p) + (1.0 - p) * math.log1p(-p)
+    if nan > 0:
+        return np.nan
     return np.inf if bad > 0 else val / n
 
 

@@ -242,7 +242,10 @@ class Multinomial:
 
 
 def _abs_max(v):
+    """max_i |v_i| (0 for an empty v); a NaN entry gives NaN."""
     xp = get_namespace(v)
+    if v.shape[0] == 0:
+        return 0.0
     return float(xp.max(xp.abs(v)))
 
 
@@ -254,13 +257,15 @@ def lambda_max(A, datafit):
 
 
 def duality_gap(A, datafit, penalty, x, z=None):
-    """Duality gap of ``min_x F(Ax) + g(x)`` for g = L1 or ElasticNet (numopt.prox).
+    """Duality gap of ``min_x F(Ax) + g(x)`` for g = L1, ElasticNet or SquaredL2 (numopt.prox).
 
     Returns ``(gap, primal, dual)``. The dual point is ``u = grad F(Ax)``, rescaled
     into the dual-feasible set for the l1 penalty (as scikit-learn and celer do), so
-    ``gap >= P(x) - P*`` is a certificate of suboptimality.
+    ``gap >= P(x) - P*`` is a certificate of suboptimality. For ``SquaredL2(lam)``
+    (= ElasticNet(lam, l1_ratio=0)) the conjugate is ||v||^2 / (2 lam); with lam = 0 it is
+    the indicator of {0}, so the gap is infinite unless A^T u = 0.
     """
-    from .prox import L1, ElasticNet
+    from .prox import L1, ElasticNet, SquaredL2
 
     xp = get_namespace(x)
     if z is None:
@@ -270,7 +275,8 @@ def duality_gap(A, datafit, penalty, x, z=None):
     v = A.T @ u
     if isinstance(penalty, L1) and penalty.weights is None:
         vmax = _abs_max(v)
-        s = min(1.0, penalty.lam / vmax) if vmax > 0 else 1.0
+        # (a NaN vmax must not become s = 1: Python's min and the comparison swallow it)
+        s = math.nan if math.isnan(vmax) else (min(1.0, penalty.lam / vmax) if vmax > 0 else 1.0)
         dual = -datafit.conjugate(s * u)  # ||A^T (s u)||_inf <= lam: dual feasible
     elif isinstance(penalty, ElasticNet):
         a, b = penalty.lam * penalty.l1_ratio, penalty.lam * (1 - penalty.l1_ratio)
@@ -278,7 +284,15 @@ def duality_gap(A, datafit, penalty, x, z=None):
             return duality_gap(A, datafit, L1(a), x, z)
         gstar = float(xp.sum(xp.clip(xp.abs(v) - a, 0.0, None) ** 2)) / (2 * b)
         dual = -datafit.conjugate(u) - gstar
+    elif isinstance(penalty, SquaredL2):
+        vv = float(xp.sum(v * v))
+        if penalty.lam > 0:
+            gstar = vv / (2 * penalty.lam)
+        else:
+            gstar = 0.0 if vv == 0.0 else (math.inf if vv == vv else math.nan)
+        dual = -datafit.conjugate(u) - gstar
     else:
-        raise TypeError(f"duality_gap supports L1 and ElasticNet penalties, got {type(penalty).__name__}")
+        raise TypeError(f"duality_gap supports L1 (without weights), ElasticNet and SquaredL2 penalties, got "
+                        f"{type(penalty).__name__}")
     return primal - dual, primal, dual
 

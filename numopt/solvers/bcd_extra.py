@@ -37,11 +37,15 @@ def _as_csr(M):
     import scipy.sparse as sp
 
     if sp.issparse(M):
-        return sp.csr_matrix(M)
-    M = np.asarray(M)
-    if M.ndim != 2 or M.shape[0] != M.shape[1]:
-        raise ValueError(f"`A` must be a square matrix, got shape {M.shape}")
-    return sp.csr_matrix(M)
+        M = sp.csr_matrix(M)
+    else:
+        M = np.asarray(M)
+        if M.ndim != 2 or M.shape[0] != M.shape[1]:
+            raise ValueError(f"`A` must be a square matrix, got shape {M.shape}")
+        M = sp.csr_matrix(M)
+    if not np.isfinite(M.data).all():  # (NaN fails every comparison: the symmetry and pivot checks would pass)
+        raise ValueError("`A` must be finite (it has NaN or inf entries)")
+    return M
 
 
 def _block_graph(M, block):
@@ -176,8 +180,12 @@ class _ForestFactor:
         # positions from hi whose parent lies before hi
         d = np.zeros(m, dtype=np.int64)
         lo, hi = 0, 1
-        while hi < m:
+        for _ in range(m):  # (at most m levels)
+            if hi >= m:
+                break
             nxt = hi + int(np.searchsorted(par_pos[hi - 1:], hi, side="left"))
+            if nxt <= hi:
+                raise RuntimeError("forest levels: the breadth-first order is inconsistent")
             d[hi:nxt] = d[lo] + 1
             lo, hi = hi, nxt
         return d
@@ -190,7 +198,9 @@ class _ForestFactor:
         o1 = breadth_first_order(G, start, directed=False, return_predecessors=False)
         o2, pred = breadth_first_order(G, o1[-1], directed=False, return_predecessors=True)
         path = [o2[-1]]
-        while pred[path[-1]] >= 0:
+        for _ in range(o2.size):  # (a path has at most as many nodes as the tree)
+            if pred[path[-1]] < 0:
+                break
             path.append(pred[path[-1]])
         return int(path[len(path) // 2])
 
@@ -252,7 +262,9 @@ def forest_partition(A, order=None):
     uf = list(range(n))
 
     def find(i):
-        while uf[i] != i:
+        for _ in range(n):  # (the union-find parents form a forest: at most n steps to a root)
+            if uf[i] == i:
+                break
             uf[i] = uf[uf[i]]
             i = uf[i]
         return i
@@ -448,7 +460,7 @@ def _quadratic_tree_path(problem, x0, opts):
     nb = len(blocks)
     width = int(np.diff(ptr).max())
     work_r, work_d = np.empty(width), np.empty(width)
-    rng = np.random.default_rng(opts["rng"])
+    rng = np.random.default_rng(0 if opts["rng"] is None else opts["rng"])  # (None: reproducible)
     out = np.asarray(x0).dtype
     x = np.array(x0, dtype=float)
     g = Acsc @ x - c
@@ -497,7 +509,7 @@ def _nnls_prox_block(G, R, W_prev, W_start, lam, inner, inner_iter, inner_tol, k
         for _ in range(inner_iter):
             W = np.maximum(W - step * (W @ Glam - Rlam), 0.0)
         return W
-    scale = max(np.abs(Rlam).max(), 1e-300)
+    scale = float(np.max(np.abs(Rlam), initial=1e-300))  # (NaN propagates)
     if kernel:
         from . import _bcd_kernels as K
 
@@ -552,9 +564,17 @@ def nmf_bcd_pr(X, rank, *, lam=1e-3, inner="exact", inner_iter=None, inner_tol=1
     from .._loop import Step, run_loop
     from ..oracles import OracleCounter, check_scalar
 
-    X = np.asarray(X, dtype=float)
+    X = np.asarray(X)
+    if np.iscomplexobj(X):
+        raise TypeError("`X` must be a real matrix, got a complex array")
+    try:
+        X = np.asarray(X, dtype=float)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"`X` must be a real numeric matrix: {e}") from None
     if X.ndim != 2:
         raise ValueError(f"`X` must be a 2-D array, got shape {X.shape}")
+    if X.size == 0:
+        raise ValueError(f"`X` is empty (shape {X.shape}); it needs at least one row and one column")
     if not np.all(np.isfinite(X)) or np.any(X < 0):
         raise ValueError("`X` must be finite and nonnegative")
     m, n = X.shape
@@ -569,14 +589,19 @@ def nmf_bcd_pr(X, rank, *, lam=1e-3, inner="exact", inner_iter=None, inner_tol=1
     numba = backend == "auto" and inner == "exact"
     inner_iter = (200 if inner == "exact" else 5) if inner_iter is None else inner_iter
     check_scalar(inner_iter, "inner_iter", lower=1, integer=True)
-    gen_rng = np.random.default_rng(rng)
+    check_scalar(inner_tol, "inner_tol", lower=0)
+    gen_rng = np.random.default_rng(0 if rng is None else rng)  # (None: a fixed seed, reproducible)
     scale = math.sqrt(max(X.mean(), 1e-300) / rank)
     W = gen_rng.uniform(0, 2 * scale, (m, rank)) if W0 is None else np.array(W0, dtype=float)
     H = gen_rng.uniform(0, 2 * scale, (rank, n)) if H0 is None else np.array(H0, dtype=float)
-    if W.shape != (m, rank) or np.any(W < 0):
-        raise ValueError(f"`W0` must be nonnegative with shape ({m}, {rank})")
-    if H.shape != (rank, n) or np.any(H < 0):
-        raise ValueError(f"`H0` must be nonnegative with shape ({rank}, {n})")
+    if W.shape != (m, rank) or not np.all(W >= 0):  # (NaN fails W >= 0)
+        raise ValueError(f"`W0` must be finite and nonnegative with shape ({m}, {rank})")
+    if H.shape != (rank, n) or not np.all(H >= 0):
+        raise ValueError(f"`H0` must be finite and nonnegative with shape ({rank}, {n})")
+    if not np.isfinite(W).all():
+        raise ValueError("`W0` must be finite (it has inf entries)")
+    if not np.isfinite(H).all():
+        raise ValueError("`H0` must be finite (it has inf entries)")
     xnorm2 = max(float(np.sum(X * X)), 1e-300)
     counter = OracleCounter()
 

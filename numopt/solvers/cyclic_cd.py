@@ -340,7 +340,10 @@ def _measure(problem, orc, prox, B):
         scale = p0 if p0 > 0 else 1.0
 
         def gap(xb, gb):
-            return max(float(duality_gap(orc.A, orc.loss, g, B.full(xb))[0]), 0.0) / scale
+            v = float(duality_gap(orc.A, orc.loss, g, B.full(xb))[0])
+            # (clipped at 0 from below, but a non-finite gap stays non-finite: Python's max(nan, 0)
+            # depends on the argument order, and max(-inf, 0) = 0 would certify anything)
+            return (v if v > 0.0 else 0.0) / scale if math.isfinite(v) else math.nan
         return gap, "relative duality gap gap(x)/P(0)"
 
     def pg(xb, gb):
@@ -362,7 +365,7 @@ def _lipschitz_opts(opts, orc):
     return max(math.sqrt(Lf * sum(Lb)), Lf)
 
 
-def _setup(problem, x0, opts, need_finite_sum=False):
+def _setup(problem, x0, opts, need_finite_sum=False, method="acoder"):
     xp = get_namespace(x0)
     if x0.ndim != 1:
         raise ValueError(f"`x0` must be 1-D, got shape {tuple(x0.shape)}")
@@ -383,6 +386,9 @@ def _setup(problem, x0, opts, need_finite_sum=False):
     lam = getattr(g, "lam", None)
     if lam is not None and lam < 0:
         raise ValueError(f"negative regularization lam = {lam}")
+    from .bcd import check_block_separable
+
+    check_block_separable(problem.regularizer, B.blocks, d, method)
     prox = _BlockProx(problem.regularizer, B, xp.float64)
     x = xp.astype(x0, xp.float64) if x0.dtype != xp.float64 else x0
     return xp, B, orc, prox, x, counter
@@ -451,10 +457,12 @@ def _vr_acoder(problem, x0, opts):
     L = opts.get("lipschitz")
     if L is None:
         Lc = orc.component_lipschitz()
+        if Lc is not None and not (math.isfinite(Lc) and Lc >= 0):
+            raise ValueError(f"the components' Lipschitz constant is not finite ({Lc}): check the design `A`")
         L = max(_lipschitz_opts(opts, orc), Lc or 0.0)
     else:
         L = float(check_scalar(L, "lipschitz", lower=0, lower_inclusive=False))
-    rng = np.random.default_rng(opts["rng"])
+    rng = np.random.default_rng(0 if opts["rng"] is None else opts["rng"])  # (None: reproducible)
     out = x0.dtype
     measure, _ = _measure(problem, orc, prox, B)
     x0b = B.split(x0f)
@@ -501,7 +509,8 @@ def _vr_acoder(problem, x0, opts):
 
 
 def _vr_cd(problem, x0, opts):
-    xp, B, orc, prox, x0f, counter = _setup(problem, x0, opts, need_finite_sum=opts["variance_reduction"])
+    xp, B, orc, prox, x0f, counter = _setup(problem, x0, opts, need_finite_sum=opts["variance_reduction"],
+                                            method="vr-cd")
     vr = opts["variance_reduction"]
     n = int(orc.n) if vr else 1
     b = _batch_opts(opts, n) if vr else n
@@ -517,11 +526,13 @@ def _vr_cd(problem, x0, opts):
             Lc = orc.component_lipschitz()
             if Lc is None:
                 Lc = orc.global_lipschitz()
+            if not (math.isfinite(Lc) and Lc >= 0):
+                raise ValueError(f"the components' Lipschitz constant is not finite ({Lc}): check the design `A`")
             L = L + Lc * math.sqrt(q / b)
         step = 1.0 / L
     else:
         step = float(check_scalar(step, "step", lower=0, lower_inclusive=False))
-    rng = np.random.default_rng(opts["rng"])
+    rng = np.random.default_rng(0 if opts["rng"] is None else opts["rng"])  # (None: reproducible)
     out = x0.dtype
     measure, _ = _measure(problem, orc, prox, B)
     xk = B.split(x0f)
@@ -576,7 +587,8 @@ _COMMON = {
                      "partitioning the variables (g must be separable over it)."),
     "lipschitz": (None, "Smoothness constant L used by the step rule; default sqrt(L_f * sum_b L_b) (bounds the "
                         "cyclic / Mahalanobis constant), plus the components' mean-square constant for the VR methods."),
-    "rng": (None, "Seed or numpy Generator for the minibatches (variance reduction)."),
+    "rng": (None, "Seed or numpy Generator for the minibatches (variance reduction); None = a fixed default "
+                  "seed (0), so that a default run is reproducible."),
     "batch_size": (None, "Minibatch size for variance reduction (default ceil(sqrt(n)))."),
 }
 
