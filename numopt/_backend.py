@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-__all__ = ["get_namespace", "is_numpy", "to_numpy", "asarray_float", "vdot",
+__all__ = ["get_namespace", "backend_name", "is_numpy", "to_numpy", "asarray_float", "vdot",
            "norm", "is_finite_array", "maximum_scalar"]
 
 
@@ -23,6 +23,18 @@ def get_namespace(*arrays):
     if not arrs:
         return array_api_compat.array_namespace(np.empty(0))
     return array_api_compat.array_namespace(*arrs)
+
+
+def backend_name(xp) -> str:
+    """The short name of an array namespace: 'numpy', 'cupy', 'array_api_strict', ..."""
+    import array_api_compat
+
+    if array_api_compat.is_numpy_namespace(xp):
+        return "numpy"
+    if array_api_compat.is_cupy_namespace(xp):
+        return "cupy"
+    name = getattr(xp, "__name__", str(xp))
+    return name.split(".")[-1] if name.startswith("array_api_compat.") else name.split(".")[0]
 
 
 def is_numpy(xp) -> bool:

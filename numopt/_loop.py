@@ -35,12 +35,19 @@ class Step:
     method's documented optimality measure (float, compared with ``tol``);
     ``jac``: optional gradient at ``x``; ``extras``: further scalars recorded in the
     trace (e.g. ``gap``) and arrays/values copied into the result (e.g. ``plan``).
+
+    Two protocol fields: ``stop_ok=False`` marks a step whose measure must not end the
+    run even when it is below ``tol`` (an annealing or warm-up phase measures a
+    different problem); ``work`` is the number of iterations the step stands for
+    (a solver that reports every ``check_every`` row updates yields ``work=check_every``),
+    so ``nit`` and ``maxiter`` count the method's own iterations.
     """
 
-    __slots__ = ("x", "fun", "optimality", "jac", "extras")
+    __slots__ = ("x", "fun", "optimality", "jac", "extras", "stop_ok", "work")
 
-    def __init__(self, x, fun, optimality=None, jac=None, **extras):
+    def __init__(self, x, fun, optimality=None, jac=None, *, stop_ok=True, work=1, **extras):
         self.x, self.fun, self.optimality, self.jac, self.extras = x, fun, optimality, jac, extras
+        self.stop_ok, self.work = stop_ok, work
 
 
 def _callback_style(callback):
@@ -60,8 +67,14 @@ def _finite(v):
     return v is None or math.isfinite(v)
 
 
-def run_loop(gen, *, counter, options, callback=None, tol=None, method=""):
-    """Drive a solver generator; return a scipy ``OptimizeResult``."""
+def run_loop(gen, *, counter=None, options, callback=None, tol=None, method="", finalize=None):
+    """Drive a solver generator; return a scipy ``OptimizeResult``.
+
+    ``counter``: the :class:`~numopt.oracles.OracleCounter` of the run's oracle
+    wrappers, or None for a family without counted oracles (then no counts are
+    reported, rather than zeros). ``finalize(result) -> result`` adds
+    method-specific extras once, after the loop.
+    """
     from scipy.optimize import OptimizeResult  # imported here: keeps `import numopt` light
 
     from .oracles import as_scalar
@@ -73,7 +86,7 @@ def run_loop(gen, *, counter, options, callback=None, tol=None, method=""):
     disp_every = (max(1, maxiter // 10) if disp is True else int(disp)) if disp else 0
     style = _callback_style(callback)
     trace = {"nit": [], "fun": [], "optimality": [], "time": []}
-    counts = list(counter.as_dict())
+    counts = [] if counter is None else list(counter.as_dict())
     for k in counts:
         trace[k] = []
     t0 = time.perf_counter()
@@ -90,10 +103,11 @@ def run_loop(gen, *, counter, options, callback=None, tol=None, method=""):
                     status, message = stop.value
                 else:
                     status = 0 if last is not None and tol is not None and last.optimality is not None \
-                        and last.optimality <= tol else 5
+                        and last.stop_ok and last.optimality <= tol else 5
                     message = message or ("Solver finished." if status == 5 else None)
                 break
-            nit += 1
+            prev_nit = nit
+            nit += 1 if nit < 0 else max(1, int(step.work))
             fun = as_scalar(step.fun, "fun") if step.fun is not None else None
             step.fun = fun
             if step.optimality is not None:
@@ -105,7 +119,7 @@ def run_loop(gen, *, counter, options, callback=None, tol=None, method=""):
                 status = 2
                 message = (f"{STATUS[2]} (objective = {fun}, optimality = {step.optimality} at "
                            f"iteration {nit})")
-                nit -= 1
+                nit = prev_nit
                 break
             last = step
             if best is None or (fun is not None and best.fun is not None and fun <= best.fun):
@@ -116,7 +130,7 @@ def run_loop(gen, *, counter, options, callback=None, tol=None, method=""):
                 trace["fun"].append(np.nan if fun is None else fun)
                 trace["optimality"].append(np.nan if step.optimality is None else float(step.optimality))
                 trace["time"].append(elapsed)
-                c = counter.as_dict()
+                c = counter.as_dict() if counts else {}
                 for k in counts:
                     trace[k].append(c[k])
                 for k, v in step.extras.items():
@@ -127,7 +141,7 @@ def run_loop(gen, *, counter, options, callback=None, tol=None, method=""):
                         trace[k].append(np.nan)
             if disp_every and nit % disp_every == 0:
                 print(f"[{method}] it {nit:6d}  f = {fun:.10e}  opt = {step.optimality}")
-            if tol is not None and step.optimality is not None and step.optimality <= tol:
+            if tol is not None and step.stop_ok and step.optimality is not None and step.optimality <= tol:
                 status = 0
                 break
             if style is not None:
@@ -160,7 +174,8 @@ def run_loop(gen, *, counter, options, callback=None, tol=None, method=""):
         success=status == 0, message=message or STATUS[status],
         optimality=last.optimality, method=method,
     )
-    res.update(counter.as_dict())
+    if counter is not None:
+        res.update(counter.as_dict())
     for k, v in last.extras.items():
         res[k] = v
     if record:
@@ -168,4 +183,6 @@ def run_loop(gen, *, counter, options, callback=None, tol=None, method=""):
     else:
         res.trace = None
     res.elapsed = time.perf_counter() - t0
+    if finalize is not None:
+        res = finalize(res)
     return res

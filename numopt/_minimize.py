@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from ._backend import asarray_float, get_namespace
-from ._loop import run_loop
-from ._registry import get_method, methods_accepting_prox, resolve_options
+from ._registry import check_backend, get_method, methods_accepting_prox, resolve_options, run_method
 from .oracles import (Counted, CountedRegularizer, CountedSet, FunctionOracle, LinearComposite,
                       OracleCounter, Problem, SmoothSum, as_regularizer, as_set, smooth_regularizer_part)
 
@@ -168,6 +167,7 @@ def prepare(spec, problem, x0, options, tol):
     if x0.ndim not in allowed:
         raise ValueError(f"`x0` must be {' or '.join(f'{d}-D' for d in allowed)} for method "
                          f"{spec.name!r}, got an array of shape {tuple(x0.shape)}")
+    check_backend(spec, xp)
     x0 = xp.asarray(x0, copy=True)
     _check_x0_size(problem, x0, spec)
     opts = resolve_options(spec, options, tol, eps=float(xp.finfo(x0.dtype).eps))
@@ -198,8 +198,10 @@ def minimize(fun, x0=None, args=(), method=None, jac=None, hess=None, hessp=None
         Start point (numpy, cupy, or any array-API array; its namespace, device and
         dtype are kept; a list or Python scalar becomes a float64 numpy array, a
         scalar 1-D). Optional when ``fun`` is a Problem with a start point.
-    method : str
-        One of :func:`numopt.list_methods`. Default: ``"eal"`` with ``constraints``,
+    method : str or callable
+        One of :func:`numopt.list_methods` (``kind="minimize"``), or a callable
+        ``method(fun, x0, args=, jac=, hess=, hessp=, bounds=, constraints=, callback=,
+        **options)`` returning an OptimizeResult, as in scipy. Default: ``"eal"`` with ``constraints``,
         ``"frank-wolfe"`` with ``lmo`` (or a Problem's set), ``"fista"`` with a nonsmooth
         regularizer (``prox=`` or a Problem's ``regularizer``), else ``"agd"``.
         A regularizer is never dropped: a method without a proximal step adds a smooth
@@ -223,13 +225,12 @@ def minimize(fun, x0=None, args=(), method=None, jac=None, hess=None, hessp=None
         ``x, fun, jac, nit, nfev, njev, nhev, nprox, nlmo, status, success, message,
         optimality, trace`` and method-specific extras.
     """
+    if callable(method):  # scipy's custom-method protocol
+        return method(fun, x0, args=args, jac=jac, hess=hess, hessp=hessp, bounds=bounds,
+                      constraints=constraints, callback=callback, **dict(options or {}))
     problem = build_problem(fun, x0, args, jac, hess, hessp, bounds, constraints, prox, lmo)
     if method is None:
         method = _default_method(problem)
-    spec = get_method(method)
+    spec = get_method(method, kind="minimize")
     problem, x0, opts, counter = prepare(spec, problem, x0, options, tol)
-    out = spec.solve(problem, x0, opts)
-    if hasattr(out, "__next__") or hasattr(out, "send"):
-        return run_loop(out, counter=counter, options=opts, callback=callback,
-                        tol=opts.get("tol"), method=spec.name)
-    return out  # methods with their own engine return an OptimizeResult directly
+    return run_method(spec, problem, x0, opts, callback=callback, counter=counter)

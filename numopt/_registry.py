@@ -8,15 +8,29 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Callable
 
+from ._options import Flag, Interval, Option, as_option
+
 __all__ = ["MethodSpec", "register", "get_method", "list_methods", "show_options",
-           "COMMON_OPTIONS", "methods_accepting_prox", "default_tol"]
+           "COMMON_OPTIONS", "methods_accepting_prox", "default_tol", "KINDS", "list_kinds"]
 
 # Options every method accepts (handled by the shared loop).
 COMMON_OPTIONS = {
-    "maxiter": (1000, "Maximum number of iterations (>= 0)."),
-    "max_time": (float("inf"), "Wall-clock limit in seconds."),
-    "trace": (True, "Record the per-iteration trace (objective, optimality, time, oracle counts)."),
-    "disp": (False, "Print a progress line every `disp` iterations (True = every 10%)."),
+    "maxiter": Option(1000, "Maximum number of iterations (>= 0).", Interval(0, integer=True)),
+    "max_time": Option(float("inf"), "Wall-clock limit in seconds.", Interval(0, open=("lo",))),
+    "trace": Option(True, "Record the per-iteration trace (objective, optimality, time, oracle counts).",
+                    Flag()),
+    "disp": Option(False, "Print a progress line every `disp` iterations (True = every 10%)."),
+}
+
+# Problem kinds: each has one front door driven by the registry. A method declares
+# its kind; the front door of that kind dispatches it, checks its options and runs
+# it through the shared loop.
+KINDS = {
+    "minimize": ("numopt.minimize", "Smooth, composite (f + g), set-constrained and equality-"
+                 "constrained minimization."),
+    "ot": ("numopt.sinkhorn", "Entropic optimal transport between two marginals."),
+    "bilevel": ("numopt.bilevel", "Bilevel optimization: min_x F(x, y*(x)), y*(x) = argmin_y G(x, y)."),
+    "linear_system": ("numopt.solve_linear", "Linear systems Ax = b (sketching, Kaczmarz, SOR)."),
 }
 
 # Solver modules imported when the registry is first consulted. A module that does
@@ -73,6 +87,13 @@ class MethodSpec:
     x_ndim: tuple = (1,)
     accepts_prox: bool | None = None
     float64_internal: bool = False
+    # the problem kind (a key of KINDS): which front door runs the method
+    kind: str = "minimize"
+    # other names the method is reachable by (old spellings, scipy's names)
+    aliases: tuple = ()
+    # finalize(result, problem, options) -> result: method-specific extras added
+    # once after the loop (plans, costs, multipliers)
+    finalize: Callable | None = None
     # example(xp) -> dict of minimize keyword arguments (fun, x0, jac, prox, lmo,
     # constraints, ...) plus optionally "f_star": a small instance the cross-method
     # contract tests run the method on, in namespace xp.
@@ -81,6 +102,10 @@ class MethodSpec:
     def __post_init__(self):
         if self.accepts_prox is None:
             self.accepts_prox = "prox" in self.requires
+        if self.kind not in KINDS:
+            raise ValueError(f"method {self.name!r}: unknown kind {self.kind!r}; "
+                             f"valid kinds: {', '.join(KINDS)}")
+        self.options = {k: as_option(v) for k, v in self.options.items()}
 
     def all_options(self):
         out = dict(COMMON_OPTIONS)
@@ -88,10 +113,21 @@ class MethodSpec:
         return out
 
 
+def _key(name):
+    """Registry key of a method name: case-insensitive, '_' and '-' equivalent."""
+    return name.lower().replace("_", "-")
+
+
+_ALIASES: dict[str, str] = {}
+
+
 def register(spec: MethodSpec):
-    if spec.name in _REGISTRY and _REGISTRY[spec.name].solve is not spec.solve:
+    key = _key(spec.name)
+    if key in _REGISTRY and _REGISTRY[key].solve is not spec.solve:
         raise ValueError(f"method {spec.name!r} registered twice")
-    _REGISTRY[spec.name] = spec
+    _REGISTRY[key] = spec
+    for a in spec.aliases:
+        _ALIASES[_key(a)] = key
     return spec
 
 
@@ -101,31 +137,43 @@ def _load():
         return
     _LOADED = True
     for mod in SOLVER_MODULES:
-        try:
-            importlib.import_module(mod)
-        except ModuleNotFoundError as e:
-            if e.name != mod:
-                raise
+        importlib.import_module(mod)  # a missing module is a bug, not something to skip
 
 
-def get_method(name) -> MethodSpec:
+def get_method(name, kind=None) -> MethodSpec:
+    """The spec of method ``name`` (case-insensitive; '_' and '-' alike; aliases
+    accepted). With ``kind``, a method of another kind is a ValueError naming the
+    front door that runs it."""
     _load()
     if not isinstance(name, str):
-        raise TypeError(f"`method` must be a string, got {type(name).__name__}")
-    key = name.lower()
-    if key not in _REGISTRY:
+        raise TypeError(f"`method` must be a string or a callable, got {type(name).__name__}")
+    key = _key(name)
+    key = _ALIASES.get(key, key)
+    pool = {k: s for k, s in _REGISTRY.items() if kind is None or s.kind == kind}
+    if key not in pool:
         import difflib
 
-        close = difflib.get_close_matches(key, _REGISTRY, n=3)
+        if key in _REGISTRY:
+            door = KINDS[_REGISTRY[key].kind][0]
+            raise ValueError(f"method {name!r} is a {_REGISTRY[key].kind!r} method: run it with {door}(...)")
+        close = difflib.get_close_matches(key, list(pool) + [a for a, k in _ALIASES.items() if k in pool], n=3)
         hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
-        raise ValueError(f"unknown method {name!r}.{hint} Valid methods: {', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[key]
+        raise ValueError(f"unknown method {name!r}.{hint} Valid methods: {', '.join(sorted(pool))}")
+    return pool[key]
 
 
-def list_methods(family=None):
-    """Names of all registered methods (optionally of one family)."""
+def list_methods(family=None, kind=None):
+    """Names of all registered methods (optionally of one family and/or one kind)."""
     _load()
-    return sorted(k for k, s in _REGISTRY.items() if family is None or s.family == family)
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}; valid kinds: {', '.join(KINDS)}")
+    return sorted(s.name for s in _REGISTRY.values()
+                  if (family is None or s.family == family) and (kind is None or s.kind == kind))
+
+
+def list_kinds():
+    """The problem kinds, each with its front door and a one-line description."""
+    return {k: {"front_door": door, "description": doc} for k, (door, doc) in KINDS.items()}
 
 
 def methods_accepting_prox():
@@ -138,21 +186,48 @@ def show_options(method=None, disp=True):
     """Describe the options of ``method`` (or list all methods). Returns the text."""
     _load()
     if method is None:
-        lines = [f"{s.name:<16} {s.family:<14} {s.summary}" for s in
-                 sorted(_REGISTRY.values(), key=lambda s: (s.family, s.name))]
+        lines = [f"{s.name:<24} {s.kind:<14} {s.family:<14} {s.summary}" for s in
+                 sorted(_REGISTRY.values(), key=lambda s: (s.kind, s.family, s.name))]
     else:
         s = get_method(method)
-        lines = [f"{s.name}: {s.summary}", "", f"Requires: {', '.join(s.requires) or 'nothing'}",
+        lines = [f"{s.name}: {s.summary}", "", f"Kind: {s.kind} (front door: {KINDS[s.kind][0]})",
+                 f"Requires: {', '.join(s.requires) or 'nothing'}",
                  "Regularizer g (prox): " + ("used" if s.accepts_prox else
                                              "not accepted (a squared-l2 g is added to the smooth part)"),
                  f"Optimality measure (tol): {s.optimality}", f"Rate: {s.rate_text}",
                  f"Reference: {s.reference}", "", "Options:"]
-        for k, (default, doc) in s.all_options().items():
-            lines.append(f"  {k} (default {default!r}): {doc}")
+        for k, opt in s.all_options().items():
+            allowed = f" [{opt.describe()}]" if opt.describe() else ""
+            alias = f" (alias: {', '.join(opt.aliases)})" if opt.aliases else ""
+            lines.append(f"  {k} (default {opt.default!r}){allowed}{alias}: {opt.doc}")
     text = "\n".join(lines)
     if disp:
         print(text)
     return text
+
+
+def check_backend(spec, xp, what="x0"):
+    """TypeError when the namespace ``xp`` of the inputs is not one ``spec`` declares."""
+    from ._backend import backend_name
+
+    name = backend_name(xp)
+    if name not in spec.backends:
+        raise TypeError(f"method {spec.name!r} runs on {', '.join(spec.backends)} arrays; `{what}` is "
+                        f"a {name} array (convert it, e.g. with numpy.asarray, or pick another method)")
+    return name
+
+
+def run_method(spec, problem, x0, opts, *, callback=None, counter=None):
+    """Run ``spec.solve(problem, x0, opts)`` through the shared loop (every front door
+    ends here). A solver that returns an OptimizeResult itself is passed through."""
+    from ._loop import run_loop
+
+    out = spec.solve(problem, x0, opts)
+    if not (hasattr(out, "__next__") or hasattr(out, "send")):
+        return out
+    fin = None if spec.finalize is None else (lambda res: spec.finalize(res, problem, opts))
+    return run_loop(out, counter=counter, options=opts, callback=callback, tol=opts.get("tol"),
+                    method=spec.name, finalize=fin)
 
 
 _EPS64 = 2.220446049250313e-16  # numpy.finfo(numpy.float64).eps
@@ -181,30 +256,45 @@ def default_tol(tol64, eps=None, *, float64_internal=False):
 
 
 def resolve_options(spec: MethodSpec, options: dict | None, tol=None, *, eps=None):
-    """Merge user options with defaults; unknown names are a TypeError listing the valid ones.
+    """Merge user options with defaults, check them once, return the dict the solver reads.
 
-    ``eps``: the machine precision of the iterates (``finfo(x0.dtype).eps``); when the
-    user gives no ``tol``, the method's float64 default is adapted to it
-    (:func:`default_tol`).
+    Unknown names are a TypeError listing the valid ones (with a did-you-mean hint);
+    old spellings (``Option.aliases``) map to the current name; every value the user
+    passes goes through its option's check. ``eps``: the machine precision of the
+    iterates (``finfo(x0.dtype).eps``); when the user gives no ``tol``, the method's
+    float64 default is adapted to it (:func:`default_tol`).
     """
-    from .oracles import check_scalar
-
     allopts = spec.all_options()
-    options = dict(options or {})
-    unknown = sorted(set(options) - set(allopts))
+    if options is None:
+        options = {}
+    if not isinstance(options, dict):
+        raise TypeError(f"`options` must be a dict or None, got {type(options).__name__}")
+    alias_of = {a: k for k, o in allopts.items() for a in o.aliases}
+    given = {}
+    for k, v in options.items():
+        name = alias_of.get(k, k)
+        if name in given:
+            raise TypeError(f"option {name!r} given twice (as {name!r} and its alias {k!r})")
+        given[name] = v
+    unknown = sorted(set(given) - set(allopts))
     if unknown:
+        import difflib
+
+        hints = []
+        for u in unknown:
+            close = difflib.get_close_matches(str(u), list(allopts) + list(alias_of), n=1)
+            if close:
+                hints.append(f"{u!r} -> did you mean {close[0]!r}?")
+        hint = f" ({'; '.join(hints)})" if hints else ""
         raise TypeError(f"unknown option(s) {', '.join(map(repr, unknown))} for method "
-                        f"{spec.name!r}; valid options: {', '.join(sorted(allopts))}")
-    out = {k: v[0] for k, v in allopts.items()}
-    user_tol = tol is not None or options.get("tol") is not None
-    out.update(options)
-    check_scalar(out["maxiter"], "maxiter", lower=0, integer=True)
-    check_scalar(out["max_time"], "max_time", lower=0, lower_inclusive=False)
+                        f"{spec.name!r}{hint}; valid options: {', '.join(sorted(allopts))}")
+    out = {k: o.default for k, o in allopts.items()}
+    for k, v in given.items():
+        out[k] = allopts[k].validate(k, v)
     if tol is not None:
-        check_scalar(tol, "tol", lower=0)
-        out["tol"] = tol
-    elif out.get("tol") is not None:
-        check_scalar(out["tol"], "tol", lower=0)
-    if not user_tol and out.get("tol") is not None:
+        given["tol"] = out["tol"] = Interval(0)("tol", tol)
+    elif out.get("tol") is not None and "tol" in given:
+        out["tol"] = Interval(0)("tol", out["tol"])
+    if "tol" not in given and out.get("tol") is not None:
         out["tol"] = default_tol(out["tol"], eps, float64_internal=spec.float64_internal)
     return out
