@@ -1,0 +1,48 @@
+"""Anderson acceleration: the one home of the extrapolation weights.
+
+Given the residuals r_0, ..., r_{K-1} of a fixed-point iteration x -> G(x) (as the
+columns, or rows, of ``R``), Anderson's weights solve
+
+    min_c ||sum_i c_i r_i||^2   subject to   sum_i c_i = 1,
+
+that is c = (R^T R)^{-1} 1 / (1^T (R^T R)^{-1} 1), and the extrapolated point is
+sum_i c_i G(x_i). Coordinate descent takes r_i = x_{i+1} - x_i (then G(x_i) = x_{i+1});
+Sinkhorn takes r_i = G(x_i) - x_i. A Tikhonov term ``reg * trace(R^T R)`` keeps the
+small system solvable.
+
+References: D. G. Anderson, "Iterative procedures for nonlinear integral equations",
+J. ACM 12 (1965); H. F. Walker, P. Ni, "Anderson acceleration for fixed-point
+iterations", SIAM J. Numer. Anal. 49 (2011); Q. Bertrand, M. Massias, "Anderson
+acceleration of coordinate descent", AISTATS 2021.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["anderson_weights", "anderson_mix"]
+
+
+def anderson_weights(R, *, reg=1e-10, axis=1):
+    """Extrapolation weights for residuals stacked along ``axis`` of ``R`` (numpy).
+
+    Returns the weights (summing to one), or None when the small system is singular
+    or its solution is not finite (the caller then keeps its plain iterate)."""
+    R = np.asarray(R)
+    G = R.T @ R if axis == 1 else R @ R.T
+    k = G.shape[0]
+    try:
+        z = np.linalg.solve(G + (reg * np.trace(G) + 1e-300) * np.eye(k), np.ones(k))
+    except np.linalg.LinAlgError:
+        return None
+    s = z.sum()
+    if not (np.isfinite(z).all() and np.isfinite(s)) or s == 0:
+        return None
+    return z / s
+
+
+def anderson_mix(hist_x, hist_gx, *, reg=1e-10):
+    """Type-II Anderson mixing of fixed-point pairs (x_i, G(x_i)): sum_i c_i G(x_i) with
+    the weights of the residuals G(x_i) - x_i; the last G(x) when the weights fail."""
+    GX = np.stack(hist_gx, 1)
+    c = anderson_weights(GX - np.stack(hist_x, 1), reg=reg)
+    return GX[:, -1] if c is None else GX @ c
