@@ -121,7 +121,8 @@ class Flag:
     """A boolean (numpy bools accepted)."""
 
     def __call__(self, name, value):
-        if isinstance(value, bool) or type(value).__name__ == "bool_":
+        if isinstance(value, bool) or (type(value).__module__ == "numpy"
+                                       and type(value).__name__ in ("bool", "bool_")):
             return bool(value)
         raise TypeError(f"option `{name}` must be True or False, got {value!r}")
 
