@@ -14,6 +14,12 @@ Gram-matrix eigenpair for small matrices, warm-started Lanczos ``svds`` otherwis
 :class:`Spectrahedron` (smallest eigenpair: dense ``eigh`` or Lanczos ``eigsh``),
 :class:`Birkhoff` (Hungarian algorithm).
 
+One object per set: :class:`Simplex`, :class:`UnitSimplex`, :class:`L1Ball`, :class:`LpBall`
+and :class:`Box` are the set objects of :mod:`numopt.sets` (``numopt.lmo.Simplex is
+numopt.prox.Simplex``), which also have ``project(x)``, ``prox(x, step)`` and ``value(x)``
+(the indicator), so the same object serves a Frank-Wolfe method (``lmo=``) and a proximal
+one (``prox=``); ``lmo.Box`` requires finite bounds.
+
 Validation: constructor parameters are checked once (``ValueError``/``TypeError``
 naming the parameter: radii finite and > 0, ``p`` in (1, inf], ``K`` >= 1, box bounds
 finite with ``lower <= upper``); every ``lmo(direction)`` raises a ``ValueError``
@@ -24,64 +30,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import sets as _sets
 from ._backend import get_namespace, to_numpy
 from .oracles import check_scalar
-from .prox import _check_bounds, _check_direction, _param
+# one class per set: the simplex, l1 ball, ... are the set objects of numopt.sets (also
+# numopt.prox.Simplex, ...), with projection, prox, LMO and value
+from .sets import (LMO, L1Ball, LpBall, ProbabilitySimplex, Simplex, UnitSimplex, _check_bounds,  # noqa: F401
+                   _check_direction, _param, _radius)
 
 __all__ = ["LMO", "UserLMO", "Simplex", "ProbabilitySimplex", "UnitSimplex", "L1Ball", "LpBall", "Box",
            "NuclearNormBall", "Spectrahedron", "Birkhoff", "KSparse"]
-
-
-class LMO:
-    """Base class: subclasses implement ``lmo(d)``; ``__call__`` is the same."""
-
-    def __call__(self, d):
-        return self.lmo(d)
-
-    def lmo(self, d):  # pragma: no cover - abstract
-        raise NotImplementedError
-
-
-def _onehot(xp, n, i, val, like):
-    if isinstance(like, np.ndarray):  # numpy: skip the array-API detour (hot in FW loops)
-        out = np.zeros(n, dtype=like.dtype)
-        out[i] = val
-        return out
-    return xp.where(xp.arange(n) == i, xp.asarray(val, dtype=like.dtype), xp.zeros(n, dtype=like.dtype))
-
-
-def _radius(radius):
-    return _param(radius, "radius", lower=0, lower_inclusive=False)
-
-
-class Simplex(LMO):
-    """{x >= 0, sum x = radius}: the vertex radius * e_i with the smallest d_i."""
-
-    def __init__(self, radius=1.0):
-        self.radius = _radius(radius)
-
-    def lmo(self, d):
-        _check_direction(d)
-        if isinstance(d, np.ndarray) and d.ndim == 1:
-            return _onehot(np, d.shape[0], int(np.argmin(d)), self.radius, d)
-        xp = get_namespace(d)
-        return _onehot(xp, d.shape[0], int(xp.argmin(d)), self.radius, d)
-
-
-ProbabilitySimplex = Simplex
-
-
-class UnitSimplex(LMO):
-    """{x >= 0, sum x <= radius}: radius * e_i for the smallest d_i if d_i < 0, else 0."""
-
-    def __init__(self, radius=1.0):
-        self.radius = _radius(radius)
-
-    def lmo(self, d):
-        _check_direction(d)
-        xp = get_namespace(d)
-        i = int(xp.argmin(d))
-        return _onehot(xp, d.shape[0], i, self.radius if float(d[i]) < 0 else 0.0, d)
 
 
 class UserLMO(LMO):
@@ -102,55 +60,15 @@ class UserLMO(LMO):
         return s
 
 
-class L1Ball(LMO):
-    """{||x||_1 <= radius}: -radius * sign(d_i) e_i with i = argmax |d_i|."""
-
-    def __init__(self, radius=1.0):
-        self.radius = _radius(radius)
-
-    def lmo(self, d):
-        _check_direction(d)
-        xp = np if isinstance(d, np.ndarray) and d.ndim == 1 else get_namespace(d)
-        i = int(xp.argmax(xp.abs(d)))
-        s = -self.radius if float(d[i]) > 0 else self.radius
-        return _onehot(xp, d.shape[0], i, s, d)
-
-
-class LpBall(LMO):
-    """{||x||_p <= radius}, 1 < p <= inf: s = -radius sign(d) |d|^(q-1) / ||d||_q^(q-1), 1/p + 1/q = 1."""
-
-    def __init__(self, p=2.0, radius=1.0):
-        self.p = _param(p, "p", allow_inf=True)
-        if self.p <= 1:
-            raise ValueError(f"`p` must be > 1 (use L1Ball for p = 1), got {p}")
-        self.radius = _radius(radius)
-
-    def lmo(self, d):
-        _check_direction(d)
-        xp = get_namespace(d)
-        if self.p == float("inf"):
-            return -self.radius * xp.sign(d)
-        q = self.p / (self.p - 1)
-        a = xp.abs(d)
-        nq = float(xp.sum(a ** q)) ** (1 / q)
-        if nq == 0:
-            return xp.zeros_like(d)
-        return -self.radius * xp.sign(d) * (a / nq) ** (q - 1)
-
-
-class Box(LMO):
-    """{lower <= x <= upper} (finite bounds, ``lower <= upper``; scalars or arrays)."""
+class Box(_sets.Box):
+    """{lower <= x <= upper} with finite bounds (``lower <= upper``; scalars or arrays): the
+    set object :class:`numopt.sets.Box` (projection, prox, LMO, value) with this module's
+    constructor, which requires both bounds (an unbounded box has no LMO)."""
 
     def __init__(self, lower, upper):
         _check_bounds(lower, upper, finite=True)
+        self._bounded = True
         self.lower, self.upper = lower, upper
-
-    def lmo(self, d):
-        _check_direction(d)
-        xp = get_namespace(d)
-        lo = xp.asarray(self.lower, dtype=d.dtype) * xp.ones_like(d)
-        hi = xp.asarray(self.upper, dtype=d.dtype) * xp.ones_like(d)
-        return xp.where(d > 0, lo, hi)
 
 
 class KSparse(LMO):

@@ -18,6 +18,12 @@ all-NaN array, so a solver sees a non-finite iterate (status 2) instead of a raw
 ``LinAlgError``. A wrong shape (an empty or non-1-D point for the simplex, a non-2-D
 one for the nuclear norm, ``weights`` not matching ``x``) is a ``ValueError`` naming it.
 
+Sets: the indicators :class:`Simplex`, :class:`L1Ball`, :class:`Box`, :class:`NonNegative`
+(and :class:`UnitSimplex`, :class:`LpBall`) are the set objects of :mod:`numopt.sets`, re-exported:
+one class per set with ``project``, ``prox`` (= ``project``), ``lmo`` and ``value``, the same
+classes as ``numopt.lmo.Simplex`` / ``numopt.lmo.L1Ball`` (``numopt.lmo.Box`` is the same box with
+finite bounds required).
+
 Smoothness marker: every class has a class attribute ``smooth``. It is ``False`` on
 the base class :class:`Regularizer` (and so on every nonsmooth term) and ``True`` on
 :class:`SquaredL2`, which also has ``grad(x)`` and ``lipschitz`` so a caller may fold
@@ -30,10 +36,14 @@ import math
 import numpy as np
 
 from ._backend import get_namespace, to_numpy
-from .oracles import check_scalar
+# the sets and the validation helpers live in numopt.sets (one class per set); they are
+# re-exported here under their historical names
+from .sets import (Box, L1Ball, LpBall, NonNegative, Regularizer, Simplex, UnitSimplex,  # noqa: F401
+                   _all_finite, _check_bounds, _check_direction, _check_step, _nan_like, _param, _pos,
+                   project_l1_ball, project_simplex)
 
 __all__ = ["Regularizer", "L1", "SquaredL2", "ElasticNet", "GroupLasso", "Box", "NonNegative",
-           "Simplex", "L1Ball", "NuclearNorm", "project_simplex", "project_l1_ball",
+           "Simplex", "L1Ball", "UnitSimplex", "LpBall", "NuclearNorm", "project_simplex", "project_l1_ball",
            "soft_threshold"]
 
 
@@ -42,40 +52,6 @@ def soft_threshold(x, t, xp=None):
     xp = xp or get_namespace(x)
     return xp.sign(x) * xp.clip(xp.abs(x) - t, 0, None) if hasattr(xp, "clip") else \
         xp.sign(x) * xp.maximum(xp.abs(x) - t, xp.zeros_like(x))
-
-
-def _pos(x, xp):
-    return xp.maximum(x, xp.zeros_like(x))
-
-
-def _param(value, name, *, lower=None, lower_inclusive=True, upper=None, allow_inf=False):
-    """A real scalar parameter: finite (unless ``allow_inf``) and within its bounds."""
-    check_scalar(value, name)  # TypeError for non-reals and bools
-    if math.isnan(value) or (math.isinf(value) and not allow_inf):
-        raise ValueError(f"`{name}` must be finite, got {value!r}")
-    if lower is not None and (value < lower if lower_inclusive else value <= lower):
-        raise ValueError(f"`{name}` must be {'>=' if lower_inclusive else '>'} {lower}, got {value!r}")
-    if upper is not None and value > upper:
-        raise ValueError(f"`{name}` must be <= {upper}, got {value!r}")
-    return float(value)
-
-
-def _check_step(step):
-    """``step`` finite and >= 0: one scalar comparison on the hot path (a Python or numpy
-    float); an array of per-coordinate steps is checked with one reduction each way."""
-    if isinstance(step, (float, int)) and not isinstance(step, bool):
-        if 0.0 <= step < math.inf:  # False for NaN
-            return step
-        raise ValueError(f"`step` must be finite and >= 0, got {step!r}")
-    if isinstance(step, bool) or step is None or isinstance(step, (str, bytes, complex)):
-        raise TypeError(f"`step` must be a real number, got {step!r}")
-    try:
-        lo, hi = float(np.min(to_numpy(step))), float(np.max(to_numpy(step)))
-    except (TypeError, ValueError):
-        raise TypeError(f"`step` must be a real number (or an array of them), got {step!r}") from None
-    if not (0.0 <= lo and hi < math.inf):  # NaN propagates through min/max and fails here
-        raise ValueError(f"`step` must be finite and >= 0, got {step!r}")
-    return step
 
 
 def _nonneg_weights(weights, name="weights"):
@@ -91,77 +67,6 @@ def _nonneg_weights(weights, name="weights"):
     if w.size and w.min() < 0:
         raise ValueError(f"`{name}` must be >= 0, got a minimum of {float(w.min())}")
     return weights
-
-
-def _all_finite(x, total=None):
-    """Whether ``x`` is finite: one sum (NaN/inf propagate; pass ``total`` when the caller
-    already has it), the exact elementwise check only when the sum itself is not finite
-    (NaN/inf entries, or an overflowing sum)."""
-    if isinstance(x, np.ndarray):
-        if total is None:
-            with np.errstate(over="ignore", invalid="ignore"):
-                total = np.add.reduce(x, axis=None)
-        return math.isfinite(total) or bool(np.all(np.isfinite(x)))
-    xp = get_namespace(x)
-    if total is None:
-        total = float(xp.sum(x))
-    return math.isfinite(total) or bool(xp.all(xp.isfinite(x)))
-
-
-def _nan_like(x, xp):
-    """An all-NaN array like ``x``: the prox of a point with NaN/inf where the operator
-    cannot propagate them entrywise (NaN in, NaN out; the caller sees a non-finite point)."""
-    return xp.full_like(x, math.nan)
-
-
-def _check_direction(d):
-    """``d`` non-empty (an LMO over R^0 has no vertex to return) and finite: one sum
-    (NaN/inf propagate); the exact elementwise check only when the sum itself is not
-    finite (NaN/inf entries, or an overflowing sum)."""
-    if isinstance(d, np.ndarray):
-        if d.size == 0:
-            raise ValueError(f"`direction` must be non-empty, got shape {d.shape}")
-    elif math.prod(shape := tuple(getattr(d, "shape", np.shape(d)))) == 0:
-        raise ValueError(f"`direction` must be non-empty, got shape {shape}")
-    if _all_finite(d):
-        return d
-    raise ValueError("`direction` must be finite (it contains NaN or inf)")
-
-
-def _check_bounds(lower, upper, *, finite=False):
-    """Box bounds: real, not NaN, broadcast-compatible and ``lower <= upper``."""
-    out = []
-    for v, name in ((lower, "lower"), (upper, "upper")):
-        try:
-            a = np.asarray(to_numpy(v), dtype=np.float64)
-        except (TypeError, ValueError):
-            raise TypeError(f"`{name}` must be a real number or an array of them, got {v!r}") from None
-        if np.any(np.isnan(a)):
-            raise ValueError(f"`{name}` must not contain NaN")
-        if finite and not np.all(np.isfinite(a)):
-            raise ValueError(f"`{name}` must be finite (the LMO of an unbounded box is undefined)")
-        out.append(a)
-    lo, hi = out
-    if np.any(lo == np.inf):
-        raise ValueError("`lower` must be < inf (the box would be empty)")
-    if np.any(hi == -np.inf):
-        raise ValueError("`upper` must be > -inf (the box would be empty)")
-    try:
-        bad = lo > hi
-    except ValueError:
-        raise ValueError(f"`lower` (shape {lo.shape}) and `upper` (shape {hi.shape}) must broadcast") from None
-    if np.any(bad):
-        i = int(np.flatnonzero(np.broadcast_to(bad, bad.shape))[0])
-        raise ValueError(f"`lower` must be <= `upper` (empty box): lower {float(np.broadcast_to(lo, bad.shape).flat[i])}"
-                         f" > upper {float(np.broadcast_to(hi, bad.shape).flat[i])} at index {i}")
-
-
-class Regularizer:
-    """Base class of the terms here: ``smooth = False`` (a nonsmooth term, or an
-    indicator: only its ``prox`` is meaningful). Smooth subclasses set ``smooth = True``
-    and implement ``grad(x)``."""
-
-    smooth = False
 
 
 class L1(Regularizer):
@@ -327,132 +232,6 @@ class GroupLasso(Regularizer):
             owner[g] = gi
         ext = xp.concat([scale, xp.ones(1, dtype=x.dtype)])
         return x * xp.take(ext, xp.asarray(owner), axis=0)
-
-
-class Box(Regularizer):
-    """Indicator of the box lower <= x <= upper (scalars or arrays; infinite bounds
-    allowed, NaN not; ``lower <= upper`` everywhere, else ``ValueError``)."""
-
-    def __init__(self, lower=-math.inf, upper=math.inf):
-        _check_bounds(lower, upper)
-        self.lower, self.upper = lower, upper
-
-    def value(self, x):
-        xp = get_namespace(x)
-        ok = bool(xp.all(x >= self.lower - 1e-12)) and bool(xp.all(x <= self.upper + 1e-12))
-        return 0.0 if ok else math.inf
-
-    def project(self, x):
-        xp = get_namespace(x)
-        lo = xp.asarray(self.lower, dtype=x.dtype)
-        hi = xp.asarray(self.upper, dtype=x.dtype)
-        return xp.minimum(xp.maximum(x, lo), hi)
-
-    def prox(self, x, step):
-        _check_step(step)
-        return self.project(x)
-
-    def lmo(self, d):
-        _check_direction(d)
-        xp = get_namespace(d)
-        lo = xp.asarray(self.lower, dtype=d.dtype) * xp.ones_like(d)
-        hi = xp.asarray(self.upper, dtype=d.dtype) * xp.ones_like(d)
-        if not (bool(xp.all(xp.isfinite(lo))) and bool(xp.all(xp.isfinite(hi)))):
-            raise ValueError("the LMO of an unbounded box is undefined")
-        return xp.where(d > 0, lo, hi)
-
-
-class NonNegative(Box):
-    """Indicator of x >= 0."""
-
-    def __init__(self):
-        super().__init__(0.0, math.inf)
-
-
-def project_simplex(x, radius=1.0):
-    """Euclidean projection onto {z >= 0, sum z = radius} (sort-based, O(n log n));
-    ``radius`` finite and > 0."""
-    if not (isinstance(radius, (float, int)) and 0 < radius < math.inf):
-        _param(radius, "radius", lower=0, lower_inclusive=False)
-    xp = get_namespace(x)
-    if x.ndim != 1:
-        raise ValueError(f"`x` must be a 1-D array, got shape {tuple(x.shape)}")
-    if x.shape[0] == 0:
-        raise ValueError("`x` must be non-empty (the simplex of R^0 is empty)")
-    n = x.shape[0]
-    u = xp.flip(xp.sort(x))
-    css = xp.cumulative_sum(u)
-    if not _all_finite(x, float(css[-1])):  # the total is the one reduction
-        return _nan_like(x, xp)  # NaN/inf in: NaN out (sorting cannot place a NaN)
-    css = css - radius
-    ind = xp.arange(1, n + 1, dtype=x.dtype)
-    cond = (u - css / ind) > 0
-    rho = int(xp.sum(xp.astype(cond, xp.int32))) - 1  # cond holds on a prefix of the sorted entries
-    theta = css[rho] / (rho + 1)
-    return _pos(x - theta, xp)
-
-
-def project_l1_ball(x, radius=1.0):
-    """Euclidean projection onto {||z||_1 <= radius}; ``radius`` finite and > 0."""
-    if not (isinstance(radius, (float, int)) and 0 < radius < math.inf):
-        _param(radius, "radius", lower=0, lower_inclusive=False)
-    xp = get_namespace(x)
-    total = float(xp.sum(xp.abs(x)))
-    if total <= radius:
-        return x
-    if not _all_finite(x, total):
-        return _nan_like(x, xp)  # NaN/inf in: NaN out
-    return xp.sign(x) * project_simplex(xp.abs(x), radius)
-
-
-class Simplex(Regularizer):
-    """The (scaled) probability simplex {x >= 0, sum x = radius} (radius finite, > 0)."""
-
-    def __init__(self, radius=1.0):
-        self.radius = _param(radius, "radius", lower=0, lower_inclusive=False)
-
-    def value(self, x):
-        xp = get_namespace(x)
-        ok = bool(xp.all(x >= -1e-10)) and abs(float(xp.sum(x)) - self.radius) <= 1e-8 * max(1, self.radius)
-        return 0.0 if ok else math.inf
-
-    def project(self, x):
-        return project_simplex(x, self.radius)
-
-    def prox(self, x, step):
-        _check_step(step)
-        return self.project(x)
-
-    def lmo(self, d):
-        _check_direction(d)
-        xp = get_namespace(d)
-        i = int(xp.argmin(d))
-        return xp.where(xp.arange(d.shape[0]) == i, xp.asarray(self.radius, dtype=d.dtype),
-                        xp.zeros_like(d))
-
-
-class L1Ball(Regularizer):
-    """The l1 ball {||x||_1 <= radius} (radius finite, > 0)."""
-
-    def __init__(self, radius=1.0):
-        self.radius = _param(radius, "radius", lower=0, lower_inclusive=False)
-
-    def value(self, x):
-        xp = get_namespace(x)
-        return 0.0 if float(xp.sum(xp.abs(x))) <= self.radius * (1 + 1e-10) else math.inf
-
-    def project(self, x):
-        return project_l1_ball(x, self.radius)
-
-    def prox(self, x, step):
-        _check_step(step)
-        return self.project(x)
-
-    def lmo(self, d):
-        _check_direction(d)
-        xp = get_namespace(d)
-        i = int(xp.argmax(xp.abs(d)))
-        return xp.where(xp.arange(d.shape[0]) == i, -self.radius * xp.sign(d), xp.zeros_like(d))
 
 
 class NuclearNorm(Regularizer):
