@@ -55,6 +55,7 @@ def test_contracting_regime_stops_on_tol(noise, sigma):
                           options={"n_particles": 100, "sigma": sigma, "noise": noise, "rng": 0, "maxiter": 5000,
                                    "init_std": 3.0})
     assert res.success and res.spread <= 1e-8
+    assert res.message.startswith("Consensus reached") and "not a certificate" in res.message
     np.testing.assert_allclose(res.x, xstar, atol=1e-3)
 
 

@@ -30,6 +30,12 @@ is then refused, as it would follow grad f only).
 Each trace row is one time step; ``x`` is the consensus point (``x0`` for row 0), the
 optimality measure is the spread ``sqrt(mean_i ||X_i - v||^2)`` of the particles around it;
 ``result.x_best`` / ``result.fun_best`` hold the best particle ever evaluated.
+
+``success`` (status 0) means consensus: the measured spread is <= ``tol`` (finite), i.e. the
+particles have collapsed onto the consensus point. It is not a certificate of global, or
+even local, optimality (the particles may agree on a non-minimizer when ``sigma`` is small
+or the start is poor); the message says so. Status 1 (maxiter) is the usual outcome in the
+exploring regime (default ``sigma``), where the spread stays heavy-tailed.
 """
 from __future__ import annotations
 
@@ -189,6 +195,15 @@ def _solve(problem, x0, opts):
         yield Step(v, fvv, spread, spread=spread, x_best=x_best, fun_best=fun_best)
 
 
+def _finalize(res, problem, opts):
+    """Status 0 comes only from the spread test: say what it certifies (and what it does not)."""
+    if res.status == 0:
+        res.message = (f"Consensus reached: particle spread {float(res.optimality):.3g} <= tol = "
+                       f"{float(opts['tol']):.3g} (the particles agree on x; a consensus, not a certificate "
+                       "of global optimality: compare fun_best over several seeds).")
+    return res
+
+
 class _Vectorized(SmoothFunction):
     """A user function ``fun(X)`` on an (N, d) batch -> (N,) values (``vectorized=True``)."""
 
@@ -240,7 +255,7 @@ _OPTIONS = {
 register(MethodSpec(
     name="cbo", family="cbo", summary="Consensus-based optimization (derivative-free, global, particles)",
     solve=_solve, options=_OPTIONS, requires=(), accepts_bounds=True, accepts_prox=True, x_ndim=(1,),
-    example=_example,
+    example=_example, finalize=_finalize,
     optimality="particle spread sqrt(mean_i ||X_i - v||^2) around the consensus point v",
     rate_text="Mean-field: E||X_t - v_t||^2 decays like exp(-(2 lam - sigma^2) t) (anisotropic) and v_t "
               "reaches an eps-neighbourhood of the global minimizer for alpha large enough (Fornasier, Klock "
@@ -261,7 +276,8 @@ def cbo(fun, x0_or_bounds, *, n_particles=200, alpha=1e5, lam=1.0, sigma=8.0, dt
     kept in it). ``vectorized=True``: ``fun`` maps an (N, d) array of particles to N values
     (and ``jac`` an (N, d) array to (N, d) gradients) - one call per time step.
     Returns an OptimizeResult: ``x`` the consensus point, ``x_best``/``fun_best`` the best
-    particle seen, ``spread`` the final spread, the trace per time step.
+    particle seen, ``spread`` the final spread, the trace per time step. ``success`` means
+    consensus (spread <= ``tol``), not certified global optimality (see the module docstring).
     """
     from .._minimize import minimize
 

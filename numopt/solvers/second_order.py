@@ -33,6 +33,12 @@ to the option ``dense_max`` (default 2000) is converted to a dense array for tha
 ``grad-reg-newton`` or ``lazy-newton``).
 
 All three iterate in float64 and return ``x`` in the input's dtype.
+
+Non-finite values: a non-finite ``f(x0)``, gradient or (saddle-free-newton) Hessian at
+``x0`` is a ValueError naming ``x0``; a non-finite value later ends the run with status 2
+and the last finite iterate (a non-finite Hessian, a non-finite gradient at an accepted
+point, or a step search whose last, shortest trial point is still not finite: near the
+current iterate, so the objective itself has turned non-finite, not just left its domain).
 """
 from __future__ import annotations
 
@@ -100,6 +106,20 @@ def _check_matrix(H, d, name="hess"):
         raise ValueError(f"`{name}` returned an array of shape {H.shape}, expected ({d}, {d}) "
                          f"(x0 has {d} entries)")
     return H if np.all(np.isfinite(H)) else None
+
+
+def _trials_nonfinite(what):
+    """The (status, message) of a step search whose shortest trial is not finite."""
+    return 2, (f"non-finite objective: the shortest trial step of the {what} still gives a "
+               "non-finite value; returning the last finite iterate")
+
+
+def _check_start(fx, g):
+    """A ValueError naming x0 when f(x0) or its gradient is not finite."""
+    if not (math.isfinite(fx) and np.all(np.isfinite(g))):
+        raise ValueError(f"the objective or its gradient is not finite at x0 (f(x0) = {fx}, "
+                         f"||grad f(x0)|| = {float(np.linalg.norm(g))}); start from a point where "
+                         "`fun` and `jac` are finite")
 
 
 def _hessian(f, x):
@@ -197,6 +217,7 @@ def _lazy_newton(problem, x0, opts):
     m, M = _check_lazy_opts(opts, x.size)
     fx, g = f.value_and_grad(x)
     g = np.asarray(g, dtype=float)
+    _check_start(fx, g)
     yield Step(x.astype(out), fx, float(np.linalg.norm(g)), jac=g.astype(out))
     k = 0
     lam = U = H = None
@@ -204,10 +225,11 @@ def _lazy_newton(problem, x0, opts):
         if k % m == 0:
             H = _hessian(f, x)
             if H is None:
-                return 2, "non-finite Hessian"
+                return 2, "non-finite Hessian; returning the last finite iterate"
             if not sp.issparse(H):
                 lam, U = np.linalg.eigh(0.5 * (H + H.T))
         Ug = None if sp.issparse(H) else U.T @ g
+        fn = None
         for _ in range(60):
             if sp.issparse(H):
                 h, _r = _sparse_cubic_step(H, g, M)
@@ -224,6 +246,8 @@ def _lazy_newton(problem, x0, opts):
                 break
             M *= 2.0
         else:
+            if fn is not None and not np.isfinite(fn):
+                return _trials_nonfinite("cubic regularization (M doubled 60 times)")
             return 5, "cubic regularization could not find a decrease (is the gradient/Hessian correct?)"
         x = x + h
         fx, g = f.value_and_grad(x)
@@ -262,6 +286,7 @@ def _lazy_quadratic(problem, x0, opts):
     m, M = _check_lazy_opts(opts, x.size)
     fx, g = f.value_and_grad(x)
     g = np.asarray(g, dtype=float)
+    _check_start(fx, g)
     yield Step(x.astype(out), fx, float(np.linalg.norm(g)), jac=g.astype(out))
     k = 0
     H = lam_H = U = None
@@ -271,7 +296,7 @@ def _lazy_quadratic(problem, x0, opts):
         if k % m == 0:
             H = _hessian(f, x)
             if H is None:
-                return 2, "non-finite Hessian"
+                return 2, "non-finite Hessian; returning the last finite iterate"
             if sp.issparse(H):
                 scale = float(abs(H).max()) if H.nnz else 0.0
                 _, pd = _sym_factor(H + (1e-10 * max(scale, 1e-300)) * sp.identity(H.shape[0], format="csc"))
@@ -283,6 +308,7 @@ def _lazy_quadratic(problem, x0, opts):
                     return indefinite
         gn = float(np.linalg.norm(g))
         Ug = None if sp.issparse(H) else U.T @ g
+        fn = None
         for _ in range(60):
             lam = math.sqrt(M * gn)
             if sp.issparse(H):
@@ -299,6 +325,8 @@ def _lazy_quadratic(problem, x0, opts):
                 break
             M *= 2.0
         else:
+            if fn is not None and not np.isfinite(fn):
+                return _trials_nonfinite("quadratic regularization (M doubled 60 times)")
             return 5, "no accepted step (is the gradient/Hessian correct?)"
         x, fx, g = x + h, fn, gnew
         M = max(M / 2.0, opts["M_min"])
@@ -399,6 +427,7 @@ def _grad_reg_newton(problem, x0, opts):
         Bm = None
     fx, g = f.value_and_grad(x)
     g = np.asarray(g, dtype=float)
+    _check_start(fx, g)
     yield Step(x.astype(out), fx, float(np.linalg.norm(g)), jac=g.astype(out))
     while True:  # bounded by the loop's maxiter
         if approx == "exact":
@@ -408,10 +437,11 @@ def _grad_reg_newton(problem, x0, opts):
         else:
             H = _check_matrix(approx(x), d_, "hessian")
         if H is None:
-            return 2, "non-finite Hessian approximation"
+            return 2, "non-finite Hessian approximation; returning the last finite iterate"
         if sp.issparse(H) and Bm is not None and not sp.issparse(Bm):
             Bm = sp.csc_matrix(Bm)  # keep the sparse H sparse
         gn = float(np.linalg.norm(g))
+        fn = None
         for _ in range(80):
             lam = gn / gamma
             d = _solve_shifted(H, lam, Bm, g)
@@ -427,6 +457,8 @@ def _grad_reg_newton(problem, x0, opts):
                 break
             gamma *= 0.5
         else:
+            if fn is not None and not np.isfinite(fn):
+                return _trials_nonfinite("gamma search (80 halvings)")
             return 5, "no accepted step after 80 halvings of gamma"
         x, fx, g = x - d, fn, gnew
         gamma *= 2.0
@@ -487,9 +519,11 @@ def _saddle_free(problem, x0, opts):
     dense_max = int(check_scalar(opts["dense_max"], "dense_max", lower=1, integer=True))
     fx, g = f.value_and_grad(x)
     g = np.asarray(g, dtype=float)
+    _check_start(fx, g)
     eig = _hessian_eig(f, x, dense_max)
-    if eig is None:
-        return 2, "non-finite Hessian"
+    if eig is None:  # the optimality measure at x0 needs lambda_min: no finite iterate to report
+        raise ValueError("the Hessian (`hess`) is not finite at x0; start from a point where `fun`, `jac` "
+                         "and `hess` are finite")
     yield Step(x.astype(out), fx, float(np.linalg.norm(g)) + _neg_part(eig[0][0]), jac=g.astype(out))
     while True:  # bounded by the loop's maxiter
         lam, U = eig
@@ -506,11 +540,13 @@ def _saddle_free(problem, x0, opts):
                 break
             t *= 0.5
         else:
+            if not np.isfinite(fn):
+                return _trials_nonfinite("line search (60 halvings)")
             return 5, "line search failed: no decrease along the saddle-free Newton direction"
         x, fx, g = x - t * d, fn, np.asarray(gnew, dtype=float)
         eig = _hessian_eig(f, x, dense_max)
         if eig is None:
-            return 2, "non-finite Hessian"
+            return 2, "non-finite Hessian; returning the last finite iterate"
         yield Step(x.astype(out), fx, float(np.linalg.norm(g)) + _neg_part(eig[0][0]), jac=g.astype(out),
                    step_size=t, min_eig=float(eig[0][0]))
 

@@ -29,10 +29,18 @@ prox-gradient norm with the full gradient at the epoch's end.
   ``1/(2 L)`` of SpiderBoost (Wang, Ji, Zhou, Liang & Tarokh, NeurIPS 2019; SPIDER: Fang,
   Li, Lin & Zhang, NeurIPS 2018): O(n + sqrt(n)/eps^2) gradient evaluations for an
   eps-stationary point of a smooth nonconvex f (optimal in this class).
+
+``max_time`` is honoured inside an epoch: the per-sample loop checks the clock every
+``max(1, 64 // batch_size)`` stochastic steps (and SAGA's n x p table while it is built)
+against the deadline ``start + max_time`` and ends the epoch early; the partial epoch is
+reported as the last trace row (its prox-gradient norm measured with the full gradient, as
+every row) and the run stops with status 3. A huge epoch therefore overshoots ``max_time``
+by about one step plus one full-gradient evaluation, not by the rest of the epoch.
 """
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import scipy.sparse as sp
@@ -102,9 +110,17 @@ class _DenseTable:
 
     kind = "dense"
 
-    def __init__(self, f, x, n):
+    def __init__(self, f, x, n, deadline=math.inf):
+        """Builds the table row by row; stops (``complete = False``) once ``deadline``
+        (a ``time.perf_counter()`` value) has passed."""
         self.f, self.n = f, n
-        self.table = np.stack([np.asarray(f.grad_batch(x, np.array([i]))) for i in range(n)])
+        rows = []
+        for i in range(n):
+            if i % 64 == 0 and i > 0 and time.perf_counter() >= deadline:
+                break
+            rows.append(np.asarray(f.grad_batch(x, np.array([i]))))
+        self.complete = len(rows) == n
+        self.table = np.stack(rows)
         self.avg = self.table.mean(axis=0)
         self.size = int(self.table.size)
 
@@ -125,6 +141,7 @@ class _ScalarTable:
     the scalar s_i = n phi_i'(a_i x), so one scalar per sample is kept (memory O(n + p))."""
 
     kind = "scalar"
+    complete = True  # built in one O(nnz) pass
 
     def __init__(self, lc, x, n):
         self.A, self.loss, self.n = lc.A, lc.loss, n
@@ -165,6 +182,8 @@ class _ScalarTable:
 
 
 def _run(problem, x0, opts, kind):
+    # the generator's body starts at the loop's first next(), right after run_loop's clock
+    deadline = time.perf_counter() + float(opts.get("max_time", math.inf))
     f = _check(problem, kind)
     reg = problem.regularizer
     rng = np.random.default_rng(0 if opts["rng"] is None else opts["rng"])  # None: reproducible
@@ -188,17 +207,28 @@ def _run(problem, x0, opts, kind):
         if table_opt == "scalar" and lc is None:
             raise ValueError("`table='scalar'` needs a numopt.LinearComposite objective (f(x) = loss(A x) with "
                              "a datafit that has grad_at)")
-        table = _ScalarTable(lc, x, n) if lc is not None else _DenseTable(f, x, n)
+        table = _ScalarTable(lc, x, n) if lc is not None else _DenseTable(f, x, n, deadline)
         extras = {"table_kind": table.kind, "table_size": table.size}
     yield Step(x, fv(x), _pgnorm(f, reg, x, L_report), **extras)
+    time_stop = (3, "Time limit (max_time) reached during an epoch; the last trace row is the partial epoch.")
+    if table is not None and not table.complete:  # the loop has stopped on max_time already
+        return 3, "Time limit (max_time) reached while building SAGA's gradient table."
     steps = max(1, n // bs)  # stochastic steps per epoch (one trace row)
+    check_every = max(1, 64 // bs)  # clock checks: about every 64 samples
     k = 0
-    while True:  # bounded by the loop's maxiter (one epoch per iteration)
+    lr = eta
+    while True:  # bounded by the loop's maxiter (one epoch per iteration) and by max_time
+        if time.perf_counter() >= deadline:
+            return time_stop
         if kind == "svrg":
             w, mu = x, f.grad(x)
         if kind in ("sarah", "spider"):
             x_prev, v = x, f.grad(x)  # full gradient at the start of each epoch
+        done = steps
         for t in range(steps):
+            if t % check_every == 0 and time.perf_counter() >= deadline:
+                done = t  # end the epoch early: max_time is reached
+                break
             idx = rng.integers(0, n, size=bs)
             if kind in ("sarah", "spider"):
                 if t > 0:
@@ -216,7 +246,7 @@ def _run(problem, x0, opts, kind):
                 lr = eta
             x = np.asarray(_prox(reg, x - lr * g, lr), dtype=x0.dtype)  # keep the input dtype
         k += 1
-        yield Step(x, fv(x), _pgnorm(f, reg, x, L_report), step_size=lr, **extras)
+        yield Step(x, fv(x), _pgnorm(f, reg, x, L_report), step_size=lr, epoch_fraction=done / steps, **extras)
 
 
 def _example(xp):
