@@ -26,6 +26,7 @@ import math
 
 from .._backend import get_namespace, norm, vdot
 from .._loop import Step
+from .._options import Choices, Flag, Interval, NoneOr, Option
 from .._registry import MethodSpec, register
 from ..oracles import check_scalar
 
@@ -70,10 +71,11 @@ def reject_unused_terms(problem, method, *, regularizer=True, feasible_set=True)
 
 
 def _initial_L(f, x, g, opts, xp):
-    """L from the options, the oracle, or a gradient-difference estimate at x0."""
+    """L from the options (checked by the front door), the oracle, or a gradient-difference
+    estimate at x0."""
     L = opts.get("L")
     if L is not None:
-        return float(check_scalar(L, "L", lower=0, lower_inclusive=False))
+        return float(L)
     L = getattr(f, "lipschitz", None)
     if L:
         return float(L)
@@ -100,14 +102,8 @@ def _prox_step(f, reg, y, fy, gy, L, opts, xp):
     return None, None, L
 
 
-def _common(opts):
-    check_scalar(opts["eta"], "eta", lower=1, lower_inclusive=False)
-    check_scalar(opts["max_backtrack"], "max_backtrack", lower=1, integer=True)
-
-
 def _proximal_gradient(problem, x0, opts, use_prox, method):
     """ISTA / gradient descent engine (generator of Steps)."""
-    _common(opts)
     reject_unused_terms(problem, method, regularizer=not use_prox)
     xp = get_namespace(x0)
     f = problem.objective
@@ -161,22 +157,18 @@ def _restart_test(restart, F_new, Fx, y, z, x, xp):
 
 def _accelerated(problem, x0, opts, use_prox, method):
     """FISTA / Nesterov AGD engine with backtracking, restart and a monotone variant."""
-    _common(opts)
     restart = opts["restart"]
-    if restart not in (None, "function", "gradient"):
-        raise ValueError(f"`restart` must be None, 'function' or 'gradient', got {restart!r}")
     reject_unused_terms(problem, method, regularizer=not use_prox)
     xp = get_namespace(x0)
     f = problem.objective
     reg = problem.regularizer if use_prox else None
     rval = (lambda x: 0.0) if reg is None else reg.value
     mu = opts["mu"]
-    if mu is None:
-        mu = float(getattr(f, "strong_convexity", 0.0) or 0.0)
+    if mu is None:  # the oracle's modulus (not an option: checked here)
+        mu = float(check_scalar(getattr(f, "strong_convexity", 0.0) or 0.0, "strong_convexity", lower=0))
         mu_source = "oracle" if mu > 0 else "none"
     else:
-        mu_source = "option"
-    mu = float(check_scalar(mu, "mu", lower=0))
+        mu, mu_source = float(mu), "option"
     x = y = x0
     fy, gy = f.value_and_grad(y)
     L = _initial_L(f, y, gy, opts, xp)
@@ -252,18 +244,24 @@ def _rate_accelerated(k, L, R, mu=0.0, f0_gap=None, eta=1.0):
 
 
 _LS = {
-    "L": (None, "Initial Lipschitz estimate (default: the oracle's, else a gradient-difference estimate)."),
-    "linesearch": (True, "Backtracking on L (Beck–Teboulle / Armijo with c = 1/2); False: fixed step 1/L."),
-    "eta": (2.0, "Backtracking factor (> 1) by which L grows."),
-    "max_backtrack": (60, "Maximum backtracking steps per iteration."),
-    "tol": (1e-6, "Tolerance on the optimality measure."),
+    "L": Option(None, "Initial Lipschitz estimate (default: the oracle's, else a gradient-difference estimate).",
+                NoneOr(Interval(0, open=("lo",))), aliases=("lipschitz",)),
+    "linesearch": Option(True, "Backtracking on L (Beck–Teboulle / Armijo with c = 1/2); False: fixed step 1/L.",
+                         Flag()),
+    "eta": Option(2.0, "Backtracking factor (> 1) by which L grows.", Interval(1, open=("lo",))),
+    "max_backtrack": Option(60, "Maximum backtracking steps per iteration.", Interval(1, integer=True)),
+    "tol": Option(1e-6, "Tolerance on the optimality measure.", Interval(0)),
+    "maxiter": Option(1000, "Maximum number of iterations (default 1000; one gradient step, plus its "
+                            "backtracking, per iteration).", Interval(0, integer=True)),
 }
-_ACC = dict(_LS, mu=(None, "Strong convexity modulus (default: the oracle's, else 0 = convex variant)."),
-            restart=("gradient", "Adaptive restart (O'Donoghue & Candès): 'gradient' (default; restart when "
-                                 "<y_k - x_{k+1}, x_{k+1} - x_k> > 0), 'function' (when F increases beyond its "
-                                 "rounding; the gradient test decides within it) or None (plain momentum: the "
-                                 "O(1/k^2) bound, but no adaptation to strong convexity)."),
-            monotone=(False, "Monotone variant (MFISTA): never accept an increase of the objective."))
+_ACC = dict(_LS, mu=Option(None, "Strong convexity modulus (default: the oracle's, else 0 = convex variant).",
+                           NoneOr(Interval(0))),
+            restart=Option("gradient", "Adaptive restart (O'Donoghue & Candès): 'gradient' (default; restart "
+                                       "when <y_k - x_{k+1}, x_{k+1} - x_k> > 0), 'function' (when F increases "
+                                       "beyond its rounding; the gradient test decides within it) or None (plain "
+                                       "momentum: the O(1/k^2) bound, but no adaptation to strong convexity).",
+                           Choices("gradient", "function", None)),
+            monotone=Option(False, "Monotone variant (MFISTA): never accept an increase of the objective.", Flag()))
 
 register(MethodSpec(
     name="gd", family="first_order", x_ndim=(1, 2), example=lambda xp: _example(xp, False), summary="Gradient descent with Armijo backtracking",
