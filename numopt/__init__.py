@@ -31,6 +31,7 @@ _LAZY = {
     "MultiBlockBilevelProblem": "numopt.solvers.bilevel_multiblock",
     "lmo": "numopt.lmo",
     "sketch": "numopt.sketch",
+    "solve_linear": "numopt.solvers.linear",
     "backend": "numopt._backend",
     "mirror_sinkhorn": "numopt.solvers.sinkhorn",
     "ot": "numopt.solvers.sinkhorn",

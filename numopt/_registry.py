@@ -45,6 +45,8 @@ SOLVER_MODULES = [
     "numopt.solvers.eal",
     "numopt.solvers.polynomial",
     "numopt.solvers.second_order",
+    "numopt.solvers.sketch",
+    "numopt.solvers.sor",
 ]
 
 _REGISTRY: dict[str, "MethodSpec"] = {}
