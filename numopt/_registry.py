@@ -47,6 +47,8 @@ SOLVER_MODULES = [
     "numopt.solvers.second_order",
     "numopt.solvers.sketch",
     "numopt.solvers.sor",
+    "numopt.solvers.sinkhorn",
+    "numopt.solvers.mirror_sinkhorn",
 ]
 
 _REGISTRY: dict[str, "MethodSpec"] = {}
