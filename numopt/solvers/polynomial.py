@@ -39,6 +39,7 @@ import numpy as np
 
 from .._backend import get_namespace, norm, vdot
 from .._loop import Step
+from .._options import Choices, Interval, NoneOr, Option
 from .._registry import MethodSpec, register
 
 __all__ = ["elementary_symmetric_from_traces", "PolynomialPreconditioner"]
@@ -161,9 +162,7 @@ def _precond(problem, x0, opts):
             raise ValueError("the curvature matrix is not positive definite (smallest eigenvalue <= 0): "
                              "polynomial preconditioning needs a convex problem")
         return ChebyshevPreconditioner(matvec, a, b, opts["tau"])
-    if kind == "krylov":
-        return _KrylovStep(matvec, opts["tau"])
-    raise ValueError(f"`polynomial` must be 'symmetric', 'chebyshev' or 'krylov', got {kind!r}")
+    return _KrylovStep(matvec, opts["tau"])  # kind == "krylov" (the option's check)
 
 
 class _KrylovStep:
@@ -253,8 +252,6 @@ def _poly_fgm(problem, x0, opts):
 
     reject_unused_terms(problem, "poly-fgm")
     restart = opts["restart"]
-    if restart not in (None, "function", "gradient"):
-        raise ValueError(f"`restart` must be None, 'function' or 'gradient', got {restart!r}")
     f = problem.objective
     P = _precond(problem, x0, opts)
     x = y = x0
@@ -308,15 +305,39 @@ def _example(xp):
                 hessp=lambda x, v: A @ v, x0=xp.zeros(8, dtype=xp.float64))
 
 
-_OPTS = {"tol": (1e-8, "Tolerance on ||grad f||."),
-         "tau": (2, "Order of the symmetric polynomial (tau products with B per step)."),
-         "exact_trace_max": (500, "Exact traces (n Hessian-vector products) up to this dimension."),
-         "n_probes": (30, "Hutchinson probes for the traces above exact_trace_max."),
-         "rng": (None, "Seed or Generator for the Hutchinson probes / the Lanczos start (None: seed 0, "
-                       "reproducible)."),
-         "polynomial": ("symmetric", "'symmetric' (Doikov & Rodomanov), 'chebyshev' (on [a, b] = interval or "
-                                     "Lanczos estimates) or 'krylov' (best step in span{g, ..., B^tau g})."),
-         "interval": (None, "(a, b) containing the spectrum of B, for polynomial='chebyshev' (default: Lanczos).")}
+class _SpectrumInterval:
+    """An interval (a, b) with 0 < a <= b < inf (the option ``interval``)."""
+
+    def __call__(self, name, value):
+        try:
+            a, b = (float(v) for v in value)
+        except (TypeError, ValueError):
+            raise TypeError(f"option `{name}` must be a pair (a, b) of numbers, got {value!r}") from None
+        if not (0 < a <= b < math.inf):
+            raise ValueError(f"option `{name}` must satisfy 0 < a <= b < inf, got {value!r}")
+        return (a, b)
+
+    def __str__(self):
+        return "a pair (a, b), 0 < a <= b < inf"
+
+    __repr__ = __str__
+
+
+_OPTS = {"tol": Option(1e-8, "Tolerance on ||grad f||.", Interval(0)),
+         "maxiter": Option(1000, "Maximum number of iterations (default 1000; one preconditioned gradient step, "
+                                 "tau products with B, per iteration).", Interval(0, integer=True)),
+         "tau": Option(2, "Order of the symmetric polynomial (tau products with B per step).",
+                       Interval(0, integer=True)),
+         "exact_trace_max": Option(500, "Exact traces (n Hessian-vector products) up to this dimension.",
+                                   Interval(0, integer=True)),
+         "n_probes": Option(30, "Hutchinson probes for the traces above exact_trace_max.", Interval(1, integer=True)),
+         "rng": Option(None, "Seed or Generator for the Hutchinson probes / the Lanczos start (None: seed 0, "
+                             "reproducible)."),
+         "polynomial": Option("symmetric", "'symmetric' (Doikov & Rodomanov), 'chebyshev' (on [a, b] = interval or "
+                                           "Lanczos estimates) or 'krylov' (best step in span{g, ..., B^tau g}).",
+                              Choices("symmetric", "chebyshev", "krylov")),
+         "interval": Option(None, "(a, b) containing the spectrum of B, for polynomial='chebyshev' (default: "
+                                  "Lanczos).", NoneOr(_SpectrumInterval()))}
 _REF = "N. Doikov, A. Rodomanov. Polynomial Preconditioning for Gradient Methods. ICML 2023."
 register(MethodSpec(
     name="poly-gd", family="polynomial", summary="Gradient method with symmetric-polynomial preconditioning",
@@ -327,9 +348,10 @@ register(MethodSpec(
 register(MethodSpec(
     name="poly-fgm", family="polynomial", summary="Fast gradient method with symmetric-polynomial preconditioning",
     solve=_poly_fgm, requires=("grad", "hvp"), example=_example,
-    options=dict(_OPTS, restart=("gradient", "Adaptive restart of the momentum: 'gradient' (default; <g(y_k), "
-                                             "x_{k+1} - x_k> > 0), 'function' (F increases beyond its rounding) or "
-                                             "None (plain O(1/k^2) momentum, no linear rate).")),
+    options=dict(_OPTS, restart=Option("gradient", "Adaptive restart of the momentum: 'gradient' (default; "
+                                                   "<g(y_k), x_{k+1} - x_k> > 0), 'function' (F increases beyond "
+                                                   "its rounding) or None (plain O(1/k^2) momentum, no linear rate).",
+                                       Choices("gradient", "function", None))),
     optimality="||grad f(x_k)||",
     rate_text="Quadratics: O((1 - 1/sqrt(kappa_tau))^k), kappa_tau <= (sum_{i>tau} l_i) / l_n.",
     rate=None, reference=_REF))
