@@ -50,6 +50,7 @@ import math
 import numpy as np
 
 from .._loop import Step
+from .._options import Choices, Flag, Interval, NoneOr, Option
 from .._registry import MethodSpec, register
 
 __all__ = ["eal"]
@@ -166,18 +167,8 @@ def _eal(problem, x0, opts):
     f, c = problem.objective, problem.constraints
     # a fixed default seed: two default runs give bit-identical iterates
     rng = np.random.default_rng(0 if opts["rng"] is None else opts["rng"])
+    # (the options were checked by the front door: see the Option table below)
     mu, nu, delta, beta, rho = opts["mu0"], opts["nu0"], opts["delta0"], opts["beta"], opts["rho"]
-    for name in ("mu0", "nu0", "delta0"):
-        if not opts[name] > 0:
-            raise ValueError(f"`{name}` must be > 0, got {opts[name]}")
-    if not 0 < beta < 0.5 or not rho > 1:
-        raise ValueError("need 0 < beta < 0.5 and rho > 1")
-    for name in ("max_adjust", "max_linesearch"):
-        if isinstance(opts[name], bool) or not isinstance(opts[name], (int, np.integer)) or opts[name] < 1:
-            raise ValueError(f"`{name}` must be an integer >= 1, got {opts[name]!r}")
-    if opts["inner"] not in ("gaussian", "countsketch", "block_kaczmarz", "kaczmarz", "direct"):
-        raise ValueError(f"`inner` must be 'gaussian', 'countsketch', 'block_kaczmarz', 'kaczmarz' or "
-                         f"'direct', got {opts['inner']!r}")
 
     fx, gx = f.value_and_grad(x)
     cx = np.asarray(c.value(x), dtype=float).ravel()
@@ -209,12 +200,8 @@ def _eal(problem, x0, opts):
             if not np.all(np.isfinite(val)):
                 return 2, f"non-finite {what} {where}; returning the last finite iterate"
         return None
-    if opts["accuracy"] not in ("practical", "theory"):
-        raise ValueError(f"`accuracy` must be 'practical' or 'theory', got {opts['accuracy']!r}")
     theory = opts["accuracy"] == "theory"
     hess_mode = opts["hessian"]
-    if hess_mode not in ("auto", "exact", "fd", "bfgs"):
-        raise ValueError(f"`hessian` must be 'auto', 'exact', 'fd' or 'bfgs', got {hess_mode!r}")
     has_exact = (hasattr(f, "has") and f.has("hess")) and (hasattr(c, "has") and c.has("hess"))
     if hess_mode == "exact" and not has_exact:
         raise ValueError("hessian='exact' needs the objective's Hessian and the constraints' second derivatives "
@@ -352,38 +339,54 @@ def _example(xp):
                 f_star=-3 ** 0.5)
 
 
+_POS = Interval(0, open=("lo",))
+_COUNT = Interval(1, integer=True)
+_OPTIONS = {
+    "tol": Option(1e-8, "Tolerance on the KKT residual max(||grad_x L||_inf, ||c||_inf).", Interval(0)),
+    "maxiter": Option(1000, "Maximum number of iterations (default 1000; one sketched Newton step and its merit "
+                            "line search per iteration).", Interval(0, integer=True)),
+    "mu0": Option(1.0, "Initial penalty on ||c||^2 (authors' default).", _POS),
+    "nu0": Option(0.1, "Initial penalty on ||grad_x L||^2 (authors' default).", _POS),
+    "delta0": Option(0.1, "Initial relative accuracy of the sketched KKT solve (authors' default).", _POS),
+    "delta_min": Option(1e-12, "Smallest accuracy before the penalties are changed instead.", Interval(0)),
+    "beta": Option(0.1, "Armijo constant of the merit line search (authors' default).",
+                   Interval(0, 0.5, open=("lo", "hi"))),
+    "rho": Option(1.5, "Update factor: mu <- rho^2 mu, nu <- nu / rho, delta <- delta / rho (authors' default).",
+                  Interval(1, open=("lo",))),
+    "inner": Option("gaussian", "KKT solver (a method, not a count): 'gaussian', 'countsketch', 'block_kaczmarz', "
+                                "'kaczmarz' (numopt.sketch) or 'direct'.",
+                    Choices("gaussian", "countsketch", "block_kaczmarz", "kaczmarz", "direct")),
+    "block_size": Option(None, "Sketch size (default n + m: one exact projection per sketch iteration).",
+                         NoneOr(_COUNT)),
+    "inner_maxiter": Option(10000, "Maximum sketch iterations per KKT solve.", _COUNT),
+    "sharpen": Option(True, "Sharpened accuracy delta_k <= ||KKT residual|| for local superlinear convergence.",
+                      Flag()),
+    "min_curvature": Option(1e-8, "Minimum eigenvalue of the reduced Hessian before a shift tau I is added.",
+                            Interval(0)),
+    "fd_step": Option(1e-6, "Relative step of the Hessian differences when no Hessian is given.", _POS),
+    "max_adjust": Option(40, "Maximum accuracy/penalty adjustments per iteration.", _COUNT),
+    "max_linesearch": Option(60, "Maximum backtracking steps.", _COUNT),
+    "tiny_mu_power": Option(0, "mu <- rho^p mu after a tiny step (0 = off).", Interval(0)),
+    "alpha_min": Option(1e-3, "A step below this strengthens the penalties (mu <- rho^2 mu, nu <- nu / rho).",
+                        Interval(0)),
+    "rng": Option(None, "Seed or numpy Generator of the sketches (None: seed 0, so default runs are reproducible)."),
+    "dense_limit": Option(5000, "Largest n + m for which a sparse constraint Jacobian or Hessian is densified "
+                                "(eal's KKT matrices are dense); larger sparse problems raise ValueError.",
+                          Interval(0, integer=True)),
+    "hessian": Option("auto", "Lagrangian Hessian: 'exact' (objective and constraint Hessians), 'fd' (differences "
+                              "of grad_x L), 'bfgs' (Powell-damped BFGS; merit gradient by one Hessian-vector "
+                              "difference), 'auto' = exact when available else 'fd'.",
+                      Choices("auto", "exact", "fd", "bfgs")),
+    "accuracy": Option("practical", "'practical' (relative residual delta, sharpened) or 'theory' (Hong et al.'s "
+                                    "threshold delta ||b|| / (||K|| psi) with delta <= the theory's bound and the "
+                                    "descent test slope <= -nu/2 ||(grad L, c)||^2).",
+                       Choices("practical", "theory")),
+}
+
 register(MethodSpec(
     name="eal", family="constrained", summary="Exact augmented Lagrangian with randomized sketching (equality constraints)",
     solve=_eal, requires=("grad", "constraints"), accepts_constraints=True, backends=("numpy",), float64_internal=True,
-    options={
-        "tol": (1e-8, "Tolerance on the KKT residual max(||grad_x L||_inf, ||c||_inf)."),
-        "mu0": (1.0, "Initial penalty on ||c||^2 (authors' default)."),
-        "nu0": (0.1, "Initial penalty on ||grad_x L||^2 (authors' default)."),
-        "delta0": (0.1, "Initial relative accuracy of the sketched KKT solve (authors' default)."),
-        "delta_min": (1e-12, "Smallest accuracy before the penalties are changed instead."),
-        "beta": (0.1, "Armijo constant of the merit line search (authors' default)."),
-        "rho": (1.5, "Update factor: mu <- rho^2 mu, nu <- nu / rho, delta <- delta / rho (authors' default)."),
-        "inner": ("gaussian", "KKT solver: 'gaussian', 'countsketch', 'block_kaczmarz', 'kaczmarz' "
-                              "(numopt.sketch) or 'direct'."),
-        "block_size": (None, "Sketch size (default n + m: one exact projection per sketch iteration)."),
-        "inner_maxiter": (10000, "Maximum sketch iterations per KKT solve."),
-        "sharpen": (True, "Sharpened accuracy delta_k <= ||KKT residual|| for local superlinear convergence."),
-        "min_curvature": (1e-8, "Minimum eigenvalue of the reduced Hessian before a shift tau I is added."),
-        "fd_step": (1e-6, "Relative step of the Hessian differences when no Hessian is given."),
-        "max_adjust": (40, "Maximum accuracy/penalty adjustments per iteration."),
-        "max_linesearch": (60, "Maximum backtracking steps."),
-        "tiny_mu_power": (0, "mu <- rho^p mu after a tiny step (0 = off)."),
-        "alpha_min": (1e-3, "A step below this strengthens the penalties (mu <- rho^2 mu, nu <- nu / rho)."),
-        "rng": (None, "Seed or numpy Generator of the sketches (None: seed 0, so default runs are reproducible)."),
-        "dense_limit": (5000, "Largest n + m for which a sparse constraint Jacobian or Hessian is densified "
-                              "(eal's KKT matrices are dense); larger sparse problems raise ValueError."),
-        "hessian": ("auto", "Lagrangian Hessian: 'exact' (objective and constraint Hessians), 'fd' (differences of "
-                            "grad_x L), 'bfgs' (Powell-damped BFGS; merit gradient by one Hessian-vector "
-                            "difference), 'auto' = exact when available else 'fd'."),
-        "accuracy": ("practical", "'practical' (relative residual delta, sharpened) or 'theory' (Hong et al.'s "
-                                  "threshold delta ||b|| / (||K|| psi) with delta <= the theory's bound and the "
-                                  "descent test slope <= -nu/2 ||(grad L, c)||^2)."),
-    },
+    options=_OPTIONS,
     optimality="KKT residual max(||grad f + G^T lam||_inf, ||c||_inf)",
     rate_text="Global convergence to KKT points; local superlinear (quadratic with exact Hessians and "
               "sharpened accuracy) convergence (Hong, Na, Mahoney & Kolar 2023, Thms 4-5).",
