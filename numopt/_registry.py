@@ -31,6 +31,12 @@ KINDS = {
     "ot": ("numopt.sinkhorn", "Entropic optimal transport between two marginals."),
     "bilevel": ("numopt.bilevel", "Bilevel optimization: min_x F(x, y*(x)), y*(x) = argmin_y G(x, y)."),
     "linear_system": ("numopt.solve_linear", "Linear systems Ax = b (sketching, Kaczmarz, SOR)."),
+    "composite_model": ("numopt.model_based", "Stochastic model-based minimization of (1/m) sum_i |c_i(x)| "
+                        "+ r(x) from per-sample residuals (prox-linear, prox-point, subgradient)."),
+    "dc": ("numopt.dca", "DC programs min g(x) - h(x) from the oracles argmin_x g - <y, x> and dh."),
+    "fractional": ("numopt.fractional_cd", "Fractional programs (quadratic + lam ||x||_1) / quadratic, "
+                   "optionally on a box."),
+    "nmf": ("numopt.nmf_bcd_pr", "Nonnegative matrix factorization min_{W, H >= 0} 1/2 ||X - W H||_F^2."),
 }
 
 # Solver modules imported when the registry is first consulted. A module that does
@@ -47,6 +53,10 @@ SOLVER_MODULES = [
     "numopt.solvers.second_order",
     "numopt.solvers.sketch",
     "numopt.solvers.sor",
+    "numopt.solvers.model_based",
+    "numopt.solvers.dca",
+    "numopt.solvers.fractional_cd",
+    "numopt.solvers.nmf",
     "numopt.solvers.sinkhorn",
     "numopt.solvers.mirror_sinkhorn",
 ]

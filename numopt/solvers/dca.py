@@ -37,55 +37,254 @@ The trace records ``fun`` = f(x_k) (when values are given) and ``optimality`` =
 Non-finite values never end as success: a non-finite x_{k+1} or objective gives status 2
 (the last finite iterate is returned), as does a non-finite subgradient; complete DCA skips
 candidates with a non-finite solution or criterion (status 2 when none is left).
+
+Kind. DC programs are the problem kind ``"dc"`` with the front door :func:`dca`
+(``numopt.dca``): two registered methods, ``"dca"`` and ``"complete-dca"`` (alias
+``"cdca"``), of one engine. They do not run through ``numopt.minimize``: the problem is
+given by oracles of the DC split (``g_solve``, ``h_subgrad``, ``h_candidates``, values of
+``g`` and ``h``), not by ``fun``/``jac``; the method never needs a gradient of f.
+
+This module also holds the option checks and the oracle counter shared by the
+special-structure kinds (``model_based``, ``fractional_cd``, ``nmf``): :class:`Counts`,
+:class:`Rng`, :class:`FiniteInterval`, :func:`generator`, :func:`numpy_only`,
+:func:`pick_method`.
 """
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
-from .._loop import Step, run_loop
-from ..oracles import OracleCounter, check_scalar
+from .._loop import Step
+from .._options import Choices, Interval, Option
+from .._registry import MethodSpec, check_backend, get_method, register, resolve_options, run_method
 
 __all__ = ["dca"]
 
 
-def dca(g_solve, h_subgrad, x0, *, g=None, h=None, objective=None, complete=False, h_candidates=None,
-        select="model", tol=1e-10, maxiter=500, callback=None, max_time=math.inf):
-    """Minimize ``g(x) - h(x)`` by DCA (``complete=False``) or complete DCA.
+# ------------------------------------------- shared by the special-structure kinds
+# (model_based, dca, fractional_cd and nmf import these; kept in the smallest of them)
 
-    ``g_solve(y)``: argmin_x g(x) - <y, x>; ``h_subgrad(x)``: a subgradient of h at x;
-    ``g``, ``h``: optional value callables (then ``objective = g - h``);
-    ``objective``: optional f(x) (for the trace and ``select="objective"``);
-    ``h_candidates(x)``: sequence (or 2-D array, one row each) of subgradients of h at x,
-    required by ``complete=True``; ``select``: ``"model"`` or ``"objective"`` (see the
-    module docstring); ``tol``: stop when ``||x_{k+1} - x_k|| <= tol``.
+class Counts:
+    """Oracle counts of a family that has only some of them (``run_loop`` reads
+    ``as_dict``; reporting the others as zeros would be wrong, not just noisy)."""
 
-    Returns an OptimizeResult with ``x``, ``fun`` (f(x), or None without values), ``y``
-    (the last subgradient used), ``optimality`` (last step length) and ``trace``;
-    ``nfev`` counts objective evaluations, ``njev`` subgradient calls, ``nprox`` g-subproblem
-    solves (``g_solve`` calls).
-    """
-    for name, fn in (("g_solve", g_solve), ("h_subgrad", h_subgrad)):
-        if not callable(fn):
-            raise TypeError(f"`{name}` must be callable")
-    for name, fn in (("g", g), ("h", h), ("objective", objective), ("h_candidates", h_candidates)):
-        if fn is not None and not callable(fn):
-            raise TypeError(f"`{name}` must be callable or None")
-    if (g is None) != (h is None):
-        raise ValueError("give both `g` and `h` (value callables) or neither")
-    if select not in ("model", "objective"):
-        raise ValueError(f"unknown select {select!r}; valid: 'model', 'objective'")
-    check_scalar(tol, "tol", lower=0)
-    check_scalar(maxiter, "maxiter", lower=0, integer=True)
-    check_scalar(max_time, "max_time", lower=0)
+    def __init__(self, *names):
+        self._names = names
+        for n in names:
+            setattr(self, n, 0)
+
+    def as_dict(self):
+        return {n: getattr(self, n) for n in self._names}
+
+
+class Rng:
+    """Option check: None (a fixed seed: reproducible runs), a nonnegative integer seed, a
+    ``numpy.random.Generator`` (used as is), ``SeedSequence`` or ``BitGenerator``."""
+
+    def __call__(self, name, value):
+        if value is None or isinstance(value, (np.random.Generator, np.random.SeedSequence,
+                                               np.random.BitGenerator)):
+            return value
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+            if value < 0:
+                raise ValueError(f"option `{name}` must be a nonnegative seed, got {value!r}")
+            return int(value)
+        raise TypeError(f"option `{name}` must be None, a nonnegative integer seed or a "
+                        f"numpy.random.Generator, got {value!r}")
+
+    def __str__(self):
+        return "None, a seed >= 0 or a numpy.random.Generator"
+
+    __repr__ = __str__
+
+
+def generator(seed):
+    """``numpy.random.default_rng`` of the ``rng`` option, None meaning the fixed seed 0."""
+    return np.random.default_rng(0 if seed is None else seed)
+
+
+class FiniteInterval(Interval):
+    """An :class:`~numopt._options.Interval` that also refuses +-inf."""
+
+    def __call__(self, name, value):
+        value = super().__call__(name, value)
+        if not math.isfinite(value):
+            raise ValueError(f"option `{name}` must be finite, got {value!r}")
+        return value
+
+    def __str__(self):
+        return "finite " + super().__str__()
+
+    __repr__ = __str__
+
+
+def numpy_only(spec, arr, what):
+    """TypeError (the registry's message) for an array of another namespace than numpy."""
+    if hasattr(arr, "__array_namespace__") and not isinstance(arr, np.ndarray):
+        from .._backend import get_namespace
+
+        check_backend(spec, get_namespace(arr), what)
+
+
+def pick_method(kind, default, method, name="method", legacy=None):
+    """The spec chosen at a front door of ``kind``: by ``method``, or by ``legacy`` (the value
+    of an older keyword that chose it, e.g. ``model`` or ``complete``), else ``default``. An
+    unknown name is a ValueError naming the keyword; two keywords naming different methods
+    are a ValueError."""
+    def spec_of(value, keyword):
+        try:
+            return get_method(value, kind=kind)
+        except ValueError as e:
+            raise ValueError(f"`{keyword}`: {e}") from None
+
+    spec = None if method is None else spec_of(method, "method")
+    old = None if legacy is None else spec_of(legacy, name)
+    if spec is not None and old is not None and spec.name != old.name:
+        raise ValueError(f"`{name}` selects {old.name!r} but `method` is {spec.name!r}: give one of them")
+    return spec or old or get_method(default, kind=kind)
+
+
+# ------------------------------------------------------------------------- engine
+
+class _DC:
+    """The oracles of one DC program (and the run's counts)."""
+
+    def __init__(self, g_solve, h_subgrad, shape, g=None, h=None, objective=None, h_candidates=None):
+        self.g_solve, self.h_subgrad, self.shape = g_solve, h_subgrad, shape
+        self.g, self.h, self.objective, self.h_candidates = g, h, objective, h_candidates
+        self.counter = Counts("nfev", "njev", "nprox")
+
+    def fval(self, x):
+        if self.objective is None and self.g is None:
+            return None
+        self.counter.nfev += 1
+        return float(self.objective(x)) if self.objective is not None else float(self.g(x)) - float(self.h(x))
+
+    def solve(self, y):
+        self.counter.nprox += 1
+        x = np.asarray(self.g_solve(y), dtype=float)
+        if x.shape != self.shape:
+            raise ValueError(f"`g_solve` returned shape {x.shape}; expected {self.shape}")
+        return x
+
+    def subgrad(self, x):
+        self.counter.njev += 1
+        y = np.asarray(self.h_subgrad(x), dtype=float)
+        if y.shape != self.shape:
+            raise ValueError(f"`h_subgrad` returned shape {y.shape}; expected {self.shape}")
+        return y
+
+    def best_candidate(self, x, hx, select):
+        """Complete DCA: the candidate subgradient with the lowest criterion, and its x_y."""
+        cands = np.asarray(self.h_candidates(x), dtype=float)
+        self.counter.njev += 1
+        if cands.ndim == 1:
+            cands = cands[None, :]
+        n = self.shape[0]
+        if cands.ndim != 2 or cands.shape[1] != n or cands.shape[0] == 0:
+            raise ValueError(f"`h_candidates` must return a nonempty (k, {n}) array of subgradients; "
+                             f"got shape {cands.shape}")
+        best = None
+        for y in cands:
+            if not np.all(np.isfinite(y)):
+                continue
+            xy = self.solve(y)
+            if not np.all(np.isfinite(xy)):
+                continue
+            crit = float(self.g(xy)) - hx - float(y @ (xy - x)) if select == "model" else self.fval(xy)
+            if not math.isfinite(crit):  # a NaN criterion must not win (nor block) the comparison
+                continue
+            if best is None or crit < best[0] - 1e-14 * max(1.0, abs(crit)):
+                best = (crit, y, xy)
+        return (None, None) if best is None else (best[1], best[2])
+
+
+def _solve(dc, x0, opts, complete):
+    """Check what complete DCA needs, then return the engine's generator."""
+    select = opts.get("select")
     if complete:
-        if h_candidates is None:
-            raise ValueError("complete=True needs `h_candidates(x)` returning candidate subgradients of h at x")
-        if select == "model" and g is None:
-            raise ValueError("complete=True with select='model' needs the values `g` and `h`")
-        if select == "objective" and objective is None and g is None:
-            raise ValueError("complete=True with select='objective' needs `objective` (or `g` and `h`)")
+        if dc.h_candidates is None:
+            raise ValueError("complete DCA needs `h_candidates(x)` returning candidate subgradients of h at x")
+        if select == "model" and dc.g is None:
+            raise ValueError("complete DCA with select='model' needs the values `g` and `h`")
+        if select == "objective" and dc.objective is None and dc.g is None:
+            raise ValueError("complete DCA with select='objective' needs `objective` (or `g` and `h`)")
+    return _iterate(dc, x0, opts["maxiter"], complete, select)
+
+
+def _iterate(dc, x0, maxiter, complete, select):
+    out = x0.dtype
+    x = np.asarray(x0, dtype=float).copy()
+    yield Step(x.astype(out), dc.fval(x), None, y=None)
+    for k in range(1, maxiter + 1):  # bounded (the shared loop stops at maxiter as well)
+        if complete:
+            hx = float(dc.h(x)) if select == "model" else None
+            if hx is not None and not math.isfinite(hx):
+                return 2, f"h(x) is not finite at iteration {k}"
+            y, xn = dc.best_candidate(x, hx, select)
+            if y is None:
+                return 2, f"no candidate subgradient gave a finite g-subproblem solution and criterion at iteration {k}"
+        else:
+            y = dc.subgrad(x)
+            if not np.all(np.isfinite(y)):
+                return 2, f"`h_subgrad` returned a non-finite subgradient at iteration {k}"
+            xn = dc.solve(y)
+        # a non-finite x_{k+1} gives a non-finite step length: the loop reports status 2 and keeps x_k
+        dx = float(np.linalg.norm(xn - x)) if np.all(np.isfinite(xn)) else math.nan
+        x = xn
+        yield Step(x.astype(out), dc.fval(x), dx, y=y.astype(out))
+    return 1, "Maximum number of iterations reached."
+
+
+# ---------------------------------------------------------------------- registry
+
+_OPTIONS = {
+    "maxiter": Option(500, "Maximum number of DCA iterations (default 500; one g-subproblem each, one per "
+                           "candidate for complete DCA).", Interval(0, integer=True)),
+    "tol": Option(1e-10, "Stop when the step ||x_{k+1} - x_k|| <= tol (0 exactly at a DCA fixed point).",
+                  Interval(0)),
+}
+_SELECT = Option("model", "Candidate rule: 'model' (lowest majorant minimum g(x_y) - h(x_k) - <y, x_y - x_k> "
+                          "= h*(y) - g*(y), needs g and h) or 'objective' (lowest f(x_y)).",
+                 Choices("model", "objective"))
+_RATE = ("f(x_{k+1}) <= f(x_k) - (rho_g + rho_h)/2 ||x_{k+1} - x_k||^2 (monotone); with rho_g + rho_h > 0 "
+         "and f bounded below, min_{k<K} ||x_{k+1} - x_k||^2 <= 2 (f(x_0) - f*) / ((rho_g + rho_h) K); limit "
+         "points are critical (dg(x) and dh(x) intersect).")
+_REFERENCE = ("Pham Dinh Tao, Le Thi Hoai An, Acta Math. Vietnam. 22 (1997); Le Thi, Pham Dinh, Math. Program. "
+              "169 (2018); complete DCA: M. El Halabi, G. Orfanides, T. Hoheisel, ICML 2023.")
+
+
+def _example(xp):
+    """1/2||x||^2 - ||x||_1 on [-2, 2]^4 (f* = -2 at x_i = +-1), with its vertex candidates."""
+    def candidates(x):
+        y = np.sign(x)
+        return np.array([np.where(x == 0, s, y) for s in (-1.0, 1.0)])
+
+    return {"g_solve": lambda y: np.clip(y, -2.0, 2.0), "h_subgrad": np.sign, "x0": np.array([0.3, -0.2, 0.5, 1.5]),
+            "g": lambda x: 0.5 * float(x @ x), "h": lambda x: float(np.abs(x).sum()), "h_candidates": candidates,
+            "f_star": -2.0}
+
+
+register(MethodSpec(
+    name="dca", family="dca", kind="dc", summary="DCA: minimize g - h by linearizing h (convex majorant steps)",
+    solve=lambda dc, x0, o: _solve(dc, x0, o, complete=False), options=dict(_OPTIONS),
+    requires=("g_solve", "h_subgrad"), optimality="step length ||x_{k+1} - x_k||", rate_text=_RATE,
+    reference=_REFERENCE, backends=("numpy",), float64_internal=True, example=_example))
+register(MethodSpec(
+    name="complete-dca", family="dca", kind="dc", aliases=("cdca",),
+    summary="Complete DCA: best of several subgradients of h per step (escapes non-minimal critical points)",
+    solve=lambda dc, x0, o: _solve(dc, x0, o, complete=True), options=dict(_OPTIONS, select=_SELECT),
+    requires=("g_solve", "h_candidates", "g", "h"), optimality="step length ||x_{k+1} - x_k||",
+    rate_text=_RATE + " With all of dh(x) as candidates (finite), stops only where dh(x) is in dg(x) for "
+                      "polyhedral h: a local-minimality condition.",
+    reference=_REFERENCE, backends=("numpy",), float64_internal=True, example=_example))
+
+
+# ---------------------------------------------------------------------- front door
+
+def _start(x0):
     x0 = np.asarray(x0)
     if np.iscomplexobj(x0) or not (np.issubdtype(x0.dtype, np.floating) or np.issubdtype(x0.dtype, np.integer)):
         raise TypeError(f"`x0` must be a real numeric array, got dtype {x0.dtype}")
@@ -95,84 +294,47 @@ def dca(g_solve, h_subgrad, x0, *, g=None, h=None, objective=None, complete=Fals
         raise ValueError("`x0` must be non-empty")
     if not np.all(np.isfinite(x0)):
         raise ValueError("`x0` must be finite")
-    out_dtype = x0.dtype if np.issubdtype(x0.dtype, np.floating) else np.float64
-    counter = OracleCounter()
+    return x0 if np.issubdtype(x0.dtype, np.floating) else x0.astype(np.float64)
 
-    def fval(x):
-        if objective is None and g is None:
-            return None
-        counter.nfev += 1
-        return float(objective(x)) if objective is not None else float(g(x)) - float(h(x))
 
-    def solve(y):
-        counter.nprox += 1
-        x = np.asarray(g_solve(y), dtype=float)
-        if x.shape != x0.shape:
-            raise ValueError(f"`g_solve` returned shape {x.shape}; expected {x0.shape}")
-        return x
+def dca(g_solve, h_subgrad, x0, *, g=None, h=None, objective=None, complete=False, h_candidates=None, select=None,
+        method=None, tol=None, callback=None, **options):
+    """Minimize ``g(x) - h(x)`` by DCA (``complete=False``) or complete DCA; the front door of
+    the ``"dc"`` kind (methods ``"dca"``, ``"complete-dca"``: ``method=`` or ``complete=``).
 
-    def subgrad(x):
-        counter.njev += 1
-        y = np.asarray(h_subgrad(x), dtype=float)
-        if y.shape != x0.shape:
-            raise ValueError(f"`h_subgrad` returned shape {y.shape}; expected {x0.shape}")
-        return y
+    ``g_solve(y)``: argmin_x g(x) - <y, x>; ``h_subgrad(x)``: a subgradient of h at x;
+    ``g``, ``h``: optional value callables (then ``objective = g - h``);
+    ``objective``: optional f(x) (for the trace and ``select="objective"``);
+    ``h_candidates(x)``: sequence (or 2-D array, one row each) of subgradients of h at x,
+    required by complete DCA; ``select`` (complete DCA only; default ``"model"``):
+    ``"model"`` or ``"objective"`` (see the module docstring); ``tol`` (None: 1e-10): stop
+    when ``||x_{k+1} - x_k|| <= tol``. Options (``numopt.show_options("dca")``): ``maxiter``
+    (500), ``max_time``, ``trace``, ``disp``.
 
-    def best_candidate(x, hx):
-        cands = np.asarray(h_candidates(x), dtype=float)
-        counter.njev += 1
-        if cands.ndim == 1:
-            cands = cands[None, :]
-        if cands.ndim != 2 or cands.shape[1] != x0.shape[0] or cands.shape[0] == 0:
-            raise ValueError(f"`h_candidates` must return a nonempty (k, {x0.shape[0]}) array of subgradients; "
-                             f"got shape {cands.shape}")
-        best = None
-        for y in cands:
-            if not np.all(np.isfinite(y)):
-                continue
-            xy = solve(y)
-            if not np.all(np.isfinite(xy)):
-                continue
-            if select == "model":
-                crit = float(g(xy)) - hx - float(y @ (xy - x))
-            else:
-                crit = fval(xy)
-            if not math.isfinite(crit):  # a NaN criterion must not win (nor block) the comparison
-                continue
-            if best is None or crit < best[0] - 1e-14 * max(1.0, abs(crit)):
-                best = (crit, y, xy)
-        return (None, None) if best is None else (best[1], best[2])
-
-    def gen():
-        x = np.asarray(x0, dtype=float).copy()
-        fx = fval(x)
-        yield Step(x.astype(out_dtype), fx, None, y=None)
-        for k in range(1, maxiter + 1):  # bounded (the shared loop stops at maxiter as well)
-            if complete:
-                hx = float(h(x)) if (select == "model") else None
-                if hx is not None and not math.isfinite(hx):
-                    return 2, f"h(x) is not finite at iteration {k}"
-                y, xn = best_candidate(x, hx)
-                if y is None:
-                    return 2, (f"no candidate subgradient gave a finite g-subproblem solution and criterion at "
-                               f"iteration {k}")
-            else:
-                y = subgrad(x)
-                if not np.all(np.isfinite(y)):
-                    return 2, f"`h_subgrad` returned a non-finite subgradient at iteration {k}"
-                xn = solve(y)
-            # a non-finite x_{k+1} gives a non-finite step length: the loop reports status 2 and keeps x_k
-            dx = float(np.linalg.norm(xn - x)) if np.all(np.isfinite(xn)) else math.nan
-            x = xn
-            fx = fval(x)
-            yield Step(x.astype(out_dtype), fx, dx, y=y.astype(out_dtype))
-        return 1, "Maximum number of iterations reached."
-
-    res = run_loop(gen(), counter=counter, options={"maxiter": maxiter, "max_time": max_time, "trace": True},
-                   callback=callback, tol=tol, method="cdca" if complete else "dca")
-    for k in ("nhev", "nlmo", "nproj", "jac"):
-        res.pop(k, None)
-    return res
+    Returns an OptimizeResult with ``x`` (in x0's floating dtype), ``fun`` (f(x), or None
+    without values), ``y`` (the last subgradient used), ``optimality`` (last step length)
+    and ``trace``; ``nfev`` counts objective evaluations, ``njev`` subgradient calls,
+    ``nprox`` g-subproblem solves (``g_solve`` calls).
+    """
+    spec = pick_method("dc", "dca", method, name="complete", legacy="complete-dca" if complete else None)
+    for name, fn in (("g_solve", g_solve), ("h_subgrad", h_subgrad)):
+        if not callable(fn):
+            raise TypeError(f"`{name}` must be callable")
+    for name, fn in (("g", g), ("h", h), ("objective", objective), ("h_candidates", h_candidates)):
+        if fn is not None and not callable(fn):
+            raise TypeError(f"`{name}` must be callable or None")
+    if (g is None) != (h is None):
+        raise ValueError("give both `g` and `h` (value callables) or neither")
+    if select is not None:
+        if "select" not in spec.options:
+            raise ValueError(f"`select` chooses among candidate subgradients of complete DCA; method "
+                             f"{spec.name!r} has none (use complete=True or method='complete-dca')")
+        options = dict(options, select=select)
+    numpy_only(spec, x0, "x0")
+    x0 = _start(x0)
+    opts = resolve_options(spec, options, tol=tol)
+    dc = _DC(g_solve, h_subgrad, x0.shape, g=g, h=h, objective=objective, h_candidates=h_candidates)
+    return run_method(spec, dc, x0, opts, callback=callback, counter=dc.counter)
 
 
 def _demo(n=8, starts=5):

@@ -5,48 +5,55 @@ convex ``r`` (``None`` or a numopt.prox object with ``value`` and ``prox(x, step
 At step t a sample ``i`` is drawn uniformly and the next iterate minimizes a *model*
 of ``|c_i(.)|`` around ``x_t`` plus ``r`` plus ``(1/(2 alpha_t)) ||. - x_t||^2``
 (Davis & Drusvyatskiy, "Stochastic model-based minimization of weakly convex
-functions", SIAM J. Optim. 29(1), 2019):
+functions", SIAM J. Optim. 29(1), 2019). The three models are three registered methods
+of one engine:
 
-* ``model="subgradient"`` (stochastic proximal subgradient):
+* ``"subgradient"`` (stochastic proximal subgradient):
   ``x+ = prox_{alpha r}(x - alpha sign(c_i(x)) grad c_i(x))``.
-* ``model="prox-linear"`` (stochastic prox-linear): the model ``|c + g^T (y - x)|``
+* ``"prox-linear"`` (stochastic prox-linear): the model ``|c + g^T (y - x)|``
   with ``c = c_i(x)``, ``g = grad c_i(x)``. Without ``r`` the minimizer is the
   *clipped* step ``x+ = x - alpha lam g`` with ``lam = clip(c / (alpha ||g||^2), -1, 1)``
   (a Gauss-Newton/Polyak step when the clip is inactive, a subgradient step otherwise);
   with ``r`` the multiplier ``lam`` in [-1, 1] is found as the root of the monotone
   residual ``c + g^T(prox_{alpha r}(x - alpha lam g) - x)`` (Illinois regula falsi).
-* ``model="prox-point"`` (stochastic proximal point): the model is ``|c_i(.)|`` itself;
-  the problem class supplies the closed form (:class:`PhaseRetrieval`: a 1-D problem in
-  ``u = a^T y`` solved exactly over its kinks and stationary points; affine ``c_i``:
-  identical to prox-linear).
+* ``"prox-point"`` (stochastic proximal point): the model is ``|c_i(.)|`` itself;
+  the problem class supplies the closed form (``problems.model_based.PhaseRetrieval``: a
+  1-D problem in ``u = a^T y`` solved exactly over its kinks and stationary points; affine
+  ``c_i``: identical to prox-linear).
 
-Step schedule (the paper's): ``schedule="constant"``: ``alpha_t = step / sqrt(T + 1)``
-for the horizon ``T = maxiter * m`` stochastic steps, fixed in advance; or
-``schedule="decaying"``: ``alpha_t = step / sqrt(t + 1)``. The paper's guarantee is for
-the iterate ``x_{t*}`` with ``t*`` drawn from {0, ..., T} with probability
-proportional to ``alpha_t`` (``output="sampled"``, done by weighted reservoir sampling, so
-it is exact even when a run stops early); ``output="last"`` (default) returns ``x_T``,
-which is what one uses in practice. Both are in the result (``x_last``, ``x_sampled``).
+Kind. These methods form the problem kind ``"composite_model"`` with the front door
+:func:`model_based` (``numopt.model_based(problem, x0, model=...)``); they do not run
+through ``numopt.minimize``, whose problems are ``fun``/``jac``/``prox``: a model-based
+step needs per-sample access to the composite structure ``|c_i(x)|`` (residual and
+gradient of one sample, and the closed-form prox-point step), which is what a
+:class:`CompositeAbsLoss` provides. The front door builds the run, checks the options
+once (``numopt.show_options("prox-linear")``) and runs the engine through the shared
+loop (``numopt._registry.run_method``); the certification of the returned point is the
+registry's ``finalize`` step.
 
-Rate (Davis & Drusvyatskiy 2019, the main complexity theorem and its corollaries for the
-three models):
-for rho-weakly convex F, L-Lipschitz samples and ``rho_bar > rho`` (we use
-``rho_bar = 2 rho``), with the constant schedule
-``E ||grad F_{1/rho_bar}(x_{t*})||^2 <= C (Delta + rho_bar L^2 step^2) / (step sqrt(T + 1))``
-where ``F_{1/rho_bar}`` is the Moreau envelope, ``Delta = F_{1/rho_bar}(x_0) - min F`` and C
-depends only on ``rho_bar / (rho_bar - rho)``: ``O(1/sqrt(T))``, i.e. ``O(eps^-4)`` steps
-for an eps-stationary point, the same for all three models.
+The base protocol :class:`CompositeAbsLoss` lives here; the concrete instances
+(``PhaseRetrieval``, ``RobustRegression``) live in the problem library,
+``problems/model_based.py``. ``numopt.PhaseRetrieval`` / ``numopt.RobustRegression`` (and
+this module's attributes of those names) still work: they import ``problems.model_based``
+on first use (the ``problems`` package is installed with numopt), never at import time.
 
-Stationarity measure (``optimality`` in the trace when measured): the Moreau-envelope
-gradient norm ``||grad F_{1/rho_bar}(x)|| = rho_bar ||x - prox_{F/rho_bar}(x)||``, computed
-by :func:`moreau_gradient_norm` (deterministic prox-linear outer loop on the
-rho_bar - rho strongly convex subproblem, each step solved through its smooth box-constrained
-dual by L-BFGS-B with a duality-gap check). It costs many full passes over the data,
-so it is only measured every ``measure_every`` epochs (0: never, the default).
+Step schedule: ``schedule="constant"``: ``alpha_t = step / sqrt(T + 1)`` for the horizon
+``T = maxiter * m`` stochastic steps; ``"decaying"``: ``alpha_t = step / sqrt(t + 1)``.
+The paper's guarantee (``O(1/sqrt(T))`` on the squared Moreau-envelope gradient, i.e.
+``O(eps^-4)`` steps, for all three models; see ``rate_text``) is for ``x_{t*}``, ``t*``
+drawn with probability proportional to ``alpha_t`` (``output="sampled"``, weighted
+reservoir sampling); ``output="last"`` (default) returns ``x_T``. Stationarity measure
+(``optimality``): ``||grad F_{1/rho_bar}(x)|| = rho_bar ||x - prox_{F/rho_bar}(x)||`` by
+:func:`moreau_gradient_norm`, every ``measure_every`` epochs (0: never, the default) and
+at the returned point (``certify``). Details and measurements: docs/model_based.md.
 
 One trace row = one epoch of ``m`` stochastic steps; ``fun`` is the full objective.
 Oracle counts: ``njev`` = per-sample (c_i, grad c_i) evaluations, ``nprox`` =
 per-sample model subproblems solved (and prox of r), ``nfev`` = full objective passes.
+
+The option checks and the oracle counter shared by the special-structure kinds
+(:class:`~numopt.solvers.dca.Rng`, ``FiniteInterval``, ``Counts``, ...) live in
+:mod:`numopt.solvers.dca`.
 """
 from __future__ import annotations
 
@@ -54,14 +61,18 @@ import math
 
 import numpy as np
 
-from .._loop import Step, run_loop
-from ..oracles import OracleCounter, check_scalar
+from .._loop import Step
+from .._options import Choices, Flag, Interval, NoneOr, Option
+from .._registry import MethodSpec, register, resolve_options, run_method
+from ..oracles import check_scalar
+from .dca import Counts, FiniteInterval, Rng, generator, numpy_only, pick_method
 
-__all__ = ["CompositeAbsLoss", "PhaseRetrieval", "RobustRegression", "model_based",
-           "moreau_gradient_norm", "MODELS"]
+__all__ = ["CompositeAbsLoss", "model_based", "moreau_gradient_norm", "MODELS"]
 
 MODELS = ("prox-linear", "prox-point", "subgradient")
 
+
+# ------------------------------------------------------------------ problem protocol
 
 class CompositeAbsLoss:
     """``f(x) = (1/m) sum_i |c_i(x)|`` from user callables.
@@ -70,7 +81,8 @@ class CompositeAbsLoss:
     gradients; optional ``sample(x, i) -> (c_i(x), grad c_i(x))`` (default: slices the
     full ones, slow); ``weak_convexity`` rho of f (>= 0) and ``model_error`` tau with
     ``|f(y) - f_x(y)| <= tau/2 ||y - x||^2`` for the averaged linear model (0 for affine
-    ``c_i``). Subclasses may provide ``prox_point(x, i, alpha)``.
+    ``c_i``). Subclasses may provide ``prox_point(x, i, alpha)``. Concrete instances:
+    ``problems.model_based.PhaseRetrieval`` and ``RobustRegression``.
     """
 
     affine = False
@@ -115,98 +127,13 @@ class CompositeAbsLoss:
         raise NotImplementedError(f"{type(self).__name__} has no closed-form stochastic proximal point step")
 
 
-def _rows(A, b, name):
-    A = np.asarray(A, dtype=float)
-    b = np.asarray(b, dtype=float)
-    if A.ndim != 2:
-        raise ValueError(f"`A` must be a 2-D array for {name}, got shape {A.shape}")
-    if b.shape != (A.shape[0],):
-        raise ValueError(f"`b` must have shape ({A.shape[0]},) to match A, got {b.shape}")
-    if not (np.all(np.isfinite(A)) and np.all(np.isfinite(b))):
-        raise ValueError(f"`A` and `b` must be finite for {name}")
-    return A, b
+def __getattr__(name):
+    # The concrete instances moved to the problem library; imported on first use only.
+    if name in ("PhaseRetrieval", "RobustRegression"):
+        from problems import model_based as instances
 
-
-class RobustRegression(CompositeAbsLoss):
-    """Least absolute deviations: ``c_i(x) = a_i^T x - b_i`` (convex: rho = 0; prox-point =
-    prox-linear, both exact)."""
-
-    affine = True
-
-    def __init__(self, A, b):
-        self.A, self.b = _rows(A, b, "RobustRegression")
-        self.n_samples, self.n_features = self.A.shape
-        self.weak_convexity = 0.0
-        self.model_error = 0.0
-        self._sq = np.einsum("ij,ij->i", self.A, self.A)
-        # Scale for the Moreau-envelope measure of a convex problem (rho = 0).
-        self.curvature_scale = float(np.linalg.eigvalsh(self.A.T @ self.A / self.n_samples)[-1])
-
-    def residuals(self, x):
-        return self.A @ x - self.b
-
-    def jacobian(self, x):
-        return self.A
-
-    def sample(self, x, i):
-        a = self.A[i]
-        return float(a @ x - self.b[i]), a
-
-
-class PhaseRetrieval(CompositeAbsLoss):
-    """Robust phase retrieval: ``c_i(x) = (a_i^T x)^2 - b_i``.
-
-    ``f`` is rho-weakly convex with ``rho = 2 lambda_max(A^T A / m)`` (``|u^2 - b| + u^2`` is
-    convex in u, so ``f(x) + x^T (A^T A/m) x`` is convex), and the averaged linear model errs by at most
-    ``d^T (A^T A / m) d``, so ``model_error = rho``. The stochastic proximal point step has
-    a closed form: the step is along ``a_i`` and ``u = a_i^T y`` solves
-    ``min_u |u^2 - b_i| + (u - a_i^T x)^2 / (2 alpha ||a_i||^2)``, whose minimizer is
-    one of the kinks ``+-sqrt(b_i)`` or the stationary point of one of the two quadratic
-    pieces (all are compared).
-    """
-
-    def __init__(self, A, b):
-        self.A, self.b = _rows(A, b, "PhaseRetrieval")
-        self.n_samples, self.n_features = self.A.shape
-        self._sq = np.einsum("ij,ij->i", self.A, self.A)
-        lam = float(np.linalg.eigvalsh(self.A.T @ self.A / self.n_samples)[-1])
-        self.weak_convexity = 2.0 * lam
-        self.model_error = 2.0 * lam
-        self.curvature_scale = lam
-
-    def residuals(self, x):
-        return (self.A @ x) ** 2 - self.b
-
-    def jacobian(self, x):
-        return 2.0 * (self.A @ x)[:, None] * self.A
-
-    def sample(self, x, i):
-        a = self.A[i]
-        u = float(a @ x)
-        return u * u - self.b[i], (2.0 * u) * a
-
-    def prox_point(self, x, i, alpha):
-        a, q, b = self.A[i], self._sq[i], self.b[i]
-        if q == 0.0:
-            return x
-        u0 = float(a @ x)
-        kappa = 1.0 / (alpha * q)
-        cands = [kappa * u0 / (2.0 + kappa)]  # stationary point of u^2 - b + kappa/2 (u - u0)^2
-        if kappa != 2.0:
-            cands.append(kappa * u0 / (kappa - 2.0))  # of b - u^2 + kappa/2 (u - u0)^2
-        if b >= 0:
-            s = math.sqrt(b)
-            cands += [s, -s]
-        phi = [abs(u * u - b) + 0.5 * kappa * (u - u0) ** 2 for u in cands]
-        u = cands[int(np.argmin(phi))]
-        return x + ((u - u0) / q) * a
-
-    def spectral_init(self):
-        """Spectral start: top eigenvector of ``(1/m) sum_i b_i a_i a_i^T`` scaled by
-        ``sqrt(mean(b))`` (for Gaussian a_i, ``E b = ||x*||^2``)."""
-        Y = (self.A * self.b[:, None]).T @ self.A / self.n_samples
-        w, V = np.linalg.eigh(Y)
-        return V[:, -1] * math.sqrt(max(float(np.mean(self.b)), 0.0))
+        return getattr(instances, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # ----------------------------------------------------------------------------- steps
@@ -408,220 +335,254 @@ def _default_rho_bar(problem):
     return float(getattr(problem, "curvature_scale", 1.0)) or 1.0
 
 
-# ------------------------------------------------------------------- front door
+# ------------------------------------------------------------------------- engine
 
-def model_based(problem, x0, *, model="prox-linear", step=1.0, schedule="constant", maxiter=50,
-                regularizer=None, output="last", measure_every=0, rho_bar=None, tol=1e-6, rng=None,
-                callback=None, max_time=math.inf, certify=True):
-    """Stochastic model-based minimization (see the module docstring for the algorithms).
+class _Run:
+    """One run of the front door: the loss, the regularizer r, the oracle counts and the
+    last few Moreau measures (the finalize step re-measures the returned point)."""
 
-    ``problem``: a :class:`CompositeAbsLoss` (e.g. :class:`PhaseRetrieval`,
-    :class:`RobustRegression`); ``x0``: start; ``model``: ``"prox-linear"``,
-    ``"prox-point"`` or ``"subgradient"``; ``step``: the paper's alpha (``alpha_t =
-    step / sqrt(T + 1)`` with ``schedule="constant"``, ``step / sqrt(t + 1)`` with
-    ``"decaying"``); ``maxiter``: epochs (``T = maxiter * m`` stochastic steps);
-    ``regularizer``: closed convex r (numopt.prox object) or None; ``output``: ``"last"``
-    or ``"sampled"`` (the theorem's randomly drawn iterate); ``measure_every``: compute
-    the Moreau-envelope gradient norm (``optimality``) every that many epochs, 0 = never
-    (expensive: small problems only); ``rho_bar``: its parameter (default ``2 rho``, or the
-    curvature scale ``lambda_max(A^T A / m)`` for convex problems); ``tol`` (default 1e-6;
-    None means the default): the level of the stationarity certificate, and the run stops
-    early when a measured optimality is <= tol; ``rng``: seed or Generator (None: the fixed
-    seed 0, so a default run is reproducible); ``certify`` (default True): measure the
-    Moreau-envelope gradient norm at the returned point at the end.
+    def __init__(self, loss, regularizer):
+        self.loss, self.reg = loss, regularizer
+        self.counter = Counts("nfev", "njev", "nprox")
+        self._cache = {}
 
-    Success is certified, never assumed: ``status = 0`` (``success=True``) only when
-    ``optimality`` = ``||grad F_{1/rho_bar}(x)||`` at the returned ``x`` is finite, at most
-    ``tol``, and computed to an accurate duality gap (:func:`moreau_gradient_norm`'s
-    ``converged``). Completing the horizon of ``T`` steps without that certificate is
-    ``status = 1`` (or ``certify=False``: not measured, status 1), non-finite iterates or
-    measure ``status = 2``; the message gives the measured value.
+    def F(self, x):
+        self.counter.nfev += 1
+        return self.loss.value(x) + (0.0 if self.reg is None else float(self.reg.value(x)))
 
-    Returns an OptimizeResult with ``x``, ``fun`` (F at x), ``x_last``, ``x_sampled``,
-    ``n_steps``, ``step_size`` (the last alpha_t), ``optimality`` (the measure at the
-    returned point when ``certify``, else the last measured value or None), ``trace`` (per
-    epoch: fun, optimality, step_size) and oracle counts.
-    """
-    if not (hasattr(problem, "residuals") and hasattr(problem, "sample") and hasattr(problem, "n_samples")):
-        raise TypeError("`problem` must be a numopt CompositeAbsLoss (residuals, jacobian, sample, n_samples), "
-                        "e.g. PhaseRetrieval(A, b) or RobustRegression(A, b)")
-    if model not in MODELS:
-        raise ValueError(f"unknown model {model!r}; valid: {', '.join(MODELS)}")
-    if schedule not in ("constant", "decaying"):
-        raise ValueError(f"unknown schedule {schedule!r}; valid: 'constant', 'decaying'")
-    if output not in ("last", "sampled"):
-        raise ValueError(f"unknown output {output!r}; valid: 'last', 'sampled'")
-    check_scalar(step, "step", lower=0, lower_inclusive=False)
-    if not math.isfinite(step):
-        raise ValueError(f"`step` must be finite, got {step!r}")
-    check_scalar(maxiter, "maxiter", lower=0, integer=True)
-    check_scalar(measure_every, "measure_every", lower=0, integer=True)
-    check_scalar(tol, "tol", lower=0, allow_none=True)
-    tol = 1e-6 if tol is None else float(tol)
-    if not isinstance(certify, (bool, np.bool_)):
-        raise TypeError(f"`certify` must be True or False, got {certify!r}")
-    check_scalar(max_time, "max_time", lower=0)
-    if regularizer is not None and not (hasattr(regularizer, "prox") and hasattr(regularizer, "value")):
-        raise TypeError("`regularizer` must have prox(x, step) and value(x) (a numopt.prox object) or be None")
-    if rho_bar is not None:
-        check_scalar(rho_bar, "rho_bar", lower=0, lower_inclusive=False)
-        if rho_bar <= problem.weak_convexity:
-            raise ValueError(f"`rho_bar` must exceed the weak-convexity modulus rho = {problem.weak_convexity:g}")
-    x0_arr = np.asarray(x0)
-    if np.iscomplexobj(x0_arr) or not (np.issubdtype(x0_arr.dtype, np.floating)
-                                       or np.issubdtype(x0_arr.dtype, np.integer)):
-        raise TypeError(f"`x0` must be a real numeric array, got dtype {x0_arr.dtype}")
-    n, m = problem.n_features, problem.n_samples
-    if x0_arr.shape != (n,):
-        raise ValueError(f"`x0` must have shape ({n},), got {x0_arr.shape}")
-    if not np.all(np.isfinite(x0_arr)):
-        raise ValueError("`x0` must be finite")
-    out_dtype = x0_arr.dtype if np.issubdtype(x0_arr.dtype, np.floating) else np.float64
-    if model == "prox-point" and not problem.affine:
-        if regularizer is not None:
-            raise ValueError("model='prox-point' with a regularizer has no closed form for this problem; "
-                             "use model='prox-linear'")
-        try:
-            problem.prox_point(np.asarray(x0_arr, dtype=float), 0, 1.0)
-        except NotImplementedError as e:
-            raise ValueError(f"model='prox-point' needs problem.prox_point: {e}") from None
-    gen_rng = np.random.default_rng(0 if rng is None else rng)
-    rb = _default_rho_bar(problem) if rho_bar is None else float(rho_bar)
-    counter = OracleCounter()
-    T = maxiter * m
+    def measured(self, x, rb):
+        """(||grad F_{1/rho_bar}(x)||, trusted)."""
+        x = np.asarray(x, dtype=float)
+        key = x.tobytes()
+        if key not in self._cache:
+            if len(self._cache) > 4:
+                self._cache.clear()
+            val, _, info = moreau_gradient_norm(self.loss, x, rb, regularizer=self.reg)
+            self._cache[key] = (val, info["converged"])
+        return self._cache[key]
 
-    def F(x):
-        counter.nfev += 1
-        return problem.value(x) + (0.0 if regularizer is None else float(regularizer.value(x)))
 
-    cache = {}
+def _rho_bar(run, opts):
+    rb = opts["rho_bar"]
+    return _default_rho_bar(run.loss) if rb is None else float(rb)
 
-    def measured(x):
-        """(||grad F_{1/rho_bar}(x)||, trusted) with the last few results kept."""
-        key = np.asarray(x, dtype=float).tobytes()
-        if key not in cache:
-            if len(cache) > 4:
-                cache.clear()
-            val, _, info = moreau_gradient_norm(problem, np.asarray(x, dtype=float), rb, regularizer=regularizer)
-            cache[key] = (val, info["converged"])
-        return cache[key]
 
-    def measure(x):
-        return measured(x)[0]
-
+def _updater(run, model):
+    """x, i, alpha -> the next iterate of ``model`` (counting the oracle calls)."""
+    loss, reg, counter = run.loss, run.reg, run.counter
     if model == "subgradient":
         def update(x, i, a):
             counter.njev += 1
-            if regularizer is not None:
+            if reg is not None:
                 counter.nprox += 1
-            c, g = problem.sample(x, i)
-            return _subgradient_step(x, c, g, a, regularizer)
-    elif model == "prox-linear" or problem.affine:
+            c, g = loss.sample(x, i)
+            return _subgradient_step(x, c, g, a, reg)
+    elif model == "prox-linear" or loss.affine:
         def update(x, i, a):
             counter.njev += 1
             counter.nprox += 1
-            c, g = problem.sample(x, i)
-            return _prox_linear_step(x, c, g, a, regularizer)
+            c, g = loss.sample(x, i)
+            return _prox_linear_step(x, c, g, a, reg)
     else:
         def update(x, i, a):
             counter.njev += 1
             counter.nprox += 1
-            return problem.prox_point(x, i, a)
+            return loss.prox_point(x, i, a)
+    return update
+
+
+def _solve(run, x0, opts, model):
+    """Check what depends on the problem, then return the engine's generator."""
+    loss = run.loss
+    if opts["rho_bar"] is not None and opts["rho_bar"] <= loss.weak_convexity:
+        raise ValueError(f"`rho_bar` must exceed the weak-convexity modulus rho = {loss.weak_convexity:g}, "
+                         f"got {opts['rho_bar']!r}")
+    if model == "prox-point" and not loss.affine:
+        if run.reg is not None:
+            raise ValueError("model='prox-point' with a regularizer has no closed form for this problem; "
+                             "use model='prox-linear'")
+        try:
+            loss.prox_point(np.asarray(x0, dtype=float), 0, 1.0)
+        except NotImplementedError as e:
+            raise ValueError(f"model='prox-point' needs problem.prox_point: {e}") from None
+    return _iterate(run, x0, opts, _updater(run, model))
+
+
+def _iterate(run, x0, opts, update):
+    """The stochastic model-based loop: one Step per epoch of m sampled steps."""
+    m, maxiter, every, step = run.loss.n_samples, opts["maxiter"], opts["measure_every"], opts["step"]
+    T = maxiter * m
+    rb = _rho_bar(run, opts)
+    rng = generator(opts["rng"])
+    constant = opts["schedule"] == "constant"
+    out = x0.dtype
 
     def alpha_at(t):
-        return step / math.sqrt(T + 1) if schedule == "constant" else step / math.sqrt(t + 1)
+        return step / math.sqrt(T + 1) if constant else step / math.sqrt(t + 1)
 
-    def gen():
-        x = np.asarray(x0_arr, dtype=float).copy()
-        t = 0
-        a = alpha_at(0)
-        wsum, xs = a, x.copy()  # weighted reservoir: x_t kept with probability alpha_t / sum_{s<=t} alpha_s
-        opt = measure(x) if measure_every else None
-        yield Step(x.astype(out_dtype), F(x), opt, step_size=a, x_sampled=xs.astype(out_dtype), n_steps=0)
-        for epoch in range(1, maxiter + 1):
-            idx = gen_rng.integers(0, m, size=m)
-            u = gen_rng.random(m)
-            # a diverging run (too large a step) ends with status 2 from the loop, not with warnings
-            with np.errstate(over="ignore", invalid="ignore"):
-                for k in range(m):
-                    x = update(x, int(idx[k]), a)
-                    t += 1
-                    if not np.all(np.isfinite(x)):
-                        break
-                    a = alpha_at(t)
-                    wsum += a
-                    if u[k] * wsum < a:
-                        xs = x.copy()
-                finite = bool(np.all(np.isfinite(x)))
-                fx = F(x)
-            opt = measure(x) if (measure_every and finite and (epoch % measure_every == 0 or epoch == maxiter)) \
-                else None
-            yield Step(x.astype(out_dtype), fx, opt, step_size=a, x_sampled=xs.astype(out_dtype), n_steps=t)
-        return 1, f"Completed the horizon of T = {T} stochastic steps ({maxiter} epochs)."
+    x = np.asarray(x0, dtype=float).copy()
+    t = 0
+    a = alpha_at(0)
+    wsum, xs = a, x.copy()  # weighted reservoir: x_t kept with probability alpha_t / sum_{s<=t} alpha_s
+    opt = run.measured(x, rb)[0] if every else None
+    yield Step(x.astype(out), run.F(x), opt, step_size=a, x_sampled=xs.astype(out), n_steps=0)
+    for epoch in range(1, maxiter + 1):  # bounded (the shared loop stops at maxiter as well)
+        idx = rng.integers(0, m, size=m)
+        u = rng.random(m)
+        # a diverging run (too large a step) ends with status 2 from the loop, not with warnings
+        with np.errstate(over="ignore", invalid="ignore"):
+            for k in range(m):
+                x = update(x, int(idx[k]), a)
+                t += 1
+                if not np.all(np.isfinite(x)):
+                    break
+                a = alpha_at(t)
+                wsum += a
+                if u[k] * wsum < a:
+                    xs = x.copy()
+            finite = bool(np.all(np.isfinite(x)))
+            fx = run.F(x)
+        opt = run.measured(x, rb)[0] if (every and finite and (epoch % every == 0 or epoch == maxiter)) else None
+        yield Step(x.astype(out), fx, opt, step_size=a, x_sampled=xs.astype(out), n_steps=t)
+    return 1, f"Completed the horizon of T = {T} stochastic steps ({maxiter} epochs)."
 
-    res = run_loop(gen(), counter=counter, options={"maxiter": maxiter + 1, "max_time": max_time, "trace": True},
-                   callback=callback, tol=tol, method=f"model_based/{model}")
-    for k in ("nhev", "nlmo", "nproj", "jac"):
-        res.pop(k, None)
+
+def _certify(res, run, opts):
+    """finalize: the returned iterate (last or sampled) and its stationarity certificate.
+
+    Success is certified, never assumed: status 0 only when the Moreau-envelope gradient
+    norm at the returned x is finite, <= tol and computed to an accurate duality gap."""
+    tol, rb = opts["tol"], _rho_bar(run, opts)
     res.x_last = res.x
-    if output == "sampled":
+    if opts["output"] == "sampled":
         res.x = res.x_sampled
-        res.fun = F(np.asarray(res.x, dtype=float))
+        res.fun = run.F(np.asarray(res.x, dtype=float))
     res.rho_bar = rb
-    if res.status in (0, 1):  # horizon completed, or stopped on a measured epoch: certify the returned point
-        base = res.message if res.status == 1 else f"Stopped at a measured epoch (T = {res.n_steps} steps)."
-        xr = np.asarray(res.x, dtype=float)
-        if certify or (res.status == 0 and output == "last"):
-            val, trusted = measured(xr)
-            res.optimality = val
-            if not math.isfinite(val):
-                res.status, res.message = 2, f"{base} The stationarity measure is not finite at the returned point."
-            elif trusted and val <= tol:
-                res.status, res.message = 0, (f"{base} Certified: ||grad F_1/rho_bar(x)|| = {val:.3g} <= tol = "
-                                              f"{tol:.3g}.")
-            else:
-                why = f"{val:.3g} > tol = {tol:.3g}" if val > tol else \
-                    f"{val:.3g}, but its subproblem was not solved accurately (duality gap)"
-                res.status, res.message = 1, f"{base} Not certified: ||grad F_1/rho_bar(x)|| = {why}."
+    if res.status not in (0, 1):  # non-finite, time limit, callback: reported as the loop says
+        return res
+    T = opts["maxiter"] * run.loss.n_samples
+    base = (f"Completed the horizon of T = {T} stochastic steps ({opts['maxiter']} epochs)." if res.status == 1
+            else f"Stopped at a measured epoch (T = {res.n_steps} steps).")
+    if opts["certify"] or (res.status == 0 and opts["output"] == "last"):
+        val, trusted = run.measured(res.x, rb)
+        res.optimality = val
+        if not math.isfinite(val):
+            res.status, res.message = 2, f"{base} The stationarity measure is not finite at the returned point."
+        elif trusted and val <= tol:
+            res.status, res.message = 0, f"{base} Certified: ||grad F_1/rho_bar(x)|| = {val:.3g} <= tol = {tol:.3g}."
         else:
-            res.status, res.message = 1, f"{base} Not certified (certify=False: the stationarity was not measured)."
-        res.success = res.status == 0
+            why = f"{val:.3g} > tol = {tol:.3g}" if val > tol else \
+                f"{val:.3g}, but its subproblem was not solved accurately (duality gap)"
+            res.status, res.message = 1, f"{base} Not certified: ||grad F_1/rho_bar(x)|| = {why}."
+    else:
+        res.status, res.message = 1, f"{base} Not certified (certify=False: the stationarity was not measured)."
+    res.success = res.status == 0
     return res
 
 
-def _demo(n=10, m=80, seeds=range(5), epochs=30):
-    """The experiment of docs/model_based.md: ``python -m numopt.solvers.model_based``."""
-    import time
+# ---------------------------------------------------------------------- registry
 
-    print(f"phase retrieval n={n} m={m}, Gaussian a_i, spectral start, {epochs} epochs (T = {epochs * m} steps), "
-          f"alpha_t = alpha/sqrt(T+1); medians over {len(seeds)} seeds")
-    print(f"{'model':12s} {'alpha':>7s} {'dist to +-x*':>13s} {'||grad F_1/rho_bar||':>21s} "
-          f"{'diverged':>9s} {'s/run':>6s}")
-    warm = PhaseRetrieval(np.ones((4, 2)), np.ones(4))
-    for model in MODELS:
-        model_based(warm, np.ones(2), model=model, maxiter=1, rng=0)
-    for model in ("subgradient", "prox-linear", "prox-point"):
-        for alpha in (0.1, 1.0, 10.0, 100.0):
-            dist, meas, div, t = [], [], 0, 0.0
-            for s in seeds:
-                rng = np.random.default_rng(s)
-                A = rng.standard_normal((m, n))
-                xs = rng.standard_normal(n)
-                xs /= np.linalg.norm(xs)
-                p = PhaseRetrieval(A, (A @ xs) ** 2)
-                t0 = time.perf_counter()
-                res = model_based(p, p.spectral_init(), model=model, step=alpha, maxiter=epochs, rng=s)
-                t += time.perf_counter() - t0
-                if res.status == 2:
-                    div += 1
-                    dist.append(np.inf)
-                    meas.append(np.inf)
-                else:
-                    dist.append(min(np.linalg.norm(res.x - xs), np.linalg.norm(res.x + xs)))
-                    meas.append(moreau_gradient_norm(p, res.x)[0])
-            print(f"{model:12s} {alpha:7.1f} {np.median(dist):13.2e} {np.median(meas):21.2e} {div:>9d} "
-                  f"{t / len(seeds):6.3f}")
+_OPTIONS = {
+    "maxiter": Option(50, "Epochs (default 50): one epoch = m stochastic steps, horizon T = maxiter * m; "
+                          "one trace row per epoch.", Interval(0, integer=True)),
+    "tol": Option(1e-6, "Level of the stationarity certificate ||grad F_1/rho_bar(x)|| at the returned point "
+                        "(success only when it is met); a measured epoch below it ends the run.", Interval(0)),
+    "step": Option(1.0, "The paper's alpha: alpha_t = step / sqrt(T + 1) ('constant') or step / sqrt(t + 1) "
+                        "('decaying').", FiniteInterval(0, open=("lo",))),
+    "schedule": Option("constant", "Step schedule: 'constant' (fixed horizon) or 'decaying'.",
+                       Choices("constant", "decaying")),
+    "output": Option("last", "Returned iterate: 'last' (x_T) or 'sampled' (x_t*, t* drawn with probability "
+                             "proportional to alpha_t, the theorem's iterate).", Choices("last", "sampled")),
+    "measure_every": Option(0, "Measure the Moreau-envelope gradient norm every this many epochs (0: never; "
+                               "costly, small problems only).", Interval(0, integer=True)),
+    "rho_bar": Option(None, "Moreau parameter of the measure (> rho; default 2 rho, or lambda_max(A^T A / m) "
+                            "for convex problems).", NoneOr(FiniteInterval(0, open=("lo",)))),
+    "rng": Option(None, "Seed or numpy.random.Generator of the sampling; None means seed 0 (reproducible).",
+                  Rng()),
+    "certify": Option(True, "Measure the stationarity at the returned point at the end (False: status 1, "
+                            "never success).", Flag()),
+}
+
+_RATE = ("rho-weakly convex F, L-Lipschitz samples, constant schedule: E ||grad F_1/rho_bar(x_t*)||^2 <= "
+         "C (Delta + rho_bar L^2 step^2) / (step sqrt(T + 1)), i.e. O(eps^-4) steps to an eps-stationary "
+         "point (the same for the three models; better models are robust to the step size).")
+_OPTIMALITY = ("Moreau-envelope gradient norm ||grad F_1/rho_bar(x)|| = rho_bar ||x - prox_F/rho_bar(x)||, "
+               "measured every `measure_every` epochs and at the returned point (certify)")
+_REFERENCE = ("D. Davis, D. Drusvyatskiy, Stochastic model-based minimization of weakly convex functions, "
+              "SIAM J. Optim. 29(1) (2019); H. Asi, J. Duchi, PNAS 116(46) (2019).")
+_SUMMARIES = {
+    "prox-linear": "Stochastic prox-linear method for (1/m) sum |c_i(x)| + r(x) (clipped Gauss-Newton steps)",
+    "prox-point": "Stochastic proximal point method for (1/m) sum |c_i(x)| (closed-form per-sample prox)",
+    "subgradient": "Stochastic proximal subgradient method for (1/m) sum |c_i(x)| + r(x)",
+}
 
 
-if __name__ == "__main__":
-    _demo()
+def _example(xp):
+    """Least absolute deviations with exact data (F* = 0) as a user CompositeAbsLoss."""
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((20, 3))
+    b = A @ np.array([1.0, -2.0, 0.5])
+    loss = CompositeAbsLoss(lambda x: A @ x - b, lambda x: A, 20, 3, affine=True,
+                            sample=lambda x, i: (A[i] @ x - b[i], A[i]))
+    return {"problem": loss, "x0": np.zeros(3), "f_star": 0.0}
+
+
+for _model in MODELS:
+    register(MethodSpec(
+        name=_model, family="model_based", kind="composite_model", summary=_SUMMARIES[_model],
+        solve=(lambda model: lambda run, x0, o: _solve(run, x0, o, model))(_model),
+        finalize=_certify, options=dict(_OPTIONS), optimality=_OPTIMALITY, rate_text=_RATE, rate=None,
+        requires=("residuals", "jacobian", "sample") + (("prox_point",) if _model == "prox-point" else ()),
+        reference=_REFERENCE, backends=("numpy",), float64_internal=True, example=_example))
+
+
+# ---------------------------------------------------------------------- front door
+
+def _start(x0, n):
+    x0 = np.asarray(x0)
+    if np.iscomplexobj(x0) or not (np.issubdtype(x0.dtype, np.floating) or np.issubdtype(x0.dtype, np.integer)):
+        raise TypeError(f"`x0` must be a real numeric array, got dtype {x0.dtype}")
+    if x0.shape != (n,):
+        raise ValueError(f"`x0` must have shape ({n},), got {x0.shape}")
+    if not np.all(np.isfinite(x0)):
+        raise ValueError("`x0` must be finite")
+    return x0 if np.issubdtype(x0.dtype, np.floating) else x0.astype(np.float64)
+
+
+def model_based(problem, x0, *, model=None, regularizer=None, method=None, tol=None, callback=None,
+                **options):
+    """Stochastic model-based minimization (see the module docstring for the algorithms);
+    the front door of the ``"composite_model"`` kind.
+
+    ``problem``: a :class:`CompositeAbsLoss` (e.g. ``problems.model_based.PhaseRetrieval``,
+    ``RobustRegression``); ``x0``: start (its floating dtype is kept); ``model`` (or
+    ``method``; None: ``"prox-linear"``): ``"prox-linear"``, ``"prox-point"`` or ``"subgradient"``; ``regularizer``:
+    the closed convex r (numopt.prox object) or None; ``tol`` (None: the default 1e-6):
+    level of the stationarity certificate; ``callback`` as in ``numopt.minimize``.
+    Options (``numopt.show_options("prox-linear")``): ``step`` (1.0), ``schedule``
+    ("constant"), ``maxiter`` (50 epochs, ``T = maxiter * m`` stochastic steps), ``output``
+    ("last" or "sampled"), ``measure_every`` (0), ``rho_bar``, ``rng`` (None: seed 0),
+    ``certify`` (True), ``max_time``, ``trace``, ``disp``.
+
+    Success is certified, never assumed: ``status = 0`` only when ``optimality`` =
+    ``||grad F_{1/rho_bar}(x)||`` at the returned ``x`` is finite, at most ``tol``, and
+    computed to an accurate duality gap (:func:`moreau_gradient_norm`'s ``converged``).
+    Completing the horizon without that certificate is ``status = 1`` (``certify=False``:
+    not measured, status 1), non-finite iterates or measure ``status = 2``.
+
+    Returns an OptimizeResult with ``x``, ``fun`` (F at x), ``x_last``, ``x_sampled``,
+    ``n_steps``, ``step_size`` (the last alpha_t), ``optimality``, ``rho_bar``, ``trace``
+    (per epoch: fun, optimality, step_size, n_steps, counts) and the counts ``njev``,
+    ``nprox``, ``nfev``.
+    """
+    spec = pick_method("composite_model", "prox-linear", method, name="model", legacy=model)
+    if not (hasattr(problem, "residuals") and hasattr(problem, "sample") and hasattr(problem, "n_samples")):
+        raise TypeError("`problem` must be a numopt CompositeAbsLoss (residuals, jacobian, sample, n_samples), "
+                        "e.g. problems.model_based.PhaseRetrieval(A, b) or RobustRegression(A, b)")
+    if regularizer is not None and not (hasattr(regularizer, "prox") and hasattr(regularizer, "value")):
+        raise TypeError("`regularizer` must have prox(x, step) and value(x) (a numopt.prox object) or be None")
+    numpy_only(spec, x0, "x0")
+    x0 = _start(x0, problem.n_features)
+    opts = resolve_options(spec, options, tol=tol)
+    run = _Run(problem, regularizer)
+    return run_method(spec, run, x0, opts, callback=callback, counter=run.counter)
