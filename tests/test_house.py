@@ -156,3 +156,22 @@ def test_no_counter_means_no_counts_and_finalize_runs_once():
     res = run_loop(_gen([Step(np.zeros(1), 0.0, 0.0)]), options={"maxiter": 5, "max_time": np.inf},
                    tol=1e-6, finalize=fin)
     assert "nfev" not in res and "nfev" not in res.trace and res.extra == 7 and calls == [1]
+
+
+def test_architecture_page_example_runs():
+    """The plug-in example of docs/architecture.md runs as written."""
+    import pathlib
+    import re
+
+    from numopt._registry import _REGISTRY
+
+    text = (pathlib.Path(__file__).parents[1] / "docs" / "architecture.md").read_text()
+    code = re.search(r"```python\n(.*?)```", text, re.S).group(1)
+    try:
+        exec(compile(code, "architecture.md", "exec"), {})
+        assert numopt.show_options("example-gd", disp=False).count("step") >= 2
+        with pytest.raises(ValueError, match="`step`"):
+            numopt.minimize(lambda x: float(x @ x), np.ones(2), jac=lambda x: 2 * x,
+                            method="example-gd", options={"step": -1})
+    finally:
+        _REGISTRY.pop("example-gd", None)
