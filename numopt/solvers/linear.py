@@ -205,8 +205,8 @@ def solve_linear(A, b, method="kaczmarz", *, x0=None, tol=None, callback=None, o
 
 
 def example_system(kind, seed=0):
-    """Small instances for the registry's contract tests: ``"rect"`` a consistent 30 x 10
-    Gaussian system, ``"spd"`` the 5-point Laplacian on a 4 x 4 grid (SPD, sparse)."""
+    """Small instances for the registry's contract tests: ``"rect"`` a consistent 40 x 20
+    Gaussian system (the default sketch size 10 needs several projections), ``"spd"`` the 5-point Laplacian on a 4 x 4 grid (SPD, sparse)."""
     rng = np.random.default_rng(seed)
     if kind == "spd":
         from .sor import laplacian_2d
@@ -214,6 +214,6 @@ def example_system(kind, seed=0):
         A = laplacian_2d(4)
         xs = rng.standard_normal(A.shape[0])
     else:
-        A = rng.standard_normal((30, 10))
-        xs = rng.standard_normal(10)
+        A = rng.standard_normal((40, 20))
+        xs = rng.standard_normal(20)
     return dict(A=A, b=A @ xs, x0=np.zeros(A.shape[1]), x_star=xs, f_star=0.0)

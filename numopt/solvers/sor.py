@@ -133,9 +133,10 @@ def _steps_scipy(system, diag, x, omega, tol, maxiter, every):
     while True:  # bounded by run_loop's maxiter
         n_sw, done = min(every, maxiter - k), 0
         while done < n_sw:
-            x = x + np.asarray(tri(r), dtype=dtype)
-            r = b - A @ x
-            res = float(np.linalg.norm(r))
+            with np.errstate(over="ignore", invalid="ignore"):  # divergence: status 2 says so
+                x = x + np.asarray(tri(r), dtype=dtype)
+                r = b - A @ x
+                res = float(np.linalg.norm(r))
             done += 1
             if not math.isfinite(res) or res / denom <= tol:
                 break
