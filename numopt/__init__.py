@@ -28,7 +28,7 @@ _LAZY = {
     "bilevel": "numopt.solvers.bilevel",
     "bilevel_hypergradient": "numopt.solvers.bilevel",
     "BilevelProblem": "numopt.solvers.bilevel",
-    "MultiBlockBilevelProblem": "numopt.solvers.bilevel_multiblock",
+    "MultiBlockBilevelProblem": "numopt.solvers.bilevel",
     "lmo": "numopt.lmo",
     "sketch": "numopt.sketch",
     "solve_linear": "numopt.solvers.linear",

@@ -59,6 +59,7 @@ SOLVER_MODULES = [
     "numopt.solvers.nmf",
     "numopt.solvers.sinkhorn",
     "numopt.solvers.mirror_sinkhorn",
+    "numopt.solvers.bilevel",
 ]
 
 _REGISTRY: dict[str, "MethodSpec"] = {}

@@ -97,7 +97,8 @@ def test_the_oracle_is_called_on_minibatches_only(ridge):
     assert len(run_lo) == (K + 1) * (2 * T + 2) and len(run_up) == (K + 1) * (T + 1)
     assert res.nsamples_lower == b * len(run_lo) and res.nsamples_upper == b * len(run_up)
     assert res.nlower == len(run_lo)
-    assert res.trace["samples_lower"][-1] - res.trace["samples_lower"][0] == b * K * (2 * T + 2)
+    assert res.trace["nsamples_lower"][-1] - res.trace["nsamples_lower"][0] == b * K * (2 * T + 2)
+    assert res.trace["nsamples_lower"][-1] == res.nsamples_lower  # counted from the start of the run
     # the full-batch method on the same problem pays n samples per call
     det = bilevel(inst.problem, inst.x0, inst.y0, method="f2sa", maxiter=K, tol=0, **{**F2SA, "inner_steps": T})
     assert det.nsamples_lower == 200 * (K + 1) * (2 * T + 2)
@@ -168,7 +169,7 @@ def test_bad_stochastic_declarations(ridge):
     two_args = BilevelProblem(plain._upper, plain._lower, n_samples=10)
     with pytest.raises(TypeError, match=r"upper.*\(x, y, idx\)"):
         bilevel(two_args, np.zeros(2), np.zeros(2), method="f2sa", batch_size=4)
-    with pytest.raises(ValueError, match="stochastic version"):
+    with pytest.raises(TypeError, match="unknown option.*'batch_size'"):  # no stochastic version: not an option
         bilevel(inst.problem, inst.x0, inst.y0, method="meha", batch_size=4)
     with pytest.raises(ValueError, match="batch_size"):
         bilevel(inst.problem, inst.x0, inst.y0, method="f2sa", batch_size=0)
