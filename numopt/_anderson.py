@@ -42,7 +42,23 @@ def anderson_weights(R, *, reg=1e-10, axis=1):
 
 def anderson_mix(hist_x, hist_gx, *, reg=1e-10):
     """Type-II Anderson mixing of fixed-point pairs (x_i, G(x_i)): sum_i c_i G(x_i) with
-    the weights of the residuals G(x_i) - x_i; the last G(x) when the weights fail."""
+    the weights of the residuals r_i = G(x_i) - x_i; the last G(x) when the weights fail.
+
+    Computed in the difference form of Walker & Ni (2011): with dR, dG the differences of
+    consecutive residuals and images, gamma = argmin ||r_last - dR gamma||^2 (Tikhonov
+    ``reg * trace(dR^T dR)``) and the result G(x_last) - dG gamma. Without the Tikhonov
+    term this is the point of :func:`anderson_weights`; with it, the regularization is
+    relative to the differences, which stay informative when the residuals of a
+    converging iteration are nearly parallel (``reg * trace(R^T R)`` then swamps them)."""
     GX = np.stack(hist_gx, 1)
-    c = anderson_weights(GX - np.stack(hist_x, 1), reg=reg)
-    return GX[:, -1] if c is None else GX @ c
+    R = GX - np.stack(hist_x, 1)
+    dR, dG = np.diff(R, axis=1), np.diff(GX, axis=1)
+    A = dR.T @ dR
+    k = A.shape[0]
+    try:
+        gamma = np.linalg.solve(A + reg * np.trace(A) * np.eye(k) + 1e-300 * np.eye(k), dR.T @ R[:, -1])
+    except np.linalg.LinAlgError:
+        return GX[:, -1]
+    if not np.isfinite(gamma).all():
+        return GX[:, -1]
+    return GX[:, -1] - dG @ gamma
