@@ -159,17 +159,50 @@ def _solve_kkt(K, rhs, opts, rng, z0, delta):
     return r.x, r.nit, r.optimality
 
 
-def _eal(problem, x0, opts):
+class _Oracles:
+    """f, c and the quantities eal builds from them (dense constraint Jacobian,
+    grad_x L, the exact augmented Lagrangian merit function)."""
+
+    def __init__(self, f, c, m):
+        self.f, self.c, self.m = f, c, m
+
+    def value_c(self, x):
+        return np.asarray(self.c.value(x), dtype=float).ravel()
+
+    def jac_c(self, x):
+        return _dense(self.c.jacobian(x), (self.m, x.size), "constraint Jacobian")
+
+    def grad_L(self, x, lam):
+        return self.f.grad(x) + self.jac_c(x).T @ lam
+
+    def merit(self, x, lam, mu, nu):
+        fv = self.f.value(x)
+        cv = np.asarray(self.c.value(x), dtype=float)
+        gl = self.grad_L(x, lam)
+        return fv + lam @ cv + 0.5 * mu * cv @ cv + 0.5 * nu * gl @ gl
+
+    def at(self, x):
+        """(f, grad f, c, G) at x."""
+        fx, gx = self.f.value_and_grad(x)
+        return fx, gx, self.value_c(x), self.jac_c(x)
+
+
+def _nonfinite(fx, gx, cx, Gx, where):
+    """(2, message) naming the first non-finite oracle value, else None."""
+    for val, what in ((fx, "objective value"), (gx, "objective gradient"), (cx, "constraint value"),
+                      (Gx, "constraint Jacobian")):
+        if not np.all(np.isfinite(val)):
+            return 2, f"non-finite {what} {where}; returning the last finite iterate"
+    return None
+
+
+def _start(problem, x, opts):
+    """The oracles and (f, grad f, c, G) at x0, with the checks that need them: the
+    dense_limit for a sparse Jacobian, finite values (ValueError naming the oracle),
+    an exact Hessian when hessian='exact' asks for one."""
     import scipy.sparse as sp
 
-    out_dtype = np.asarray(x0).dtype  # iterate in float64, report in the input's dtype
-    x = np.asarray(x0, dtype=float).copy()
     f, c = problem.objective, problem.constraints
-    # a fixed default seed: two default runs give bit-identical iterates
-    rng = np.random.default_rng(0 if opts["rng"] is None else opts["rng"])
-    # (the options were checked by the front door: see the Option table below)
-    mu, nu, delta, beta, rho = opts["mu0"], opts["nu0"], opts["delta0"], opts["beta"], opts["rho"]
-
     fx, gx = f.value_and_grad(x)
     cx = np.asarray(c.value(x), dtype=float).ravel()
     m = cx.size
@@ -179,13 +212,6 @@ def _eal(problem, x0, opts):
                          f"forms dense (n + m) x (n + m) KKT matrices and n + m = {x.size + m} exceeds "
                          f"dense_limit = {opts['dense_limit']}: use a solver for large sparse problems "
                          "(or raise the option dense_limit if the dense KKT matrix fits in memory)")
-
-    def jac_c(x):
-        return _dense(c.jacobian(x), (m, x.size), "constraint Jacobian")
-
-    def grad_L(x, lam):
-        return f.grad(x) + jac_c(x).T @ lam
-
     Gx = _dense(J0, (m, x.size), "constraint Jacobian")
     if not np.all(np.isfinite(gx)):
         raise ValueError("the objective gradient (`jac`) at x0 contains NaN or inf")
@@ -193,46 +219,123 @@ def _eal(problem, x0, opts):
         raise ValueError("the constraint function at x0 returned NaN or inf")
     if not np.all(np.isfinite(Gx)):
         raise ValueError("the constraint Jacobian at x0 contains NaN or inf")
-
-    def nonfinite(fx, gx, cx, Gx, where):
-        for val, what in ((fx, "objective value"), (gx, "objective gradient"), (cx, "constraint value"),
-                          (Gx, "constraint Jacobian")):
-            if not np.all(np.isfinite(val)):
-                return 2, f"non-finite {what} {where}; returning the last finite iterate"
-        return None
-    theory = opts["accuracy"] == "theory"
-    hess_mode = opts["hessian"]
     has_exact = (hasattr(f, "has") and f.has("hess")) and (hasattr(c, "has") and c.has("hess"))
-    if hess_mode == "exact" and not has_exact:
+    if opts["hessian"] == "exact" and not has_exact:
         raise ValueError("hessian='exact' needs the objective's Hessian and the constraints' second derivatives "
                          "(NonlinearConstraint(hess=...) or a 'hess' entry)")
-    qn = np.eye(x.size) if hess_mode == "bfgs" else None
+    return _Oracles(f, c, m), (fx, gx, cx, Gx)
+
+
+def _hessian_terms(problem, ops, x, lam, gl, qn, opts):
+    """(H, H grad_x L): the Lagrangian Hessian (exact or differences; the BFGS matrix
+    ``qn`` when given, with H grad_x L then by one gradient difference, so the merit
+    gradient stays exact)."""
+    if qn is None:
+        H, _ = _lagrangian_hessian(problem, x, lam, ops.grad_L, opts["fd_step"], force_fd=opts["hessian"] == "fd")
+        return H, H @ gl
+    hh = opts["fd_step"] * max(1.0, np.linalg.norm(x)) / max(np.linalg.norm(gl), 1e-300)
+    return qn, (ops.grad_L(x + hh * gl, lam) - ops.grad_L(x - hh * gl, lam)) / (2 * hh)
+
+
+def _merit_gradient(st, gl, Hgl, Gx, cx):
+    return np.concatenate([gl + st.nu * Hgl + st.mu * (Gx.T @ cx), cx + st.nu * (Gx @ gl)])
+
+
+def _direction(st, K, rhs, gl, Hgl, Gx, cx, kkt, opts, rng, theory):
+    """Sketched Newton direction ``st.z`` with the accuracy / penalty adjustments (Hong et al.
+    2023, Alg. 1): returns (descent found, merit slope, stop or None); updates ``st``'s
+    mu, nu, delta, z and nsketch."""
+    rho = opts["rho"]
+    grad_merit = _merit_gradient(st, gl, Hgl, Gx, cx)
+    slope = None
+    for _ in range(opts["max_adjust"]):
+        if theory:  # Hong et al.: ||K z - b|| <= delta ||b|| / (||K|| psi), relative to ||b||
+            d_acc = st.delta / (float(np.linalg.norm(K, 2)) * st.psi)
+        else:
+            d_acc = min(st.delta, kkt) if opts["sharpen"] else st.delta
+        z0 = None if st.z is None or st.z.size != K.shape[0] else st.z
+        st.z, its, achieved = _solve_kkt(K, rhs, opts, rng, z0, d_acc)
+        st.nsketch += its
+        if not np.all(np.isfinite(st.z)):
+            return False, slope, (5, "KKT solve produced non-finite values (singular KKT matrix?)")
+        slope = grad_merit @ st.z
+        if theory:
+            if slope <= -0.5 * st.nu * (rhs @ rhs):
+                return True, slope, None
+            st.mu *= rho ** 2
+            st.nu /= rho
+            st.delta = min(st.delta / rho ** 4, _delta_theory(st.psi, st.ups, st.mu, st.nu, opts["beta"]))
+            grad_merit = _merit_gradient(st, gl, Hgl, Gx, cx)
+            continue
+        if slope < -1e-14 * max(1.0, np.linalg.norm(grad_merit) * np.linalg.norm(st.z)):
+            return True, slope, None
+        if achieved > d_acc * 1.0001 and achieved > 0.5:  # the inner solver could not reach the accuracy
+            return False, slope, (5, f"KKT system could not be solved (relative residual {achieved:.1e}): "
+                                     "rank-deficient constraint Jacobian or inconsistent constraints?")
+        if achieved > d_acc and st.delta > opts["delta_min"]:
+            st.delta /= rho  # the solve missed its accuracy: ask for more
+        else:  # accurate solve but still no descent: strengthen the penalties
+            st.mu *= rho ** 2
+            st.nu /= rho
+            st.delta = max(st.delta / rho, opts["delta_min"])
+            grad_merit = _merit_gradient(st, gl, Hgl, Gx, cx)
+    return False, slope, None
+
+
+def _local_step(ops, x, lam, dx, dl, kkt, it):
+    """Near a KKT point the merit slope is lost in rounding: the full Newton step when it
+    halves the KKT residual (local phase). Returns ((x, lam, f, g, c, G), None) or
+    (None, stop)."""
+    xt, lt = x + dx, lam + dl
+    ct = ops.value_c(xt)
+    kt = _kkt_residual(ops.grad_L(xt, lt), ct)  # NaN when c or its Jacobian is NaN at xt
+    if not np.isfinite(kt):
+        return None, (2, f"non-finite KKT residual (constraint value, Jacobian or objective gradient) at the "
+                         f"Newton step of iteration {it}; returning the last finite iterate")
+    if not kt < 0.5 * kkt:
+        return None, (5, "no descent direction for the merit function after adjusting delta, mu and nu")
+    fxt, gxt = ops.f.value_and_grad(xt)
+    Gxt = ops.jac_c(xt)
+    bad = _nonfinite(fxt, gxt, ct, Gxt, f"at the Newton step of iteration {it}")
+    return (None, bad) if bad else ((xt, lt, fxt, gxt, ct, Gxt), None)
+
+
+def _line_search(ops, st, x, lam, dx, dl, slope, opts):
+    """Armijo backtracking on the merit function: the step, or None when it fails."""
+    phi0 = ops.merit(x, lam, st.mu, st.nu)
+    alpha = 1.0
+    for _ in range(opts["max_linesearch"]):
+        try:
+            phi = ops.merit(x + alpha * dx, lam + alpha * dl, st.mu, st.nu)
+        except (FloatingPointError, OverflowError, ValueError):
+            phi = math.inf
+        if np.isfinite(phi) and phi <= phi0 + opts["beta"] * alpha * slope:
+            return alpha
+        alpha *= 0.5
+    return None
+
+
+def _eal(problem, x0, opts):
+    """The eal generator (see the module docstring); options checked by the front door."""
+    from types import SimpleNamespace
+
+    out_dtype = np.asarray(x0).dtype  # iterate in float64, report in the input's dtype
+    x = np.asarray(x0, dtype=float).copy()
+    # a fixed default seed: two default runs give bit-identical iterates
+    rng = np.random.default_rng(0 if opts["rng"] is None else opts["rng"])
+    ops, (fx, gx, cx, Gx) = _start(problem, x, opts)
+    m, theory = ops.m, opts["accuracy"] == "theory"
+    st = SimpleNamespace(mu=opts["mu0"], nu=opts["nu0"], delta=opts["delta0"], z=None, nsketch=0, psi=None, ups=None)
+    qn = np.eye(x.size) if opts["hessian"] == "bfgs" else None
     lam = -np.linalg.lstsq(Gx.T, gx, rcond=None)[0] if m else np.zeros(0)
-    nsketch = 0
-
-    def merit(x, lam, mu, nu):
-        fv = f.value(x)
-        cv = np.asarray(c.value(x), dtype=float)
-        gl = grad_L(x, lam)
-        return fv + lam @ cv + 0.5 * mu * cv @ cv + 0.5 * nu * gl @ gl
-
-    z = None
-    alpha = 0.0
-    it = 0
+    alpha, it = 0.0, 0
     while True:  # bounded by run_loop's maxiter
         gl = gx + Gx.T @ lam
         kkt = _kkt_residual(gl, cx)
         yield Step(x.astype(out_dtype, copy=True), fx, kkt, jac=gx, multipliers=lam, constraint_violation=_inf_norm(cx),
-                   stationarity=_inf_norm(gl), mu=mu, nu=nu, nsketch=nsketch,
-                   step_size=alpha)
+                   stationarity=_inf_norm(gl), mu=st.mu, nu=st.nu, nsketch=st.nsketch, step_size=alpha)
         it += 1
-        if qn is None:
-            H, _ = _lagrangian_hessian(problem, x, lam, grad_L, opts["fd_step"], force_fd=hess_mode == "fd")
-            Hgl = H @ gl
-        else:
-            H = qn
-            hh = opts["fd_step"] * max(1.0, np.linalg.norm(x)) / max(np.linalg.norm(gl), 1e-300)
-            Hgl = (grad_L(x + hh * gl, lam) - grad_L(x - hh * gl, lam)) / (2 * hh)  # merit gradient stays exact
+        H, Hgl = _hessian_terms(problem, ops, x, lam, gl, qn, opts)
         if not (np.all(np.isfinite(H)) and np.all(np.isfinite(Hgl))):
             return 2, (f"non-finite Lagrangian Hessian at iteration {it} (objective/constraint Hessians or "
                        "their differences); returning the last finite iterate")
@@ -240,86 +343,30 @@ def _eal(problem, x0, opts):
         B = H + tau * np.eye(x.size)
         K = np.block([[B, Gx.T], [Gx, np.zeros((m, m))]])
         rhs = -np.concatenate([gl, cx])
-        grad_merit = np.concatenate([gl + nu * Hgl + mu * (Gx.T @ cx), cx + nu * (Gx @ gl)])
         if theory:
-            psi, ups = _theory_constants(B, H, Gx, red_min)
-            delta = min(delta, _delta_theory(psi, ups, mu, nu, beta))
-        d_ok = False
-        for _ in range(opts["max_adjust"]):
-            if theory:  # Hong et al.: ||K z - b|| <= delta ||b|| / (||K|| psi), relative to ||b||
-                d_acc = delta / (float(np.linalg.norm(K, 2)) * psi)
-            else:
-                d_acc = min(delta, kkt) if opts["sharpen"] else delta
-            z, its, achieved = _solve_kkt(K, rhs, opts, rng, None if z is None or z.size != K.shape[0] else z,
-                                          d_acc)
-            nsketch += its
-            if not np.all(np.isfinite(z)):
-                return 5, "KKT solve produced non-finite values (singular KKT matrix?)"
-            slope = grad_merit @ z
-            if theory:
-                if slope <= -0.5 * nu * (rhs @ rhs):
-                    d_ok = True
-                    break
-                mu *= rho ** 2
-                nu /= rho
-                delta = min(delta / rho ** 4, _delta_theory(psi, ups, mu, nu, beta))
-                grad_merit = np.concatenate([gl + nu * Hgl + mu * (Gx.T @ cx), cx + nu * (Gx @ gl)])
-                continue
-            if slope < -1e-14 * max(1.0, np.linalg.norm(grad_merit) * np.linalg.norm(z)):
-                d_ok = True
-                break
-            if achieved > d_acc * 1.0001:  # the inner solver could not reach the accuracy
-                if achieved > 0.5:
-                    return 5, (f"KKT system could not be solved (relative residual {achieved:.1e}): "
-                               "rank-deficient constraint Jacobian or inconsistent constraints?")
-            if achieved > d_acc and delta > opts["delta_min"]:
-                delta /= rho  # the solve missed its accuracy: ask for more
-            else:  # accurate solve but still no descent: strengthen the penalties
-                mu *= rho ** 2
-                nu /= rho
-                delta = max(delta / rho, opts["delta_min"])
-                grad_merit = np.concatenate([gl + nu * Hgl + mu * (Gx.T @ cx), cx + nu * (Gx @ gl)])
-        dx, dl = z[:x.size], z[x.size:]
-        if not d_ok:
-            # near a KKT point the merit slope is lost in rounding: accept the Newton step
-            # if it reduces the KKT residual (local phase), else give up
-            xt, lt = x + dx, lam + dl
-            ct = np.asarray(c.value(xt), dtype=float).ravel()
-            kt = _kkt_residual(grad_L(xt, lt), ct)  # NaN when c or its Jacobian is NaN at xt
-            if not np.isfinite(kt):
-                return 2, (f"non-finite KKT residual (constraint value, Jacobian or objective gradient) at the "
-                           f"Newton step of iteration {it}; returning the last finite iterate")
-            if kt < 0.5 * kkt:
-                fxt, gxt = f.value_and_grad(xt)
-                Gxt = jac_c(xt)
-                bad = nonfinite(fxt, gxt, ct, Gxt, f"at the Newton step of iteration {it}")
-                if bad:
-                    return bad
-                x, lam, fx, gx, cx, Gx = xt, lt, fxt, gxt, ct, Gxt
-                continue
-            return 5, "no descent direction for the merit function after adjusting delta, mu and nu"
-        phi0 = merit(x, lam, mu, nu)
-        alpha = 1.0
-        for _ in range(opts["max_linesearch"]):
-            try:
-                phi = merit(x + alpha * dx, lam + alpha * dl, mu, nu)
-            except (FloatingPointError, OverflowError, ValueError):
-                phi = math.inf
-            if np.isfinite(phi) and phi <= phi0 + beta * alpha * slope:
-                break
-            alpha *= 0.5
-        else:
+            st.psi, st.ups = _theory_constants(B, H, Gx, red_min)
+            st.delta = min(st.delta, _delta_theory(st.psi, st.ups, st.mu, st.nu, opts["beta"]))
+        d_ok, slope, stop = _direction(st, K, rhs, gl, Hgl, Gx, cx, kkt, opts, rng, theory)
+        if stop is not None:
+            return stop
+        dx, dl = st.z[:x.size], st.z[x.size:]
+        if not d_ok:  # local phase: the Newton step if it reduces the KKT residual, else give up
+            new, stop = _local_step(ops, x, lam, dx, dl, kkt, it)
+            if stop is not None:
+                return stop
+            x, lam, fx, gx, cx, Gx = new
+            continue
+        alpha = _line_search(ops, st, x, lam, dx, dl, slope, opts)
+        if alpha is None:
             return 5, (f"line search failed on the merit function (||c||_inf = {_inf_norm(cx):.2e}); "
                        "the constraints may be infeasible")
         if alpha < opts["alpha_min"]:
             # tiny steps: the merit function is near a stationary point that is not a
             # KKT point; the penalties are too weak (Hong et al. 2023, Sec. 3)
-            mu *= rho ** opts["tiny_mu_power"]
+            st.mu *= opts["rho"] ** opts["tiny_mu_power"]
         x_new, lam_new = x + alpha * dx, lam + alpha * dl
-        fx_new, gx_new = f.value_and_grad(x_new)
-        cx_new = np.asarray(c.value(x_new), dtype=float).ravel()
-        Gx_new = jac_c(x_new)
-        bad = nonfinite(fx_new, gx_new, cx_new, Gx_new, f"after the line search of iteration {it}")
+        fx_new, gx_new, cx_new, Gx_new = ops.at(x_new)
+        bad = _nonfinite(fx_new, gx_new, cx_new, Gx_new, f"after the line search of iteration {it}")
         if bad:
             return bad
         if qn is not None:
