@@ -376,7 +376,9 @@ class Box(ConvexSet):
 
     def value(self, x):
         xp = get_namespace(x)
-        ok = bool(xp.all(x >= self.lower - 1e-12)) and bool(xp.all(x <= self.upper + 1e-12))
+        lo = xp.asarray(self.lower, dtype=x.dtype)  # (list bounds too)
+        hi = xp.asarray(self.upper, dtype=x.dtype)
+        ok = bool(xp.all(x >= lo - 1e-12)) and bool(xp.all(x <= hi + 1e-12))
         return 0.0 if ok else math.inf
 
     def project(self, x):
