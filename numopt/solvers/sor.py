@@ -96,10 +96,16 @@ def _resolve_kernel(kernel, sparse):
     return kernel
 
 
+_KERNEL = []  # the numba module, imported on first use (``import numopt`` stays light)
+
+
 def _steps_numba(system, diag, x, omega, tol, maxiter, every):
     """The fast path: sweeps in the compiled CSR kernel, ``every`` per Step."""
-    from . import _sor_numba as K
+    if not _KERNEL:
+        from . import _sor_numba
 
+        _KERNEL.append(_sor_numba)
+    K = _KERNEL[0]
     A, b, denom = system.A, system.b, system.denom
     csr = (A.indptr, A.indices, A.data)
     res = float(K.residual_norm(*csr, b, x))
