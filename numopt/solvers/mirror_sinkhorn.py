@@ -149,14 +149,14 @@ def _finalize(res, p, opts):
 
 
 def _example(xp):
-    """Linear objective <C, P> on 6 x 7 point clouds (costs in [0, 1])."""
+    """Linear objective <C, P> on 6 x 7 point clouds (costs in [0, 1], so the default step is 1)."""
     rng = np.random.default_rng(1)
     X, Y = rng.standard_normal((6, 2)), rng.standard_normal((7, 2)) + 0.5
     C = ((X[:, None, :] - Y[None, :, :]) ** 2).sum(-1)
     C = xp.asarray(C / C.max())
     a, b = rng.uniform(0.5, 1.5, 6), rng.uniform(0.5, 1.5, 7)
     return dict(grad=lambda P: C, a=xp.asarray(a / a.sum()), b=xp.asarray(b / b.sum()),
-                value=lambda P: float(xp.sum(P * C)), step=1.0)
+                value=lambda P: float(xp.sum(P * C)))
 
 
 register(MethodSpec(
