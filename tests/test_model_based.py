@@ -6,8 +6,8 @@ import pytest
 from scipy.optimize import linprog, minimize_scalar
 
 from numopt.prox import L1
-from numopt.solvers.model_based import (MODELS, CompositeAbsLoss, PhaseRetrieval, RobustRegression,
-                                        _prox_linear_step, model_based, moreau_gradient_norm)
+from numopt.solvers.model_based import MODELS, CompositeAbsLoss, _prox_linear_step, model_based, moreau_gradient_norm
+from problems.model_based import PhaseRetrieval, RobustRegression
 
 
 def _robust(seed, n=10, m=200, frac=0.2):
