@@ -126,6 +126,15 @@ def test_option_checks_name_the_option(method):
 
 
 @pytest.mark.parametrize("method", METHODS)
+def test_options_dict_equals_keywords(method):
+    a = _run(method, options={"maxiter": 2})
+    b = _run(method, maxiter=2)
+    assert a.nit == b.nit and a.fun == b.fun
+    with pytest.raises(TypeError, match="both in `options` and as keywords"):
+        _run(method, options={"maxiter": 2}, maxiter=3)
+
+
+@pytest.mark.parametrize("method", METHODS)
 def test_result_contract_and_trace(method):
     res = _run(method, maxiter=3)
     for key in ("x", "fun", "nit", "status", "success", "message", "optimality", "trace", "method"):

@@ -47,7 +47,7 @@ given by oracles of the DC split (``g_solve``, ``h_subgrad``, ``h_candidates``, 
 This module also holds the option checks and the oracle counter shared by the
 special-structure kinds (``model_based``, ``fractional_cd``, ``nmf``): :class:`Counts`,
 :class:`Rng`, :class:`FiniteInterval`, :func:`generator`, :func:`numpy_only`,
-:func:`pick_method`.
+:func:`merge_options`, :func:`pick_method`.
 """
 from __future__ import annotations
 
@@ -126,6 +126,18 @@ def numpy_only(spec, arr, what):
         from .._backend import get_namespace
 
         check_backend(spec, get_namespace(arr), what)
+
+
+def merge_options(options, keywords):
+    """A front door's ``options=`` dict (scipy style) and its keyword options, as one dict."""
+    if options is None:
+        return dict(keywords)
+    if not isinstance(options, dict):
+        raise TypeError(f"`options` must be a dict or None, got {type(options).__name__}")
+    both = sorted(set(options) & set(keywords))
+    if both:
+        raise TypeError(f"option(s) {', '.join(map(repr, both))} given both in `options` and as keywords")
+    return {**options, **keywords}
 
 
 def pick_method(kind, default, method, name="method", legacy=None):
@@ -298,7 +310,7 @@ def _start(x0):
 
 
 def dca(g_solve, h_subgrad, x0, *, g=None, h=None, objective=None, complete=False, h_candidates=None, select=None,
-        method=None, tol=None, callback=None, **options):
+        method=None, tol=None, callback=None, options=None, **kw):
     """Minimize ``g(x) - h(x)`` by DCA (``complete=False``) or complete DCA; the front door of
     the ``"dc"`` kind (methods ``"dca"``, ``"complete-dca"``: ``method=`` or ``complete=``).
 
@@ -308,8 +320,8 @@ def dca(g_solve, h_subgrad, x0, *, g=None, h=None, objective=None, complete=Fals
     ``h_candidates(x)``: sequence (or 2-D array, one row each) of subgradients of h at x,
     required by complete DCA; ``select`` (complete DCA only; default ``"model"``):
     ``"model"`` or ``"objective"`` (see the module docstring); ``tol`` (None: 1e-10): stop
-    when ``||x_{k+1} - x_k|| <= tol``. Options (``numopt.show_options("dca")``): ``maxiter``
-    (500), ``max_time``, ``trace``, ``disp``.
+    when ``||x_{k+1} - x_k|| <= tol``. Options (``numopt.show_options("dca")``, as keywords
+    or an ``options`` dict): ``maxiter`` (500), ``max_time``, ``trace``, ``disp``.
 
     Returns an OptimizeResult with ``x`` (in x0's floating dtype), ``fun`` (f(x), or None
     without values), ``y`` (the last subgradient used), ``optimality`` (last step length)
@@ -325,11 +337,12 @@ def dca(g_solve, h_subgrad, x0, *, g=None, h=None, objective=None, complete=Fals
             raise TypeError(f"`{name}` must be callable or None")
     if (g is None) != (h is None):
         raise ValueError("give both `g` and `h` (value callables) or neither")
+    options = merge_options(options, kw)
     if select is not None:
         if "select" not in spec.options:
             raise ValueError(f"`select` chooses among candidate subgradients of complete DCA; method "
                              f"{spec.name!r} has none (use complete=True or method='complete-dca')")
-        options = dict(options, select=select)
+        options = merge_options(options, {"select": select})
     numpy_only(spec, x0, "x0")
     x0 = _start(x0)
     opts = resolve_options(spec, options, tol=tol)

@@ -43,7 +43,7 @@ from .._loop import Step
 from .._options import Choices, Interval, Option
 from .._registry import MethodSpec, register, resolve_options, run_method
 from ..oracles import check_scalar
-from .dca import Rng, generator, numpy_only, pick_method
+from .dca import Rng, generator, merge_options, numpy_only, pick_method
 
 __all__ = ["fractional_cd", "coordinate_subproblem"]
 
@@ -232,7 +232,7 @@ def _data(A, B, x0, a, b, alpha, beta, lam, radius):
 
 
 def fractional_cd(A, B, x0, *, a=None, b=None, alpha=0.0, beta=0.0, lam=0.0, radius=math.inf, method=None,
-                  tol=None, callback=None, **options):
+                  tol=None, callback=None, options=None, **kw):
     """Minimize ``(1/2 x^T A x + a^T x + alpha + lam ||x||_1) / (1/2 x^T B x + b^T x + beta)`` by
     coordinate descent with globally solved one-dimensional subproblems (see module doc);
     the front door of the ``"fractional"`` kind (method ``"fractional-cd"``).
@@ -240,12 +240,13 @@ def fractional_cd(A, B, x0, *, a=None, b=None, alpha=0.0, beta=0.0, lam=0.0, rad
     ``radius``: optional box constraint ``||x||_inf <= radius`` (h then also contains its
     indicator; it keeps the minimum attained when the ratio decreases toward infinity).
     ``tol`` (None: 1e-12): stop when no coordinate step decreases F by more than
-    ``tol * max(1, |F|)`` during a sweep. Options (``numopt.show_options("fractional-cd")``):
+    ``tol * max(1, |F|)`` during a sweep. Options (``numopt.show_options("fractional-cd")``, as
+    keywords or an ``options`` dict):
     ``selection`` ("cyclic": one sweep over n coordinates per iteration, or "random": n
     random coordinates), ``rng`` (None: seed 0), ``maxiter`` (1000 sweeps), ``kernel``
     ("auto"), ``max_time``, ``trace``, ``disp``. ``x`` is returned in ``x0``'s floating dtype."""
     spec = pick_method("fractional", "fractional-cd", method)
     numpy_only(spec, x0, "x0")
     problem, x0 = _data(A, B, x0, a, b, alpha, beta, lam, radius)
-    opts = resolve_options(spec, options, tol=tol)
+    opts = resolve_options(spec, merge_options(options, kw), tol=tol)
     return run_method(spec, problem, x0, opts, callback=callback, counter=None)

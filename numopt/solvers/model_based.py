@@ -65,7 +65,7 @@ from .._loop import Step
 from .._options import Choices, Flag, Interval, NoneOr, Option
 from .._registry import MethodSpec, register, resolve_options, run_method
 from ..oracles import check_scalar
-from .dca import Counts, FiniteInterval, Rng, generator, numpy_only, pick_method
+from .dca import Counts, FiniteInterval, Rng, generator, merge_options, numpy_only, pick_method
 
 __all__ = ["CompositeAbsLoss", "model_based", "moreau_gradient_norm", "MODELS"]
 
@@ -549,8 +549,8 @@ def _start(x0, n):
     return x0 if np.issubdtype(x0.dtype, np.floating) else x0.astype(np.float64)
 
 
-def model_based(problem, x0, *, model=None, regularizer=None, method=None, tol=None, callback=None,
-                **options):
+def model_based(problem, x0, *, model=None, regularizer=None, method=None, tol=None, callback=None, options=None,
+                **kw):
     """Stochastic model-based minimization (see the module docstring for the algorithms);
     the front door of the ``"composite_model"`` kind.
 
@@ -559,7 +559,7 @@ def model_based(problem, x0, *, model=None, regularizer=None, method=None, tol=N
     ``method``; None: ``"prox-linear"``): ``"prox-linear"``, ``"prox-point"`` or ``"subgradient"``; ``regularizer``:
     the closed convex r (numopt.prox object) or None; ``tol`` (None: the default 1e-6):
     level of the stationarity certificate; ``callback`` as in ``numopt.minimize``.
-    Options (``numopt.show_options("prox-linear")``): ``step`` (1.0), ``schedule``
+    Options (``numopt.show_options("prox-linear")``, as keywords or an ``options`` dict): ``step`` (1.0), ``schedule``
     ("constant"), ``maxiter`` (50 epochs, ``T = maxiter * m`` stochastic steps), ``output``
     ("last" or "sampled"), ``measure_every`` (0), ``rho_bar``, ``rng`` (None: seed 0),
     ``certify`` (True), ``max_time``, ``trace``, ``disp``.
@@ -583,6 +583,6 @@ def model_based(problem, x0, *, model=None, regularizer=None, method=None, tol=N
         raise TypeError("`regularizer` must have prox(x, step) and value(x) (a numopt.prox object) or be None")
     numpy_only(spec, x0, "x0")
     x0 = _start(x0, problem.n_features)
-    opts = resolve_options(spec, options, tol=tol)
+    opts = resolve_options(spec, merge_options(options, kw), tol=tol)
     run = _Run(problem, regularizer)
     return run_method(spec, run, x0, opts, callback=callback, counter=run.counter)

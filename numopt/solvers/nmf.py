@@ -35,7 +35,7 @@ from .._loop import Step
 from .._options import Choices, Interval, NoneOr, Option
 from .._registry import MethodSpec, register, resolve_options, run_method
 from ..oracles import check_scalar
-from .dca import Counts, FiniteInterval, Rng, generator, numpy_only, pick_method
+from .dca import Counts, FiniteInterval, Rng, generator, merge_options, numpy_only, pick_method
 
 __all__ = ["nmf_bcd_pr"]
 
@@ -196,17 +196,17 @@ def _start(X, rank, W0, H0, rng):
     return W, H
 
 
-def nmf_bcd_pr(X, rank, *, W0=None, H0=None, method=None, tol=None, callback=None, **options):
+def nmf_bcd_pr(X, rank, *, W0=None, H0=None, method=None, tol=None, callback=None, options=None, **kw):
     """Nonnegative matrix factorization ``min_{W, H >= 0} 1/2 ||X - W H||_F^2`` by BCD-PR (see
     the module docstring); the front door of the ``"nmf"`` kind (method ``"nmf-bcd-pr"``).
 
     ``X``: nonnegative (m, n) matrix; ``rank``: inner dimension; ``W0`` (m, rank), ``H0``
     (rank, n): nonnegative start (default: uniform on [0, 2 sqrt(mean(X)/rank)] from
     ``rng``); ``tol`` (None: 1e-8) on the stationarity. Options
-    (``numopt.show_options("nmf-bcd-pr")``): ``lam`` (1e-3), ``inner`` ("exact" or "pgd"),
-    ``inner_maxiter`` (old name ``inner_iter``), ``inner_tol`` (1e-10), ``maxiter`` (1000),
-    ``rng`` (None: seed 0), ``kernel`` (old name ``backend``; "auto" or "numpy"),
-    ``max_time``, ``trace``, ``disp``.
+    (``numopt.show_options("nmf-bcd-pr")``, as keywords or an ``options`` dict): ``lam``
+    (1e-3), ``inner`` ("exact" or "pgd"), ``inner_maxiter`` (old name ``inner_iter``),
+    ``inner_tol`` (1e-10), ``maxiter`` (1000), ``rng`` (None: seed 0), ``kernel`` (old name
+    ``backend``; "auto", "numba" or "numpy"), ``max_time``, ``trace``, ``disp``.
 
     Returns an ``OptimizeResult`` with ``W``, ``H``, ``x`` (= (W, H)), in X's floating dtype,
     ``fun`` (F), ``stationarity`` (= ``optimality``), ``relative_error`` ||X - WH||_F / ||X||_F,
@@ -216,7 +216,7 @@ def nmf_bcd_pr(X, rank, *, W0=None, H0=None, method=None, tol=None, callback=Non
     numpy_only(spec, X, "X")
     X, out = _data(X)
     check_scalar(rank, "rank", lower=1, integer=True)
-    opts = resolve_options(spec, options, tol=tol)
+    opts = resolve_options(spec, merge_options(options, kw), tol=tol)
     p = _NMF(X, int(rank), out)
     return run_method(spec, p, _start(X, int(rank), W0, H0, opts["rng"]), opts, callback=callback,
                       counter=p.counter)
