@@ -151,6 +151,47 @@ def _sor_run(spec, system, omega, x0, opts, kernel):
     return r.x, nit, r.status == 0
 
 
+def _bins(contextual, contexts, n_bins, T, K, rng):
+    """The context bin of each system, the bin edges and one bandit per bin."""
+    if not contextual:
+        if contexts is not None and np.asarray(contexts).shape != (T,):
+            raise ValueError(f"`contexts` must have one entry per system ({T})")
+        return np.zeros(T, dtype=np.intp), None, [TsallisINF(K, rng=rng)]
+    if contexts is None:
+        raise ValueError("`contexts` is required when `contextual=True`")
+    ctx = np.asarray(contexts, dtype=np.float64)
+    if ctx.shape != (T,) or not np.all(np.isfinite(ctx)):
+        raise ValueError(f"`contexts` must be {T} finite scalars, one per system")
+    if isinstance(n_bins, bool) or not isinstance(n_bins, numbers.Integral) or n_bins < 1:
+        raise ValueError(f"`n_bins` must be a positive integer, got {n_bins!r}")
+    lo, hi = float(ctx.min()), float(ctx.max())
+    edges = np.linspace(lo, hi if hi > lo else lo + 1.0, int(n_bins) + 1)
+    bins = np.clip(np.searchsorted(edges, ctx, side="right") - 1, 0, int(n_bins) - 1)
+    return bins, edges, [TsallisINF(K, rng=rng) for _ in range(int(n_bins))]
+
+
+def _compare(res, spec, syss, grid, opts, kernels, warm_start, bins):
+    """Every omega of the grid on every system (each fixed omega with its own warm-start
+    chain): the comparators of the bandit, added to ``res``."""
+    K, T = grid.size, len(syss)
+    fixed = np.empty((K, T), dtype=np.int64)
+    for j, w in enumerate(grid):
+        xp = None
+        for t, s in enumerate(syss):
+            x0 = xp if (warm_start and xp is not None and xp.shape == (s.n,)) else None
+            xp, fixed[j, t], _ = _sor_run(spec, s, w, x0, opts, kernels[t])
+    totals = fixed.sum(axis=1)
+    jbest = int(np.argmin(totals))
+    res.fixed_iterations = fixed
+    res.fixed_totals = totals
+    res.best_fixed_omega = float(grid[jbest])
+    res.best_fixed_total = int(totals[jbest])
+    res.regret = res.total_iterations - res.best_fixed_total
+    res.instance_optimal_total = int(fixed.min(axis=0).sum())
+    if bins is not None:
+        res.best_per_bin_total = int(sum(fixed[:, bins == m].sum(axis=1).min() for m in np.unique(bins)))
+
+
 def sor_bandit(systems, omegas=np.linspace(1.0, 1.95, 20), tol=1e-8, maxiter=1000, rng=None,
                contextual=False, *, contexts=None, n_bins=4, warm_start=False,
                compare=False, kernel="auto", check_symmetric=True):
@@ -219,25 +260,7 @@ def sor_bandit(systems, omegas=np.linspace(1.0, 1.95, 20), tol=1e-8, maxiter=100
     kernels = [_resolve_kernel(opts["kernel"], s.sparse) for s in syss]
     rng = _rng(rng)
 
-    if contextual:
-        if contexts is None:
-            raise ValueError("`contexts` is required when `contextual=True`")
-        ctx = np.asarray(contexts, dtype=np.float64)
-        if ctx.shape != (T,) or not np.all(np.isfinite(ctx)):
-            raise ValueError(f"`contexts` must be {T} finite scalars, one per system")
-        if isinstance(n_bins, bool) or not isinstance(n_bins, numbers.Integral) or n_bins < 1:
-            raise ValueError(f"`n_bins` must be a positive integer, got {n_bins!r}")
-        lo, hi = float(ctx.min()), float(ctx.max())
-        edges = np.linspace(lo, hi if hi > lo else lo + 1.0, int(n_bins) + 1)
-        bins = np.clip(np.searchsorted(edges, ctx, side="right") - 1, 0, int(n_bins) - 1)
-        bandits = [TsallisINF(K, rng=rng) for _ in range(int(n_bins))]
-    else:
-        if contexts is not None:
-            ctx = np.asarray(contexts)
-            if ctx.shape != (T,):
-                raise ValueError(f"`contexts` must have one entry per system ({T})")
-        bins = np.zeros(T, dtype=np.intp)
-        bandits = [TsallisINF(K, rng=rng)]
+    bins, edges, bandits = _bins(contextual, contexts, n_bins, T, K, rng)
 
     arms = np.empty(T, dtype=np.intp)
     iters = np.empty(T, dtype=np.int64)
@@ -262,21 +285,5 @@ def sor_bandit(systems, omegas=np.linspace(1.0, 1.95, 20), tol=1e-8, maxiter=100
     if contextual:
         res.bins, res.bin_edges = bins, edges
     if compare:
-        fixed = np.empty((K, T), dtype=np.int64)
-        for j, w in enumerate(grid):
-            xp = None
-            for t, s in enumerate(syss):
-                x0 = xp if (warm_start and xp is not None and xp.shape == (s.n,)) else None
-                xp, fixed[j, t], _ = _sor_run(spec, s, w, x0, opts, kernels[t])
-        totals = fixed.sum(axis=1)
-        jbest = int(np.argmin(totals))
-        res.fixed_iterations = fixed
-        res.fixed_totals = totals
-        res.best_fixed_omega = float(grid[jbest])
-        res.best_fixed_total = int(totals[jbest])
-        res.regret = res.total_iterations - res.best_fixed_total
-        res.instance_optimal_total = int(fixed.min(axis=0).sum())
-        if contextual:
-            res.best_per_bin_total = int(sum(fixed[:, bins == m].sum(axis=1).min()
-                                             for m in np.unique(bins)))
+        _compare(res, spec, syss, grid, opts, kernels, warm_start, bins if contextual else None)
     return res
