@@ -191,9 +191,10 @@ def ridge(dataset=None, per_feature=False, n=60, p=20, seed=0, data_dir=None, no
 
     Synthetic data (``dataset=None``): Gaussian design, a half-sparse truth, training noise of
     standard deviation ``noise`` (validation noise 1). LIBSVM data: features and targets
-    centred with the training means (an unpenalized intercept). Both levels are declared as finite sums (``n_samples=(n_val, n_train)``): ``upper(x, w, idx)``
-    and ``lower(x, w, idx)`` average the validation / training terms ``idx`` (the l2 term is
-    in every lower term), for the stochastic methods (``batch_size=``)."""
+    centred with the training means (an unpenalized intercept). Both levels are declared as
+    finite sums (``n_samples=(n_val, n_train)``): ``upper(x, w, idx)`` and ``lower(x, w, idx)``
+    average the validation / training terms ``idx`` (the l2 term is in every lower term), for
+    the stochastic methods (``batch_size=``)."""
     X, y, Xv, yv = _ridge_data(dataset, n, p, seed, data_dir, noise)
     X = X.toarray() if hasattr(X, "toarray") else np.asarray(X, float)
     Xv = Xv.toarray() if hasattr(Xv, "toarray") else np.asarray(Xv, float)
@@ -346,8 +347,8 @@ def hyper_cleaning(n_train=300, n_val=300, corruption=0.5, rho=1e-3, seed=0, inn
         return s * (1 - s) / n * np.sum((P_ - Yt) * (At @ v.reshape(p, K)), axis=1)
 
     P = BilevelProblem(upper, lower, lower_hvp=hvp, lower_cross=cross)
-    return BilevelInstance(P, np.zeros(n), np.zeros(p * K), "hyper-cleaning", solve_lower=_lbfgs_lower(lower, inner_tol),
-                           meta={"corrupted": bad, "n_classes": K})
+    return BilevelInstance(P, np.zeros(n), np.zeros(p * K), "hyper-cleaning",
+                           solve_lower=_lbfgs_lower(lower, inner_tol), meta={"corrupted": bad, "n_classes": K})
 
 
 def _softmax(x):

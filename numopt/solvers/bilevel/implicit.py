@@ -274,7 +274,8 @@ def _maid(problem, start, opts):
         if d > eps:
             if k == 0:  # nothing reported yet: the starting point is the result
                 yield report(x, problem.upper(x, y)[0], None, y, lower_residual=gres)
-            return 5, f"the lower-level solver did not reach the requested accuracy (||y - y*|| <= {d:.2e} > eps = {eps:.2e})"
+            return 5, (f"the lower-level solver did not reach the requested accuracy (||y - y*|| <= {d:.2e} > "
+                       f"eps = {eps:.2e})")
         Fv, Fx, Fy = problem.upper(x, y)
         try:
             if state["LF"] is None:

@@ -105,7 +105,7 @@ class MultiBlockBilevelProblem:
             pair = n_samples
         else:
             pair = (n_samples, n_samples)
-        self.n_samples = (_per_block_sizes(pair[0], self.m, "n_samples"), _per_block_sizes(pair[1], self.m, "n_samples"))
+        self.n_samples = tuple(_per_block_sizes(v, self.m, "n_samples") for v in pair)
         self.counts = {"upper": 0, "lower": 0, "upper_samples": 0, "lower_samples": 0}
 
     # -- oracles ---------------------------------------------------------------------------

@@ -10,8 +10,8 @@ import numpy as np
 from ..._options import Interval, NoneOr, Option
 from ..._registry import MethodSpec, register
 from ._common import (BATCH, EXHAUSTED, NONNEGATIVE, POSITIVE, RNG, _gd_inner, _gd_min, _lipschitz_constants,
-                      _sampler, count, coupled_example, finalize_minibatch, iterations, maxiter_option, quadratic_example, reporter,
-                      tol_option)
+                      _sampler, count, coupled_example, finalize_minibatch, iterations, maxiter_option,
+                      quadratic_example, reporter, tol_option)
 
 
 def _first_order_penalty(problem, start, opts, fixed_lam=None):

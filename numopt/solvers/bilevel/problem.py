@@ -38,9 +38,11 @@ class BilevelProblem:
             if not (isinstance(coupled, tuple) and len(coupled) == 3):
                 raise TypeError("`coupled` must be a tuple (Ax, Ay, b) for the constraint Ax x + Ay y = b")
             Ax, Ay, b = (np.atleast_2d(np.asarray(coupled[0], dtype=float)),
-                         np.atleast_2d(np.asarray(coupled[1], dtype=float)), np.atleast_1d(np.asarray(coupled[2], dtype=float)))
+                         np.atleast_2d(np.asarray(coupled[1], dtype=float)),
+                         np.atleast_1d(np.asarray(coupled[2], dtype=float)))
             if Ax.shape[0] != Ay.shape[0] or Ax.shape[0] != b.shape[0]:
-                raise ValueError(f"`coupled`: Ax {Ax.shape}, Ay {Ay.shape} and b {b.shape} must have the same number of rows")
+                raise ValueError(f"`coupled`: Ax {Ax.shape}, Ay {Ay.shape} and b {b.shape} must have the same "
+                                 "number of rows")
             coupled = (Ax, Ay, b)
         self._upper, self._lower = upper, lower
         self._hvp, self._cross, self.h = lower_hvp, lower_cross, fd_step
