@@ -12,6 +12,7 @@ the same formula for everyone, relative to P(0) = ||y||^2/(2n)) becomes numopt's
     python benchmarks/bench_bcd.py --greedy [--data DIR]
     python benchmarks/bench_bcd.py --logreg [--data DIR]
     python benchmarks/bench_bcd.py --interleaved [--data DIR]
+    python benchmarks/bench_bcd.py --defaults [--no-former] [--data DIR]
 
 ``--extras`` times the pieces of numopt.solvers.bcd_extra instead: message passing on
 forest blocks of a lattice quadratic (vs single coordinates and scipy's spsolve), Newton
@@ -27,6 +28,10 @@ option set to each value in turn (runs alternating, min / median of 9, mean prox
 steps), e.g. ``--ab hessian_sample=0.2,0.1``.
 ``--greedy``: greedy rules (maintained gradient) vs cyclic on the logistic fast path and
 inside working sets: epochs, coordinate updates and time to a relative gap of 1e-8.
+``--defaults``: ``numopt.bcd(P)`` with every option at its default (``selection="auto"``,
+default tol 1e-8) on a8a / a9a l1-logistic and lasso: the path it resolves to, time (best of
+3), and for l1-logistic the former default (``selection="gsl"`` on the full problem, one run:
+tens of seconds); ``--no-former`` skips that.
 """
 from __future__ import annotations
 
@@ -94,7 +99,11 @@ def main(argv=None):
     ap.add_argument("--logreg", action="store_true")
     ap.add_argument("--interleaved", action="store_true")
     ap.add_argument("--ab", default=None, metavar="OPTION=V1,V2")
+    ap.add_argument("--defaults", action="store_true")
+    ap.add_argument("--no-former", action="store_true")
     args = ap.parse_args(argv)
+    if args.defaults:
+        return defaults(args.data, former=not args.no_former)
     if args.ab:
         return option_ab(args.data, args.ab)
     if args.logreg:
@@ -123,6 +132,30 @@ def main(argv=None):
             tp, g_peer, to, g_ours, _ = against_peer(p, fit, p0, repeat, selection=args.selection, maxiter=100000)
             print(f"{name + ' lmax/' + str(ratio):<22} {peer:<8} {tp:>8.3f} {g_peer:>13.2e} {to:>9.3f} "
                   f"{g_ours:>11.2e} {to / tp:>6.2f}", flush=True)
+    return 0
+
+
+def defaults(data, former=True):
+    """numopt.bcd(P) with all defaults: the resolved path, time to the default tol (best of 3
+    after a warm-up) and the certified relative gap; for l1-logistic also the former default
+    (selection="gsl" without working sets on these 123-feature designs), timed once."""
+    print("numopt.bcd(P), all defaults (tol 1e-8); best of 3 after a warm-up; 'former' = the default "
+          "before selection='auto' (gsl, no working sets for p <= 5000), one run")
+    print(f"{'case':<26} {'selection':<9} {'ws':<5} {'nit':>5} {'time s':>8} {'rel gap':>9} {'former s':>9} "
+          f"{'former nit':>10}")
+    for model in ("logreg", "lasso"):
+        for name, ratio in (("a8a", 100), ("a8a", 1000), ("a9a", 100), ("a9a", 1000)):
+            p = problems.get(f"libsvm/{name}", model=model, lam_ratio=1.0 / ratio, data_dir=data)
+            p0 = p.value(np.zeros(p.objective.A.shape[1]))
+            t, r = timed(lambda: numopt.bcd(p, trace=False), 3)
+            gap = p.duality_gap(r.x)[0] / p0
+            tf, nf = "", ""
+            if former and model == "logreg":
+                t_old, r_old = timed(lambda: numopt.bcd(p, selection="gsl", working_set=False, trace=False,
+                                                        maxiter=100000), 1, 0)
+                tf, nf = f"{t_old:.3f}", str(r_old.nit)
+            print(f"{model + ' ' + name + ' lmax/' + str(ratio):<26} {r.selection:<9} {str(r.working_set):<5} "
+                  f"{r.nit:>5} {t:>8.3f} {gap:>9.2e} {tf:>9} {nf:>10}", flush=True)
     return 0
 
 
