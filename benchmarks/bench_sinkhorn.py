@@ -59,7 +59,7 @@ def part1(sizes, iters=100):
                                                trace=False)) / iters
             t_plog = best_time(lambda: ot.bregman.sinkhorn_log(a, b, C, reg, numItermax=it_log, stopThr=0.0),
                                1) / it_log
-            t_olog = best_time(lambda: sinkhorn(a, b, C, reg, method="sinkhorn_log", tol=0.0, maxiter=iters,
+            t_olog = best_time(lambda: sinkhorn(a, b, C, reg, method="sinkhorn-log", tol=0.0, maxiter=iters,
                                                 trace=False)) / iters
             ours_bw = 16 * nn * nn / t_our / 1e9
             print(f"{name:<8}{nn:>6} {t_pot * 1e3:>13.3f} {t_our * 1e3:>8.3f} {t_our / t_pot:>6.2f} "
@@ -80,7 +80,7 @@ def part2(sizes, tol=1e-8, cap=20000):
             nn = C.shape[0]
             for eps in (1e-1, 1e-2, 1e-3):
                 t0 = time.perf_counter()
-                r1 = sinkhorn(a, b, C, eps, method="sinkhorn_log", tol=tol, maxiter=cap, trace=False)
+                r1 = sinkhorn(a, b, C, eps, method="sinkhorn-log", tol=tol, maxiter=cap, trace=False)
                 t1 = time.perf_counter() - t0
                 t0 = time.perf_counter()
                 r2 = sinkhorn(a, b, C, eps, method="sns", tol=tol, maxiter=cap, trace=False)
