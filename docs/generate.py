@@ -5,23 +5,31 @@ from __future__ import annotations
 from pathlib import Path
 
 import numopt
-from numopt._registry import get_method
+from numopt._registry import KINDS, get_method
 
 OUT = Path(__file__).parent / "methods"
 
 
 def page(name):
     s = get_method(name)
-    lines = [f"# `{s.name}` — {s.summary}", "", f"Family: `{s.family}`  ", 
+    door = KINDS[s.kind][0]
+    call = "fun, x0" if s.kind == "minimize" else "..."
+    lines = [f"# `{s.name}` — {s.summary}", "", f"Kind: `{s.kind}` (front door `{door}`)  ",
+             f"Family: `{s.family}`  ",
              f"Requires: {', '.join(s.requires) or 'nothing'}  ",
-             f"Backends: {', '.join(s.backends)}", "",
-             "## Usage", "", "```python", f"numopt.minimize(fun, x0, method={s.name!r}, ...)", "```", "",
+             f"Backends: {', '.join(s.backends)}"]
+    if s.aliases:
+        lines[-1] += "  "
+        lines.append(f"Also reachable as: {', '.join(f'`{a}`' for a in s.aliases)}")
+    lines += ["",
+             "## Usage", "", "```python", f"{door}({call}, method={s.name!r}, ...)", "```", "",
              "## Optimality measure (`tol`)", "", s.optimality, "",
              "## Theoretical rate", "", s.rate_text, "",
              "## Reference", "", s.reference, "", "## Options", "",
-             "| option | default | meaning |", "|---|---|---|"]
-    for k, (default, doc) in s.all_options().items():
-        lines.append(f"| `{k}` | `{default!r}` | {doc} |")
+             "| option | default | allowed | meaning |", "|---|---|---|---|"]
+    for k, opt in s.all_options().items():
+        doc = opt.doc + (f" (alias: {', '.join(f'`{a}`' for a in opt.aliases)})" if opt.aliases else "")
+        lines.append(f"| `{k}` | `{opt.default!r}` | {opt.describe()} | {doc} |")
     return "\n".join(lines) + "\n"
 
 

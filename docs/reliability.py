@@ -1544,7 +1544,7 @@ def _libsvm_entry():
 # ============================================================================ the table
 
 def build_entries():
-    entries = [_minimize_entry(m) for m in numopt.list_methods()]
+    entries = [_minimize_entry(m) for m in numopt.list_methods(kind="minimize")]
     entries += [_bcd_entry(), _fw_entry(), _sinkhorn_common_entry()]
     entries += [_sinkhorn_entry(m) for m in ("sinkhorn", "sinkhorn_log", "sinkhorn_epsilon_scaling", "sns")]
     entries += [_mirror_entry(), _bilevel_common_entry()]

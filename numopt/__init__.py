@@ -44,7 +44,7 @@ _LAZY = {
     "sor": "numopt.sor",
     "fractional_cd": "numopt.solvers.fractional_cd",
     "cbo": "numopt.solvers.cbo",
-    "nmf_bcd_pr": "numopt.solvers.bcd_extra",
+    "nmf_bcd_pr": "numopt.solvers.nmf",
     "acoder": "numopt.solvers.cyclic_cd",
     "vr_cyclic_cd": "numopt.solvers.cyclic_cd",
 }

@@ -207,8 +207,9 @@ def show_options(method=None, disp=True):
         s = get_method(method)
         lines = [f"{s.name}: {s.summary}", "", f"Kind: {s.kind} (front door: {KINDS[s.kind][0]})",
                  f"Requires: {', '.join(s.requires) or 'nothing'}",
-                 "Regularizer g (prox): " + ("used" if s.accepts_prox else
-                                             "not accepted (a squared-l2 g is added to the smooth part)"),
+                 *(["Regularizer g (prox): " + ("used" if s.accepts_prox else
+                                               "not accepted (a squared-l2 g is added to the smooth part)")]
+                   if s.kind == "minimize" else []),
                  f"Optimality measure (tol): {s.optimality}", f"Rate: {s.rate_text}",
                  f"Reference: {s.reference}", "", "Options:"]
         for k, opt in s.all_options().items():
@@ -304,8 +305,15 @@ def resolve_options(spec: MethodSpec, options: dict | None, tol=None, *, eps=Non
         raise TypeError(f"unknown option(s) {', '.join(map(repr, unknown))} for method "
                         f"{spec.name!r}{hint}; valid options: {', '.join(sorted(allopts))}")
     out = {k: o.default for k, o in allopts.items()}
+    typed = {alias_of.get(k, k): k for k in options}
     for k, v in given.items():
-        out[k] = allopts[k].validate(k, v)
+        try:
+            out[k] = allopts[k].validate(k, v)
+        except (TypeError, ValueError) as e:
+            if typed[k] == k:
+                raise
+            # name the spelling the user typed as well as the current one
+            raise type(e)(f"{e} (given as `{typed[k]}`, the old name of `{k}`)") from None
     if tol is not None:
         given["tol"] = out["tol"] = Interval(0)("tol", tol)
     elif out.get("tol") is not None and "tol" in given:

@@ -7,7 +7,7 @@ import numopt
 from numopt._backend import to_numpy
 from numopt._registry import get_method
 
-METHODS = numopt.list_methods()
+METHODS = numopt.list_methods(kind="minimize")
 
 
 def _example(method, xp):
