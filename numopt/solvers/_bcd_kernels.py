@@ -183,7 +183,7 @@ def nnls_rows(G, R, W, tol, max_sweeps):
                     gk += W[i, l] * G[l, k]
                 g[k] = gk
                 v = min(W[i, k], gk)
-                if abs(v) > worst:
+                if not abs(v) <= worst:  # (a NaN makes worst NaN: never "converged")
                     worst = abs(v)
             if worst <= tol:
                 break

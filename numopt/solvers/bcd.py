@@ -831,7 +831,7 @@ def _newton_on_support(kind, Xc, loss, y, w, S, l1, l2, inv_n, state):
         return False
     cross = (wS + d) * sgn < 0
     tmax = float(np.min(-wS[cross] / d[cross])) if cross.any() else 1.0
-    t = min(1.0, tmax)
+    t = 1.0 if tmax >= 1.0 else tmax  # (min(1.0, nan) would be 1.0)
     Xd = XS @ d
     if kind == "logistic":
         def phi(tt):
