@@ -202,11 +202,11 @@ def _maid_direction(problem, x, y, Fx, Fy, mu, delta, opts):
 def _maid_search(problem, solve, state, x, y, h, hn, Fv, omega, mu, mu_of, alpha, eps, delta, opts):
     """MAID's backtracking from x along -h: ``(xn, yn, alpha, eps, delta, retry)``. Accepts when
     the decrease is certified through the bounds; else (the inexact values show the decrease
-    but the bounds do not certify it, or ``max_backtracks`` halvings fail) tightens both
+    but the bounds do not certify it, or ``max_backtrack`` halvings fail) tightens both
     accuracies and asks for a restart at x (``retry``)."""
-    eta, rho, nu, LF = opts["eta"], opts["rho"], opts["nu"], state["LF"]
+    eta, rho, nu, LF = opts["c1"], opts["rho"], opts["nu"], state["LF"]
     alpha0 = alpha
-    for bt in range(opts["max_backtracks"] + 1):  # the last pass always ends (bt == max_backtracks)
+    for bt in range(opts["max_backtrack"] + 1):  # the last pass always ends (bt == max_backtrack)
         xn = x - alpha * h
         key, trial = xn.tobytes(), state["trial"]
         mu_n = mu if opts["mu"] is None else mu_of(xn, y)  # a given mu(x) is evaluated at xn
@@ -218,7 +218,7 @@ def _maid_search(problem, solve, state, x, y, h, hn, Fv, omega, mu, mu_of, alpha
         # certified: Phi(xn) <= Fn + omega_n <= Fv - omega - want <= Phi(x) - want
         if dn <= eps and Fn + omega_n <= Fv - omega - want:
             return xn, yn, alpha, eps, delta, False
-        if Fn <= Fv - want or bt >= opts["max_backtracks"]:
+        if Fn <= Fv - want or bt >= opts["max_backtrack"]:
             # no certificate: increase the accuracy of the lower solves and of the
             # hypergradient and restart from x; when the inexact values do show the
             # decrease, aim the new accuracy at half the margin (the bounds are linear in
@@ -246,7 +246,7 @@ def _maid(problem, start, opts):
     ``x - alpha h`` accepts when the decrease is certified through the bounds,
     ``F(x+, y+) + omega+ <= F(x, y) - omega - eta alpha ||h||^2`` (then
     ``Phi(x+) <= Phi(x) - eta alpha ||h||^2``). When the inexact values show the decrease but the
-    bounds do not certify it, or ``max_backtracks`` halvings fail, both accuracies are
+    bounds do not certify it, or ``max_backtrack`` halvings fail, both accuracies are
     tightened and the iteration restarts at x; after an accepted step they are loosened by
     ``nu_over`` (capped at eps0/delta0) and the step grows by ``rho_over`` (or is the
     Barzilai-Borwein step, ``step_rule="bb"``)."""
@@ -349,14 +349,16 @@ _MAID_OPTIONS = {
     "eps0": Option(1e-2, "Initial (and largest) lower-level accuracy ||y - y*(x)|| <= eps.", POSITIVE),
     "delta0": Option(1e-2, "Initial (and largest) linear-system accuracy ||q - H^{-1} grad_y F|| <= delta.",
                      POSITIVE),
-    "eta": Option(1e-4, "Sufficient-decrease constant of the certified test, in (0, 1).", UNIT_OPEN),
+    "c1": Option(1e-4, "Sufficient-decrease constant eta of the certified test Phi(x+) <= Phi(x) - eta alpha "
+                       "||h||^2, in (0, 1).", UNIT_OPEN, aliases=("eta",)),
     "rho": Option(0.5, "Backtracking factor of the step, in (0, 1).", UNIT_OPEN),
     "rho_over": Option(2.0, "Step growth after an accepted step (>= 1).", Interval(1, math.inf, open=("hi",))),
     "nu": Option(0.5, "Accuracy decrease factor when a decrease is not certified, in (0, 1).", UNIT_OPEN),
     "nu_min": Option(1e-3, "Smallest accuracy decrease factor, in (0, 1).", UNIT_OPEN),
     "nu_over": Option(1.25, "Accuracy increase factor after an accepted step (>= 1).",
                       Interval(1, math.inf, open=("hi",))),
-    "max_backtracks": Option(8, "Backtracking steps before the accuracies are tightened.", count(1)),
+    "max_backtrack": Option(8, "Backtracking steps before the accuracies are tightened.", count(1),
+                            aliases=("max_backtracks",)),
     "max_step": Option(1e6, "Largest step on x.", Interval(0, open=("lo",))),
     "eps_min": Option(1e-13, "Accuracy floor: below it the run stops (status 5).", POSITIVE),
     "mu": Option(None, "Strong convexity of the lower level: a number, a callable mu(x), or None (estimated by "
