@@ -154,6 +154,11 @@ def test_old_spellings_and_problem_kinds():
     a = bilevel(inst.problem, inst.x0, inst.y0, method="maid", maxiter=3, tol=0, lipschitz=5.0)
     b = bilevel(inst.problem, inst.x0, inst.y0, method="maid", maxiter=3, tol=0, K=5.0)
     np.testing.assert_array_equal(a.x, b.x)
+    a = bilevel(inst.problem, inst.x0, inst.y0, method="maid", maxiter=6, tol=0, eta=1e-3, max_backtracks=3)
+    b = bilevel(inst.problem, inst.x0, inst.y0, method="maid", maxiter=6, tol=0, c1=1e-3, max_backtrack=3)
+    np.testing.assert_array_equal(a.x, b.x)
+    with pytest.raises(ValueError, match="`max_backtrack`.*`max_backtracks`"):
+        bilevel(inst.problem, inst.x0, inst.y0, method="maid", max_backtracks=0)
     r1 = bilevel(inst.problem, inst.x0, inst.y0, method="bo_rep", maxiter=3)
     r2 = bilevel(inst.problem, inst.x0, inst.y0, method="BO-REP", maxiter=3)
     np.testing.assert_array_equal(r1.x, r2.x)
