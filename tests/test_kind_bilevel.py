@@ -147,6 +147,17 @@ def test_max_time_and_options_dict():
     np.testing.assert_array_equal(a.x, b.x)
     with pytest.raises(TypeError, match="`options` must be a dict"):
         _run("f2sa", options=[("step", 0.1)])
+    with pytest.raises(TypeError, match="`maxiter` given both"):
+        _run("f2sa", maxiter=3, options={"maxiter": 4})
+    c = _run("f2sa", maxiter=4, options={"maxiter": 4, "step": 0.1, "inner_steps": 3})
+    np.testing.assert_array_equal(a.x, c.x)
+
+
+def test_other_namespaces_are_refused():
+    xps = pytest.importorskip("array_api_strict")
+    kw = _example("hoag")
+    with pytest.raises(TypeError, match="runs on numpy"):
+        bilevel(kw["problem"], xps.asarray(kw["x0"]), kw["y0"], method="hoag")
 
 
 def test_old_spellings_and_problem_kinds():

@@ -73,6 +73,8 @@ def bilevel(problem, x0, y0, method="implicit", *, maxiter=None, tol=None, callb
         raise TypeError(f"option(s) {', '.join(map(repr, both))} given both as keywords and in `options`")
     opts.update(kwargs)
     if maxiter is not None:
+        if "maxiter" in opts:
+            raise TypeError("`maxiter` given both as an argument and as an option")
         opts["maxiter"] = maxiter
     opts = resolve_options(spec, opts, tol)
     _check_arrays(spec, x0, y0)
