@@ -149,7 +149,7 @@ def test_max_time_and_options_dict():
         _run("f2sa", options=[("step", 0.1)])
     with pytest.raises(TypeError, match="`maxiter` given both"):
         _run("f2sa", maxiter=3, options={"maxiter": 4})
-    c = _run("f2sa", maxiter=4, options={"maxiter": 4, "step": 0.1, "inner_steps": 3})
+    c = _run("f2sa", options={"maxiter": 4, "step": 0.1, "inner_steps": 3})
     np.testing.assert_array_equal(a.x, c.x)
 
 
