@@ -1093,13 +1093,16 @@ def _resolve_auto(opts, kind, use_fast, l1, p, tree):
 def _tagged(gen, info):
     """The solver's steps with ``info`` (the resolved choices) added to each step's extras,
     so the result reports them; the generator's own return value is passed on."""
-    while True:
-        try:
-            step = next(gen)
-        except StopIteration as stop:
-            return stop.value
-        step.extras.update(info)
-        yield step
+    try:
+        while True:
+            try:
+                step = next(gen)
+            except StopIteration as stop:
+                return stop.value
+            step.extras.update(info)
+            yield step
+    finally:
+        gen.close()
 
 
 def _solve(problem, x0, opts):
