@@ -365,7 +365,10 @@ class QuadraticForm:
 
     Exposes ``A``, ``c``, ``hess`` (returns A), ``lipschitz`` (||A||_2) and
     ``block_lipschitz(idx)`` (largest eigenvalue of A_bb), which the BCD quadratic path
-    uses to keep the gradient up to date in O(nnz(A[:, b])) per block update.
+    uses to keep the gradient up to date in O(nnz(A[:, b])) per block update. The
+    eigenvalues come from a dense ``eigvalsh`` for matrices of at most 300 rows (an
+    explicit dense fallback for small blocks: a sparse A is densified only then), from
+    Lanczos (``eigsh``, sparse) above.
     """
 
     def __init__(self, A, c):
