@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import numopt
-from numopt._registry import KINDS, get_method
+from numopt._registry import get_method
 
 OUT = Path(__file__).parent / "methods"
 
 
 def page(name):
     s = get_method(name)
-    door = KINDS[s.kind][0]
+    door = s.front_door
     call = "fun, x0" if s.kind == "minimize" else "..."
     lines = [f"# `{s.name}` — {s.summary}", "", f"Kind: `{s.kind}` (front door `{door}`)  ",
              f"Family: `{s.family}`  ",

@@ -106,6 +106,9 @@ class MethodSpec:
     kind: str = "minimize"
     # other names the method is reachable by (old spellings, scipy's names)
     aliases: tuple = ()
+    # the function that runs the method when it is not its kind's front door (a
+    # method whose problem the kind's door cannot build, e.g. "numopt.mirror_sinkhorn")
+    front_door: str | None = None
     # finalize(result, problem, options) -> result: method-specific extras added
     # once after the loop (plans, costs, multipliers)
     finalize: Callable | None = None
@@ -121,6 +124,8 @@ class MethodSpec:
             raise ValueError(f"method {self.name!r}: unknown kind {self.kind!r}; "
                              f"valid kinds: {', '.join(KINDS)}")
         self.options = {k: as_option(v) for k, v in self.options.items()}
+        if self.front_door is None:
+            self.front_door = KINDS[self.kind][0]
 
     def all_options(self):
         out = dict(COMMON_OPTIONS)
@@ -169,7 +174,7 @@ def get_method(name, kind=None) -> MethodSpec:
         import difflib
 
         if key in _REGISTRY:
-            door = KINDS[_REGISTRY[key].kind][0]
+            door = _REGISTRY[key].front_door
             raise ValueError(f"method {name!r} is a {_REGISTRY[key].kind!r} method: run it with {door}(...)")
         close = difflib.get_close_matches(key, list(pool) + [a for a, k in _ALIASES.items() if k in pool], n=3)
         hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
@@ -205,7 +210,7 @@ def show_options(method=None, disp=True):
                  sorted(_REGISTRY.values(), key=lambda s: (s.kind, s.family, s.name))]
     else:
         s = get_method(method)
-        lines = [f"{s.name}: {s.summary}", "", f"Kind: {s.kind} (front door: {KINDS[s.kind][0]})",
+        lines = [f"{s.name}: {s.summary}", "", f"Kind: {s.kind} (front door: {s.front_door})",
                  f"Requires: {', '.join(s.requires) or 'nothing'}",
                  *(["Regularizer g (prox): " + ("used" if s.accepts_prox else
                                                "not accepted (a squared-l2 g is added to the smooth part)")]

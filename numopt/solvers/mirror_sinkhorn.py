@@ -161,6 +161,7 @@ def _example(xp):
 
 register(MethodSpec(
     name="mirror-sinkhorn", kind="ot", family="sinkhorn", requires=("grad",), finalize=_finalize,
+    front_door="numopt.mirror_sinkhorn",
     solve=lambda p, P0, o: _iterations(p, P0, o), example=_example, backends=("numpy", "array_api_strict", "cupy"),
     summary="Mirror Sinkhorn: a convex F(P) over the transport polytope from (noisy) gradients",
     options={
