@@ -14,7 +14,7 @@ the same formula for everyone, relative to P(0) = ||y||^2/(2n)) becomes numopt's
     python benchmarks/bench_bcd.py --interleaved [--data DIR]
     python benchmarks/bench_bcd.py --defaults [--no-former] [--data DIR]
 
-``--extras`` times the pieces of numopt.solvers.bcd_extra instead: message passing on
+``--extras`` times the pieces of numopt.solvers.bcd_extra (and numopt.solvers.nmf) instead: message passing on
 forest blocks of a lattice quadratic (vs single coordinates and scipy's spsolve), Newton
 steps on the identified support for l1 problems, and BCD-PR for NMF vs scikit-learn.
 ``--wide``: a synthetic wide sparse design (n = 500, p = 50000, 1% density, 20 true
@@ -375,7 +375,8 @@ def _lattice(nr, nc, shift):
 def extras(data):
     from scipy.sparse.linalg import spsolve
 
-    from numopt.solvers.bcd_extra import QuadraticForm, lattice_forest_blocks, nmf_bcd_pr
+    from numopt.solvers.bcd_extra import QuadraticForm, lattice_forest_blocks
+    from numopt.solvers.nmf import nmf_bcd_pr
 
     print("message passing: lattice Laplacian + shift, cyclic BCD to ||grad|| <= 1e-8")
     print(f"{'case':<26} {'blocks':<10} {'passes':>7} {'time s':>8} {'max err':>9}")

@@ -8,7 +8,8 @@ import scipy.sparse as sp
 
 import numopt
 from numopt.solvers.bcd_extra import (QuadraticForm, TreeUpdate, check_forest, forest_partition, forest_solve,
-                                      lattice_forest_blocks, nmf_bcd_pr)
+                                      lattice_forest_blocks)
+from numopt.solvers.nmf import nmf_bcd_pr
 from problems.models import make_model
 
 
@@ -246,7 +247,7 @@ def test_nmf_bad_inputs():
 
 
 def test_nmf_numba_block_solver_equals_nnls_reference():
-    from numopt.solvers.bcd_extra import _nnls_prox_block
+    from numopt.solvers.nmf import _nnls_prox_block
 
     rng = np.random.default_rng(4)
     X = rng.uniform(size=(30, 25))

@@ -13,7 +13,8 @@ import problems
 from numopt.datafits import Logistic, Quadratic, duality_gap
 from numopt.oracles import LinearComposite
 from numopt.prox import L1, GroupLasso, L1Ball, Simplex
-from numopt.solvers.bcd_extra import QuadraticForm, check_forest, nmf_bcd_pr
+from numopt.solvers.bcd_extra import QuadraticForm, check_forest
+from numopt.solvers.nmf import nmf_bcd_pr
 from numopt.solvers.cyclic_cd import acoder, vr_cyclic_cd
 from problems.models import make_model
 

@@ -4,8 +4,8 @@
   Section "Message-Passing for Huge-Block Updates"): :class:`TreeUpdate`,
   :func:`check_forest`, :func:`forest_solve`, :func:`forest_partition`,
   :func:`lattice_forest_blocks` and the quadratic oracle :class:`QuadraticForm`.
-* Gauss-Seidel BCD with proximal regularization for nonnegative matrix factorization
-  (Kwon & Lyu, ICML 2023): :func:`nmf_bcd_pr`.
+
+(BCD-PR for nonnegative matrix factorization moved to :mod:`numopt.solvers.nmf`.)
 
 Message passing. For a symmetric matrix M whose sparsity graph restricted to a block b is
 a forest, the block system ``M_bb d = g`` is solved by Gaussian elimination in a
@@ -23,12 +23,10 @@ tree centres so the depth is at most half the diameter.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 __all__ = ["TreeUpdate", "QuadraticForm", "check_forest", "forest_solve", "forest_partition",
-           "lattice_forest_blocks", "nmf_bcd_pr"]
+           "lattice_forest_blocks"]
 
 
 # --------------------------------------------------------------------------- forests
@@ -491,147 +489,3 @@ def _quadratic_tree_path(problem, x0, opts):
         counter.njev += 1  # one pass = the cost of one gradient
         counter.nfev += 1
         yield Step(x.astype(out), fun(), float(np.linalg.norm(g)), jac=g.astype(out))
-
-
-# --------------------------------------------------------------------------- NMF BCD-PR
-
-def _nnls_prox_block(G, R, W_prev, W_start, lam, inner, inner_iter, inner_tol, kernel=False):
-    """min_{W >= 0} 1/2 tr(W G W^T) - tr(R^T W) + lam/2 ||W - W_prev||^2 (rows independent).
-
-    ``G`` (r x r) = H H^T, ``R`` (m x r) = X H^T. inner="exact": the strongly convex
-    block problem's unique minimizer, row by row: ``kernel=True`` numba coordinate
-    minimization + exact solves on the support (projected gradient <= inner_tol
-    relative), else scipy's Lawson-Hanson NNLS (reference); inner="pgd": ``inner_iter``
-    projected gradient steps of size 1/(||G|| + lam) from ``W_start``.
-    """
-    W = np.array(W_start, dtype=float, order="C", copy=True)
-    Glam = G + lam * np.eye(G.shape[0])
-    Rlam = R + lam * W_prev
-    if inner == "pgd":
-        step = 1.0 / (np.linalg.eigvalsh(Glam)[-1])
-        for _ in range(inner_iter):
-            W = np.maximum(W - step * (W @ Glam - Rlam), 0.0)
-        return W
-    scale = float(np.max(np.abs(Rlam), initial=1e-300))  # (NaN propagates)
-    if kernel:
-        from . import _bcd_kernels as K
-
-        K.nnls_rows(np.ascontiguousarray(Glam), np.ascontiguousarray(Rlam), W, inner_tol * scale, inner_iter)
-        return W
-    # reference: each row is NNLS  min_w ||L^T w - L^{-1} R_i||  with G + lam I = L L^T,
-    # solved exactly by Lawson-Hanson (scipy.optimize.nnls); a python loop over rows
-    from scipy.linalg import cholesky, solve_triangular
-    from scipy.optimize import nnls
-
-    Lc = cholesky(Glam, lower=True)
-    B = solve_triangular(Lc, Rlam.T, lower=True)  # columns L^{-1} R_i
-    for i in range(W.shape[0]):
-        W[i] = nnls(Lc.T, B[:, i])[0]
-    return W
-
-
-def nmf_bcd_pr(X, rank, *, lam=1e-3, inner="exact", inner_iter=None, inner_tol=1e-10, maxiter=1000, tol=1e-8,
-               W0=None, H0=None, rng=None, callback=None, max_time=math.inf, trace=True, backend="auto"):
-    """Nonnegative matrix factorization ``min_{W, H >= 0} F(W, H) = 1/2 ||X - W H||_F^2`` by
-    Gauss-Seidel block coordinate descent with proximal regularization (BCD-PR):
-
-        W_k = argmin_{W >= 0} F(W, H_{k-1}) + lam/2 ||W - W_{k-1}||_F^2
-        H_k = argmin_{H >= 0} F(W_k, H) + lam/2 ||H - H_{k-1}||_F^2
-
-    Each block problem is a strongly convex nonnegative least-squares problem, solved
-    ``inner="exact"`` (cyclic coordinate minimization over the rank-one columns, vectorized
-    over rows, until its projected gradient is below ``inner_tol`` relative; at most
-    ``inner_iter`` = 200 sweeps, each row in numba, with an exact solve on the current
-    support tried every 3 sweeps; ``backend="numpy"`` instead solves each row by
-    Lawson-Hanson NNLS (scipy.optimize.nnls, the reference) or inexactly, ``inner="pgd"`` (``inner_iter`` = 5 projected
-    gradient steps of size 1/(||H H^T||_2 + lam) from the previous block). Both decrease
-    the block objective from its value at the previous block, where the proximal term is
-    zero, so F(W_k, H_k) is nonincreasing.
-
-    Stationarity (``tol``): the projected-gradient norm
-    ``||min(W, grad_W F)||_F + ||min(H, grad_H F)||_F`` divided by ``||X||_F^2`` (zero
-    exactly at KKT points of the constrained problem; scale-free in X).
-
-    Rate (Kwon & Lyu, ICML 2023): BCD-PR reaches an eps-stationary point within
-    O~(eps^{-1}) iterations (also with inexact block solves under a summability
-    condition), i.e. min_{j <= k} stationarity_j^2 = O~(1/k) for nonconvex smooth F
-    with block constraints.
-
-    Returns an ``OptimizeResult`` with ``W``, ``H``, ``x`` (= (W, H)), ``fun`` (F),
-    ``stationarity``, ``relative_error`` ||X - WH||_F / ||X||_F and ``trace`` (``fun``,
-    ``optimality`` per iteration).
-
-    Reference: D. Kwon, H. Lyu. Complexity of Block Coordinate Descent with Proximal
-    Regularization and Applications to Wasserstein CP-dictionary Learning. ICML 2023.
-    """
-    from .._loop import Step, run_loop
-    from ..oracles import OracleCounter, check_scalar
-
-    X = np.asarray(X)
-    if np.iscomplexobj(X):
-        raise TypeError("`X` must be a real matrix, got a complex array")
-    try:
-        X = np.asarray(X, dtype=float)
-    except (TypeError, ValueError) as e:
-        raise TypeError(f"`X` must be a real numeric matrix: {e}") from None
-    if X.ndim != 2:
-        raise ValueError(f"`X` must be a 2-D array, got shape {X.shape}")
-    if X.size == 0:
-        raise ValueError(f"`X` is empty (shape {X.shape}); it needs at least one row and one column")
-    if not np.all(np.isfinite(X)) or np.any(X < 0):
-        raise ValueError("`X` must be finite and nonnegative")
-    m, n = X.shape
-    check_scalar(rank, "rank", lower=1, integer=True)
-    check_scalar(lam, "lam", lower=0)
-    check_scalar(maxiter, "maxiter", lower=0, integer=True)
-    check_scalar(tol, "tol", lower=0)
-    if inner not in ("exact", "pgd"):
-        raise ValueError(f"`inner` must be 'exact' or 'pgd', got {inner!r}")
-    if backend not in ("auto", "numpy"):
-        raise ValueError(f"`backend` must be 'auto' (numba row kernel for inner='exact') or 'numpy', got {backend!r}")
-    numba = backend == "auto" and inner == "exact"
-    inner_iter = (200 if inner == "exact" else 5) if inner_iter is None else inner_iter
-    check_scalar(inner_iter, "inner_iter", lower=1, integer=True)
-    check_scalar(inner_tol, "inner_tol", lower=0)
-    gen_rng = np.random.default_rng(0 if rng is None else rng)  # (None: a fixed seed, reproducible)
-    scale = math.sqrt(max(X.mean(), 1e-300) / rank)
-    W = gen_rng.uniform(0, 2 * scale, (m, rank)) if W0 is None else np.array(W0, dtype=float)
-    H = gen_rng.uniform(0, 2 * scale, (rank, n)) if H0 is None else np.array(H0, dtype=float)
-    if W.shape != (m, rank) or not np.all(W >= 0):  # (NaN fails W >= 0)
-        raise ValueError(f"`W0` must be finite and nonnegative with shape ({m}, {rank})")
-    if H.shape != (rank, n) or not np.all(H >= 0):
-        raise ValueError(f"`H0` must be finite and nonnegative with shape ({rank}, {n})")
-    if not np.isfinite(W).all():
-        raise ValueError("`W0` must be finite (it has inf entries)")
-    if not np.isfinite(H).all():
-        raise ValueError("`H0` must be finite (it has inf entries)")
-    xnorm2 = max(float(np.sum(X * X)), 1e-300)
-    counter = OracleCounter()
-
-    def measures(W, H):
-        E = W @ H - X
-        GW, GH = E @ H.T, W.T @ E
-        stat = (np.linalg.norm(np.minimum(W, GW)) + np.linalg.norm(np.minimum(H, GH))) / xnorm2
-        return 0.5 * float(np.sum(E * E)), stat
-
-    def gen():
-        nonlocal W, H
-        F, stat = measures(W, H)
-        counter.nfev += 1
-        counter.njev += 1
-        yield Step((W, H), F, stat, W=W, H=H)
-        while True:
-            W = _nnls_prox_block(H @ H.T, X @ H.T, W, W, lam, inner, inner_iter, inner_tol, numba)
-            Ht = _nnls_prox_block(W.T @ W, X.T @ W, H.T, H.T, lam, inner, inner_iter, inner_tol, numba)
-            H = Ht.T
-            F, stat = measures(W, H)
-            counter.nfev += 1
-            counter.njev += 1
-            yield Step((W, H), F, stat, W=W, H=H)
-
-    res = run_loop(gen(), counter=counter, options={"maxiter": maxiter, "max_time": max_time, "trace": trace},
-                   callback=callback, tol=tol, method="nmf_bcd_pr")
-    res.stationarity = res.optimality
-    res.relative_error = math.sqrt(2 * res.fun / xnorm2)
-    res.pop("jac", None)
-    return res
