@@ -67,6 +67,74 @@ def _finite(v):
     return v is None or math.isfinite(v)
 
 
+class _Trace:
+    """The per-iteration record: nit, fun, optimality, time, oracle counts and the
+    scalar extras of each step (a column that appears late is NaN-padded)."""
+
+    def __init__(self, counter, record):
+        self.counter, self.record = counter, record
+        self.counts = [] if counter is None else list(counter.as_dict())
+        self.cols = {k: [] for k in ("nit", "fun", "optimality", "time", *self.counts)}
+
+    def add(self, step, nit, elapsed):
+        if not self.record:
+            return
+        cols = self.cols
+        cols["nit"].append(nit)
+        cols["fun"].append(np.nan if step.fun is None else step.fun)
+        cols["optimality"].append(np.nan if step.optimality is None else float(step.optimality))
+        cols["time"].append(elapsed)
+        c = self.counter.as_dict() if self.counts else {}
+        for k in self.counts:
+            cols[k].append(c[k])
+        for k, v in step.extras.items():
+            if isinstance(v, (int, float, np.floating, np.integer)) and not isinstance(v, bool):
+                cols.setdefault(k, [np.nan] * (len(cols["nit"]) - 1)).append(float(v))
+        for col in cols.values():
+            if len(col) < len(cols["nit"]):
+                col.append(np.nan)
+
+    def arrays(self):
+        return {k: np.asarray(v, dtype=float) for k, v in self.cols.items()} if self.record else None
+
+
+def _checked(step, nit):
+    """Scalar fun / optimality of ``step``; None when one is not finite (a ValueError at x0)."""
+    from ._oracle_base import as_scalar
+
+    step.fun = as_scalar(step.fun, "fun") if step.fun is not None else None
+    if step.optimality is not None:
+        step.optimality = as_scalar(step.optimality, "optimality")
+    if _finite(step.fun) and _finite(step.optimality):
+        return step
+    if nit == 0:
+        raise ValueError(f"the objective is not finite at x0 (f(x0) = {step.fun}, "
+                         f"optimality = {step.optimality})")
+    return None
+
+
+def _notify(callback, style, step, nit):
+    """Call the user's callback; True when it asks to stop (StopIteration)."""
+    from scipy.optimize import OptimizeResult
+
+    if style is None:
+        return False
+    try:
+        if style == "new":
+            callback(intermediate_result=OptimizeResult(x=step.x, fun=step.fun, nit=nit,
+                                                        optimality=step.optimality))
+        else:
+            callback(step.x)
+    except StopIteration:
+        return True
+    return False
+
+
+def _converged(step, tol):
+    return tol is not None and step is not None and step.stop_ok and step.optimality is not None \
+        and step.optimality <= tol
+
+
 def run_loop(gen, *, counter=None, options, callback=None, tol=None, method="", finalize=None):
     """Drive a solver generator; return a scipy ``OptimizeResult``.
 
@@ -75,24 +143,14 @@ def run_loop(gen, *, counter=None, options, callback=None, tol=None, method="", 
     reported, rather than zeros). ``finalize(result) -> result`` adds
     method-specific extras once, after the loop.
     """
-    from scipy.optimize import OptimizeResult  # imported here: keeps `import numopt` light
-
-    from .oracles import as_scalar
-
-    maxiter = options["maxiter"]
-    max_time = options["max_time"]
-    record = options.get("trace", True)
+    maxiter, max_time = options["maxiter"], options["max_time"]
     disp = options.get("disp", False)
     disp_every = (max(1, maxiter // 10) if disp is True else int(disp)) if disp else 0
     style = _callback_style(callback)
-    trace = {"nit": [], "fun": [], "optimality": [], "time": []}
-    counts = [] if counter is None else list(counter.as_dict())
-    for k in counts:
-        trace[k] = []
+    trace = _Trace(counter, options.get("trace", True))
     t0 = time.perf_counter()
     last = best = None
-    nit = -1
-    status, message = 1, None
+    nit, status, message = -1, 1, None
     gen_iter = iter(gen)
     try:
         for _ in range(maxiter + 2):  # the body breaks at nit == maxiter at the latest
@@ -102,63 +160,31 @@ def run_loop(gen, *, counter=None, options, callback=None, tol=None, method="", 
                 if stop.value is not None:
                     status, message = stop.value
                 else:
-                    status = 0 if last is not None and tol is not None and last.optimality is not None \
-                        and last.stop_ok and last.optimality <= tol else 5
-                    message = message or ("Solver finished." if status == 5 else None)
+                    status = 0 if _converged(last, tol) else 5
+                    message = "Solver finished." if status == 5 else None
                 break
-            prev_nit = nit
-            nit += 1 if nit < 0 else max(1, int(step.work))
-            fun = as_scalar(step.fun, "fun") if step.fun is not None else None
-            step.fun = fun
-            if step.optimality is not None:
-                step.optimality = as_scalar(step.optimality, "optimality")
-            if not (_finite(fun) and _finite(step.optimality)):
-                if nit == 0:
-                    raise ValueError(f"the objective is not finite at x0 (f(x0) = {fun}, "
-                                     f"optimality = {step.optimality})")
+            work = 1 if nit < 0 else max(1, int(step.work))
+            if _checked(step, nit + work) is None:
                 status = 2
-                message = (f"{STATUS[2]} (objective = {fun}, optimality = {step.optimality} at "
-                           f"iteration {nit})")
-                nit = prev_nit
+                message = (f"{STATUS[2]} (objective = {step.fun}, optimality = {step.optimality} at "
+                           f"iteration {nit + work})")
                 break
+            nit += work
             last = step
-            if best is None or (fun is not None and best.fun is not None and fun <= best.fun):
+            if best is None or (step.fun is not None and best.fun is not None and step.fun <= best.fun):
                 best = step
             elapsed = time.perf_counter() - t0
-            if record:
-                trace["nit"].append(nit)
-                trace["fun"].append(np.nan if fun is None else fun)
-                trace["optimality"].append(np.nan if step.optimality is None else float(step.optimality))
-                trace["time"].append(elapsed)
-                c = counter.as_dict() if counts else {}
-                for k in counts:
-                    trace[k].append(c[k])
-                for k, v in step.extras.items():
-                    if isinstance(v, (int, float, np.floating, np.integer)) and not isinstance(v, bool):
-                        trace.setdefault(k, [np.nan] * (len(trace["nit"]) - 1)).append(float(v))
-                for k in trace:
-                    if len(trace[k]) < len(trace["nit"]):
-                        trace[k].append(np.nan)
+            trace.add(step, nit, elapsed)
             if disp_every and nit % disp_every == 0:
-                print(f"[{method}] it {nit:6d}  f = {fun:.10e}  opt = {step.optimality}")
-            if tol is not None and step.stop_ok and step.optimality is not None and step.optimality <= tol:
+                print(f"[{method}] it {nit:6d}  f = {step.fun:.10e}  opt = {step.optimality}")
+            if _converged(step, tol):
                 status = 0
                 break
-            if style is not None:
-                inter = OptimizeResult(x=step.x, fun=fun, nit=nit, optimality=step.optimality)
-                try:
-                    if style == "new":
-                        callback(intermediate_result=inter)
-                    else:
-                        callback(step.x)
-                except StopIteration:
-                    status = 99
-                    break
-            if nit >= maxiter:
-                status = 1
+            if _notify(callback, style, step, nit):
+                status = 99
                 break
-            if elapsed >= max_time:
-                status = 3
+            if nit >= maxiter or elapsed >= max_time:
+                status = 1 if nit >= maxiter else 3
                 break
     except KeyboardInterrupt:
         status = 4
@@ -167,6 +193,12 @@ def run_loop(gen, *, counter=None, options, callback=None, tol=None, method="", 
         close = getattr(gen_iter, "close", None)
         if close is not None:
             close()
+    return _result(last, nit, status, message, method, counter, trace, t0, finalize)
+
+
+def _result(last, nit, status, message, method, counter, trace, t0, finalize):
+    from scipy.optimize import OptimizeResult  # imported here: keeps `import numopt` light
+
     if last is None:
         raise RuntimeError(f"method {method!r} produced no iterate")
     res = OptimizeResult(
@@ -178,10 +210,7 @@ def run_loop(gen, *, counter=None, options, callback=None, tol=None, method="", 
         res.update(counter.as_dict())
     for k, v in last.extras.items():
         res[k] = v
-    if record:
-        res.trace = {k: np.asarray(v, dtype=float) for k, v in trace.items()}
-    else:
-        res.trace = None
+    res.trace = trace.arrays()
     res.elapsed = time.perf_counter() - t0
     if finalize is not None:
         res = finalize(res)

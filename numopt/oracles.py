@@ -19,81 +19,19 @@ from __future__ import annotations
 
 import math
 import numbers
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ._backend import get_namespace
+from ._counting import Counted, CountedRegularizer, CountedSet
+from ._lipschitz import _norm_sq_upper_bound, _spectral_norm_sq  # noqa: F401 (re-exported)
+from ._oracle_base import OracleCounter, SmoothFunction, as_scalar
 
 __all__ = ["as_scalar", "OracleCounter", "SmoothFunction", "FiniteSum", "BlockSmooth", "FunctionOracle", "Counted",
            "CountedRegularizer", "CountedSet", "LinearComposite", "Problem",
            "as_regularizer", "as_set", "EqualityConstraints", "ZeroRegularizer", "SmoothSum",
            "smooth_regularizer_part"]
-
-
-@dataclass
-class OracleCounter:
-    """Counts of oracle calls, shared by the wrappers of one run."""
-
-    nfev: int = 0
-    njev: int = 0
-    nhev: int = 0
-    nprox: int = 0
-    nlmo: int = 0
-    nproj: int = 0
-
-    def as_dict(self):
-        return {k: getattr(self, k) for k in ("nfev", "njev", "nhev", "nprox", "nlmo", "nproj")}
-
-
-class SmoothFunction:
-    """Base class for smooth functions. Subclasses implement ``value`` and ``grad``.
-
-    ``lipschitz`` is an upper estimate of the gradient's Lipschitz constant (or
-    ``None`` when unknown); ``strong_convexity`` a lower estimate of the strong
-    convexity modulus (0 when unknown).
-    """
-
-    lipschitz = None
-    strong_convexity = 0.0
-
-    def value(self, x):
-        raise NotImplementedError
-
-    def grad(self, x):
-        raise NotImplementedError
-
-    def value_and_grad(self, x):
-        return self.value(x), self.grad(x)
-
-    def hvp(self, x, v):
-        raise NotImplementedError(f"{type(self).__name__} has no Hessian-vector product")
-
-    def has(self, name):
-        """Whether the optional oracle ``name`` (``"hvp"``, ``"hess"``) is implemented."""
-        meth = getattr(type(self), name, None)
-        return meth is not None and meth is not getattr(SmoothFunction, name, None)
-
-
-def as_scalar(v, name="fun"):
-    """``v`` as a Python float: a real number, a 0-d array or a one-element array
-    (as scipy accepts); anything else is an error naming ``name``."""
-    if isinstance(v, numbers.Real):
-        return float(v)
-    shape = getattr(v, "shape", None)
-    if shape is not None:
-        size = 1
-        for s in shape:
-            size *= int(s)
-        if size != 1:
-            raise ValueError(f"`{name}` must return a scalar, got an array of shape {tuple(shape)}")
-        if len(shape):
-            v = get_namespace(v).reshape(v, ())
-    try:
-        return float(v)
-    except (TypeError, ValueError) as e:
-        raise TypeError(f"`{name}` must return a real scalar, got {type(v).__name__}") from e
 
 
 def _fd_grad(fun, x, xp, scheme, f0=None):
@@ -219,93 +157,6 @@ class FunctionOracle(SmoothFunction):
         if name == "grad":
             return self.has_grad
         return False
-
-
-_UNSET = object()
-
-
-class Counted(SmoothFunction):
-    """Wrap a smooth function, count its calls and check the gradient's shape.
-
-    Calls of ``fun`` made by finite differences (``jac='2-point'``) count in ``nfev``.
-    ``lipschitz`` is looked up lazily (on first use, inside the solver's timed loop);
-    an objective with ``estimate_lipschitz(max_time=...)`` (``LinearComposite``) gets
-    ``max_time`` seconds for it.
-    """
-
-    def __init__(self, f, counter: OracleCounter, shape=None, max_time=None):
-        self.f = f
-        self.counter = counter
-        self.shape = shape
-        self.max_time = max_time
-        self._lipschitz = _UNSET
-        self.strong_convexity = getattr(f, "strong_convexity", 0.0) or 0.0
-
-    @property
-    def lipschitz(self):
-        if self._lipschitz is _UNSET:
-            est = getattr(self.f, "estimate_lipschitz", None)
-            try:
-                self._lipschitz = est(max_time=self.max_time) if callable(est) else \
-                    getattr(self.f, "lipschitz", None)
-            except TypeError:  # a user's estimate_lipschitz without the max_time keyword
-                self._lipschitz = getattr(self.f, "lipschitz", None)
-        return self._lipschitz
-
-    @lipschitz.setter
-    def lipschitz(self, value):
-        self._lipschitz = value
-
-    def _fd_calls(self):
-        return getattr(self.f, "fd_nfev", 0) or 0
-
-    def _check(self, g, x):
-        shape = self.shape if self.shape is not None else x.shape
-        if not hasattr(g, "shape"):
-            g = get_namespace(x).asarray(g, dtype=x.dtype)
-        if g.dtype != x.dtype:  # keep the iterate's dtype (float32 in, float32 out)
-            g = get_namespace(x).astype(g, x.dtype)
-        if tuple(g.shape) != tuple(shape):
-            raise ValueError(f"`jac` returned an array of shape {tuple(g.shape)}, expected "
-                             f"{tuple(shape)} (the shape of x0)")
-        return g
-
-    def value(self, x):
-        self.counter.nfev += 1
-        return as_scalar(self.f.value(x), "fun")
-
-    def grad(self, x):
-        self.counter.njev += 1
-        before = self._fd_calls()
-        g = self.f.grad(x)
-        self.counter.nfev += self._fd_calls() - before
-        return self._check(g, x)
-
-    def value_and_grad(self, x):
-        self.counter.nfev += 1
-        self.counter.njev += 1
-        before = self._fd_calls()
-        f, g = self.f.value_and_grad(x)
-        self.counter.nfev += self._fd_calls() - before
-        return as_scalar(f, "fun"), self._check(g, x)
-
-    def hvp(self, x, v):
-        self.counter.nhev += 1
-        return self.f.hvp(x, v)
-
-    def hess(self, x):
-        self.counter.nhev += 1
-        return self.f.hess(x)
-
-    def has(self, name):
-        if hasattr(self.f, "has"):
-            return self.f.has(name)
-        return callable(getattr(self.f, name, None))
-
-    def __getattr__(self, name):  # expose extra structure (A, loss, ...) of the wrapped oracle
-        if name.startswith("__") or name in ("f", "counter", "shape", "max_time", "_lipschitz"):
-            raise AttributeError(name)
-        return getattr(self.f, name)
 
 
 def smooth_regularizer_part(reg):
@@ -453,23 +304,6 @@ def as_regularizer(prox):
                     f"and .value(x), got {type(prox).__name__}")
 
 
-class CountedRegularizer:
-    def __init__(self, g, counter):
-        self.g, self.counter = g, counter
-
-    def value(self, x):
-        return float(self.g.value(x))
-
-    def prox(self, x, step):
-        self.counter.nprox += 1
-        return self.g.prox(x, step)
-
-    def __getattr__(self, name):
-        if name.startswith("__") or name in ("g", "counter"):
-            raise AttributeError(name)
-        return getattr(self.g, name)
-
-
 class _CallableLMO:
     def __init__(self, lmo):
         self._lmo = lmo
@@ -487,24 +321,6 @@ def as_set(lmo):
     if callable(lmo):
         return _CallableLMO(lmo)
     raise TypeError(f"`lmo` must be callable or have an .lmo(direction) method, got {type(lmo).__name__}")
-
-
-class CountedSet:
-    def __init__(self, s, counter):
-        self.s, self.counter = s, counter
-
-    def lmo(self, d):
-        self.counter.nlmo += 1
-        return self.s.lmo(d)
-
-    def project(self, x):
-        self.counter.nproj += 1
-        return self.s.project(x)
-
-    def __getattr__(self, name):
-        if name.startswith("__") or name in ("s", "counter"):
-            raise AttributeError(name)
-        return getattr(self.s, name)
 
 
 class FiniteSum(SmoothFunction):
@@ -628,100 +444,6 @@ class LinearComposite(SmoothFunction):
             B = xp.take(self.A, xp.asarray(idx), axis=1)
             sq = float(xp.sum(B * B)) if idx.size == 1 else _spectral_norm_sq(B)
         return self.loss.smoothness * sq
-
-
-def _norm_sq_upper_bound(A):
-    """``min(||A||_F^2, ||A||_1 ||A||_inf) >= ||A||_2^2`` in O(nnz), without densifying."""
-    import scipy.sparse as sp
-
-    if sp.issparse(A):
-        absA = abs(A)
-        fro2 = float(A.multiply(A).sum())
-        n1 = float(absA.sum(axis=0).max())
-        ninf = float(absA.sum(axis=1).max())
-    else:
-        A = np.asarray(A)
-        fro2 = float(np.sum(A * A))
-        n1 = float(np.abs(A).sum(axis=0).max())
-        ninf = float(np.abs(A).sum(axis=1).max())
-    return min(fro2, n1 * ninf)
-
-
-def _spectral_norm_sq(A, *, max_time=None, rtol=1e-6, maxiter=100, info=None):
-    """An upper estimate of ``||A||_2^2`` with bounded work (at most ``maxiter`` products
-    with ``A`` and ``A^T`` each, and ``max_time`` seconds).
-
-    Small dense ``A`` (or a Gram matrix of side <= 200): exact. Otherwise the Lanczos
-    process on the smaller Gram matrix ``A^T A`` / ``A A^T`` from a seeded start: after
-    each step the top Ritz value ``theta`` (a lower bound on ``||A||_2^2``) and its
-    residual ``r`` (an eigenvalue lies within ``r`` of ``theta``) give the estimate
-    ``theta + r``; it stops when ``r <= rtol * theta``, or at once when ``theta`` comes
-    within ``rtol`` of the cheap upper bound ``U = min(||A||_F^2, ||A||_1 ||A||_inf)``
-    (e.g. any diagonal ``A``, however clustered its values). The result is
-    ``min(U, (theta + r) (1 + rtol))`` (``U`` when no step fits in ``max_time``). Backtracking solvers
-    only need an estimate; ``U`` is a guaranteed bound. ``info["timed_out"]`` tells
-    whether ``max_time`` cut it short.
-    """
-    import scipy.sparse as sp
-    from scipy.linalg import eigh_tridiagonal
-
-    info = {} if info is None else info
-    info["timed_out"] = False
-    if not sp.issparse(A) and not isinstance(A, np.ndarray):
-        xp = get_namespace(A)
-        return float(xp.linalg.matrix_norm(A, ord=2)) ** 2
-    m, n = A.shape
-    if m == 0 or n == 0:
-        return 0.0
-    if min(m, n) <= 200 and not sp.issparse(A):
-        return float(np.linalg.norm(A, 2)) ** 2
-    if min(m, n) == 1:
-        return float(sp.linalg.norm(A) if sp.issparse(A) else np.linalg.norm(A)) ** 2
-    U = _norm_sq_upper_bound(A)
-    if not (U > 0 and math.isfinite(U)):
-        return U
-    tall = m >= n
-    k = n if tall else m
-    if k <= 200:  # the Gram matrix is small: exact eigenvalue
-        G = (A.T @ A) if tall else (A @ A.T)
-        G = G.toarray() if sp.issparse(G) else np.asarray(G)  # k x k, k <= 200 (not the user's A)
-        return min(U, float(np.linalg.eigvalsh(0.5 * (G + G.T))[-1]))
-
-    def gram(v):
-        w = (A.T @ (A @ v)) if tall else (A @ (A.T @ v))
-        return np.asarray(w, dtype=float).ravel()
-
-    t0 = time.perf_counter()
-    v = np.random.default_rng(0).standard_normal(k)
-    v /= np.linalg.norm(v)
-    v_prev = np.zeros(k)
-    alphas, betas = [], []
-    beta_prev = 0.0
-    est = U
-    for _ in range(int(maxiter)):
-        if max_time is not None and time.perf_counter() - t0 > max_time:
-            info["timed_out"] = True
-            break
-        w = gram(v)
-        alpha = float(v @ w)
-        w -= alpha * v + beta_prev * v_prev
-        beta = float(np.linalg.norm(w))
-        alphas.append(alpha)
-        if len(alphas) == 1:
-            theta, s_last = alpha, 1.0
-        else:
-            vals, vecs = eigh_tridiagonal(np.array(alphas), np.array(betas))
-            theta, s_last = float(vals[-1]), float(vecs[-1, -1])
-        r = abs(beta * s_last)
-        if not (math.isfinite(theta) and math.isfinite(r)):
-            return U
-        est = min(U, (theta + r) * (1 + rtol))
-        if theta >= U * (1 - rtol) or r <= rtol * abs(theta) or beta <= 1e-14 * U:
-            break
-        betas.append(beta)
-        v_prev, v = v, w / beta
-        beta_prev = beta
-    return float(est)
 
 
 class EqualityConstraints:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 
 from .._backend import get_namespace, norm, vdot
+from .._lipschitz import secant_lipschitz
 from .._loop import Step
 from .._options import Choices, Flag, Interval, NoneOr, Option
 from .._registry import MethodSpec, register
@@ -79,13 +80,7 @@ def _initial_L(f, x, g, opts, xp):
     L = getattr(f, "lipschitz", None)
     if L:
         return float(L)
-    gn = norm(g, xp)
-    if gn == 0:
-        return 1.0
-    h = 1e-4 * max(1.0, norm(x, xp)) / gn
-    g2 = f.grad(x - h * g)
-    est = norm(g2 - g, xp) / (h * gn)
-    return est if est > 0 and math.isfinite(est) else 1.0
+    return secant_lipschitz(f, x, g, xp)
 
 
 def _prox_step(f, reg, y, fy, gy, L, opts, xp):
