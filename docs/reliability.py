@@ -1183,7 +1183,7 @@ def _fractional_entry():
 # ---------------------------------------------------------------- nmf_bcd_pr
 
 def _nmf_entry():
-    from numopt.solvers.bcd_extra import nmf_bcd_pr
+    from numopt.solvers.nmf import nmf_bcd_pr
 
     def base(pick):
         rng = np.random.default_rng(pick.integer(0, 100))
