@@ -45,8 +45,10 @@ import numpy as np
 
 from .._backend import asarray_float, get_namespace
 from .._loop import Step
+from .._options import Choices, Interval, Option
 from .._registry import MethodSpec, register
-from ..oracles import SmoothFunction, check_scalar
+from ..oracles import SmoothFunction
+from .dca import Rng
 
 __all__ = ["cbo"]
 
@@ -134,16 +136,9 @@ def _solve(problem, x0, opts):
     if x0.ndim != 1:
         raise ValueError(f"`x0` must be 1-D for CBO, got shape {tuple(x0.shape)}")
     d = x0.shape[0]
-    N = check_scalar(opts["n_particles"], "n_particles", lower=2, integer=True)
-    alpha = check_scalar(opts["alpha"], "alpha", lower=0)
-    lam = check_scalar(opts["lam"], "lam", lower=0)
-    sigma = check_scalar(opts["sigma"], "sigma", lower=0)
-    dt = check_scalar(opts["dt"], "dt", lower=0, lower_inclusive=False)
-    gw = check_scalar(opts["gradient_weight"], "gradient_weight", lower=0)
-    init_std = check_scalar(opts["init_std"], "init_std", lower=0, lower_inclusive=False)
-    noise = opts["noise"]
-    if noise not in _NOISES:
-        raise ValueError(f"`noise` must be 'anisotropic' or 'isotropic', got {noise!r}")
+    # the option values are checked by the front door (the Option checks of _OPTIONS)
+    N, alpha, lam, sigma, dt = (opts[k] for k in ("n_particles", "alpha", "lam", "sigma", "dt"))
+    gw, init_std, noise = opts["gradient_weight"], opts["init_std"], opts["noise"]
     if gw > 0 and not (hasattr(f, "has") and f.has("grad")):
         raise ValueError("`gradient_weight` > 0 needs the gradient: pass `jac`")
     if gw > 0 and reg is not None:
@@ -236,20 +231,29 @@ def _example(xp):
                 options={"rng": 0, "n_particles": 20}, f_star=0.0)
 
 
+_NONNEG = Interval(0)
+_POSITIVE = Interval(0, open=("lo",))
 _OPTIONS = {
-    "tol": (1e-8, "Stop when the particle spread sqrt(mean ||X_i - v||^2) is below tol."),
-    "n_particles": (200, "Number of particles N."),
-    "alpha": (1e5, "Inverse temperature of the Gibbs weights exp(-alpha f) (log-sum-exp, any size)."),
-    "lam": (1.0, "Drift strength towards the consensus point."),
-    "sigma": (8.0, "Noise strength. sigma^2 < 2 lam (anisotropic; d sigma^2 < 2 lam isotropic): the spread "
-                   "contracts to 0 (tol stops the run); larger sigma explores more (the default, tuned on "
-                   "Rastrigin): the consensus point still converges, the spread stays heavy-tailed, run maxiter."),
-    "dt": (0.01, "Time step of the Euler-Maruyama scheme."),
-    "noise": ("anisotropic", "'anisotropic' (diag(X - v) dB) or 'isotropic' (||X - v|| dB)."),
-    "gradient_weight": (0.0, "Weight of the gradient drift -grad f(X) dt (Riedl et al. 2023); needs jac."),
-    "init_std": (1.0, "Standard deviation of the initial particles around x0 (when no bounds are given)."),
-    "rng": (None, "Seed or numpy Generator (initial particles and Brownian increments; None: seed 0, "
-                  "reproducible)."),
+    "tol": Option(1e-8, "Stop when the particle spread sqrt(mean ||X_i - v||^2) is below tol.", _NONNEG),
+    "maxiter": Option(1000, "Maximum number of time steps (default 1000; one Euler-Maruyama step of all N "
+                            "particles, N + 1 function values, per iteration).", Interval(0, integer=True)),
+    "n_particles": Option(200, "Number of particles N.", Interval(2, integer=True)),
+    "alpha": Option(1e5, "Inverse temperature of the Gibbs weights exp(-alpha f) (log-sum-exp, any size).",
+                    _NONNEG),
+    "lam": Option(1.0, "Drift strength towards the consensus point.", _NONNEG),
+    "sigma": Option(8.0, "Noise strength. sigma^2 < 2 lam (anisotropic; d sigma^2 < 2 lam isotropic): the spread "
+                         "contracts to 0 (tol stops the run); larger sigma explores more (the default, tuned on "
+                         "Rastrigin): the consensus point still converges, the spread stays heavy-tailed, run "
+                         "maxiter.", _NONNEG),
+    "dt": Option(0.01, "Time step of the Euler-Maruyama scheme.", _POSITIVE),
+    "noise": Option("anisotropic", "'anisotropic' (diag(X - v) dB) or 'isotropic' (||X - v|| dB).",
+                    Choices(*_NOISES)),
+    "gradient_weight": Option(0.0, "Weight of the gradient drift -grad f(X) dt (Riedl et al. 2023); needs jac.",
+                              _NONNEG),
+    "init_std": Option(1.0, "Standard deviation of the initial particles around x0 (when no bounds are given).",
+                       _POSITIVE),
+    "rng": Option(None, "Seed or numpy Generator (initial particles and Brownian increments; None: seed 0, "
+                        "reproducible).", Rng()),
 }
 
 register(MethodSpec(

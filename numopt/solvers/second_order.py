@@ -48,8 +48,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._loop import Step
+from .._options import Any_, Choices, Interval, IsCallable, NoneOr, Option
 from .._registry import MethodSpec, register
-from ..oracles import check_scalar
+from .dca import FiniteInterval
 
 __all__ = ["cubic_step"]
 
@@ -196,25 +197,20 @@ def _sparse_cubic_step(H, g, M, max_factor=100):
     return best[1], best[0]
 
 
-def _check_lazy_opts(opts, d):
+def _lazy_params(opts, d):
+    """The Hessian reuse period m (default: the dimension d) and the initial M; the values
+    are checked by the front door (the Option checks of ``m``, ``M0`` and ``M_min``)."""
     m = opts["m"]
-    m = d if m is None else int(check_scalar(m, "m", lower=1, integer=True))
-    M = float(check_scalar(opts["M0"], "M0", lower=0, lower_inclusive=False))
-    if not math.isfinite(M):
-        raise ValueError(f"`M0` must be finite, got {M!r}")
-    check_scalar(opts["M_min"], "M_min", lower=0, lower_inclusive=False)
-    return m, M
+    return (d if m is None else int(m)), float(opts["M0"])
 
 
 def _lazy_newton(problem, x0, opts):
-    if opts["regularization"] == "quadratic":
+    if opts["regularization"] == "quadratic":  # else 'cubic' (the option's check)
         return (yield from _lazy_quadratic(problem, x0, opts))
-    if opts["regularization"] != "cubic":
-        raise ValueError(f"`regularization` must be 'cubic' or 'quadratic', got {opts['regularization']!r}")
     f = problem.objective
     x = np.asarray(x0, dtype=float).copy()
     out = np.asarray(x0).dtype
-    m, M = _check_lazy_opts(opts, x.size)
+    m, M = _lazy_params(opts, x.size)
     fx, g = f.value_and_grad(x)
     g = np.asarray(g, dtype=float)
     _check_start(fx, g)
@@ -283,7 +279,7 @@ def _lazy_quadratic(problem, x0, opts):
     f = problem.objective
     x = np.asarray(x0, dtype=float).copy()
     out = np.asarray(x0).dtype
-    m, M = _check_lazy_opts(opts, x.size)
+    m, M = _lazy_params(opts, x.size)
     fx, g = f.value_and_grad(x)
     g = np.asarray(g, dtype=float)
     _check_start(fx, g)
@@ -334,6 +330,40 @@ def _lazy_quadratic(problem, x0, opts):
         yield Step(x.astype(out), fx, float(np.linalg.norm(g)), jac=g.astype(out), M=M, hessian_age=k % m)
 
 
+_POSITIVE = Interval(0, open=("lo",))
+_TOL = Option(1e-8, "Tolerance on ||grad f||.", Interval(0))
+
+
+def _maxiter(what):
+    return Option(1000, f"Maximum number of iterations (default 1000; one iteration = {what}).",
+                  Interval(0, integer=True))
+
+
+class _SquareMatrix:
+    """Option check: a square 2-D matrix of real numbers (a scipy.sparse matrix or anything
+    ``numpy.asarray`` turns into one); returned unchanged."""
+
+    def __call__(self, name, value):
+        if sp.issparse(value):
+            dtype, shape = value.dtype, value.shape
+        else:
+            try:
+                a = np.asarray(value)
+            except (TypeError, ValueError):  # e.g. ragged nested lists
+                a = np.empty(0, dtype=object)
+            dtype, shape = a.dtype, a.shape
+        if dtype.kind not in "biuf":
+            raise TypeError(f"option `{name}` must be a real matrix, got {type(value).__name__}")
+        if len(shape) != 2 or shape[0] != shape[1]:
+            raise ValueError(f"option `{name}` must be a square matrix (shape (d, d)), got shape {shape}")
+        return value
+
+    def __str__(self):
+        return "a square real matrix (numpy or scipy.sparse)"
+
+    __repr__ = __str__
+
+
 def _example(xp):
     def fun(x):
         return float(np.sum((x - 1.0) ** 4) + 0.5 * np.sum(x ** 2))
@@ -346,11 +376,15 @@ register(MethodSpec(
     name="lazy-newton", family="second_order",
     summary="Cubic-regularized Newton with lazy Hessians (one Hessian + eigendecomposition per m steps)",
     solve=_lazy_newton, requires=("grad", "hess"), backends=("numpy",), example=_example, float64_internal=True,
-    options={"tol": (1e-8, "Tolerance on ||grad f||."),
-             "m": (None, "Hessian reuse period (default: the dimension d)."),
-             "M0": (1.0, "Initial cubic regularization (adapted: halved on success, doubled on failure)."),
-             "M_min": (1e-10, "Lower bound on the adaptive M."),
-             "regularization": ("cubic", "'cubic' (any f) or 'quadratic' (convex f: lam = sqrt(M ||grad f||))")},
+    options={"tol": _TOL,
+             "maxiter": _maxiter("one regularized Newton step with the current Hessian snapshot; a new "
+                                 "Hessian every m steps"),
+             "m": Option(None, "Hessian reuse period (default: the dimension d).", NoneOr(Interval(1, integer=True))),
+             "M0": Option(1.0, "Initial cubic regularization (adapted: halved on success, doubled on failure).",
+                          FiniteInterval(0, open=("lo",))),
+             "M_min": Option(1e-10, "Lower bound on the adaptive M.", _POSITIVE),
+             "regularization": Option("cubic", "'cubic' (any f) or 'quadratic' (convex f: lam = sqrt(M ||grad f||))",
+                                      Choices("cubic", "quadratic"))},
     optimality="||grad f(x_k)||",
     rate_text="min_i ||grad f(x_i)|| = O((sqrt(m) L^{1/2} (f(x0) - f*) / k)^{2/3}) with one Hessian per m steps; "
               "local superlinear convergence (Doikov, Chayti & Jaggi 2023). Quadratic regularization, convex f: "
@@ -401,14 +435,9 @@ def _grad_reg_newton(problem, x0, opts):
     f = problem.objective
     x = np.asarray(x0, dtype=float).copy()
     out = np.asarray(x0).dtype
-    gamma = float(check_scalar(opts["gamma0"], "gamma0", lower=0, lower_inclusive=False))
-    c = float(check_scalar(opts["c"], "c", lower=0, lower_inclusive=False))
-    if not c < 1:
-        raise ValueError(f"`c` must be in (0, 1), got {c!r}")
-    approx = opts["hessian"]
+    gamma, c = float(opts["gamma0"]), float(opts["c"])  # checked by the front door
+    approx = opts["hessian"]  # 'exact', 'empirical-fisher' or a callable (the option's check)
     inner = getattr(f, "f", f)
-    if not (approx in ("exact", "empirical-fisher") or callable(approx)):
-        raise ValueError("`hessian` must be 'exact', 'empirical-fisher' or a callable x -> matrix")
     if approx == "empirical-fisher" and not (
             (hasattr(inner, "A") and hasattr(getattr(inner, "loss", None), "grad_at"))
             or (hasattr(inner, "grad_batch") and hasattr(inner, "n_samples"))):
@@ -489,11 +518,18 @@ register(MethodSpec(
     summary="Gradient-regularized Newton x+ = x - (H + ||grad f||/gamma B)^{-1} grad f, exact or approximate H, adaptive gamma",
     solve=_grad_reg_newton, requires=("grad",), backends=("numpy",), example=_logreg_example,
     float64_internal=True,
-    options={"tol": (1e-8, "Tolerance on ||grad f||."),
-             "gamma0": (1.0, "Initial gamma (doubled after accepted steps, halved after rejected ones)."),
-             "hessian": ("exact", "'exact' (needs hess), 'empirical-fisher' (LinearComposite objectives) or a callable x -> matrix."),
-             "B": (None, "Regularization matrix (default identity)."),
-             "c": (0.25, "Acceptance: f(x+) <= f(x) - c <grad f(x), d>, d = x - x+.")},
+    options={"tol": _TOL,
+             "maxiter": _maxiter("one accepted step x - (H + lam B)^{-1} grad f(x), one Hessian (approximation) "
+                                 "and its gamma search"),
+             "gamma0": Option(1.0, "Initial gamma (doubled after accepted steps, halved after rejected ones).",
+                              _POSITIVE),
+             "hessian": Option("exact", "'exact' (needs hess), 'empirical-fisher' (LinearComposite objectives) or "
+                                        "a callable x -> matrix.",
+                               Any_(Choices("exact", "empirical-fisher"), IsCallable())),
+             "B": Option(None, "Regularization matrix (default identity); its shape (d, d) is checked against x0.",
+                         NoneOr(_SquareMatrix())),
+             "c": Option(0.25, "Acceptance: f(x+) <= f(x) - c <grad f(x), d>, d = x - x+.",
+                         Interval(0, 1, open=("lo", "hi")))},
     optimality="||grad f(x_k)||",
     rate_text="With the regularizer lam = ||grad f|| / gamma the method adapts to the gradient-normalized smoothness "
               "of f: global rates of Newton-type methods (e.g. O(1/k^2) for convex f with Lipschitz Hessian) without "
@@ -515,8 +551,7 @@ def _saddle_free(problem, x0, opts):
     f = problem.objective
     x = np.asarray(x0, dtype=float).copy()
     out = np.asarray(x0).dtype
-    damp = float(check_scalar(opts["damping"], "damping", lower=0, lower_inclusive=False))
-    dense_max = int(check_scalar(opts["dense_max"], "dense_max", lower=1, integer=True))
+    damp, dense_max = float(opts["damping"]), int(opts["dense_max"])  # checked by the front door
     fx, g = f.value_and_grad(x)
     g = np.asarray(g, dtype=float)
     _check_start(fx, g)
@@ -556,10 +591,12 @@ register(MethodSpec(
     summary="Saddle-free Newton: Newton step with |H| = U|Lambda|U^T (escapes saddles), backtracking",
     solve=_saddle_free, requires=("grad", "hess"), backends=("numpy",), example=_example,
     float64_internal=True,
-    options={"tol": (1e-8, "Tolerance on ||grad f||."),
-             "damping": (1e-6, "Floor on |eigenvalues| of the Hessian."),
-             "dense_max": (2000, "A sparse Hessian is converted to a dense array for its eigendecomposition "
-                                 "up to this dimension; above it the method raises a ValueError.")},
+    options={"tol": _TOL,
+             "maxiter": _maxiter("one eigendecomposition of the Hessian and a backtracking step"),
+             "damping": Option(1e-6, "Floor on |eigenvalues| of the Hessian.", _POSITIVE),
+             "dense_max": Option(2000, "A sparse Hessian is converted to a dense array for its eigendecomposition "
+                                       "up to this dimension; above it the method raises a ValueError.",
+                                 Interval(1, integer=True))},
     optimality="||grad f(x_k)|| + max(0, -lambda_min(hess f(x_k)))",
     rate_text="Local quadratic convergence near nondegenerate minimizers (|H| = H there); repelled from strict "
               "saddles, where plain Newton is attracted (Dauphin et al. 2014). No global rate.",

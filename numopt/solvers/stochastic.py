@@ -47,8 +47,9 @@ import scipy.sparse as sp
 
 from .._backend import norm
 from .._loop import Step
+from .._options import Choices, Interval, NoneOr, Option
 from .._registry import MethodSpec, register
-from ..oracles import check_scalar
+from .dca import Rng
 
 
 def _check(problem, method):
@@ -72,10 +73,10 @@ def _pgnorm(f, reg, x, L):
 
 
 def _step_size(f, opts):
-    """1/(safety L_max) by default (L_max the largest per-sample smoothness)."""
+    """1/(safety L_max) by default (L_max the largest per-sample smoothness); ``step`` and
+    ``safety`` are checked by the front door (their Option checks)."""
     if opts["step"] is not None:
-        return float(check_scalar(opts["step"], "step", lower=0, lower_inclusive=False))
-    check_scalar(opts["safety"], "safety", lower=0, lower_inclusive=False)
+        return float(opts["step"])
     A = getattr(f, "A", None)
     loss = getattr(f, "loss", None)
     if A is None or loss is None:
@@ -190,15 +191,12 @@ def _run(problem, x0, opts, kind):
     n = int(f.n_samples)
     eta = _step_size(f, opts)
     L_report = 1.0 / eta
+    # batch_size, decay and table are checked by the front door (their Option checks)
     if kind == "spider" and opts["batch_size"] is None:
         bs = max(1, int(round(np.sqrt(n))))
     else:
-        bs = check_scalar(opts["batch_size"], "batch_size", lower=1, integer=True)
-    if kind == "sgd":
-        check_scalar(opts["decay"], "decay", lower=0)
+        bs = int(opts["batch_size"])
     table_opt = opts.get("table", "auto")
-    if table_opt not in ("auto", "scalar", "dense"):
-        raise ValueError(f"`table` must be 'auto', 'scalar' or 'dense', got {table_opt!r}")
     x = x0
     fv = lambda z: f.value(z) + (0.0 if reg is None else reg.value(z))  # noqa: E731
     table, extras = None, {}
@@ -260,31 +258,44 @@ def _example(xp):
     return dict(fun=LinearComposite(Logistic(y), A), x0=np.zeros(5), prox=SquaredL2(0.1), options={"rng": 0})
 
 
-_OPTS = {"tol": (1e-8, "Tolerance on the prox-gradient norm (full gradient, checked once per epoch)."),
-         "step": (None, "Step size (default from the per-sample smoothness L_max: 1/(safety L_max))."),
-         "safety": (3.0, "Default step 1/(safety * L_max)."),
-         "batch_size": (1, "Minibatch size."),
-         "rng": (None, "Seed or numpy Generator (None: seed 0, reproducible).")}
+_POSITIVE = Interval(0, open=("lo",))
+_OPTS = {"tol": Option(1e-8, "Tolerance on the prox-gradient norm (full gradient, checked once per epoch).",
+                       Interval(0)),
+         "maxiter": Option(1000, "Maximum number of epochs (default 1000; one epoch = one trace row = "
+                                 "n_samples / batch_size stochastic steps plus one full gradient).",
+                           Interval(0, integer=True)),
+         "step": Option(None, "Step size (default from the per-sample smoothness L_max: 1/(safety L_max)).",
+                        NoneOr(_POSITIVE)),
+         "safety": Option(3.0, "Default step 1/(safety * L_max).", _POSITIVE),
+         "batch_size": Option(1, "Minibatch size.", Interval(1, integer=True)),
+         "rng": Option(None, "Seed or numpy Generator (None: seed 0, reproducible).", Rng())}
+
+
+def _safety(default):
+    return Option(default, "Default step 1/(safety * L_max).", _POSITIVE)
+
+
 register(MethodSpec(
     name="sgd", family="stochastic", summary="(Proximal) stochastic gradient descent with a 1/k schedule",
     solve=lambda p, x0, o: _run(p, x0, o, "sgd"), requires=("grad",), backends=("numpy",), accepts_prox=True,
-    options=dict(_OPTS, decay=(1.0, "eta_k = step / (1 + decay * epoch)")), example=_example,
+    options=dict(_OPTS, decay=Option(1.0, "eta_k = step / (1 + decay * epoch)", Interval(0))), example=_example,
     optimality="prox-gradient norm (full gradient) per epoch",
     rate_text="Strongly convex: E f(x_k) - f* = O(1/k) with eta_k ~ 1/k (Bottou, Curtis & Nocedal 2018, Thm 4.7).",
     reference="H. Robbins, S. Monro (1951); L. Bottou, F.E. Curtis, J. Nocedal, SIAM Review 60(2) (2018)."))
 register(MethodSpec(
     name="svrg", family="stochastic", summary="(Proximal) stochastic variance-reduced gradient",
     solve=lambda p, x0, o: _run(p, x0, o, "svrg"), requires=("grad",), backends=("numpy",), accepts_prox=True,
-    options=dict(_OPTS, safety=(10.0, "Default step 1/(safety * L_max).")), example=_example,
+    options=dict(_OPTS, safety=_safety(10.0)), example=_example,
     optimality="prox-gradient norm (full gradient) per epoch",
     rate_text="Strongly convex: linear convergence in expectation (Johnson & Zhang 2013; Xiao & Zhang 2014).",
     reference="R. Johnson, T. Zhang, NeurIPS 2013; L. Xiao, T. Zhang, SIAM J. Optim. 24(4) (2014)."))
 register(MethodSpec(
     name="saga", family="stochastic", summary="SAGA (proximal), per-sample gradient table",
     solve=lambda p, x0, o: _run(p, x0, o, "saga"), requires=("grad",), backends=("numpy",), accepts_prox=True,
-    options=dict(_OPTS, table=("auto", "Gradient memory: 'scalar' (one scalar phi_i' per sample, memory O(n + p); "
-                                       "needs a numopt.LinearComposite), 'dense' (the n x p table of per-sample "
-                                       "gradients, any finite sum) or 'auto' (scalar when possible).")),
+    options=dict(_OPTS, table=Option("auto", "Gradient memory: 'scalar' (one scalar phi_i' per sample, memory "
+                                             "O(n + p); needs a numopt.LinearComposite), 'dense' (the n x p table "
+                                             "of per-sample gradients, any finite sum) or 'auto' (scalar when "
+                                             "possible).", Choices("auto", "scalar", "dense"))),
     example=_example,
     optimality="prox-gradient norm (full gradient) per epoch",
     rate_text="Strongly convex: linear convergence in expectation with step 1/(3 L_max) (Defazio et al. 2014).",
@@ -293,7 +304,7 @@ register(MethodSpec(
 register(MethodSpec(
     name="sarah", family="stochastic", summary="(Proximal) SARAH: recursive variance-reduced gradient, full gradient per epoch",
     solve=lambda p, x0, o: _run(p, x0, o, "sarah"), requires=("grad",), backends=("numpy",), accepts_prox=True,
-    options=dict(_OPTS, safety=(2.0, "Default step 1/(safety * L_max).")), example=_example,
+    options=dict(_OPTS, safety=_safety(2.0)), example=_example,
     optimality="prox-gradient norm (full gradient) per epoch",
     rate_text="Strongly convex: linear convergence in expectation with step 1/(2 L_max) (Nguyen et al. 2017, Thm 3).",
     reference="L.M. Nguyen, J. Liu, K. Scheinberg, M. Takac. SARAH. ICML 2017; N.H. Pham, L.M. Nguyen, D.T. Phan, "
@@ -301,8 +312,9 @@ register(MethodSpec(
 register(MethodSpec(
     name="spider", family="stochastic", summary="SpiderBoost: SPIDER estimator with sqrt(n) minibatches and step 1/(2L)",
     solve=lambda p, x0, o: _run(p, x0, o, "spider"), requires=("grad",), backends=("numpy",), accepts_prox=True,
-    options=dict(_OPTS, safety=(2.0, "Default step 1/(safety * L_max)."),
-                 batch_size=(None, "Minibatch size (default sqrt(n_samples)).")), example=_example,
+    options=dict(_OPTS, safety=_safety(2.0),
+                 batch_size=Option(None, "Minibatch size (default round(sqrt(n_samples))).",
+                                   NoneOr(Interval(1, integer=True)))), example=_example,
     optimality="prox-gradient norm (full gradient) per epoch",
     rate_text="Smooth nonconvex: O(n + sqrt(n) / eps^2) stochastic gradients for E||grad f|| <= eps "
               "(Fang et al. 2018; Wang et al. 2019).",
