@@ -266,6 +266,8 @@ def solve(A, b, method="kaczmarz", *, tol=1e-8, maxiter=100000, rng=None, x0=Non
     opts = dict(maxiter=maxiter, rng=rng, check_every=check_every, trace=trace)
     if "block_size" in spec.options:
         opts["block_size"] = block_size
+    else:  # Kaczmarz has no sketch size: checked as always, then unused
+        _BLOCK["block_size"].validate("block_size", block_size)
     res = solve_linear(A, b, spec.name, x0=x0, tol=tol, callback=callback, options=opts)
     res.residual = res.fun
     return res
