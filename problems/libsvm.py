@@ -244,6 +244,84 @@ def _verify_dataset(src, info):
                      "copy (a different version, or corrupt). Load it with verify=False to use it anyway.")
 
 
+def _check_widths(n_features, max_features):
+    """ValueError for an ``n_features`` / ``max_features`` that is not a positive integer."""
+    if n_features is not None:
+        if isinstance(n_features, bool) or not isinstance(n_features, (int, np.integer)) or n_features < 1:
+            raise ValueError(f"`n_features` must be a positive integer or None, got {n_features!r}")
+    if isinstance(max_features, bool) or not isinstance(max_features, (int, np.integer)) or max_features < 1:
+        raise ValueError(f"`max_features` must be a positive integer, got {max_features!r}")
+
+
+def _source(name_or_path, data_dir):
+    """``(file, registry entry or None, loaded by its registry name)`` of :func:`load`'s first
+    argument: an existing file, else a registry name looked up in :func:`data_dirs`."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path, DATASETS.get(path.name.split(".xz")[0].split(".bz2")[0].split(".gz")[0]), False
+    if str(name_or_path) not in DATASETS:
+        if os.sep in str(name_or_path) or path.suffix in _SUFFIXES[1:]:
+            raise FileNotFoundError(f"no LIBSVM file at {path}")
+        raise _unknown(str(name_or_path))
+    info = DATASETS[str(name_or_path)]
+    src = find(info.name, data_dir)
+    if src is None:
+        where = ", ".join(str(d) for d in data_dirs(data_dir))
+        raise FileNotFoundError(
+            f"LIBSVM dataset {info.name!r} not found (looked in: {where}). Download it "
+            f"explicitly with problems.libsvm.download({info.name!r}) or put {info.file!r} "
+            "in one of those folders (or set NUMOPT_DATA).")
+    return src, info, True
+
+
+def _corrupt(e, src):
+    """The ValueError for a decompression error ``e`` of ``src``; other errors are re-raised."""
+    if not _decompression_error(e, src):
+        raise e
+    return ValueError(f"corrupt or truncated compressed file {src}: {e}")
+
+
+def _index_error(src, cap, what, verb, tail=""):
+    """ValueError naming the line of the first feature index of ``src`` beyond ``cap``."""
+    hit = _line_of_index_over(src, cap)
+    where = f"line {hit[0]}: feature index {hit[1]}" if hit else "a feature index"
+    return ValueError(f"{src}: {where} {verb} {what}={cap}{tail}")
+
+
+def _parse(src, n_features, cap, dtype):
+    """scikit-learn's svmlight parser on ``src``, its errors turned into ValueErrors naming
+    the file (and the line of a feature index beyond ``cap``)."""
+    from sklearn.datasets import load_svmlight_file
+
+    try:
+        with _open(src) as f:
+            return load_svmlight_file(f, n_features=n_features, zero_based=False, dtype=dtype)
+    except OverflowError as e:  # an index beyond the parser's integer range
+        raise _index_error(src, cap, "n_features" if n_features else "max_features", "is beyond",
+                           " (and beyond the parser's integer range)") from e
+    except ValueError as e:
+        if n_features is not None and "n_features was set" in str(e):
+            raise _index_error(src, cap, "n_features", "exceeds") from e
+        raise ValueError(f"malformed LIBSVM file {src}: {e}") from e
+    except (lzma.LZMAError, EOFError, OSError, zlib.error) as e:
+        raise _corrupt(e, src) from e
+
+
+def _check_parsed(X, y, src, info, n_features, cap):
+    """No samples, an inferred width beyond ``cap``, NaN/inf, or a sample count other than
+    the registry's: a ValueError naming the file."""
+    if X.shape[0] == 0:
+        raise ValueError(f"{src}: no samples (the file is empty or holds only comments and blank lines)")
+    if n_features is None and X.shape[1] > cap:
+        hit = _line_of_index_over(src, cap)
+        where = f"line {hit[0]}: feature index {hit[1]}" if hit else f"a feature index ({X.shape[1]})"
+        raise ValueError(f"{src}: {where} exceeds max_features={cap}; pass n_features (or a larger "
+                         "max_features) if the file really is that wide")
+    _check_finite(X, y, src)
+    if info is not None and info.n_samples and X.shape[0] != info.n_samples:
+        raise ValueError(f"{src}: expected {info.n_samples} samples for {info.name!r}, got {X.shape[0]}")
+
+
 def load(name_or_path, data_dir=None, n_features=None, dtype=np.float64, max_features=MAX_FEATURES,
          verify=True):
     """Load a LIBSVM dataset by name (looked up in :func:`data_dirs`) or from a path.
@@ -260,71 +338,18 @@ def load(name_or_path, data_dir=None, n_features=None, dtype=np.float64, max_fea
     (after conversion to ``dtype``), a malformed line, a corrupt compressed file, a
     checksum mismatch, or a sample count that differs from the registry's.
     """
-    from sklearn.datasets import load_svmlight_file
-
-    if n_features is not None:
-        if isinstance(n_features, bool) or not isinstance(n_features, (int, np.integer)) or n_features < 1:
-            raise ValueError(f"`n_features` must be a positive integer or None, got {n_features!r}")
-    if isinstance(max_features, bool) or not isinstance(max_features, (int, np.integer)) or max_features < 1:
-        raise ValueError(f"`max_features` must be a positive integer, got {max_features!r}")
-    path = Path(name_or_path)
-    info = None
-    by_name = False
-    if path.is_file():
-        src = path
-        info = DATASETS.get(path.name.split(".xz")[0].split(".bz2")[0].split(".gz")[0])
-    else:
-        if str(name_or_path) not in DATASETS:
-            if os.sep in str(name_or_path) or path.suffix in _SUFFIXES[1:]:
-                raise FileNotFoundError(f"no LIBSVM file at {path}")
-            raise _unknown(str(name_or_path))
-        info = DATASETS[str(name_or_path)]
-        by_name = True
-        src = find(info.name, data_dir)
-        if src is None:
-            where = ", ".join(str(d) for d in data_dirs(data_dir))
-            raise FileNotFoundError(
-                f"LIBSVM dataset {info.name!r} not found (looked in: {where}). Download it "
-                f"explicitly with problems.libsvm.download({info.name!r}) or put {info.file!r} "
-                "in one of those folders (or set NUMOPT_DATA).")
+    _check_widths(n_features, max_features)
+    src, info, by_name = _source(name_or_path, data_dir)
     if n_features is None and info is not None:
         n_features = info.n_features
     if by_name and verify:
         try:
             _verify_dataset(src, info)
         except (lzma.LZMAError, EOFError, OSError, zlib.error) as e:
-            if not _decompression_error(e, src):
-                raise
-            raise ValueError(f"corrupt or truncated compressed file {src}: {e}") from e
+            raise _corrupt(e, src) from e
     cap = int(n_features) if n_features is not None else int(max_features)
-    try:
-        with _open(src) as f:
-            X, y = load_svmlight_file(f, n_features=n_features, zero_based=False, dtype=dtype)
-    except OverflowError as e:  # an index beyond the parser's integer range
-        hit = _line_of_index_over(src, cap)
-        where = f"line {hit[0]}: feature index {hit[1]}" if hit else "a feature index"
-        raise ValueError(f"{src}: {where} is beyond {'n_features' if n_features else 'max_features'}"
-                         f"={cap} (and beyond the parser's integer range)") from e
-    except ValueError as e:
-        if n_features is not None and "n_features was set" in str(e):
-            hit = _line_of_index_over(src, cap)
-            where = f"line {hit[0]}: feature index {hit[1]}" if hit else "a feature index"
-            raise ValueError(f"{src}: {where} exceeds n_features={cap}") from e
-        raise ValueError(f"malformed LIBSVM file {src}: {e}") from e
-    except (lzma.LZMAError, EOFError, OSError, zlib.error) as e:
-        if not _decompression_error(e, src):
-            raise
-        raise ValueError(f"corrupt or truncated compressed file {src}: {e}") from e
-    if X.shape[0] == 0:
-        raise ValueError(f"{src}: no samples (the file is empty or holds only comments and blank lines)")
-    if n_features is None and X.shape[1] > cap:
-        hit = _line_of_index_over(src, cap)
-        where = f"line {hit[0]}: feature index {hit[1]}" if hit else f"a feature index ({X.shape[1]})"
-        raise ValueError(f"{src}: {where} exceeds max_features={cap}; pass n_features (or a larger "
-                         "max_features) if the file really is that wide")
-    _check_finite(X, y, src)
-    if info is not None and info.n_samples and X.shape[0] != info.n_samples:
-        raise ValueError(f"{src}: expected {info.n_samples} samples for {info.name!r}, got {X.shape[0]}")
+    X, y = _parse(src, n_features, cap, dtype)
+    _check_parsed(X, y, src, info, n_features, cap)
     return X, y
 
 
@@ -340,6 +365,97 @@ def _looks_like_html(head):
     """An HTML/XML page (an error or login page served with status 200): svmlight data
     starts with a label or a comment, never with '<'."""
     return head.lstrip()[:1] == b"<"
+
+
+def _target(name, data_dir, url, sha256, allow_unverified):
+    """Check :func:`download`'s arguments: ``(registry entry or None, url, expected sha256 or
+    None, final path)``; the destination folder is created."""
+    if name not in DATASETS and url is None:
+        raise _unknown(name)
+    if not isinstance(name, str) or not name or "/" in name or os.sep in name or name in (".", ".."):
+        raise ValueError(f"`name` must be a plain file name, got {name!r}")
+    info = DATASETS.get(name)
+    url = url or info.url
+    if sha256 is None and info is not None:
+        sha256 = info.sha256_data
+    if sha256 is not None and (not isinstance(sha256, str) or len(sha256) != 64
+                               or any(c not in "0123456789abcdef" for c in sha256.lower())):
+        raise ValueError(f"`sha256` must be a 64-digit hex string, got {sha256!r}")
+    if sha256 is None and not allow_unverified:
+        raise ValueError(f"no known sha256 for {name!r}: pass sha256=... to verify the download, or "
+                         "allow_unverified=True to save it without verification")
+    sha256 = sha256.lower() if sha256 is not None else None
+    dest_dir = Path(data_dir) if data_dir is not None else data_dirs()[-2]
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    return info, url, sha256, dest_dir / (info.file if info is not None else name)
+
+
+def _copy_stream(resp, raw, start, url, bar):
+    """Append (``start`` > 0) or write the response body to ``raw``; a body that starts like
+    an HTML page is a ValueError."""
+    with open(raw, "ab" if start else "wb") as out:
+        first = start == 0
+        for block in iter(lambda: resp.read(1 << 16), b""):
+            if first and block.strip():
+                if _looks_like_html(block):
+                    raise ValueError(f"{url} served an HTML page, not data; nothing was saved")
+                first = False
+            out.write(block)
+            if bar is not None:
+                bar.update(len(block))
+
+
+def _fetch(name, url, raw, progress, timeout, keep_partial):
+    """Download ``url`` into ``raw`` (resuming a partial ``raw`` with an HTTP Range request);
+    an incomplete transfer is an :class:`_Incomplete`."""
+    import urllib.request
+
+    start = raw.stat().st_size if raw.exists() else 0
+    req = urllib.request.Request(url, headers={"Range": f"bytes={start}-"} if start else {})
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        ctype = (resp.headers.get("Content-Type") or "").lower()
+        if "html" in ctype:
+            raise ValueError(f"{url} answered with an HTML page (Content-Type {ctype!r}), not data; "
+                             "nothing was saved")
+        if start and getattr(resp, "status", 206) != 206:
+            start = 0  # server ignored the range: start over
+        length = getattr(resp, "length", None)
+        if length is None and resp.headers.get("Content-Length"):
+            length = int(resp.headers["Content-Length"])
+        total = length + start if length is not None else None
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, initial=start, unit="B", unit_scale=True, desc=name)
+        try:
+            _copy_stream(resp, raw, start, url, bar)
+        finally:
+            if bar is not None:
+                bar.close()
+    if total is not None and raw.stat().st_size != total:
+        raise _Incomplete(f"download of {name} incomplete: {raw.stat().st_size} of {total} bytes"
+                          + (" (call download again to resume)" if keep_partial else
+                             "; the partial file was removed (keep_partial=True lets a retry resume)"))
+
+
+def _unpack(raw, part, name, url, suffix):
+    """Decompress ``raw`` into ``part`` (when the download is compressed) and refuse an HTML page."""
+    import shutil
+
+    if raw != part:
+        try:
+            with _open(raw) as src, open(part, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+        except (lzma.LZMAError, EOFError, OSError, zlib.error) as e:
+            if not _decompression_error(e, raw):
+                raise
+            raise ValueError(f"the download of {name} from {url} is not a valid {suffix} archive: {e}; "
+                             "nothing was saved") from e
+        raw.unlink()
+    with open(part, "rb") as f:
+        if _looks_like_html(f.read(4096)):
+            raise ValueError(f"the download of {name} from {url} is an HTML page, not data; nothing was saved")
 
 
 def download(name, data_dir=None, url=None, sha256=None, progress=True, timeout=60, allow_unverified=False,
@@ -358,27 +474,7 @@ def download(name, data_dir=None, url=None, sha256=None, progress=True, timeout=
     interrupted transfer so that the next call resumes it (HTTP Range). Only call
     this when you mean to download.
     """
-    import shutil
-    import urllib.request
-
-    if name not in DATASETS and url is None:
-        raise _unknown(name)
-    if not isinstance(name, str) or not name or "/" in name or os.sep in name or name in (".", ".."):
-        raise ValueError(f"`name` must be a plain file name, got {name!r}")
-    info = DATASETS.get(name)
-    url = url or info.url
-    if sha256 is None and info is not None:
-        sha256 = info.sha256_data
-    if sha256 is not None and (not isinstance(sha256, str) or len(sha256) != 64
-                               or any(c not in "0123456789abcdef" for c in sha256.lower())):
-        raise ValueError(f"`sha256` must be a 64-digit hex string, got {sha256!r}")
-    if sha256 is None and not allow_unverified:
-        raise ValueError(f"no known sha256 for {name!r}: pass sha256=... to verify the download, or "
-                         "allow_unverified=True to save it without verification")
-    sha256 = sha256.lower() if sha256 is not None else None
-    dest_dir = Path(data_dir) if data_dir is not None else data_dirs()[-2]
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    final = dest_dir / (info.file if info is not None else name)
+    info, url, sha256, final = _target(name, data_dir, url, sha256, allow_unverified)
     part = final.with_name(final.name + ".part")
     suffix = next((sfx for sfx in _SUFFIXES[1:] if url.endswith(sfx)), "")
     raw = part.with_name(part.name + suffix)
@@ -387,43 +483,8 @@ def download(name, data_dir=None, url=None, sha256=None, progress=True, timeout=
         for q in {raw, part}:
             q.unlink(missing_ok=True)
 
-    start = raw.stat().st_size if raw.exists() else 0
     try:
-        req = urllib.request.Request(url, headers={"Range": f"bytes={start}-"} if start else {})
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            ctype = (resp.headers.get("Content-Type") or "").lower()
-            if "html" in ctype:
-                raise ValueError(f"{url} answered with an HTML page (Content-Type {ctype!r}), not data; "
-                                 "nothing was saved")
-            if start and getattr(resp, "status", 206) != 206:
-                start = 0  # server ignored the range: start over
-            length = getattr(resp, "length", None)
-            if length is None and resp.headers.get("Content-Length"):
-                length = int(resp.headers["Content-Length"])
-            total = length + start if length is not None else None
-            bar = None
-            if progress:
-                from tqdm import tqdm
-
-                bar = tqdm(total=total, initial=start, unit="B", unit_scale=True, desc=name)
-            try:
-                with open(raw, "ab" if start else "wb") as out:
-                    first = start == 0
-                    for block in iter(lambda: resp.read(1 << 16), b""):
-                        if first and block.strip():
-                            if _looks_like_html(block):
-                                raise ValueError(f"{url} served an HTML page, not data; nothing was saved")
-                            first = False
-                        out.write(block)
-                        if bar is not None:
-                            bar.update(len(block))
-            finally:
-                if bar is not None:
-                    bar.close()
-        if total is not None and raw.stat().st_size != total:
-            raise _Incomplete(f"download of {name} incomplete: {raw.stat().st_size} of {total} bytes"
-                              + (" (call download again to resume)" if keep_partial else
-                                 "; the partial file was removed (keep_partial=True lets a retry resume)"))
+        _fetch(name, url, raw, progress, timeout, keep_partial)
     except (ValueError, _Incomplete) as e:
         if isinstance(e, ValueError) or not keep_partial:
             cleanup()
@@ -433,19 +494,7 @@ def download(name, data_dir=None, url=None, sha256=None, progress=True, timeout=
             cleanup()
         raise
     try:
-        if raw != part:
-            try:
-                with _open(raw) as src, open(part, "wb") as dst:
-                    shutil.copyfileobj(src, dst)
-            except (lzma.LZMAError, EOFError, OSError, zlib.error) as e:
-                if not _decompression_error(e, raw):
-                    raise
-                raise ValueError(f"the download of {name} from {url} is not a valid {suffix} archive: {e}; "
-                                 "nothing was saved") from e
-            raw.unlink()
-        with open(part, "rb") as f:
-            if _looks_like_html(f.read(4096)):
-                raise ValueError(f"the download of {name} from {url} is an HTML page, not data; nothing was saved")
+        _unpack(raw, part, name, url, suffix)
         return _verify_and_commit(part, final, sha256)
     except BaseException:
         cleanup()
