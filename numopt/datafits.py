@@ -6,6 +6,12 @@ A datafit ``F(z) = sum_i phi_i(z_i)`` (scaled by 1/n as scikit-learn does) has
 gradient of ``F(Ax)`` and ``||A_j||^2 * smoothness`` the coordinate-wise ones) and,
 where it has one, the convex conjugate ``conjugate(u)`` used by :func:`duality_gap`.
 Combine with a design matrix through :class:`numopt.LinearComposite`.
+
+``fast_kind`` names the numba coordinate-descent kernels of the BCD fast paths that
+handle the datafit (``"quadratic"``: the residual ``y - Xw`` maintained; ``"logistic"``:
+the predictions ``Xw`` maintained), or is None (BCD then runs its generic path). The
+solver asks the datafit, so a new datafit reaches the fast path by naming its kernels
+(once kernels for it exist).
 """
 from __future__ import annotations
 
@@ -20,6 +26,7 @@ class Quadratic:
     """F(z) = 1/(2n) ||z - y||^2 (least squares, scikit-learn's Lasso scaling)."""
 
     name = "quadratic"
+    fast_kind = "quadratic"  # BCD numba kernels (module docstring)
 
     def __init__(self, y):
         self.y = y
@@ -52,6 +59,7 @@ class Logistic:
     """F(z) = 1/n sum_i log(1 + exp(-y_i z_i)) with labels y_i in {-1, +1}."""
 
     name = "logistic"
+    fast_kind = "logistic"
 
     def __init__(self, y):
         xp = get_namespace(y)
@@ -137,6 +145,7 @@ class SquaredHinge:
     """F(z) = 1/n sum_i max(0, 1 - y_i z_i)^2 (L2-loss SVM), labels in {-1, +1}."""
 
     name = "squared_hinge"
+    fast_kind = None  # (no BCD kernels yet: the generic path)
 
     def __init__(self, y):
         self.y = y
@@ -175,6 +184,7 @@ class Huber:
     """F(z) = 1/n sum_i h_delta(z_i - y_i), h(r) = r^2/2 if |r| <= delta else delta(|r| - delta/2)."""
 
     name = "huber"
+    fast_kind = None  # (no BCD kernels yet: the generic path)
 
     def __init__(self, y, delta=1.0):
         if delta <= 0:
@@ -215,6 +225,7 @@ class Multinomial:
     and integer labels y_i in {0, ..., K-1} (softmax regression; W is a (p, K) matrix)."""
 
     name = "multinomial"
+    fast_kind = None  # (no BCD kernels yet: the generic path)
 
     def __init__(self, y, n_classes=None):
         xp = get_namespace(y)

@@ -86,17 +86,10 @@ def _fast_kind(problem):
 
 
 def _datafit_fast_kind(loss):
-    """The datafit's own kernel family (``loss.fast_kind``), or None."""
-    from ...datafits import Logistic, Quadratic
-
+    """The datafit's own kernel family (its ``fast_kind``: 'quadratic', 'logistic'), or None
+    (a datafit without kernels, or a user's datafit that does not name any)."""
     kind = getattr(loss, "fast_kind", None)
-    if kind is not None:
-        return kind
-    if isinstance(loss, Quadratic):
-        return "quadratic"
-    if isinstance(loss, Logistic):
-        return "logistic"
-    return None
+    return kind if kind in ("quadratic", "logistic") else None
 
 
 def _gap_measure(problem):

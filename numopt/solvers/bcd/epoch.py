@@ -143,7 +143,7 @@ class _Epochs:
         X, w, quad = self.D.X, self.w, self.kind == "quadratic"
         if self.greedy:
             self.r = self.y - X @ w  # (greedy epochs do not keep the residual)
-        took = _newton_on_support(self.kind, X, self.f.loss, self.y, w, np.flatnonzero(self.supp), self.l1,
+        took = _newton_on_support(self.kind, X, self.f.loss, w, np.flatnonzero(self.supp), self.l1,
                                   self.l2, self.inv_n, self.r if quad else self.z)
         if took:
             self.n_newton += 1
@@ -210,7 +210,7 @@ def _fast(problem, x0, opts, kind):
         yield run.step(dmax)
 
 
-def _newton_on_support(kind, Xc, loss, y, w, S, l1, l2, inv_n, state):
+def _newton_on_support(kind, Xc, loss, w, S, l1, l2, inv_n, state):
     """One Newton step for the l1 problem restricted to the support S with the signs of
     w_S fixed (there the objective is smooth: f + l1 s^T w_S + l2/2 ||w_S||^2), kept in
     the closed orthant: the step length is cut at the first sign change and the

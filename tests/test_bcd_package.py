@@ -1,0 +1,88 @@
+"""The BCD package layout (issue 16): old import paths keep working, the fast path is chosen
+by the datafit (``fast_kind``), and the Anderson step uses numopt._anderson."""
+import numpy as np
+import pytest
+
+import numopt
+from numopt.datafits import Huber, Logistic, Quadratic, SquaredHinge
+from problems.models import make_model
+
+
+def test_old_import_paths_are_the_package_objects():
+    import numopt.solvers.bcd as bcd
+    import numopt.solvers.bcd_extra as extra
+    from numopt.solvers.bcd import tree
+
+    assert extra.TreeUpdate is tree.TreeUpdate is bcd.TreeUpdate
+    assert extra.QuadraticForm is tree.QuadraticForm
+    assert not hasattr(extra, "nmf_bcd_pr")  # moved to numopt.solvers.nmf
+    for name in ("_CSCData", "_prox_newton_step", "_WSMatrices", "check_block_separable", "SELECTIONS"):
+        assert hasattr(bcd, name)
+    assert numopt.bcd is bcd.bcd
+
+
+def test_datafits_name_their_kernels():
+    y = np.array([1.0, -1.0, 1.0])
+    assert Quadratic(y).fast_kind == "quadratic" and Logistic(y).fast_kind == "logistic"
+    assert Huber(y).fast_kind is None and SquaredHinge(y).fast_kind is None
+
+
+def test_fast_path_is_chosen_by_the_datafit():
+    from numopt.solvers.bcd.common import _fast_kind
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 8))
+    y = X[:, 0] + 0.1 * rng.standard_normal(40)
+    P = make_model(X, y, "lasso", lam_ratio=0.1)
+    assert _fast_kind(P) == "quadratic"
+
+    class NoKernels(Quadratic):
+        fast_kind = None
+
+    Q = numopt.Problem(objective=numopt.LinearComposite(NoKernels(y), X), x0=np.zeros(8),
+                       regularizer=P.regularizer)
+    assert _fast_kind(Q) is None
+    fast = numopt.bcd(P, selection="cyclic", tol=1e-12, maxiter=2000)
+    slow = numopt.bcd(Q, selection="cyclic", tol=1e-12, maxiter=2000)
+    assert fast.success and slow.success
+    np.testing.assert_allclose(slow.x, fast.x, atol=1e-6)
+
+
+def test_anderson_step_matches_the_former_formula():
+    from numopt.solvers.bcd.working_set import _anderson_step
+    from numopt.prox import L1
+
+    rng = np.random.default_rng(1)
+    n, m = 30, 6
+    X = rng.standard_normal((n, m))
+    y = X @ rng.standard_normal(m)
+    loss, reg = Quadratic(y), L1(1e-3)
+    hist = np.cumsum(rng.standard_normal((6, m)) * 0.5 ** np.arange(6)[:, None], axis=0)
+    W = np.arange(m, dtype=np.int64)
+    w = hist[-1].copy()
+    r = y - X @ w
+    took = _anderson_step(hist, X, W, w, r, y, loss, reg, False)
+    U = np.diff(hist, axis=0)
+    C = U @ U.T
+    c = np.linalg.solve(C + 1e-14 * np.trace(C) * np.eye(C.shape[0]), np.ones(C.shape[0]))
+    we = (c / c.sum()) @ hist[1:]
+    better = loss.value(X @ we) + reg.value(we) < loss.value(X @ hist[-1]) + reg.value(hist[-1])
+    assert took == int(better)
+    np.testing.assert_array_equal(w, we if better else hist[-1])
+    np.testing.assert_allclose(r, y - X @ w, atol=1e-12)
+
+
+@pytest.mark.parametrize("model", ["lasso", "logreg"])
+def test_working_sets_with_anderson_and_screening_still_certify(model):
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(2)
+    X = sp.random(60, 300, density=0.1, format="csc", random_state=3, data_rvs=rng.standard_normal)
+    y = X[:, :4] @ np.ones(4) + 0.05 * rng.standard_normal(60)
+    if model == "logreg":
+        y = np.where(y > np.median(y), 1.0, -1.0)
+    P = make_model(X, y, model, lam_ratio=0.05)
+    res = numopt.bcd(P, selection="cyclic", working_set=True, ws_solver="cd", tol=1e-10, maxiter=500)
+    assert res.success and res.working_set and res.anderson_steps >= 0
+    p0 = P.value(np.zeros(300))
+    assert P.duality_gap(res.x)[0] / p0 <= 1e-10
