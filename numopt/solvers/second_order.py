@@ -344,14 +344,11 @@ class _SquareMatrix:
     ``numpy.asarray`` turns into one); returned unchanged."""
 
     def __call__(self, name, value):
-        if sp.issparse(value):
-            dtype, shape = value.dtype, value.shape
-        else:
-            try:
-                a = np.asarray(value)
-            except (TypeError, ValueError):  # e.g. ragged nested lists
-                a = np.empty(0, dtype=object)
-            dtype, shape = a.dtype, a.shape
+        try:
+            a = value if sp.issparse(value) else np.asarray(value)
+        except (TypeError, ValueError):  # e.g. ragged nested lists
+            a = np.empty(0, dtype=object)
+        dtype, shape = a.dtype, a.shape
         if dtype.kind not in "biuf":
             raise TypeError(f"option `{name}` must be a real matrix, got {type(value).__name__}")
         if len(shape) != 2 or shape[0] != shape[1]:
