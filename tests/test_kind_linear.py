@@ -236,9 +236,12 @@ def test_sor_stops_at_the_exact_sweep_whatever_check_every(kernel):
 def test_sor_divergence_is_status_2_with_a_finite_iterate():
     M = sp.csr_array(np.array([[1.0, 2.0], [2.0, 1.0]]))  # symmetric, indefinite
     for kernel in ("numba", "scipy"):
-        res = numopt.solve_linear(M, np.array([1.0, 0.0]), "sor", kernel=kernel, maxiter=5000)
-        assert res.status == 2 and not res.success and "positive definite" in res.message
-        assert np.all(np.isfinite(res.x)) and 0 < res.nit < 5000
+        for every in (None, 1):  # the last finite *reported* iterate comes back
+            res = numopt.solve_linear(M, np.array([1.0, 0.0]), "sor", kernel=kernel, maxiter=5000,
+                                      check_every=every)
+            assert res.status == 2 and not res.success and "positive definite" in res.message
+            assert np.all(np.isfinite(res.x)) and res.nit < 5000
+        assert res.nit > 0
 
 
 # --------------------------------------------------- agreement with the old algorithms

@@ -34,7 +34,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import splu, spsolve_triangular
 
 from .._loop import Step
-from .._options import Choices, Flag, Interval, Option
+from .._options import Choices, Flag, Interval, NoneOr, Option
 from .._registry import MethodSpec, register
 from .linear import OPTIMALITY, example_system
 
@@ -156,7 +156,11 @@ def _solve(system, x0, opts):
     kernel = _resolve_kernel(opts["kernel"], system.sparse)
     steps = _steps_numba if kernel == "numba" else _steps_scipy
     x = np.array(x0, dtype=system.dtype)  # the numba kernel works in place
-    return steps(system, diag, x, float(opts["omega"]), opts["tol"], opts["maxiter"], opts["check_every"])
+    every = opts["check_every"]
+    if every is None:  # a reported step spans about 250,000 nonzero products (>= 10 sweeps)
+        nnz = system.A.nnz if system.sparse else system.n * system.n
+        every = max(10, -(-250_000 // max(nnz, 1)))
+    return steps(system, diag, x, float(opts["omega"]), opts["tol"], opts["maxiter"], every)
 
 
 def _finalize(res, system, opts):
@@ -176,9 +180,11 @@ _SOR_OPTIONS = {
     "kernel": Option("auto", "Sweep implementation: 'numba' (compiled CSR loop, sparse A only), 'scipy' "
                              "(triangular solves on D/omega + L) or 'auto' (numba for sparse A, else scipy); "
                              "same iterates.", Choices("auto", "numba", "scipy"), aliases=("backend",)),
-    "check_every": Option(10, "Sweeps per reported step (trace row, callback call, max_time test); the "
-                              "residual test runs after every sweep whatever this is.",
-                          Interval(1, integer=True)),
+    "check_every": Option(None, "Sweeps per reported step (trace row, callback call, max_time test); the "
+                                "residual test runs after every sweep whatever this is. None: "
+                                "max(10, ceil(250000 / nnz(A))), so the loop's per-step cost stays small next "
+                                "to the sweeps on small systems.",
+                          NoneOr(Interval(1, integer=True))),
     "check_symmetric": Option(True, "Refuse a non-symmetric A (ValueError).", Flag()),
 }
 
