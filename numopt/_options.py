@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import numbers
 
-__all__ = ["Option", "Interval", "Choices", "Flag", "IsCallable", "NoneOr", "Any_",
+__all__ = ["Option", "Interval", "Choices", "Flag", "IsCallable", "NoneOr", "Any_", "Seed",
            "as_option", "GLOSSARY"]
 
 
@@ -179,6 +179,43 @@ class Any_:
 
     def __str__(self):
         return " or ".join(map(str, self.checks))
+
+    __repr__ = __str__
+
+
+class Seed:
+    """The ``rng`` option: None (a fixed seed, so runs are reproducible), a nonnegative
+    integer seed, or a ``numpy.random.Generator`` / ``BitGenerator`` / ``SeedSequence``."""
+
+    def __call__(self, name, value):
+        import numpy as np
+
+        if value is None or isinstance(value, (np.random.Generator, np.random.BitGenerator,
+                                               np.random.SeedSequence)):
+            return value
+        if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
+            if value < 0:
+                raise ValueError(f"option `{name}` must be a nonnegative seed, got {value!r}")
+            return int(value)
+        raise TypeError(f"option `{name}` must be None, a nonnegative integer seed or a "
+                        f"numpy.random.Generator, got {type(value).__name__}")
+
+    def __str__(self):
+        return "None, a seed >= 0 or a numpy.random.Generator"
+
+    __repr__ = __str__
+
+
+class Verbosity:
+    """The ``disp`` option: False, True, or print every ``disp`` (>= 1) iterations."""
+
+    def __call__(self, name, value):
+        if isinstance(value, bool) or (type(value).__module__ == "numpy" and type(value).__name__ in ("bool", "bool_")):
+            return bool(value)
+        return Interval(1, integer=True)(name, value)
+
+    def __str__(self):
+        return "True, False or an integer >= 1"
 
     __repr__ = __str__
 

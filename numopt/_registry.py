@@ -8,7 +8,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ._options import Flag, Interval, Option, as_option
+from ._options import Flag, Interval, Option, Verbosity, as_option
 
 __all__ = ["MethodSpec", "register", "get_method", "list_methods", "show_options",
            "COMMON_OPTIONS", "methods_accepting_prox", "default_tol", "KINDS", "list_kinds"]
@@ -19,7 +19,7 @@ COMMON_OPTIONS = {
     "max_time": Option(float("inf"), "Wall-clock limit in seconds.", Interval(0, open=("lo",))),
     "trace": Option(True, "Record the per-iteration trace (objective, optimality, time, oracle counts).",
                     Flag()),
-    "disp": Option(False, "Print a progress line every `disp` iterations (True = every 10%)."),
+    "disp": Option(False, "Print a progress line every `disp` iterations (True = every 10%).", Verbosity()),
 }
 
 # Problem kinds: each has one front door driven by the registry. A method declares

@@ -336,10 +336,10 @@ def test_wrong_length_x0_is_named(heart):
 
 
 def test_lazy_newton_option_errors_name_the_option():
-    with pytest.raises(ValueError, match="`m` must be >= 1"):
+    with pytest.raises(ValueError, match=r"`m` must be integer in \[1"):
         numopt.minimize(_sq, np.zeros(3), jac=_sq_jac, hess=lambda x: 2 * np.eye(3), method="lazy-newton",
                         options={"m": 0})
-    with pytest.raises(ValueError, match="`M0` must be > 0"):
+    with pytest.raises(ValueError, match=r"`M0` must be (finite )?number in \(0"):
         numopt.minimize(_sq, np.zeros(3), jac=_sq_jac, hess=lambda x: 2 * np.eye(3), method="lazy-newton",
                         options={"M0": 0.0})
 

@@ -52,12 +52,11 @@ special-structure kinds (``model_based``, ``fractional_cd``, ``nmf``): :class:`C
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
 from .._loop import Step
-from .._options import Choices, Interval, Option
+from .._options import Choices, Interval, Option, Seed
 from .._registry import MethodSpec, check_backend, get_method, register, resolve_options, run_method
 
 __all__ = ["dca"]
@@ -79,25 +78,7 @@ class Counts:
         return {n: getattr(self, n) for n in self._names}
 
 
-class Rng:
-    """Option check: None (a fixed seed: reproducible runs), a nonnegative integer seed, a
-    ``numpy.random.Generator`` (used as is), ``SeedSequence`` or ``BitGenerator``."""
-
-    def __call__(self, name, value):
-        if value is None or isinstance(value, (np.random.Generator, np.random.SeedSequence,
-                                               np.random.BitGenerator)):
-            return value
-        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-            if value < 0:
-                raise ValueError(f"option `{name}` must be a nonnegative seed, got {value!r}")
-            return int(value)
-        raise TypeError(f"option `{name}` must be None, a nonnegative integer seed or a "
-                        f"numpy.random.Generator, got {value!r}")
-
-    def __str__(self):
-        return "None, a seed >= 0 or a numpy.random.Generator"
-
-    __repr__ = __str__
+Rng = Seed  # the one rng check (numopt._options.Seed)
 
 
 def generator(seed):

@@ -4,12 +4,11 @@ the small example instances of the registry's contract tests."""
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
 from ..._loop import Step
-from ..._options import Interval, NoneOr, Option
+from ..._options import Interval, NoneOr, Option, Seed
 
 # ------------------------------------------------------------------------ option checks
 
@@ -42,23 +41,7 @@ class BatchSize:
     __repr__ = __str__
 
 
-class RngLike:
-    """What ``numpy.random.default_rng`` accepts as a seed: a Generator, a BitGenerator, a
-    SeedSequence or a non-negative integer."""
-
-    def __call__(self, name, value):
-        if isinstance(value, (np.random.Generator, np.random.BitGenerator, np.random.SeedSequence)):
-            return value
-        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-            if value < 0:
-                raise ValueError(f"option `{name}` must be a non-negative seed, got {value!r}")
-            return value
-        raise TypeError(f"option `{name}` must be a numpy Generator or an integer seed, got {type(value).__name__}")
-
-    def __str__(self):
-        return "a numpy Generator or an integer seed"
-
-    __repr__ = __str__
+RngLike = Seed  # the one rng check (numopt._options.Seed)
 
 
 class InnerSolver:
