@@ -233,6 +233,17 @@ def test_sor_stops_at_the_exact_sweep_whatever_check_every(kernel):
     assert list(runs[2].trace["nit"]) == [0, 10, 20, 30, 40, 42]
 
 
+def test_tol_zero_runs_to_maxiter_but_old_sor_functions_refuse_it():
+    A = laplacian_2d(4)
+    b = np.ones(16)
+    res = numopt.solve_linear(A, b, "sor", omega=1.5, tol=0.0, maxiter=300)
+    assert res.status == 1 and res.nit == 300 and res.optimality < 1e-14
+    with pytest.raises(ValueError, match="`tol`"):
+        sor_solve(A, b, 1.5, tol=0.0)
+    with pytest.raises(ValueError, match="`tol`"):
+        sor_bandit([(A, b)], tol=float("nan"))
+
+
 def test_sor_divergence_is_status_2_with_a_finite_iterate():
     M = sp.csr_array(np.array([[1.0, 2.0], [2.0, 1.0]]))  # symmetric, indefinite
     for kernel in ("numba", "scipy"):

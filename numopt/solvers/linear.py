@@ -15,35 +15,12 @@ iterations: row/block projections or SOR sweeps), ``status``, ``success``,
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-__all__ = ["solve_linear", "LinearSystem", "RngCheck", "OPTIMALITY"]
+__all__ = ["solve_linear", "LinearSystem", "OPTIMALITY"]
 
 OPTIMALITY = ("relative residual ||A x - b|| / ||b|| (||A x - b|| when b = 0); the result's `fun` is "
               "the residual norm ||A x - b||")
-
-
-class RngCheck:
-    """Option check for ``rng``: None (a fixed seed, 0), a non-negative int, a
-    ``numpy.random.Generator``, ``BitGenerator`` or ``SeedSequence``."""
-
-    def __call__(self, name, value):
-        if value is None or isinstance(value, (np.random.Generator, np.random.BitGenerator,
-                                               np.random.SeedSequence)):
-            return value
-        if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
-            if value < 0:
-                raise ValueError(f"option `{name}` must be a non-negative seed, got {value!r}")
-            return value
-        raise TypeError(f"option `{name}` must be None, an int seed or a numpy.random.Generator, "
-                        f"got {type(value).__name__}")
-
-    def __str__(self):
-        return "None, an int seed or a numpy.random.Generator"
-
-    __repr__ = __str__
 
 
 def _real_dtype(name, dt):

@@ -20,7 +20,7 @@ import numbers
 import numpy as np
 from scipy.optimize import OptimizeResult
 
-from .sor import _prepare, _resolve_kernel, _rng
+from .sor import _positive_tol, _prepare, _resolve_kernel, _rng
 
 __all__ = ["TsallisINF", "sor_bandit", "tsallis_inf_weights"]
 
@@ -248,6 +248,7 @@ def sor_bandit(systems, omegas=np.linspace(1.0, 1.95, 20), tol=1e-8, maxiter=100
         raise ValueError(f"`omegas` must lie in the open interval (0, 2) (SOR's `omega`), got {bad[0]}")
     from .._registry import get_method, resolve_options
 
+    _positive_tol(tol)
     spec = get_method("sor", kind="linear_system")
     # SOR's own option checks; one Step per solve (the stopping test still runs every sweep)
     opts = resolve_options(spec, dict(tol=tol, maxiter=maxiter, kernel=kernel,

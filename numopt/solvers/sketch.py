@@ -29,9 +29,9 @@ import math
 import numpy as np
 
 from .._loop import Step
-from .._options import Interval, NoneOr, Option
+from .._options import Interval, NoneOr, Option, Seed
 from .._registry import MethodSpec, register
-from .linear import OPTIMALITY, RngCheck, example_system
+from .linear import OPTIMALITY, example_system
 
 __all__ = ["solve", "METHODS", "rk_rate"]
 
@@ -206,7 +206,7 @@ _COMMON = {
     "maxiter": Option(100000, "Maximum number of sketch iterations (row or block projections); default "
                               "100,000.", Interval(0, integer=True)),
     "rng": Option(None, "numpy.random.Generator or seed of the sketches; None is seed 0 (reproducible runs).",
-                  RngCheck()),
+                  Seed()),
     "check_every": Option(None, "Test the residual (one product with A, one trace row, one callback call) every "
                                 "this many iterations; None: min(m, 50) for 'kaczmarz', else 1.",
                           NoneOr(Interval(1, integer=True))),

@@ -163,6 +163,13 @@ def _solve(system, x0, opts):
     return steps(system, diag, x, float(opts["omega"]), opts["tol"], opts["maxiter"], every)
 
 
+def _positive_tol(tol):
+    """``sor_solve`` and ``sor_bandit`` have always refused ``tol <= 0`` (the front door
+    accepts 0, as every method does: run to ``maxiter``)."""
+    if isinstance(tol, numbers.Real) and not isinstance(tol, bool) and not tol > 0:
+        raise ValueError(f"`tol` must be a positive finite number, got {tol!r}")
+
+
 def _finalize(res, system, opts):
     if res.status == 2:
         res.message += " SOR diverged: is A symmetric positive definite?"
@@ -174,8 +181,9 @@ _SOR_OPTIONS = {
                          "with Jacobi spectral radius mu the optimum is 2 / (1 + sqrt(1 - mu^2)) "
                          "(`poisson_optimal_omega` for the 5-point Laplacian).",
                     Interval(0, 2, open=("lo", "hi"))),
-    "tol": Option(1e-8, "Tolerance on the relative residual ||b - Ax|| / ||b||, tested after every sweep.",
-                  Interval(0, math.inf, open=("lo", "hi"))),
+    "tol": Option(1e-8, "Tolerance on the relative residual ||b - Ax|| / ||b||, tested after every sweep "
+                        "(0: run to maxiter unless the residual vanishes).",
+                  Interval(0, math.inf, open=("hi",))),
     "maxiter": Option(10000, "Maximum number of sweeps; default 10,000.", Interval(0, integer=True)),
     "kernel": Option("auto", "Sweep implementation: 'numba' (compiled CSR loop, sparse A only), 'scipy' "
                              "(triangular solves on D/omega + L) or 'auto' (numba for sparse A, else scipy); "
@@ -246,6 +254,7 @@ def sor_solve(A, b, omega, x0=None, tol=1e-8, maxiter=10000, *, kernel="auto", c
     """
     from .linear import solve_linear
 
+    _positive_tol(tol)
     callback = options.pop("callback", None)
     opts = dict(omega=omega, tol=tol, maxiter=maxiter, kernel=kernel, check_symmetric=check_symmetric,
                 **options)
