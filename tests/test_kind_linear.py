@@ -371,6 +371,15 @@ def test_sor_bandit_solves_go_through_the_front_door_path():
         sor_bandit(systems, kernel="fortran")
 
 
+def test_sketch_solve_float32_default_tol_is_reachable():
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((40, 20)).astype(np.float32)
+    b = A @ rng.standard_normal(20).astype(np.float32)
+    for method in sketch.METHODS:
+        r = sketch.solve(A, b, method=method)
+        assert r.success and r.x.dtype == np.float32 and r.optimality <= 3e-4
+
+
 def test_old_import_paths_still_work():
     import numopt.sor as old_sor
     from numopt.solvers import relax, sor as new_sor

@@ -242,14 +242,15 @@ for _name, _aliases, _summary, _opts, _rate, _ref in _SPECS:
         backends=("numpy",), finalize=_finalize, example=lambda xp: example_system("rect")))
 
 
-def solve(A, b, method="kaczmarz", *, tol=1e-8, maxiter=100000, rng=None, x0=None, block_size=None,
+def solve(A, b, method="kaczmarz", *, tol=None, maxiter=100000, rng=None, x0=None, block_size=None,
           check_every=None, callback=None, trace=True):
     """Solve ``A x = b`` by a randomized sketch-and-project method.
 
     The older spelling of ``numopt.solve_linear(A, b, method, ...)`` restricted to the
     sketching methods (``"kaczmarz"``, ``"block_kaczmarz"``, ``"gaussian"``,
     ``"countsketch"``; a ``block_size`` given to ``"kaczmarz"`` is ignored, as it always
-    was). Returns an OptimizeResult with ``x``, ``nit`` (sketch iterations), ``fun`` and
+    was). ``tol`` (relative residual): None is 1e-8 for float64 input and 2.9e-4 for float32
+    input, which now iterates in float32. Returns an OptimizeResult with ``x``, ``nit`` (sketch iterations), ``fun`` and
     ``residual`` (``||Ax - b||``), ``optimality`` (relative residual), ``success``,
     ``status``, ``message`` and ``trace``. ``rng``: seed or ``numpy.random.Generator``
     (default: seed 0, so a default run is reproducible). A ``scipy.sparse`` ``A`` is never
