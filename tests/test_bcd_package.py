@@ -86,3 +86,41 @@ def test_working_sets_with_anderson_and_screening_still_certify(model):
     assert res.success and res.working_set and res.anderson_steps >= 0
     p0 = P.value(np.zeros(300))
     assert P.duality_gap(res.x)[0] / p0 <= 1e-10
+
+
+def _small_lasso():
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((30, 10))
+    return make_model(X, X[:, 0] + 0.1 * rng.standard_normal(30), "lasso", lam_ratio=0.1)
+
+
+@pytest.mark.parametrize("opts,name", [({"ws_inner": 1.5}, "ws_inner"), ({"ws_start": 0}, "ws_start"),
+                                       ({"hessian_sample": 0.0}, "hessian_sample"),
+                                       ({"newton_patience": 0}, "newton_patience"),
+                                       ({"ws_solver": "newton"}, "ws_solver"), ({"working_set": "yes"}, "working_set"),
+                                       ({"selection": "best"}, "selection"), ({"update": "exact"}, "update"),
+                                       ({"kernel": "cuda"}, "kernel")])
+def test_option_checks_name_the_option(opts, name):
+    with pytest.raises(ValueError, match=name):
+        numopt.bcd(_small_lasso(), **opts)
+
+
+def test_options_front_door_contract():
+    P = _small_lasso()
+    with pytest.raises(TypeError, match="selction"):
+        numopt.bcd(P, selction="gsl")
+    with pytest.raises(TypeError, match="selection"):
+        numopt.bcd(P, selection=3)
+    old = numopt.bcd(P, selection="cyclic", backend="array_api", maxiter=5, tol=0)
+    new = numopt.bcd(P, selection="cyclic", kernel="array_api", maxiter=5, tol=0)
+    np.testing.assert_array_equal(old.x, new.x)
+    assert numopt.bcd(P, maxiter=0).status == 1
+    assert np.all(numopt.bcd(P, maxiter=0).x == 0)
+
+    def stop(*a, **k):
+        raise StopIteration
+
+    assert numopt.bcd(P, callback=stop).status == 99
+    r32 = numopt.bcd(P, np.zeros(10, dtype=np.float32), selection="cyclic", maxiter=50)
+    assert r32.x.dtype == np.float32 and "fun" in r32.trace
+    numopt.show_options("bcd")

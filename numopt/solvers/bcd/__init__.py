@@ -55,7 +55,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..._registry import MethodSpec, register
-from ...oracles import check_scalar
+from ..._options import Any_, Choices, Flag, Interval, Option
+from ..dca import Rng
 from .common import (_GREEDY_CODE, _WS_AUTO_P, SELECTIONS, UPDATES, _absmax, _blocks, _CSCData,  # noqa: F401
                      _csr_arrays, _default_rng, _dual_scale, _dual_value, _fast_kind, _gap_measure, _is_zero_reg,
                      _nonneg, _penalty_params, _reg_of, _unwrap)
@@ -65,6 +66,44 @@ from .tree import QuadraticForm, TreeUpdate, _quadratic_tree_path  # noqa: F401
 from .working_set import _anderson_step, _fast_ws, _prox_newton_step, _ProxNewton, _WSMatrices  # noqa: F401
 
 __all__ = ["bcd", "SELECTIONS", "check_block_separable"]
+
+
+class _NameOrObject:
+    """Option check: one of ``names`` or an object with the method ``attr`` (a user's rule)."""
+
+    def __init__(self, names, attr):
+        self.names, self.attr = names, attr
+
+    def __call__(self, name, value):
+        if isinstance(value, str):
+            if value not in self.names:
+                raise ValueError(f"unknown {name} {value!r}; valid: {', '.join(map(repr, self.names))} or an "
+                                 f"object with {self.attr}(...) (option `{name}`)")
+            return value
+        if not hasattr(value, self.attr):
+            raise TypeError(f"option `{name}` must be a string ({', '.join(map(repr, self.names))}) or an object "
+                            f"with {self.attr}(...), got {type(value).__name__}")
+        return value
+
+    def __str__(self):
+        return f"one of {', '.join(map(repr, self.names))} or an object with {self.attr}(...)"
+
+    __repr__ = __str__
+
+
+class _Truth:
+    """Option check: a switch, read by truth value as before (True / False, also 0 / 1)."""
+
+    def __call__(self, name, value):
+        try:
+            return bool(value)
+        except Exception as e:  # (an array's ambiguous truth value)
+            raise TypeError(f"option `{name}` must be True or False, got {value!r}") from e
+
+    def __str__(self):
+        return "True or False"
+
+    __repr__ = __str__
 
 
 def _resolve_auto(opts, kind, use_fast, l1, p, tree):
@@ -117,43 +156,24 @@ def _tagged(gen, info):
 
 
 def _solve(problem, x0, opts):
-    sel = opts["selection"]
-    if isinstance(sel, str) and sel not in SELECTIONS + ("auto",):
-        raise ValueError(f"unknown selection {sel!r}; valid: 'auto', {', '.join(SELECTIONS)} or an object")
-    if not isinstance(sel, str) and not hasattr(sel, "select"):
-        raise TypeError(f"`selection` must be a string ('auto', {', '.join(SELECTIONS)}) or an object with "
-                        f"select(state), got {type(sel).__name__}")
+    """Resolve ``selection="auto"`` / ``working_set="auto"`` and run the path that fits: the
+    message-passing quadratic path, the numba epochs or working sets, or the generic path.
+    (The options arrive checked by their Option table.)"""
+    sel, upd, ws = opts["selection"], opts["update"], opts["working_set"]
     reg = _reg_of(problem)
     lam = getattr(reg, "lam", 0.0)
     if lam is not None and lam < 0:
         raise ValueError(f"negative regularization lam = {lam}")
-    upd = opts["update"]
-    if isinstance(upd, str) and upd not in UPDATES:
-        raise ValueError(f"unknown update {upd!r}; use {', '.join(map(repr, UPDATES))} or an object")
-    check_scalar(opts["newton_patience"], "newton_patience", lower=1, integer=True)
-    ws = opts["working_set"]
-    if ws not in ("auto", True, False):
-        raise ValueError(f"`working_set` must be 'auto', True or False, got {ws!r}")
-    check_scalar(opts["ws_start"], "ws_start", lower=1, integer=True)
-    if opts["ws_inner"] != "auto":
-        check_scalar(opts["ws_inner"], "ws_inner", lower=0, lower_inclusive=False)
-        if opts["ws_inner"] >= 1:
-            raise ValueError(f"`ws_inner` must be 'auto' or in (0, 1), got {opts['ws_inner']}")
-    if opts["ws_solver"] not in ("auto", "prox-newton", "cd"):
-        raise ValueError(f"`ws_solver` must be 'auto', 'prox-newton' or 'cd', got {opts['ws_solver']!r}")
-    check_scalar(opts["hessian_sample"], "hessian_sample", lower=0, lower_inclusive=False)
-    if opts["hessian_sample"] > 1:
-        raise ValueError(f"`hessian_sample` must be in (0, 1], got {opts['hessian_sample']}")
     tree = _is_tree(upd)
     kind = _fast_kind(problem)
     use_fast = (kind is not None and opts["blocks"] is None and isinstance(upd, str) and upd == "gradient"
-                and isinstance(sel, str) and opts["backend"] != "array_api" and isinstance(x0, np.ndarray))
+                and isinstance(sel, str) and opts["kernel"] != "array_api" and isinstance(x0, np.ndarray))
     l1 = _penalty_params(reg)[0] if use_fast else 0.0
     sel, ws_on = _resolve_auto(opts, kind, use_fast, l1, x0.shape[0], tree)
     opts = dict(opts, selection=sel)
     info = {"selection": sel if isinstance(sel, str) else type(sel).__name__, "working_set": ws_on}
     if tree and _quadratic_matrix(problem) and _is_zero_reg(reg) and isinstance(x0, np.ndarray) \
-            and opts["backend"] != "array_api":
+            and opts["kernel"] != "array_api":
         return _tagged(_quadratic_tree_path(problem, x0, opts), info)
     if use_fast:
         if ws_on:
@@ -181,40 +201,51 @@ register(MethodSpec(
     name="bcd", family="bcd", summary="Block coordinate descent (greedy GS/GSL/GS-q, cyclic, random; numba fast paths)",
     solve=_solve, requires=("grad",), example=_example, accepts_prox=True, float64_internal=True,
     options={
-        "tol": (1e-8, "Relative duality gap gap/P(0) (l1 / elastic-net / squared-l2 penalties on a datafit with a "
-                      "conjugate), else the prox-gradient norm."),
-        "selection": ("auto", "Block selection rule: 'auto', " + ", ".join(SELECTIONS) + " or an object. "
-                              "'auto': 'cyclic' for logistic regression (with working sets when there is an "
-                              "l1 term), 'gsl' for least squares with at most 5000 features (Gram matrix), "
-                              "'cyclic' for wider least squares (working sets) and update='tree', 'gsl' on "
-                              "the generic path. The result reports the rule used (`selection`)."),
-        "blocks": (None, "Partition: None (coordinates), an int block size, or a list of index arrays."),
-        "update": ("gradient", "Block update: 'gradient' (prox step 1/L_b), 'newton', 'tree' (message passing "
-                               "on forest blocks, numopt.solvers.bcd.TreeUpdate), or an object."),
-        "newton_on_active": (False, "l1 fast path: once the support has been unchanged for newton_patience "
-                                    "epochs, take a Newton step on the support before each epoch."),
-        "newton_patience": (3, "Epochs of unchanged support before the Newton steps start."),
-        "working_set": ("auto", "l1 / elastic-net fast path: working-set outer loop (solve on the support plus "
-                                "the features closest to violating |X_j^T theta| <= lam, growing; stop on the "
-                                "global gap). 'auto' = on when there are more than 5000 features, and for "
-                                "l1-logistic regression with selection='auto'. The result reports whether it "
-                                "was used (`working_set`)."),
-        "ws_start": (300, "Smallest working-set size (then max(previous, 2 |support|), doubled on stalls)."),
-        "ws_inner": ("auto", "Working sets: the subproblem is solved to a duality gap below ws_inner x the "
-                             "global gap; 'auto' = 0.3 with prox-Newton steps (logistic, cyclic rule), "
-                             "0.1 with CD epochs."),
-        "screening": (True, "Working sets: gap-safe screening (Fercoq et al. 2015) removes features proven "
-                            "zero at the optimum."),
-        "anderson": (True, "Working sets, cyclic rule: Anderson extrapolation of every 5 epochs (Bertrand & "
-                           "Massias 2021), kept when it lowers the objective."),
-        "ws_solver": ("auto", "Working sets, logistic, cyclic rule: 'auto' / 'prox-newton' (proximal Newton "
-                              "steps with an inner CD solve and line search) or 'cd' (plain prox-CD epochs)."),
-        "hessian_sample": (0.1, "Prox-Newton with a formed model Hessian: while the relative gap is above 1e-2, "
-                                "form it from this random fraction of the samples (raised to keep at least "
-                                "10 |W| samples), reweighted (sub-sampled Newton); 1 = always all samples."),
-        "rng": (None, "Seed or numpy Generator for the random rules and the sub-sampled Hessians; None = a "
-                      "fixed default seed (0), so that a default run is reproducible."),
-        "backend": ("auto", "'auto' (numba fast path when possible) or 'array_api' (generic path)."),
+        "tol": Option(1e-8, "Relative duality gap gap/P(0) (l1 / elastic-net / squared-l2 penalties on a datafit "
+                            "with a conjugate), else the prox-gradient norm.", Interval(0)),
+        "maxiter": Option(1000, "Maximum number of iterations (default 1000): epochs of n coordinate updates, "
+                                "outer iterations with working sets, passes over the blocks on the generic path.",
+                          Interval(0, integer=True)),
+        "selection": Option("auto", "Block selection rule: 'auto', " + ", ".join(SELECTIONS) + " or an object with "
+                                    "select(state). 'auto': 'cyclic' for logistic regression (with working sets "
+                                    "when there is an l1 term), 'gsl' for least squares with at most 5000 features "
+                                    "(Gram matrix), 'cyclic' for wider least squares (working sets) and "
+                                    "update='tree', 'gsl' on the generic path. The result reports the rule used "
+                                    "(`selection`).", _NameOrObject(("auto",) + SELECTIONS, "select")),
+        "blocks": Option(None, "Partition: None (coordinates), an int block size, or a list of index arrays."),
+        "update": Option("gradient", "Block update: 'gradient' (prox step 1/L_b), 'newton', 'tree' (message "
+                                     "passing on forest blocks, numopt.solvers.bcd.TreeUpdate), or an object with "
+                                     "update(state, b).", _NameOrObject(UPDATES, "update")),
+        "newton_on_active": Option(False, "l1 fast path: once the support has been unchanged for newton_patience "
+                                          "epochs, take a Newton step on the support before each epoch.", _Truth()),
+        "newton_patience": Option(3, "Epochs of unchanged support before the Newton steps start.",
+                                  Interval(1, integer=True)),
+        "working_set": Option("auto", "l1 / elastic-net fast path: working-set outer loop (solve on the support "
+                                      "plus the features closest to violating |X_j^T theta| <= lam, growing; stop on "
+                                      "the global gap). 'auto' = on when there are more than 5000 features, and for "
+                                      "l1-logistic regression with selection='auto'. The result reports whether it "
+                                      "was used (`working_set`).", Any_(Choices("auto"), Flag())),
+        "ws_start": Option(300, "Smallest working-set size (then max(previous, 2 |support|), doubled on stalls).",
+                           Interval(1, integer=True)),
+        "ws_inner": Option("auto", "Working sets: the subproblem is solved to a duality gap below ws_inner x the "
+                                   "global gap; 'auto' = 0.3 with prox-Newton steps (logistic, cyclic rule), 0.1 "
+                                   "with CD epochs.", Any_(Choices("auto"), Interval(0, 1, open=("lo", "hi")))),
+        "screening": Option(True, "Working sets: gap-safe screening (Fercoq et al. 2015) removes features proven "
+                                  "zero at the optimum.", _Truth()),
+        "anderson": Option(True, "Working sets, cyclic rule: Anderson extrapolation of every 5 epochs (Bertrand & "
+                                 "Massias 2021), kept when it lowers the objective.", _Truth()),
+        "ws_solver": Option("auto", "Working sets, logistic, cyclic rule: 'auto' / 'prox-newton' (proximal Newton "
+                                    "steps with an inner CD solve and line search) or 'cd' (plain prox-CD epochs).",
+                            Choices("auto", "prox-newton", "cd")),
+        "hessian_sample": Option(0.1, "Prox-Newton with a formed model Hessian: while the relative gap is above "
+                                      "1e-2, form it from this random fraction of the samples (raised to keep at "
+                                      "least 10 |W| samples), reweighted (sub-sampled Newton); 1 = always all "
+                                      "samples.", Interval(0, 1, open=("lo",))),
+        "rng": Option(None, "Seed or numpy Generator for the random rules and the sub-sampled Hessians; None = a "
+                            "fixed default seed (0), so that a default run is reproducible.", Rng()),
+        "kernel": Option("auto", "'auto' / 'numba' (the numba fast paths where the problem allows) or "
+                                 "'array_api' (always the generic path).", Choices("auto", "numba", "array_api"),
+                         aliases=("backend",)),
     },
     optimality="relative duality gap gap(x)/P(0) for l1/elastic-net/squared-l2 models; else "
                "||x - prox(x - grad f(x))||",
