@@ -15,7 +15,9 @@ def test_old_import_paths_are_the_package_objects():
 
     assert extra.TreeUpdate is tree.TreeUpdate is bcd.TreeUpdate
     assert extra.QuadraticForm is tree.QuadraticForm
-    assert not hasattr(extra, "nmf_bcd_pr")  # moved to numopt.solvers.nmf
+    from numopt.solvers import nmf
+
+    assert "nmf_bcd_pr" not in extra.__all__ and extra.nmf_bcd_pr is nmf.nmf_bcd_pr  # moved; old path kept
     for name in ("_CSCData", "_prox_newton_step", "_WSMatrices", "check_block_separable", "SELECTIONS"):
         assert hasattr(bcd, name)
     assert numopt.bcd is bcd.bcd
