@@ -15,6 +15,8 @@ import time
 
 import numpy as np
 
+from ._oracle_base import as_scalar
+
 __all__ = ["Step", "run_loop", "STATUS"]
 
 STATUS = {
@@ -100,8 +102,6 @@ class _Trace:
 
 def _checked(step, nit):
     """Scalar fun / optimality of ``step``; None when one is not finite (a ValueError at x0)."""
-    from ._oracle_base import as_scalar
-
     step.fun = as_scalar(step.fun, "fun") if step.fun is not None else None
     if step.optimality is not None:
         step.optimality = as_scalar(step.optimality, "optimality")
@@ -115,10 +115,10 @@ def _checked(step, nit):
 
 def _notify(callback, style, step, nit):
     """Call the user's callback; True when it asks to stop (StopIteration)."""
-    from scipy.optimize import OptimizeResult
-
     if style is None:
         return False
+    from scipy.optimize import OptimizeResult  # (only when there is a callback)
+
     try:
         if style == "new":
             callback(intermediate_result=OptimizeResult(x=step.x, fun=step.fun, nit=nit,
