@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 
 from ._minimize import minimize
-from ._registry import list_methods, show_options
+from ._registry import list_kinds, list_methods, show_options
 from .oracles import Problem, SmoothFunction, LinearComposite, OracleCounter
 from . import prox, rates
 
@@ -49,7 +49,7 @@ _LAZY = {
     "vr_cyclic_cd": "numopt.solvers.cyclic_cd",
 }
 
-__all__ = ["minimize", "list_methods", "show_options", "Problem", "SmoothFunction",
+__all__ = ["minimize", "list_methods", "list_kinds", "show_options", "Problem", "SmoothFunction",
            "LinearComposite", "OracleCounter", "prox", "rates", *_LAZY]
 
 
