@@ -126,3 +126,20 @@ def test_options_front_door_contract():
     r32 = numopt.bcd(P, np.zeros(10, dtype=np.float32), selection="cyclic", maxiter=50)
     assert r32.x.dtype == np.float32 and "fun" in r32.trace
     numopt.show_options("bcd")
+
+
+def test_cyclic_cd_options_are_typed_with_old_names():
+    from numopt.solvers.cyclic_cd import acoder, vr_cyclic_cd
+
+    P = _small_lasso()
+    np.testing.assert_array_equal(acoder(P, lipschitz=50.0, maxiter=5, tol=0).x, acoder(P, L=50.0, maxiter=5, tol=0).x)
+    a = acoder(P, variance_reduction=True, inner=2, batch_size=5, maxiter=3, tol=0)
+    b = acoder(P, variance_reduction=True, inner_maxiter=2, batch_size=5, maxiter=3, tol=0)
+    np.testing.assert_array_equal(a.x, b.x)
+    for fn, opts, name in ((acoder, {"lipschitz": -1.0}, "lipschitz"), (acoder, {"gamma": -1.0}, "gamma"),
+                           (acoder, {"inner": 0, "variance_reduction": True}, "inner"),
+                           (vr_cyclic_cd, {"step": 0.0}, "step"), (vr_cyclic_cd, {"refresh": 0}, "refresh")):
+        with pytest.raises(ValueError, match=name):
+            fn(P, **opts)
+    for m in ("acoder", "vr-cd"):
+        numopt.show_options(m)

@@ -32,7 +32,7 @@ blocks ``x = (x^1, ..., x^m)`` are visited in a fixed cyclic order.
    have the exact constant of the paper's theorem at hand, so ``rate`` is not registered as
    a function and the tests check the measured ``k^-2`` behaviour instead.
 
-   Default ``L`` (``lipschitz=None``): ``sqrt(L_f * sum_b L_b)`` with ``L_f`` the global
+   Default ``L`` (``L=None``; old name ``lipschitz``): ``sqrt(L_f * sum_b L_b)`` with ``L_f`` the global
    smoothness constant and ``L_b`` the block constants. It bounds ``sqrt(sum_b M_b^2)``,
    ``M_b`` the Lipschitz constant of ``grad_b f`` with respect to the *whole* ``x`` (for
    ``f = loss(Ax)``: ``M_b = beta ||A_b|| ||A||``; for convex C^2 ``f``: ``M_b^2 <= L_f L_b``),
@@ -79,7 +79,8 @@ import numpy as np
 from .._backend import get_namespace
 from .._loop import Step
 from .._registry import MethodSpec, register
-from ..oracles import check_scalar
+from .._options import Flag, Interval, NoneOr, Option
+from .dca import Rng
 
 __all__ = ["acoder", "vr_cyclic_cd"]
 
@@ -222,7 +223,7 @@ class _Oracle:
         L = getattr(self.f, "lipschitz", None)
         if L is None or not (math.isfinite(float(L)) and float(L) > 0):
             raise ValueError("the objective states no Lipschitz constant (`lipschitz`): pass the option "
-                             "`lipschitz=` (an upper bound on the smoothness constant)")
+                             "`L=` (an upper bound on the smoothness constant)")
         return float(L)
 
     def component_lipschitz(self):
@@ -354,9 +355,8 @@ def _measure(problem, orc, prox, B):
 
 
 def _lipschitz_opts(opts, orc):
-    L = opts.get("lipschitz")
+    L = opts["L"]
     if L is not None:
-        check_scalar(L, "lipschitz", lower=0, lower_inclusive=False)
         return float(L)
     Lf = orc.global_lipschitz()
     Lb = orc.block_lipschitz()
@@ -386,7 +386,7 @@ def _setup(problem, x0, opts, need_finite_sum=False, method="acoder"):
     lam = getattr(g, "lam", None)
     if lam is not None and lam < 0:
         raise ValueError(f"negative regularization lam = {lam}")
-    from .bcd import check_block_separable
+    from .bcd.generic import check_block_separable
 
     check_block_separable(problem.regularizer, B.blocks, d, method)
     prox = _BlockProx(problem.regularizer, B, xp.float64)
@@ -398,7 +398,6 @@ def _batch_opts(opts, n):
     b = opts["batch_size"]
     if b is None:
         b = max(1, int(math.ceil(math.sqrt(n))))
-    check_scalar(b, "batch_size", lower=1, integer=True)
     b = min(int(b), n)
     return b
 
@@ -411,7 +410,7 @@ def _acoder(problem, x0, opts):
 def _acoder_sweeps(problem, x0, opts):
     xp, B, orc, prox, x0f, counter = _setup(problem, x0, opts)
     gamma = opts["gamma"]
-    gamma = _strong_convexity(problem.regularizer) if gamma is None else float(check_scalar(gamma, "gamma", lower=0))
+    gamma = _strong_convexity(problem.regularizer) if gamma is None else float(gamma)
     L = _lipschitz_opts(opts, orc)
     out = x0.dtype
     measure, _ = _measure(problem, orc, prox, B)
@@ -449,19 +448,19 @@ def _acoder_sweeps(problem, x0, opts):
 def _vr_acoder(problem, x0, opts):
     xp, B, orc, prox, x0f, counter = _setup(problem, x0, opts, need_finite_sum=True)
     gamma = opts["gamma"]
-    gamma = _strong_convexity(problem.regularizer) if gamma is None else float(check_scalar(gamma, "gamma", lower=0))
+    gamma = _strong_convexity(problem.regularizer) if gamma is None else float(gamma)
     n = int(orc.n)
     b = _batch_opts(opts, n)
-    K = opts["inner"]
-    K = max(1, int(math.ceil(n / b))) if K is None else int(check_scalar(K, "inner", lower=1, integer=True))
-    L = opts.get("lipschitz")
+    K = opts["inner_maxiter"]
+    K = max(1, int(math.ceil(n / b))) if K is None else int(K)
+    L = opts["L"]
     if L is None:
         Lc = orc.component_lipschitz()
         if Lc is not None and not (math.isfinite(Lc) and Lc >= 0):
             raise ValueError(f"the components' Lipschitz constant is not finite ({Lc}): check the design `A`")
         L = max(_lipschitz_opts(opts, orc), Lc or 0.0)
     else:
-        L = float(check_scalar(L, "lipschitz", lower=0, lower_inclusive=False))
+        L = float(L)
     rng = np.random.default_rng(0 if opts["rng"] is None else opts["rng"])  # (None: reproducible)
     out = x0.dtype
     measure, _ = _measure(problem, orc, prox, B)
@@ -515,8 +514,7 @@ def _vr_cd(problem, x0, opts):
     n = int(orc.n) if vr else 1
     b = _batch_opts(opts, n) if vr else n
     q = opts["refresh"]
-    q = (max(1, int(math.ceil(n / b))) if vr else 1) if q is None else int(check_scalar(q, "refresh", lower=1,
-                                                                                        integer=True))
+    q = (max(1, int(math.ceil(n / b))) if vr else 1) if q is None else int(q)
     if not vr:
         q = 1
     step = opts["step"]
@@ -531,7 +529,7 @@ def _vr_cd(problem, x0, opts):
             L = L + Lc * math.sqrt(q / b)
         step = 1.0 / L
     else:
-        step = float(check_scalar(step, "step", lower=0, lower_inclusive=False))
+        step = float(step)
     rng = np.random.default_rng(0 if opts["rng"] is None else opts["rng"])  # (None: reproducible)
     out = x0.dtype
     measure, _ = _measure(problem, orc, prox, B)
@@ -583,26 +581,34 @@ def _example(xp):
 
 
 _COMMON = {
-    "blocks": (None, "Partition: None (single coordinates), an int block size, or a list of index arrays "
-                     "partitioning the variables (g must be separable over it)."),
-    "lipschitz": (None, "Smoothness constant L used by the step rule; default sqrt(L_f * sum_b L_b) (bounds the "
-                        "cyclic / Mahalanobis constant), plus the components' mean-square constant for the VR methods."),
-    "rng": (None, "Seed or numpy Generator for the minibatches (variance reduction); None = a fixed default "
-                  "seed (0), so that a default run is reproducible."),
-    "batch_size": (None, "Minibatch size for variance reduction (default ceil(sqrt(n)))."),
+    "maxiter": Option(1000, "Maximum number of iterations (default 1000): cyclic sweeps (VR methods: epochs / "
+                            "cycles).", Interval(0, integer=True)),
+    "blocks": Option(None, "Partition: None (single coordinates), an int block size, or a list of index arrays "
+                           "partitioning the variables (g must be separable over it)."),
+    "L": Option(None, "Smoothness constant L used by the step rule; default sqrt(L_f * sum_b L_b) (bounds the "
+                      "cyclic / Mahalanobis constant), plus the components' mean-square constant for the VR "
+                      "methods.", NoneOr(Interval(0, open=("lo",))), aliases=("lipschitz",)),
+    "rng": Option(None, "Seed or numpy Generator for the minibatches (variance reduction); None = a fixed default "
+                        "seed (0), so that a default run is reproducible.", Rng()),
+    "batch_size": Option(None, "Minibatch size for variance reduction (default ceil(sqrt(n))).",
+                         NoneOr(Interval(1, integer=True))),
 }
 
 register(MethodSpec(
     name="acoder", family="bcd",
     summary="A-CODER: accelerated cyclic coordinate dual averaging with extrapolation (and VR-A-CODER)",
-    solve=_acoder, requires=("grad",), example=_example, backends=("numpy", "array_api_strict"), accepts_prox=True, float64_internal=True,
+    solve=_acoder, requires=("grad",), example=_example, backends=("numpy", "array_api_strict"), accepts_prox=True,
+    float64_internal=True,
     options={
-        "tol": (1e-8, "Relative duality gap gap/P(0) for l1 / elastic-net GLMs, else the prox-gradient norm."),
+        "tol": Option(1e-8, "Relative duality gap gap/P(0) for l1 / elastic-net GLMs, else the prox-gradient norm.",
+                      Interval(0)),
         **_COMMON,
-        "variance_reduction": (False, "VR-A-CODER: SVRG estimators on minibatches inside the cyclic sweeps "
-                                      "(finite sums: LinearComposite or FiniteSum)."),
-        "gamma": (None, "Strong convexity modulus of g (default: from SquaredL2 / ElasticNet, else 0)."),
-        "inner": (None, "VR-A-CODER: cyclic sweeps per epoch (default ceil(n / batch_size))."),
+        "variance_reduction": Option(False, "VR-A-CODER: SVRG estimators on minibatches inside the cyclic sweeps "
+                                            "(finite sums: LinearComposite or FiniteSum).", Flag()),
+        "gamma": Option(None, "Strong convexity modulus of g (default: from SquaredL2 / ElasticNet, else 0).",
+                        NoneOr(Interval(0))),
+        "inner_maxiter": Option(None, "VR-A-CODER: cyclic sweeps per epoch (default ceil(n / batch_size)).",
+                                NoneOr(Interval(1, integer=True)), aliases=("inner",)),
     },
     optimality="relative duality gap gap(y)/P(0) for l1/elastic-net models; else ||y - prox(y - grad f(y))||",
     rate_text="F(y_k) - F* = O(L ||x0 - x*||^2 / k^2) with L the Lipschitz constant of grad f w.r.t. a Mahalanobis "
@@ -615,14 +621,18 @@ register(MethodSpec(
 register(MethodSpec(
     name="vr-cd", family="bcd",
     summary="Cyclic proximal block coordinate descent with recursive variance reduction (VR-CD; nonconvex f)",
-    solve=_vr_cd, requires=("grad",), example=_example, backends=("numpy", "array_api_strict"), accepts_prox=True, float64_internal=True,
+    solve=_vr_cd, requires=("grad",), example=_example, backends=("numpy", "array_api_strict"), accepts_prox=True,
+    float64_internal=True,
     options={
-        "tol": (1e-8, "Relative duality gap for l1/elastic-net GLMs, else the prox-gradient norm."),
+        "tol": Option(1e-8, "Relative duality gap for l1/elastic-net GLMs, else the prox-gradient norm.",
+                      Interval(0)),
         **_COMMON,
-        "variance_reduction": (True, "Recursive (SPIDER/SARAH-type) estimators on minibatches; False = the "
-                                     "deterministic cyclic proximal block gradient method (P-CCD)."),
-        "step": (None, "Step size eta (default 1 / (L + L_bar sqrt(refresh / batch_size)))."),
-        "refresh": (None, "Cycles between exact partial gradients (default ceil(n / batch_size))."),
+        "variance_reduction": Option(True, "Recursive (SPIDER/SARAH-type) estimators on minibatches; False = the "
+                                           "deterministic cyclic proximal block gradient method (P-CCD).", Flag()),
+        "step": Option(None, "Step size eta (default 1 / (L + L_bar sqrt(refresh / batch_size))).",
+                       NoneOr(Interval(0, open=("lo",)))),
+        "refresh": Option(None, "Cycles between exact partial gradients (default ceil(n / batch_size)).",
+                          NoneOr(Interval(1, integer=True))),
     },
     optimality="relative duality gap for l1/elastic-net models; else ||x - prox(x - grad f(x))||",
     rate_text="min_k E||G(x_k)||^2 = O(L (F(x0) - F*) / K) for the gradient mapping G with L the Mahalanobis-norm "
@@ -639,7 +649,8 @@ def acoder(problem, x0=None, *, blocks=None, variance_reduction=False, maxiter=1
     ``problem``: a :class:`numopt.Problem` (e.g. ``problems.get("libsvm/a9a", model="logreg",
     lam_ratio=0.01)``) whose objective is convex with block gradients (``LinearComposite`` or
     ``block_grad``), and whose regularizer is separable over ``blocks``. Options:
-    ``lipschitz``, ``gamma``, ``batch_size``, ``inner`` (see the module docstring and
+    ``L`` (old name ``lipschitz``), ``gamma``, ``batch_size``, ``inner_maxiter`` (old name ``inner``)
+    (see the module docstring and
     ``numopt.show_options("acoder")``). Returns an ``OptimizeResult`` (``x`` = the last
     ``y_k``; one iteration = one cyclic sweep, or one epoch of VR-A-CODER).
     """
@@ -654,7 +665,7 @@ def vr_cyclic_cd(problem, x0=None, *, blocks=None, variance_reduction=True, maxi
     """Minimize ``f(x) + g(x)`` (``f`` possibly nonconvex, a finite sum when
     ``variance_reduction``) by cyclic proximal block coordinate descent with recursive
     variance reduction (VR-CD, Cai et al. 2023). Options: ``step``, ``batch_size``,
-    ``refresh``, ``lipschitz`` (see ``numopt.show_options("vr-cd")``). One iteration = one
+    ``refresh``, ``L`` (old name ``lipschitz``) (see ``numopt.show_options("vr-cd")``). One iteration = one
     cycle over the blocks."""
     from .._minimize import minimize
 
