@@ -80,7 +80,7 @@ from .._backend import get_namespace
 from .._loop import Step
 from .._registry import MethodSpec, register
 from .._options import Flag, Interval, NoneOr, Option
-from .dca import Rng
+from .._options import Seed as Rng
 
 __all__ = ["acoder", "vr_cyclic_cd"]
 

@@ -56,7 +56,7 @@ import numpy as np
 
 from ..._registry import MethodSpec, register
 from ..._options import Any_, Choices, Flag, Interval, Option
-from ..dca import Rng
+from ..._options import Seed as Rng
 from .common import (_GREEDY_CODE, _WS_AUTO_P, SELECTIONS, UPDATES, _absmax, _blocks, _CSCData,  # noqa: F401
                      _csr_arrays, _default_rng, _dual_scale, _dual_value, _fast_kind, _gap_measure, _is_zero_reg,
                      _nonneg, _penalty_params, _reg_of, _unwrap)
