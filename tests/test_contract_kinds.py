@@ -57,8 +57,8 @@ def test_callback_stopiteration_ends_with_status_99(method):
             raise StopIteration
 
     res = _run(method, callback=cb, options={"maxiter": 50, "tol": 0.0})
-    assert res.status == 99 and not res.success
-    assert len(seen) == 2
+    assert res.status == 99 and not res.success and "callback" in res.message.lower()
+    assert len(seen) == 2 and seen[0] == 0 and res.nit == seen[-1] > 0
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -71,6 +71,8 @@ def test_maxiter_zero_is_status_1_at_the_start(method):
 def test_unknown_option_lists_the_valid_ones(method):
     with pytest.raises(TypeError, match="valid options"):
         _run(method, options={"no_such_option": 1})
+    with pytest.raises(TypeError, match="did you mean 'maxiter'"):
+        _run(method, options={"maxiterr": 1})
 
 
 @pytest.mark.parametrize("method", METHODS)

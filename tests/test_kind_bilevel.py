@@ -37,19 +37,6 @@ def test_all_ten_methods_are_registered_as_bilevel():
         numopt.minimize(lambda x: 0.0, np.zeros(2), method="hoag")
 
 
-@pytest.mark.parametrize("method", METHODS)
-def test_callback_stop_iteration_is_status_99(method):
-    seen = []
-
-    def cb(x):
-        seen.append(np.copy(x))
-        if len(seen) == 3:
-            raise StopIteration
-
-    res = _run(method, callback=cb, tol=0)
-    assert res.status == 99 and not res.success and res.nit == 2
-    np.testing.assert_array_equal(res.x, seen[-1])
-
 
 @pytest.mark.parametrize("method", METHODS)
 def test_maxiter_zero_returns_the_start(method):
@@ -64,16 +51,6 @@ def test_maxiter_zero_returns_the_start(method):
         np.testing.assert_array_equal(res.x, x0)
     assert res.y.shape == kw["y0"].shape and len(res.trace["fun"]) == 1
 
-
-@pytest.mark.parametrize("method", METHODS)
-def test_unknown_option_is_a_type_error(method):
-    with pytest.raises(TypeError, match="unknown option.*'not_an_option'"):
-        _run(method, not_an_option=1)
-    # a method option given twice, as a keyword and in `options`
-    opt = next(k for k in get_method(method).options if k not in ("maxiter", "tol"))
-    value = get_method(method).options[opt].default
-    with pytest.raises(TypeError, match="both as keywords and in `options`"):
-        _run(method, options={opt: value}, **{opt: value})
 
 
 def _bad_value(check):

@@ -61,21 +61,6 @@ def test_solves_its_example_with_the_result_contract(method):
     assert not any(k in res for k in ("nfev", "njev"))  # no counted oracles: no counts
 
 
-@pytest.mark.parametrize("method", METHODS)
-def test_callback_stopiteration_is_status_99(method):
-    kw, _ = _instance(method)
-    seen = []
-
-    def cb(intermediate_result):
-        seen.append(intermediate_result.nit)
-        assert np.isfinite(intermediate_result.fun)
-        if len(seen) == 3:
-            raise StopIteration
-
-    res = _run(method, kw, callback=cb, options={"check_every": 1})
-    assert res.status == 99 and not res.success and "callback" in res.message.lower()
-    assert seen == [0, 1, 2] and res.nit == 2
-
 
 @pytest.mark.parametrize("method", METHODS)
 def test_old_style_callback_gets_the_iterate(method):
@@ -96,14 +81,6 @@ def test_maxiter_zero_returns_x0(method):
     assert res.x is not kw["x0"]
     np.testing.assert_array_equal(kw["x0"], x0)  # not mutated
 
-
-@pytest.mark.parametrize("method", METHODS)
-def test_unknown_option_is_typeerror_with_hint(method):
-    kw, _ = _instance(method)
-    with pytest.raises(TypeError, match="valid options"):
-        _run(method, kw, not_an_option=1)
-    with pytest.raises(TypeError, match="did you mean 'maxiter'"):
-        _run(method, kw, options={"maxiter_": 5})
 
 
 @pytest.mark.parametrize("method", METHODS)

@@ -79,18 +79,6 @@ def test_show_options_documents_the_method(method):
     assert "default" in spec.all_options()["maxiter"].doc  # the method's own default maxiter is stated
 
 
-@pytest.mark.parametrize("method", METHODS)
-def test_callback_stopiteration_is_status_99(method):
-    seen = []
-
-    def cb(intermediate_result):
-        seen.append(intermediate_result.nit)
-        raise StopIteration
-
-    res = _run(method, callback=cb, maxiter=5)
-    assert res.status == 99 and not res.success and "callback" in res.message.lower()
-    assert seen == [0] and res.nit == 0
-
 
 @pytest.mark.parametrize("method", METHODS)
 def test_maxiter_zero_returns_the_start(method):
@@ -105,13 +93,6 @@ def test_maxiter_zero_returns_the_start(method):
         np.testing.assert_array_equal(res.x, start)
         assert res.x is not start
 
-
-@pytest.mark.parametrize("method", METHODS)
-def test_unknown_option_is_a_typeerror_with_a_hint(method):
-    with pytest.raises(TypeError, match="valid options"):
-        _run(method, not_an_option=1)
-    with pytest.raises(TypeError, match="did you mean 'maxiter'"):
-        _run(method, maxiterr=3)
 
 
 @pytest.mark.parametrize("method", METHODS)

@@ -209,14 +209,17 @@ class _Oracle:
         ri = xp.asarray(rows)
         return [xp.take(c, ri, axis=0) for c in self.cols]
 
+    def _loss_grad(self, state):
+        """The datafit's gradient at the predictions (on the state's rows, rescaled to the mean)."""
+        rows = state["rows"]
+        if rows is None:
+            return self.loss.grad(state["z"])
+        return self.loss.grad_at(state["z"], self.B.xp.asarray(rows)) * (self.n / len(rows))
+
     def block_grad(self, state, j):
         rows = state["rows"]
         if self.composite:
-            if rows is None:
-                u = self.loss.grad(state["z"])
-            else:
-                u = self.loss.grad_at(state["z"], self.B.xp.asarray(rows)) * (self.n / len(rows))
-            return state["cols"][j].T @ u
+            return state["cols"][j].T @ self._loss_grad(state)
         x = self.B.full(state["w"])
         if rows is None:
             if hasattr(self.f, "block_grad"):
@@ -228,10 +231,7 @@ class _Oracle:
         """All partial gradients at the state's point (no moves): one gradient (batch)."""
         rows = state["rows"]
         if self.composite:
-            if rows is None:
-                u = self.loss.grad(state["z"])
-            else:
-                u = self.loss.grad_at(state["z"], self.B.xp.asarray(rows)) * (self.n / len(rows))
+            u = self._loss_grad(state)
             return [c.T @ u for c in state["cols"]]
         x = self.B.full(state["w"])
         g = self.f.grad(x) if rows is None else self.f.grad_batch(x, rows)
