@@ -19,7 +19,7 @@ import math
 
 from ._backend import get_namespace
 
-__all__ = ["Quadratic", "Logistic", "SquaredHinge", "Huber", "Multinomial", "duality_gap", "lambda_max"]
+__all__ = ["Quadratic", "Logistic", "SquaredHinge", "Huber", "Multinomial", "duality_gap", "relative_gap_measure", "lambda_max"]
 
 
 class Quadratic:
@@ -265,6 +265,25 @@ def lambda_max(A, datafit):
     xp = get_namespace(datafit.y)
     z0 = xp.zeros_like(datafit.y)
     return _abs_max(A.T @ datafit.grad(z0))
+
+
+def relative_gap_measure(A, datafit, penalty):
+    """The one home of the relative duality-gap certificate of ``min_x F(Ax) + g(x)``:
+    returns ``measure(x, z=None) -> gap(x) / P(0)`` (``P(0) = F(0)``, or 1 when that is not
+    positive), clipped at 0 from below (rounding) and NaN when the gap is not finite (a
+    failed certificate, never 0). Which penalties a solver certifies this way is its own
+    choice (see :func:`duality_gap` for the ones it supports)."""
+    import math
+
+    p0 = float(datafit.value(datafit.y * 0.0))
+    scale = p0 if p0 > 0 else 1.0
+
+    def measure(x, z=None):
+        gap = float(duality_gap(A, datafit, penalty, x, z)[0])
+        if not math.isfinite(gap):
+            return math.nan
+        return (gap if gap > 0.0 else 0.0) / scale
+    return measure
 
 
 def duality_gap(A, datafit, penalty, x, z=None):

@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 
+from ..._blocks import partition
+
 SELECTIONS = ("cyclic", "random", "lipschitz", "gs", "gsl", "gs-r", "gs-q")
 UPDATES = ("gradient", "newton", "tree")
 _GREEDY_CODE = {"gs": 0, "gs-r": 1, "gs-q": 2, "gsl": 3}
@@ -94,7 +96,7 @@ def _datafit_fast_kind(loss):
 
 def _gap_measure(problem):
     """A function w -> relative duality gap, or None."""
-    from ...datafits import duality_gap
+    from ...datafits import relative_gap_measure
     from ...prox import L1, ElasticNet, SquaredL2
 
     f = _unwrap(problem.objective)
@@ -105,9 +107,7 @@ def _gap_measure(problem):
         return None
     if _penalty_params(reg) == (0.0, 0.0):  # g = 0: no dual certificate (the gradient norm instead)
         return None
-    p0 = f.loss.value(f.loss.y * 0.0)  # P(0): the datafit at zero predictions
-    scale = p0 if p0 > 0 else 1.0
-    return lambda w, z=None: _nonneg(duality_gap(f.A, f.loss, reg, w, z)[0]) / scale
+    return relative_gap_measure(f.A, f.loss, reg)
 
 
 def _dual_value(loss, u, v, l1, l2, fz=None, z=None, memo=None):
@@ -181,17 +181,4 @@ def _csr_arrays(R):
     return R.data, R.indices.astype(np.int64), R.indptr.astype(np.int64)
 
 
-def _blocks(blocks, n):
-    """The partition of range(n): single coordinates (None), contiguous blocks of an int size,
-    or the given index arrays (checked to partition the variables)."""
-    if blocks is None:
-        return [np.array([j]) for j in range(n)]
-    if isinstance(blocks, (int, np.integer)) and not isinstance(blocks, bool):
-        if blocks < 1:
-            raise ValueError(f"`blocks` must be >= 1, got {blocks}")
-        return [np.arange(i, min(i + blocks, n)) for i in range(0, n, blocks)]
-    out = [np.asarray(b, dtype=np.int64).ravel() for b in blocks]
-    flat = np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
-    if flat.size != n or not np.array_equal(np.sort(flat), np.arange(n)):
-        raise ValueError(f"`blocks` must partition the {n} variables (each index exactly once)")
-    return out
+_blocks = partition  # (numopt/_blocks.py: one home for block partitions)
