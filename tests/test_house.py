@@ -175,3 +175,17 @@ def test_architecture_page_example_runs():
                             method="example-gd", options={"step": -1})
     finally:
         _REGISTRY.pop("example-gd", None)
+
+
+def test_lazy_table_resolves_and_serves_every_front_door():
+    """Every lazily imported name of ``numopt`` resolves (a typo in the table fails here
+    instead of at a user's first call), and every kind's front door is reachable."""
+    import numopt as pkg
+
+    for name in pkg._LAZY:
+        assert getattr(pkg, name) is not None, name
+    for door, _ in KINDS.values():
+        assert callable(getattr(pkg, door.split(".", 1)[1])), door
+    for m in numopt.list_methods():
+        door = get_method(m).front_door
+        assert callable(getattr(pkg, door.split(".", 1)[1])), (m, door)
