@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 import numopt
-from numopt.oracles import EqualityConstraints, SmoothFunction
+from numopt.oracles import EqualityConstraints, QuadraticForm
 
 from ._lookup import check_int, check_real, check_seed
 from .models import make_model
@@ -22,27 +22,18 @@ from .models import make_model
 __all__ = ["Quadratic", "quadratic", "sparse_regression", "logistic", "eq_qp", "get", "list_problems"]
 
 
-class Quadratic(SmoothFunction):
-    """``f(x) = 1/2 x^T Q x - b^T x`` with exact Hessian, Lipschitz and strong convexity."""
+class Quadratic(QuadraticForm):
+    """``f(x) = 1/2 x^T Q x - b^T x`` (numopt's :class:`~numopt.oracles.QuadraticForm`) with
+    its spectrum: exact ``lipschitz`` and ``strong_convexity``, ``eigenvalues``; ``Q`` and
+    ``b`` name the matrix and vector (``A`` and ``c`` of the oracle)."""
 
     def __init__(self, Q, b):
-        self.Q, self.b = Q, b
-        ev = np.linalg.eigvalsh(Q)
+        super().__init__(Q, b)
+        self.Q, self.b = self.A, self.c
+        ev = np.linalg.eigvalsh(self.Q)
         self.eigenvalues = ev
-        self.lipschitz = float(ev[-1])
+        self._L = float(ev[-1])
         self.strong_convexity = float(max(ev[0], 0.0))
-
-    def value(self, x):
-        return float(0.5 * x @ (self.Q @ x) - self.b @ x)
-
-    def grad(self, x):
-        return self.Q @ x - self.b
-
-    def hvp(self, x, v):
-        return self.Q @ v
-
-    def hess(self, x):
-        return self.Q
 
 
 def _rng(seed):

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...oracles import QuadraticForm  # noqa: F401 (its home is numopt.oracles)
+
 __all__ = ["TreeUpdate", "QuadraticForm", "check_forest", "forest_solve", "forest_partition",
            "lattice_forest_blocks"]
 
@@ -355,74 +357,6 @@ class TreeUpdate:
         gb = np.asarray(xp.take(g, xp.asarray(b), axis=0), dtype=float)
         d = self.factor(b, M).solve(gb)
         return xp.take(x, xp.asarray(b), axis=0) - xp.asarray(d, dtype=x.dtype)
-
-
-class QuadraticForm:
-    """``f(x) = 1/2 x^T A x - c^T x`` with A symmetric (dense or scipy.sparse).
-
-    Exposes ``A``, ``c``, ``hess`` (returns A), ``lipschitz`` (||A||_2) and
-    ``block_lipschitz(idx)`` (largest eigenvalue of A_bb), which the BCD quadratic path
-    uses to keep the gradient up to date in O(nnz(A[:, b])) per block update. The
-    eigenvalues come from a dense ``eigvalsh`` for matrices of at most 300 rows (an
-    explicit dense fallback for small blocks: a sparse A is densified only then), from
-    Lanczos (``eigsh``, sparse) above.
-    """
-
-    def __init__(self, A, c):
-        import scipy.sparse as sp
-
-        A = sp.csr_matrix(A) if sp.issparse(A) else np.asarray(A, dtype=float)
-        c = np.asarray(c, dtype=float)
-        if A.ndim != 2 or A.shape[0] != A.shape[1]:
-            raise ValueError(f"`A` must be square, got shape {A.shape}")
-        if c.shape != (A.shape[0],):
-            raise ValueError(f"`c` must have shape ({A.shape[0]},), got {c.shape}")
-        self.A, self.c = A, c
-        self._L = None
-
-    def value(self, x):
-        return float(0.5 * x @ (self.A @ x) - self.c @ x)
-
-    def grad(self, x):
-        return self.A @ x - self.c
-
-    def value_and_grad(self, x):
-        Ax = self.A @ x
-        return float(0.5 * x @ Ax - self.c @ x), Ax - self.c
-
-    def hvp(self, x, v):
-        return self.A @ v
-
-    def hess(self, x):
-        return self.A
-
-    def has(self, name):
-        return name in ("grad", "hvp", "hess")
-
-    @property
-    def lipschitz(self):
-        if self._L is None:
-            self._L = _max_eig(self.A)
-        return self._L
-
-    def block_lipschitz(self, idx):
-        idx = np.asarray(idx, dtype=np.int64).ravel()
-        sub = self.A[idx][:, idx] if not isinstance(self.A, np.ndarray) else self.A[np.ix_(idx, idx)]
-        return _max_eig(sub)
-
-
-def _max_eig(M):
-    import scipy.sparse as sp
-
-    n = M.shape[0]
-    if n <= 300:
-        Md = M.toarray() if sp.issparse(M) else np.asarray(M)
-        return float(np.linalg.eigvalsh(Md)[-1])
-    from scipy.sparse.linalg import eigsh
-
-    v = eigsh(sp.csr_matrix(M), k=1, which="LA", return_eigenvectors=False, tol=1e-8,
-              v0=np.ones(n))[0]
-    return float(v) * (1 + 1e-8)
 
 
 def _quadratic_tree_path(problem, x0, opts):
