@@ -150,11 +150,11 @@ def _delta_theory(psi, ups, mu, nu, beta):
 def _solve_kkt(K, rhs, opts, rng, z0, delta):
     from ..sketch import solve as sk_solve
 
-    if opts["inner"] == "direct":
+    if opts["kkt_solver"] == "direct":
         z, *_ = np.linalg.lstsq(K, rhs, rcond=None)
         return z, 0, np.linalg.norm(K @ z - rhs) / max(np.linalg.norm(rhs), 1e-300)
     bs = opts["block_size"] or K.shape[0]
-    r = sk_solve(K, rhs, method=opts["inner"], tol=delta, maxiter=opts["inner_maxiter"], rng=rng, x0=z0,
+    r = sk_solve(K, rhs, method=opts["kkt_solver"], tol=delta, maxiter=opts["inner_maxiter"], rng=rng, x0=z0,
                  block_size=min(bs, K.shape[0]), trace=False)
     return r.x, r.nit, r.optimality
 
@@ -400,9 +400,10 @@ _OPTIONS = {
                    Interval(0, 0.5, open=("lo", "hi"))),
     "rho": Option(1.5, "Update factor: mu <- rho^2 mu, nu <- nu / rho, delta <- delta / rho (authors' default).",
                   Interval(1, open=("lo",))),
-    "inner": Option("gaussian", "KKT solver (a method, not a count): 'gaussian', 'countsketch', 'block_kaczmarz', "
-                                "'kaczmarz' (numopt.sketch) or 'direct'.",
-                    Choices("gaussian", "countsketch", "block_kaczmarz", "kaczmarz", "direct")),
+    "kkt_solver": Option("gaussian", "KKT solver: 'gaussian', 'countsketch', 'block_kaczmarz', 'kaczmarz' "
+                                     "(numopt.solve_linear) or 'direct'.",
+                         Choices("gaussian", "countsketch", "block_kaczmarz", "kaczmarz", "direct"),
+                         aliases=("inner",)),
     "block_size": Option(None, "Sketch size (default n + m: one exact projection per sketch iteration).",
                          NoneOr(_COUNT)),
     "inner_maxiter": Option(10000, "Maximum sketch iterations per KKT solve.", _COUNT),
