@@ -30,8 +30,8 @@ def test_active_set_variants_reach_cvxpy_optimum_linearly(variant):
     fstar, wstar = _cvx_simplex_ls(A, b)
     f = lambda x: 0.5 * float(np.sum((A @ x - b) ** 2))  # noqa: E731
     g = lambda x: A.T @ (A @ x - b)  # noqa: E731
-    res = numopt.frank_wolfe(f, np.eye(15)[0], L.Simplex(1.0), jac=g, variant=variant, tol=1e-10, maxiter=20000)
-    assert res.success and res.gap <= 1e-10
+    res = numopt.frank_wolfe(f, np.eye(15)[0], L.Simplex(1.0), jac=g, variant=variant, tol=1e-11, maxiter=20000)
+    assert res.success and res.gap <= 1e-10  # solver tol 10x below the asserted gap
     assert abs(res.fun - fstar) <= 1e-8 * max(1, abs(fstar))
     # FW gap bounds the suboptimality at every iterate
     assert np.all(res.trace["fun"] - fstar <= res.trace["gap"] + 1e-9)
@@ -121,8 +121,8 @@ def test_new_variants_reach_cvxpy_optimum_simplex(variant, lazy):
     fstar, wstar = _cvx_simplex_ls(A, b)
     f = lambda x: 0.5 * float(np.sum((A @ x - b) ** 2))  # noqa: E731
     g = lambda x: A.T @ (A @ x - b)  # noqa: E731
-    res = numopt.frank_wolfe(f, np.eye(40)[0], L.Simplex(1.0), jac=g, variant=variant, lazy=lazy, tol=1e-9,
-                             maxiter=20000)
+    res = numopt.frank_wolfe(f, np.eye(40)[0], L.Simplex(1.0), jac=g, variant=variant, lazy=lazy, tol=1e-10,
+                             maxiter=20000)  # solver tol 10x below the asserted gap
     assert res.success and res.gap <= 1e-9  # a lazy run only stops on an exact (LMO-computed) gap
     assert abs(res.fun - fstar) <= 1e-8 * max(1, abs(fstar))
     np.testing.assert_allclose(res.x, wstar, atol=1e-4)
@@ -161,10 +161,11 @@ def test_linear_rate_on_polytope_face_vs_sublinear_vanilla():
         assert fit.rate < 0.95 and fit.r2 > 0.95, (variant, fit)
     van = numopt.frank_wolfe(f, x0, L.Simplex(1.0), jac=g, tol=0, maxiter=2000)
     e = van.trace["fun"] - fstar
-    assert e[-1] > 1e-4  # still far after 2000 iterations: zig-zagging towards the face
+    assert e[-1] > 5e-5  # still far after 2000 iterations (measured 6.7e-4): zig-zagging towards the face
     lin = rates.fit_linear_rate(e, start=10)
     sub = rates.fit_sublinear_rate(e, start=10)
-    assert lin.rate > 0.998 and lin.r2 < 0.9  # no linear rate ...
+    # measured lin.rate 0.99864 (1 - rate = 1.4e-3, vs 0.15+ for the active-set variants), lin.r2 0.83
+    assert lin.rate > 0.985 and lin.r2 < 0.95  # no linear rate ...
     assert 0.5 < sub.rate < 1.5 and sub.r2 > 0.98  # ... but ~1/k, as the theory says
     assert np.all(e <= van.trace["gap"] + 1e-12)
 
@@ -176,7 +177,7 @@ def test_lazy_saves_lmo_calls_at_equal_accuracy(variant):
     f = lambda x: 0.5 * float(np.sum((A @ x - b) ** 2))  # noqa: E731
     g = lambda x: A.T @ (A @ x - b)  # noqa: E731
     runs = {lazy: numopt.frank_wolfe(f, np.eye(100)[0], L.Simplex(1.0), jac=g, variant=variant, lazy=lazy,
-                                     tol=1e-8, maxiter=20000) for lazy in (False, True)}
+                                     tol=1e-9, maxiter=20000) for lazy in (False, True)}  # 10x below 1e-8
     for r in runs.values():  # both certified by the same exact FW gap
         assert r.success and r.gap <= 1e-8 and r.fun - fstar <= 1e-8
     assert runs[False].nlmo == runs[False].nit + 1  # one LMO call per iteration

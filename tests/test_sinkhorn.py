@@ -20,7 +20,7 @@ def test_plan_and_cost_agree_with_pot(method):
     a, b, C, _ = _inst()
     reg = 0.05
     P_ref = ot.sinkhorn(a, b, C, reg, method="sinkhorn_log", stopThr=1e-14, numItermax=100000)
-    # solver tol 1e-12 so the asserted 1e-11 marginal bound has margin (measured <= 8.5e-13)
+    # solver tol 1e-12 so the asserted 1e-11 marginal bound has margin (measured <= 9.0e-13)
     res = sinkhorn(a, b, C, reg, method=method, tol=1e-12, maxiter=100000)
     assert res.success, res.message
     np.testing.assert_allclose(res.plan, P_ref, rtol=1e-6, atol=1e-12)
