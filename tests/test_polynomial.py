@@ -87,17 +87,24 @@ def test_symmetric_beats_chebyshev_and_krylov_search_beats_both():
     q = _spectrum_problem(1)
     f = q.objective
 
-    def iters(method, kind):
-        r = numopt.minimize(f.value, q.x0, jac=f.grad, hessp=f.hvp, tol=0, method=method,
-                            options={"maxiter": 1500, "tau": 3, "polynomial": kind})
+    def iters(method, kind, maxiter=15000):
+        def stop(intermediate_result):  # the first iterate within 1e-8 is all we need
+            if (intermediate_result.fun - q.f_star) / abs(q.f_star) <= 1e-8:
+                raise StopIteration
+
+        r = numopt.minimize(f.value, q.x0, jac=f.grad, hessp=f.hvp, tol=0, method=method, callback=stop,
+                            options={"maxiter": maxiter, "tau": 3, "polynomial": kind})
         err = (np.asarray(r.trace["fun"]) - q.f_star) / abs(q.f_star)
         hit = np.nonzero(err <= 1e-8)[0]
         return hit[0] if hit.size else np.inf
 
-    sym_gd, cheb_gd, kry_gd = (iters("poly-gd", k) for k in ("symmetric", "chebyshev", "krylov"))
-    assert sym_gd < 1500 and cheb_gd == np.inf and kry_gd < sym_gd / 10
+    # measured: sym_gd 1282, kry_gd 26, sym_fgm 149, cheb_fgm 1290 (budget 15000: >10x above each);
+    # Chebyshev GD, given 5x the iterations the symmetric one needs, is still at ~1e-3 (target 1e-8)
+    sym_gd, kry_gd = iters("poly-gd", "symmetric"), iters("poly-gd", "krylov")
+    assert sym_gd < 15000 and kry_gd < sym_gd / 10
+    assert iters("poly-gd", "chebyshev", maxiter=5 * sym_gd) == np.inf
     sym_fgm, cheb_fgm = iters("poly-fgm", "symmetric"), iters("poly-fgm", "chebyshev")
-    assert sym_fgm < cheb_fgm < 1500  # sqrt(kappa / (tau+1)^2) vs sqrt(kappa_tau)
+    assert sym_fgm < cheb_fgm < 15000  # sqrt(kappa / (tau+1)^2) vs sqrt(kappa_tau)
     with pytest.raises(ValueError, match="polynomial"):
         numopt.minimize(f.value, q.x0, jac=f.grad, hessp=f.hvp, method="poly-gd", options={"polynomial": "legendre"})
     with pytest.raises(ValueError, match="interval"):

@@ -54,7 +54,8 @@ def test_acceleration_doubles_empirical_exponent(rng):
     p = {}
     for m in ("gd", "agd"):
         res = numopt.minimize(f, np.zeros(n), jac=g, method=m, tol=0,
-                              options={"maxiter": 60, "L": 1.0, "linesearch": False})
+                              options={"maxiter": 90, "L": 1.0, "linesearch": False})  # k < n / 2
+    # measured ratio 1.97 (1.90 with 60 steps): the band edges are ~10x the distance from 2
         p[m] = rates.fit_sublinear_rate(res.trace["fun"] - f(xs), start=5).rate
     assert 1.7 <= p["agd"] / p["gd"] <= 2.3
 

@@ -47,7 +47,8 @@ def test_superlinear_on_strongly_convex_and_lazy_counts():
     def hess(w):
         return f.hess(w) + reg.lam * np.eye(10)
 
-    res = numopt.minimize(fun, np.zeros(10), jac=jac, hess=hess, method="lazy-newton", tol=1e-11,
+    # solver tol 1e-12 below the asserted 1e-11: final gradient norm ~2e-15 (with tol=1e-11 it stopped at 4.4e-12)
+    res = numopt.minimize(fun, np.zeros(10), jac=jac, hess=hess, method="lazy-newton", tol=1e-12,
                           options={"m": 5})
     assert res.success
     gn = res.trace["optimality"]
