@@ -50,7 +50,7 @@ def test_wide_lasso_working_set_rules(wide, selection):
     X, y = wide
     P = make_model(X, y, "lasso", lam_ratio=0.1)
     ref = numopt.bcd(P, selection="cyclic", working_set=True, tol=1e-13, maxiter=1000)
-    res = numopt.bcd(P, selection=selection, working_set=True, tol=1e-11, maxiter=1000, rng=0)
+    res = numopt.bcd(P, selection=selection, working_set=True, tol=1e-12, maxiter=1000, rng=0)
     assert res.success and res.fun == pytest.approx(ref.fun, rel=1e-9)
     assert _rel_gap(P, res.x) <= 1e-11
 
@@ -69,7 +69,7 @@ def test_screening_and_anderson_do_not_change_the_optimum(wide):
 def test_wide_enet_working_sets():
     X, y = _wide(p=8000, seed=1)
     P = make_model(X, y, "enet", lam_ratio=0.05, l1_ratio=0.7)
-    ws = numopt.bcd(P, selection="cyclic", working_set=True, tol=1e-12)
+    ws = numopt.bcd(P, selection="cyclic", working_set=True, tol=1e-13)
     full = numopt.bcd(P, selection="cyclic", working_set=False, tol=1e-12, maxiter=100000)
     assert ws.success and ws.fun == pytest.approx(full.fun, rel=1e-10)
     assert _rel_gap(P, ws.x) <= 1e-12
@@ -100,7 +100,7 @@ def test_greedy_logistic_fast_path(selection):
     y = np.where(X[:, :4] @ rng.standard_normal(4) + 0.3 * rng.standard_normal(120) > 0, 1.0, -1.0)
     P = make_model(X, y, "logreg", lam_ratio=0.05)
     ref = numopt.bcd(P, selection="cyclic", tol=1e-14, maxiter=100000)
-    res = numopt.bcd(P, selection=selection, tol=1e-12, maxiter=100000)
+    res = numopt.bcd(P, selection=selection, tol=1e-13, maxiter=100000)  # 5e-14: gs-r stalls (maxiter)
     assert res.success and res.fun == pytest.approx(ref.fun, rel=1e-10)
     assert _rel_gap(P, res.x) <= 1e-12
     if selection == "gs-r":  # the generic path scores GS-r as L_j |step|, the kernels as |step|

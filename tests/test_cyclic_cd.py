@@ -27,7 +27,7 @@ def _logreg_enet(n=100, d=10, seed=2):
 
 
 def _reference(P, d):
-    ref = numopt.bcd(P, np.zeros(d), selection="cyclic", tol=1e-12, maxiter=100000)
+    ref = numopt.bcd(P, np.zeros(d), selection="cyclic", tol=1e-14, maxiter=100000)
     assert ref.success
     return ref
 
@@ -42,7 +42,7 @@ def _rel_gap(P, x):
 def test_acoder_lasso_optimum_and_gap(blocks):
     P = _lasso()
     ref = _reference(P, 12)
-    res = acoder(P, np.zeros(12), blocks=blocks, tol=1e-6, maxiter=5000)
+    res = acoder(P, np.zeros(12), blocks=blocks, tol=5e-8, maxiter=5000)
     assert res.success, res.message
     gap = _rel_gap(P, res.x)  # certificate recomputed outside the solver
     assert 0 <= gap <= 1e-6
@@ -72,7 +72,7 @@ def test_acoder_accelerated_bound():
 def test_acoder_strongly_convex_logistic_linear():
     P = _logreg_enet()
     ref = _reference(P, 10)
-    res = acoder(P, np.zeros(10), blocks=[np.arange(0, 10, 2), np.arange(1, 10, 2)], tol=1e-11, maxiter=20000)
+    res = acoder(P, np.zeros(10), blocks=[np.arange(0, 10, 2), np.arange(1, 10, 2)], tol=1e-12, maxiter=20000)
     assert res.success
     gap = _rel_gap(P, res.x)
     assert gap <= 1e-11
@@ -82,12 +82,12 @@ def test_acoder_strongly_convex_logistic_linear():
 def test_vr_acoder_finite_sum():
     P = _lasso(n=40, d=6)
     ref = _reference(P, 6)
-    res = acoder(P, np.zeros(6), variance_reduction=True, tol=1e-6, maxiter=3000, rng=0)
+    res = acoder(P, np.zeros(6), variance_reduction=True, tol=5e-8, maxiter=3000, rng=0)
     assert res.success, res.message
     gap = _rel_gap(P, res.x)
     assert gap <= 1e-6
     assert -1e-12 <= res.fun - ref.fun <= gap * P.objective.loss.value(np.zeros(40)) + 1e-12
-    again = acoder(P, np.zeros(6), variance_reduction=True, tol=1e-6, maxiter=3000, rng=0)
+    again = acoder(P, np.zeros(6), variance_reduction=True, tol=5e-8, maxiter=3000, rng=0)
     np.testing.assert_array_equal(res.x, again.x)  # the Generator fixes the minibatches
 
 
@@ -95,7 +95,7 @@ def test_vr_acoder_finite_sum():
 def test_vr_cd_lasso_optimum(vr):
     P = _lasso(n=60, d=8)
     ref = _reference(P, 8)
-    res = vr_cyclic_cd(P, np.zeros(8), variance_reduction=vr, tol=1e-9, maxiter=5000, rng=1)
+    res = vr_cyclic_cd(P, np.zeros(8), variance_reduction=vr, tol=5e-11, maxiter=5000, rng=1)
     assert res.success, res.message
     gap = _rel_gap(P, res.x)
     assert gap <= 1e-9
@@ -132,7 +132,7 @@ def test_vr_cd_nonconvex_stationary(vr):
     f = _Cauchy(A, b)
     P = numopt.Problem(f, regularizer=L1(0.02))
     x0 = rng.standard_normal(6)
-    res = vr_cyclic_cd(P, x0, blocks=2, variance_reduction=vr, tol=1e-7, maxiter=20000, rng=0)
+    res = vr_cyclic_cd(P, x0, blocks=2, variance_reduction=vr, tol=1e-8, maxiter=20000, rng=0)
     assert res.success, res.message
     g = f.grad(res.x)
     # gradient mapping computed here, independently of the solver
