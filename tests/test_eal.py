@@ -16,7 +16,11 @@ NAMES = C.select(constraints="equality")
 @pytest.mark.parametrize("name", NAMES)
 def test_reaches_known_optimum(name):
     p = C.get(name)
-    res = numopt.minimize(p, method="eal", options={"maxiter": 300, "rng": 0})
+    # tol 1e-10 (default 1e-8 equals the asserted ||c|| <= 1e-8: HS26/HS46/HS79 measured at 0.95/0.53/
+    # 0.39 of it, BT1's f error at 0.17); with 1e-10 every error is >= 12x below its bound. HS100LNP's
+    # KKT residual floors at 1.2e-9 (never reaches 1e-9), so it keeps 1e-8: errors measured 24x below
+    tol = 1e-8 if name == "HS100LNP" else 1e-10
+    res = numopt.minimize(p, method="eal", tol=tol, options={"maxiter": 300, "rng": 0})
     solved = res.success and abs(res.fun - p.f_star) <= 1e-6 * max(1, abs(p.f_star)) \
         and np.abs(p.constraints.value(res.x)).max() <= 1e-8
     if name in UNSOLVED:
