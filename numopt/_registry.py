@@ -11,7 +11,7 @@ from typing import Callable
 from ._options import Flag, Interval, Option, Verbosity, as_option
 
 __all__ = ["MethodSpec", "register", "get_method", "list_methods", "show_options",
-           "COMMON_OPTIONS", "methods_accepting_prox", "default_tol", "KINDS", "list_kinds"]
+           "COMMON_OPTIONS", "methods_accepting_prox", "default_tol", "merge_options", "KINDS", "list_kinds"]
 
 # Options every method accepts (handled by the shared loop).
 COMMON_OPTIONS = {
@@ -274,6 +274,21 @@ def default_tol(tol64, eps=None, *, float64_internal=False):
         return tol64
     a = math.log(tol64) / math.log(_EPS64)
     return float(eps ** a)
+
+
+def merge_options(options, keywords=None, **explicit):
+    """One options dict from a front door's ``options=`` dict (scipy style), its keyword
+    options and the explicit arguments it was given (those not None); a name given twice is
+    a TypeError naming it. :func:`resolve_options` then checks the result."""
+    if options is not None and not isinstance(options, dict):
+        raise TypeError(f"`options` must be a dict or None, got {type(options).__name__}")
+    out = dict(options or {})
+    given = [*(keywords or {}).items(), *((k, v) for k, v in explicit.items() if v is not None)]
+    for k, v in given:
+        if k in out:
+            raise TypeError(f"option `{k}` given both in `options` and as keywords/arguments (an option given twice)")
+        out[k] = v
+    return out
 
 
 def resolve_options(spec: MethodSpec, options: dict | None, tol=None, *, eps=None):

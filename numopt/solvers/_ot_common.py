@@ -12,7 +12,7 @@ import numpy as np
 from .._backend import get_namespace
 
 __all__ = ["as_array", "check_reg", "check_marginals", "check_inputs", "check_potential",
-           "gather_options", "default_marginal_tol", "lse", "mv", "mtv", "l1", "round_to_polytope", "Duals"]
+           "default_marginal_tol", "lse", "mv", "mtv", "l1", "round_to_polytope", "Duals"]
 
 
 def as_array(x):
@@ -104,19 +104,6 @@ def check_potential(p, name, like, xp):
     if not bool(xp.all(xp.isfinite(p))):
         raise ValueError(f"`{name}` contains NaN or inf")
     return p
-
-
-def gather_options(options, kw, **explicit):
-    """One options dict from ``options=``, keyword options ``kw`` and the explicit
-    arguments of a front door that were given (not None); a name given twice is a TypeError."""
-    if options is not None and not isinstance(options, dict):
-        raise TypeError(f"`options` must be a dict or None, got {type(options).__name__}")
-    out = dict(options or {})
-    for k, v in [*kw.items(), *((k, v) for k, v in explicit.items() if v is not None)]:
-        if k in out:
-            raise TypeError(f"option {k!r} given twice (as a keyword argument and in `options`)")
-        out[k] = v
-    return out
 
 
 def default_marginal_tol(a, b, xp):

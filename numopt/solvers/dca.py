@@ -47,7 +47,7 @@ given by oracles of the DC split (``g_solve``, ``h_subgrad``, ``h_candidates``, 
 This module also holds the option checks and the oracle counter shared by the
 special-structure kinds (``model_based``, ``fractional_cd``, ``nmf``): :class:`Counts`,
 :class:`Rng`, :class:`FiniteInterval`, :func:`generator`, :func:`numpy_only`,
-:func:`merge_options`, :func:`pick_method`.
+:func:`pick_method` (options are merged by ``numopt._registry.merge_options``).
 """
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ import numpy as np
 
 from .._loop import Step
 from .._options import Choices, Interval, Option, Seed
-from .._registry import MethodSpec, check_backend, get_method, register, resolve_options, run_method
+from .._registry import MethodSpec, check_backend, get_method, merge_options, register, resolve_options, run_method
 
 __all__ = ["dca"]
 
@@ -107,18 +107,6 @@ def numpy_only(spec, arr, what):
         from .._backend import get_namespace
 
         check_backend(spec, get_namespace(arr), what)
-
-
-def merge_options(options, keywords):
-    """A front door's ``options=`` dict (scipy style) and its keyword options, as one dict."""
-    if options is None:
-        return dict(keywords)
-    if not isinstance(options, dict):
-        raise TypeError(f"`options` must be a dict or None, got {type(options).__name__}")
-    both = sorted(set(options) & set(keywords))
-    if both:
-        raise TypeError(f"option(s) {', '.join(map(repr, both))} given both in `options` and as keywords")
-    return {**options, **keywords}
 
 
 def pick_method(kind, default, method, name="method", legacy=None):

@@ -41,9 +41,9 @@ import numpy as np
 
 from .._loop import Step
 from .._options import Choices, Interval, Option
-from .._registry import MethodSpec, register, resolve_options, run_method
+from .._registry import MethodSpec, merge_options, register, resolve_options, run_method
 from ..oracles import check_scalar
-from .dca import Rng, generator, merge_options, numpy_only, pick_method
+from .dca import Rng, generator, numpy_only, pick_method
 
 __all__ = ["fractional_cd", "coordinate_subproblem"]
 

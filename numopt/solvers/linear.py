@@ -120,21 +120,6 @@ def _check_namespace(spec, **arrays):
         check_backend(spec, get_namespace(v), what=name)
 
 
-def _merge_options(options, kw, tol):
-    if options is not None and not isinstance(options, dict):
-        raise TypeError(f"`options` must be a dict or None, got {type(options).__name__}")
-    opts = dict(options or {})
-    for k, v in kw.items():
-        if k in opts:
-            raise TypeError(f"option {k!r} given twice (in `options` and as a keyword)")
-        opts[k] = v
-    if tol is not None:
-        if "tol" in opts:
-            raise TypeError("option 'tol' given twice (as `tol=` and in the options)")
-        opts["tol"] = tol  # checked by the method's own `tol` option
-    return opts
-
-
 def solve_linear(A, b, method="kaczmarz", *, x0=None, tol=None, callback=None, options=None, **kw):
     """Solve the linear system ``A x = b`` with a registered ``linear_system`` method.
 
@@ -169,13 +154,13 @@ def solve_linear(A, b, method="kaczmarz", *, x0=None, tol=None, callback=None, o
     2 non-finite residual, 3 max_time, 99 callback), ``success``, ``message``,
     ``trace`` and ``method``, plus the method's documented extras.
     """
-    from .._registry import get_method, resolve_options, run_method
+    from .._registry import get_method, merge_options, resolve_options, run_method
 
     if not isinstance(method, str):
         raise TypeError(f"`method` must be the name of a linear_system method, got {type(method).__name__}")
     spec = get_method(method, kind="linear_system")
     _check_namespace(spec, A=A, b=b, x0=x0)
-    opts = _merge_options(options, kw, tol)
+    opts = merge_options(options, kw, tol=tol)  # (tol is checked by the method's own `tol` option)
     system = LinearSystem(A, b, x0)
     opts = resolve_options(spec, opts, None, eps=float(np.finfo(system.dtype).eps))
     return run_method(spec, system, system.start(x0), opts, callback=callback, counter=None)

@@ -18,8 +18,8 @@ import numpy as np
 from .._backend import get_namespace
 from .._loop import STATUS, Step
 from .._options import Interval, NoneOr, Option
-from .._registry import MethodSpec, check_backend, get_method, register, resolve_options, run_method
-from ._ot_common import as_array, check_marginals, gather_options, l1, lse, round_to_polytope
+from .._registry import MethodSpec, check_backend, get_method, merge_options, register, resolve_options, run_method
+from ._ot_common import as_array, check_marginals, l1, lse, round_to_polytope
 
 __all__ = ["mirror_sinkhorn", "round_to_polytope"]
 
@@ -248,7 +248,7 @@ def mirror_sinkhorn(grad, a, b, *, value=None, P0=None, step=None, maxiter=None,
     if a.ndim != 1:
         raise ValueError(f"`a` and `b` must be 1-D for mirror_sinkhorn, got shapes {tuple(a.shape)} and "
                          f"{tuple(b.shape)}")
-    given = gather_options(options, {}, step=step, maxiter=maxiter, tol=tol, rng=rng, trace=trace,
+    given = merge_options(options, step=step, maxiter=maxiter, tol=tol, rng=rng, trace=trace,
                            check_every=check_every)
     opts = resolve_options(spec, given)
     problem = MirrorProblem(grad, a, b, value, xp, opts)

@@ -33,9 +33,9 @@ import numpy as np
 
 from .._loop import Step
 from .._options import Choices, Interval, NoneOr, Option
-from .._registry import MethodSpec, register, resolve_options, run_method
+from .._registry import MethodSpec, merge_options, register, resolve_options, run_method
 from ..oracles import check_scalar
-from .dca import Counts, FiniteInterval, Rng, generator, merge_options, numpy_only, pick_method
+from .dca import Counts, FiniteInterval, Rng, generator, numpy_only, pick_method
 
 __all__ = ["nmf_bcd_pr"]
 

@@ -47,8 +47,8 @@ from .._anderson import anderson_mix
 from .._backend import get_namespace, is_numpy, to_numpy
 from .._loop import Step
 from .._options import Choices, Interval, NoneOr, Option
-from .._registry import MethodSpec, check_backend, get_method, register, resolve_options, run_method
-from ._ot_common import (Duals, check_inputs, check_potential, default_marginal_tol, gather_options, l1, lse,
+from .._registry import MethodSpec, check_backend, get_method, merge_options, register, resolve_options, run_method
+from ._ot_common import (Duals, check_inputs, check_potential, default_marginal_tol, l1, lse,
                          mtv, mv, round_to_polytope)
 from ._sinkhorn_newton import sns_iterations
 from .mirror_sinkhorn import mirror_sinkhorn
@@ -472,9 +472,8 @@ def sinkhorn(a, b, C, reg, method="sinkhorn", *, tol=None, maxiter=None, callbac
     check_backend(spec, xp, "a")
     f0 = check_potential(f0, "f0", a, xp)
     g0 = check_potential(g0, "g0", b, xp)
-    if tol is not None and (options or {}).get("tol") is not None:
-        raise TypeError("option 'tol' given twice (as `tol=` and in `options`)")
-    opts = resolve_options(spec, gather_options(options, kw, maxiter=maxiter, max_time=max_time, trace=trace), tol)
+    opts = resolve_options(spec, merge_options(options, kw, maxiter=maxiter, max_time=max_time, trace=trace,
+                                               tol=tol))
     if opts["tol"] is None:
         opts["tol"] = default_marginal_tol(a, b, xp)
     problem = OTProblem(a, b, C, reg, xp, bool(plan))

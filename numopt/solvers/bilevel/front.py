@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._backend import get_namespace
-from ..._registry import check_backend, get_method, resolve_options, run_method
+from ..._registry import check_backend, get_method, merge_options, resolve_options, run_method
 from ._common import check_minibatch_oracles
 from .multiblock import MultiBlockBilevelProblem
 from .problem import BilevelProblem, RunCounter, _finite_start
@@ -65,18 +65,7 @@ def bilevel(problem, x0, y0, method="implicit", *, maxiter=None, tol=None, callb
     come back in the floating dtypes of ``x0`` and ``y0``; the methods iterate in float64."""
     spec = get_method(method, kind="bilevel")
     _check_problem(spec, problem)
-    if options is not None and not isinstance(options, dict):
-        raise TypeError(f"`options` must be a dict or None, got {type(options).__name__}")
-    opts = dict(options or {})
-    both = sorted(set(opts) & set(kwargs))
-    if both:
-        raise TypeError(f"option(s) {', '.join(map(repr, both))} given both as keywords and in `options`")
-    opts.update(kwargs)
-    if maxiter is not None:
-        if "maxiter" in opts:
-            raise TypeError("`maxiter` given both as an argument and as an option")
-        opts["maxiter"] = maxiter
-    opts = resolve_options(spec, opts, tol)
+    opts = resolve_options(spec, merge_options(options, kwargs, maxiter=maxiter), tol)
     _check_arrays(spec, x0, y0)
     x0, y0 = _finite_start(x0, "x0"), _finite_start(y0, "y0")
     x64, y64 = np.asarray(x0, dtype=float), np.asarray(y0, dtype=float)
