@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import numbers
 
-__all__ = ["Option", "Interval", "Choices", "Flag", "IsCallable", "NoneOr", "Any_", "Seed",
+__all__ = ["Option", "Interval", "Choices", "Flag", "IsCallable", "NoneOr", "Any_", "Seed", "generator",
            "as_option", "GLOSSARY"]
 
 
@@ -204,6 +204,14 @@ class Seed:
         return "None, a seed >= 0 or a numpy.random.Generator"
 
     __repr__ = __str__
+
+
+def generator(seed):
+    """The run's ``numpy.random.Generator`` from an ``rng`` option: the caller's seed or
+    Generator, and for None the fixed seed 0, so that a default run is reproducible."""
+    import numpy as np
+
+    return np.random.default_rng(0 if seed is None else seed)
 
 
 class Verbosity:

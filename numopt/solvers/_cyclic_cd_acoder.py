@@ -9,6 +9,7 @@ import numpy as np
 
 from .._loop import Step
 from ._cyclic_cd_blocks import _batch_opts, _lipschitz_opts, _measure, _setup, _strong_convexity
+from .._options import generator
 
 
 def _acoder(problem, x0, opts):
@@ -70,7 +71,7 @@ def _vr_acoder(problem, x0, opts):
         L = max(_lipschitz_opts(opts, orc), Lc or 0.0)
     else:
         L = float(L)
-    rng = np.random.default_rng(0 if opts["rng"] is None else opts["rng"])  # (None: reproducible)
+    rng = generator(opts["rng"])  # (None: reproducible)
     out = x0.dtype
     measure, _ = _measure(problem, orc, prox, B)
     x0b = B.split(x0f)

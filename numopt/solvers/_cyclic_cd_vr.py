@@ -9,6 +9,7 @@ import numpy as np
 
 from .._loop import Step
 from ._cyclic_cd_blocks import _batch_opts, _lipschitz_opts, _measure, _setup
+from .._options import generator
 
 
 def _vr_cd(problem, x0, opts):
@@ -34,7 +35,7 @@ def _vr_cd(problem, x0, opts):
         step = 1.0 / L
     else:
         step = float(step)
-    rng = np.random.default_rng(0 if opts["rng"] is None else opts["rng"])  # (None: reproducible)
+    rng = generator(opts["rng"])  # (None: reproducible)
     out = x0.dtype
     measure, _ = _measure(problem, orc, prox, B)
     xk = B.split(x0f)

@@ -12,6 +12,7 @@ from .._backend import get_namespace, vdot
 from .._loop import STATUS, Step
 from ..oracles import FiniteSum
 from ._fw_models import _cast
+from .._options import generator
 
 STATUS_2 = STATUS[2]
 
@@ -49,7 +50,7 @@ def _stochastic(problem, x0, opts):
 
     reject_unused_terms(problem, "stochastic-fw", feasible_set=False)
     schedule, b0 = opts["schedule"], opts["batch_size"]  # checked by the front door (option table)
-    rng = np.random.default_rng(0 if opts["rng"] is None else opts["rng"])  # None: reproducible
+    rng = generator(opts["rng"])  # None: reproducible
     n = int(f.n_samples)
     xp = get_namespace(x0)
     x, dbar, t, used = x0, xp.zeros_like(x0), 0, 0
@@ -86,7 +87,7 @@ def _zeroth_order(problem, x0, opts):
     reject_unused_terms(problem, "zeroth-order-fw", feasible_set=False)
     f, D = problem.objective, problem.feasible_set
     xp = get_namespace(x0)
-    rng = np.random.default_rng(0 if opts["rng"] is None else opts["rng"])  # None: reproducible
+    rng = generator(opts["rng"])  # None: reproducible
     d_dim = int(np.prod(x0.shape))
     m = opts["directions"]  # checked by the front door (option table)
     x = x0

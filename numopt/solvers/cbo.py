@@ -45,7 +45,7 @@ import numpy as np
 
 from .._backend import asarray_float, get_namespace
 from .._loop import Step
-from .._options import Choices, Interval, Option
+from .._options import Choices, Interval, Option, generator
 from .._registry import MethodSpec, register
 from ..oracles import SmoothFunction
 from .dca import Rng
@@ -147,7 +147,7 @@ def _solve(problem, x0, opts):
     fgrad = f
     if reg is not None:
         f = _PlusRegularizer(f, reg)  # the particles see F = f + g
-    rng = np.random.default_rng(0 if opts["rng"] is None else opts["rng"])  # None: reproducible
+    rng = generator(opts["rng"])  # None: reproducible
     dtype = x0.dtype
     box = None
     if problem.bounds is not None:

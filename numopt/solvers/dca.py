@@ -56,7 +56,7 @@ import math
 import numpy as np
 
 from .._loop import Step
-from .._options import Choices, Interval, Option, Seed
+from .._options import Choices, Interval, Option, Seed, generator
 from .._registry import MethodSpec, check_backend, get_method, merge_options, register, resolve_options, run_method
 
 __all__ = ["dca"]
@@ -79,11 +79,6 @@ class Counts:
 
 
 Rng = Seed  # the one rng check (numopt._options.Seed)
-
-
-def generator(seed):
-    """``numpy.random.default_rng`` of the ``rng`` option, None meaning the fixed seed 0."""
-    return np.random.default_rng(0 if seed is None else seed)
 
 
 class FiniteInterval(Interval):

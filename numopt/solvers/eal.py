@@ -50,7 +50,7 @@ import math
 import numpy as np
 
 from .._loop import Step
-from .._options import Choices, Flag, Interval, NoneOr, Option
+from .._options import Choices, Flag, Interval, NoneOr, Option, generator
 from .._registry import MethodSpec, register
 
 __all__ = ["eal"]
@@ -322,7 +322,7 @@ def _eal(problem, x0, opts):
     out_dtype = np.asarray(x0).dtype  # iterate in float64, report in the input's dtype
     x = np.asarray(x0, dtype=float).copy()
     # a fixed default seed: two default runs give bit-identical iterates
-    rng = np.random.default_rng(0 if opts["rng"] is None else opts["rng"])
+    rng = generator(opts["rng"])
     ops, (fx, gx, cx, Gx) = _start(problem, x, opts)
     m, theory = ops.m, opts["accuracy"] == "theory"
     st = SimpleNamespace(mu=opts["mu0"], nu=opts["nu0"], delta=opts["delta0"], z=None, nsketch=0, psi=None, ups=None)

@@ -17,7 +17,7 @@ import numpy as np
 
 from .._backend import get_namespace
 from .._loop import STATUS, Step
-from .._options import Interval, NoneOr, Option
+from .._options import Interval, NoneOr, Option, generator
 from .._registry import MethodSpec, check_backend, get_method, merge_options, register, resolve_options, run_method
 from ._ot_common import as_array, check_marginals, l1, lse, round_to_polytope
 
@@ -53,7 +53,7 @@ class MirrorProblem:
     def __init__(self, grad, a, b, value, xp, opts):
         self.a, self.b, self.value, self.xp = a, b, value, xp
         self.grad = grad
-        self.rng = np.random.default_rng(0 if opts["rng"] is None else opts["rng"])
+        self.rng = generator(opts["rng"])
         try:
             self.takes_rng = len(inspect.signature(grad).parameters) >= 2
         except (TypeError, ValueError):

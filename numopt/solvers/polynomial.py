@@ -39,7 +39,7 @@ import numpy as np
 
 from .._backend import get_namespace, norm, vdot
 from .._loop import Step
-from .._options import Choices, Interval, NoneOr, Option
+from .._options import Choices, Interval, NoneOr, Option, generator
 from .._registry import MethodSpec, register
 
 __all__ = ["elementary_symmetric_from_traces", "PolynomialPreconditioner"]
@@ -71,7 +71,7 @@ class PolynomialPreconditioner:
                 M = M @ B
                 p[k] = float(np.trace(M))
         else:
-            g = np.random.default_rng(0 if rng is None else rng)  # None: reproducible
+            g = generator(rng)  # None: reproducible
             for _ in range(n_probes):
                 z = xp.asarray(g.choice([-1.0, 1.0], size=n), dtype=dtype)
                 v = z
@@ -110,7 +110,7 @@ def spectral_interval(matvec, n, xp, dtype, rng=None, iters=None):
         B = np.column_stack([mv(e) for e in np.eye(n)])
         w = np.linalg.eigvalsh(0.5 * (B + B.T))
         return float(w[0]), float(w[-1])
-    v0 = np.random.default_rng(0 if rng is None else rng).standard_normal(n)
+    v0 = generator(rng).standard_normal(n)
     hi = float(eigsh(op, k=1, which="LA", v0=v0, return_eigenvectors=False, maxiter=iters or 20 * n)[0])
     lo = float(eigsh(op, k=1, which="SA", v0=v0, return_eigenvectors=False, maxiter=iters or 20 * n)[0])
     return lo, hi

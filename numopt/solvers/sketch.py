@@ -29,7 +29,7 @@ import math
 import numpy as np
 
 from .._loop import Step
-from .._options import Interval, NoneOr, Option, Seed
+from .._options import Interval, NoneOr, Option, Seed, generator
 from .._registry import MethodSpec, register
 from .linear import OPTIMALITY, example_system
 
@@ -188,7 +188,7 @@ def _solve(system, x0, opts, method):
     if check_every is None:
         check_every = 1 if method != "kaczmarz" else max(1, min(m, 50))
     # a fixed default seed: two default runs give bit-identical iterates
-    rng = np.random.default_rng(0 if opts["rng"] is None else opts["rng"])
+    rng = generator(opts["rng"])
     gen = _sketch_sparse if system.sparse else _sketch_dense
     return gen(A, system.b, x0, method, block_size, rng, check_every, opts["maxiter"], system.denom)
 

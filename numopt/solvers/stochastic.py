@@ -47,7 +47,7 @@ import scipy.sparse as sp
 
 from .._backend import norm
 from .._loop import Step
-from .._options import Choices, Interval, NoneOr, Option
+from .._options import Choices, Interval, NoneOr, Option, generator
 from .._registry import MethodSpec, register
 from .dca import Rng
 
@@ -187,7 +187,7 @@ def _run(problem, x0, opts, kind):
     deadline = time.perf_counter() + float(opts.get("max_time", math.inf))
     f = _check(problem, kind)
     reg = problem.regularizer
-    rng = np.random.default_rng(0 if opts["rng"] is None else opts["rng"])  # None: reproducible
+    rng = generator(opts["rng"])  # None: reproducible
     n = int(f.n_samples)
     eta = _step_size(f, opts)
     L_report = 1.0 / eta

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from ..._blocks import partition
+from ..._options import generator
 
 SELECTIONS = ("cyclic", "random", "lipschitz", "gs", "gsl", "gs-r", "gs-q")
 UPDATES = ("gradient", "newton", "tree")
@@ -30,10 +31,7 @@ def _penalty_params(reg):
     return None
 
 
-def _default_rng(seed):
-    """The run's generator: the caller's seed or Generator, else a fixed default, so that a
-    default run (``rng=None``) is reproducible."""
-    return np.random.default_rng(0 if seed is None else seed)
+_default_rng = generator  # (numopt._options.generator: rng=None is a fixed seed)
 
 
 def _dual_scale(l1, vmax):

@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...oracles import QuadraticForm  # noqa: F401 (its home is numopt.oracles)
+from ..._options import generator
 
 __all__ = ["TreeUpdate", "QuadraticForm", "check_forest", "forest_solve", "forest_partition",
            "lattice_forest_blocks"]
@@ -394,7 +395,7 @@ def _quadratic_tree_path(problem, x0, opts):
     nb = len(blocks)
     width = int(np.diff(ptr).max())
     work_r, work_d = np.empty(width), np.empty(width)
-    rng = np.random.default_rng(0 if opts["rng"] is None else opts["rng"])  # (None: reproducible)
+    rng = generator(opts["rng"])  # (None: reproducible)
     out = np.asarray(x0).dtype
     x = np.array(x0, dtype=float)
     g = Acsc @ x - c

@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from ..._loop import Step
-from ..._options import Interval, NoneOr, Option, Seed
+from ..._options import Interval, NoneOr, Option, Seed, generator
 
 # ------------------------------------------------------------------------ option checks
 
@@ -211,7 +211,7 @@ def _sampler(problem, opts):
     for name, b in zip(("upper", "lower"), pair):
         n = problem._size(name)
         sizes.append(None if n is None or b is None or b >= n else (n, int(b)))
-    rng = np.random.default_rng(0 if opts.get("rng") is None else opts["rng"])  # rng=None: a fixed seed (reproducible)
+    rng = generator(opts.get("rng"))  # rng=None: a fixed seed (reproducible)
 
     def draw():
         return tuple(None if s is None else rng.integers(0, s[0], s[1]) for s in sizes)

@@ -49,7 +49,7 @@ import numbers
 
 import numpy as np
 
-from ..._options import Choices, Interval, NoneOr, Option
+from ..._options import Choices, Interval, NoneOr, Option, generator
 from ..._registry import MethodSpec, register
 from ._common import BATCH, NONNEGATIVE, POSITIVE, RNG, count, maxiter_option, reporter, tol_option
 
@@ -327,7 +327,7 @@ def bsvrb(problem, start, opts):
     """BSVRB^{v1} / BSVRB^{v2} iterations (a generator of Steps; see the module docstring)."""
     report = reporter(*start)
     m, S = problem.m, _block_batch(problem, opts)
-    rng = np.random.default_rng(0 if opts["rng"] is None else opts["rng"])  # rng=None: a fixed seed (reproducible)
+    rng = generator(opts["rng"])  # rng=None: a fixed seed (reproducible)
     draw = _block_sampler(problem, opts["batch_size"], rng)
     x = np.asarray(start[0], dtype=float).copy()
     Y = np.asarray(start[1], dtype=float).copy()
