@@ -15,7 +15,8 @@ from __future__ import annotations
 import math
 import numbers
 
-__all__ = ["Option", "Interval", "Choices", "Flag", "IsCallable", "NoneOr", "Any_", "Seed", "generator",
+__all__ = ["Option", "Interval", "FiniteInterval", "Choices", "Flag", "IsCallable", "NoneOr", "Any_", "Seed",
+           "generator",
            "as_option", "GLOSSARY"]
 
 
@@ -92,6 +93,21 @@ class Interval:
         lb = "(" if self.lo is None or "lo" in self.open else "["
         rb = ")" if self.hi is None or "hi" in self.open else "]"
         return f"{kind} in {lb}{lo}, {hi}{rb}"
+
+    __repr__ = __str__
+
+
+class FiniteInterval(Interval):
+    """An :class:`Interval` that also refuses +-inf."""
+
+    def __call__(self, name, value):
+        value = super().__call__(name, value)
+        if not math.isfinite(value):
+            raise ValueError(f"option `{name}` must be finite, got {value!r}")
+        return value
+
+    def __str__(self):
+        return "finite " + super().__str__()
 
     __repr__ = __str__
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ._backend import get_namespace
 
-__all__ = ["OracleCounter", "SmoothFunction", "as_scalar"]
+__all__ = ["OracleCounter", "Counts", "SmoothFunction", "as_scalar"]
 
 
 @dataclass
@@ -23,6 +23,19 @@ class OracleCounter:
 
     def as_dict(self):
         return {k: getattr(self, k) for k in ("nfev", "njev", "nhev", "nprox", "nlmo", "nproj")}
+
+
+class Counts:
+    """Oracle counts of a family that has only some of them (``run_loop`` reads
+    ``as_dict``; reporting the others as zeros would be wrong, not just noisy)."""
+
+    def __init__(self, *names):
+        self._names = names
+        for n in names:
+            setattr(self, n, 0)
+
+    def as_dict(self):
+        return {n: getattr(self, n) for n in self._names}
 
 
 class SmoothFunction:

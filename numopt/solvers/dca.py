@@ -44,10 +44,8 @@ Kind. DC programs are the problem kind ``"dc"`` with the front door :func:`dca`
 given by oracles of the DC split (``g_solve``, ``h_subgrad``, ``h_candidates``, values of
 ``g`` and ``h``), not by ``fun``/``jac``; the method never needs a gradient of f.
 
-This module also holds the option checks and the oracle counter shared by the
-special-structure kinds (``model_based``, ``fractional_cd``, ``nmf``): :class:`Counts`,
-:class:`Rng`, :class:`FiniteInterval`, :func:`generator`, :func:`numpy_only`,
-:func:`pick_method` (options are merged by ``numopt._registry.merge_options``).
+This module also holds two helpers shared by the special-structure kinds (``model_based``,
+``fractional_cd``, ``nmf``): :func:`numpy_only` and :func:`pick_method`.
 """
 from __future__ import annotations
 
@@ -56,44 +54,18 @@ import math
 import numpy as np
 
 from .._loop import Step
-from .._options import Choices, Interval, Option, Seed, generator
+from .._options import Choices, FiniteInterval, Interval, Option, Seed, generator  # noqa: F401 (re-exported)
+from .._oracle_base import Counts  # noqa: F401 (re-exported)
 from .._registry import MethodSpec, check_backend, get_method, merge_options, register, resolve_options, run_method
 
 __all__ = ["dca"]
 
 
 # ------------------------------------------- shared by the special-structure kinds
-# (model_based, dca, fractional_cd and nmf import these; kept in the smallest of them)
-
-class Counts:
-    """Oracle counts of a family that has only some of them (``run_loop`` reads
-    ``as_dict``; reporting the others as zeros would be wrong, not just noisy)."""
-
-    def __init__(self, *names):
-        self._names = names
-        for n in names:
-            setattr(self, n, 0)
-
-    def as_dict(self):
-        return {n: getattr(self, n) for n in self._names}
-
+# (model_based, dca, fractional_cd and nmf import these from here; Counts, FiniteInterval,
+# generator and the rng check have their homes in numopt._oracle_base / numopt._options)
 
 Rng = Seed  # the one rng check (numopt._options.Seed)
-
-
-class FiniteInterval(Interval):
-    """An :class:`~numopt._options.Interval` that also refuses +-inf."""
-
-    def __call__(self, name, value):
-        value = super().__call__(name, value)
-        if not math.isfinite(value):
-            raise ValueError(f"option `{name}` must be finite, got {value!r}")
-        return value
-
-    def __str__(self):
-        return "finite " + super().__str__()
-
-    __repr__ = __str__
 
 
 def numpy_only(spec, arr, what):

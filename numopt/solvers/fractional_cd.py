@@ -40,10 +40,11 @@ import math
 import numpy as np
 
 from .._loop import Step
-from .._options import Choices, Interval, Option
+from .._options import Choices, Interval, Option, generator
 from .._registry import MethodSpec, merge_options, register, resolve_options, run_method
 from ..oracles import check_scalar
-from .dca import Rng, generator, numpy_only, pick_method
+from .dca import numpy_only, pick_method
+from .._options import Seed as Rng
 
 __all__ = ["fractional_cd", "coordinate_subproblem"]
 

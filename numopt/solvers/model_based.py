@@ -62,10 +62,12 @@ import math
 import numpy as np
 
 from .._loop import Step
-from .._options import Choices, Flag, Interval, NoneOr, Option
+from .._options import Choices, FiniteInterval, Flag, Interval, NoneOr, Option, generator
 from .._registry import MethodSpec, merge_options, register, resolve_options, run_method
 from ..oracles import check_scalar
-from .dca import Counts, FiniteInterval, Rng, generator, numpy_only, pick_method
+from .dca import numpy_only, pick_method
+from .._oracle_base import Counts
+from .._options import Seed as Rng
 
 __all__ = ["CompositeAbsLoss", "model_based", "moreau_gradient_norm", "MODELS"]
 

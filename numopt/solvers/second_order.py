@@ -48,9 +48,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._loop import Step
-from .._options import Any_, Choices, Interval, IsCallable, NoneOr, Option
+from .._options import Any_, Choices, FiniteInterval, Interval, IsCallable, NoneOr, Option
 from .._registry import MethodSpec, register
-from .dca import FiniteInterval
+
 
 __all__ = ["cubic_step"]
 
