@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ._backend import asarray_float, get_namespace
+from ._bounds import as_bounds, clip_to_bounds
 from ._registry import check_backend, get_method, methods_accepting_prox, resolve_options, run_method
 from .oracles import (Counted, CountedRegularizer, CountedSet, FunctionOracle, LinearComposite,
                       OracleCounter, Problem, SmoothSum, as_regularizer, as_set, smooth_regularizer_part)
@@ -67,6 +68,8 @@ def build_problem(fun, x0=None, args=(), jac=None, hess=None, hessp=None, bounds
         problem.constraints = as_equality_constraints(constraints)
     if problem.x0 is None:
         raise ValueError("`x0` is required (the problem has no standard start point)")
+    if problem.bounds is not None:
+        problem.bounds = as_bounds(problem.bounds, int(problem.x0.shape[0]) if problem.x0.ndim else 1)
     return problem
 
 
@@ -169,6 +172,8 @@ def prepare(spec, problem, x0, options, tol):
                          f"{spec.name!r}, got an array of shape {tuple(x0.shape)}")
     check_backend(spec, xp)
     x0 = xp.asarray(x0, copy=True)
+    if problem.bounds is not None and spec.accepts_bounds:
+        x0 = clip_to_bounds(x0, problem.bounds)  # as scipy does
     _check_x0_size(problem, x0, spec)
     opts = resolve_options(spec, options, tol, eps=float(xp.finfo(x0.dtype).eps))
     check_requirements(spec, problem)

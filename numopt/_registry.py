@@ -43,6 +43,8 @@ KINDS = {
 # not exist yet is skipped, so families can be added independently.
 SOLVER_MODULES = [
     "numopt.solvers.first_order",
+    "numopt.solvers.quasi_newton",
+    "numopt.solvers.lbfgsb",
     "numopt.solvers.bcd",
     "numopt.solvers.cyclic_cd",
     "numopt.solvers.frank_wolfe",

@@ -17,7 +17,6 @@ reports ``nfev``, ``njev``, ``nhev``, ``nprox``, ``nlmo``.
 """
 from __future__ import annotations
 
-import math
 import numbers
 from dataclasses import dataclass, field
 
@@ -27,136 +26,12 @@ from ._backend import get_namespace
 from ._counting import Counted, CountedRegularizer, CountedSet
 from ._lipschitz import _norm_sq_upper_bound, _spectral_norm_sq  # noqa: F401 (re-exported)
 from ._oracle_base import OracleCounter, SmoothFunction, as_scalar
+from ._function_oracle import FunctionOracle, _fd_grad  # noqa: F401 (re-exported)
 
 __all__ = ["as_scalar", "OracleCounter", "SmoothFunction", "FiniteSum", "BlockSmooth", "FunctionOracle", "Counted",
            "CountedRegularizer", "CountedSet", "LinearComposite", "Problem",
            "as_regularizer", "as_set", "EqualityConstraints", "ZeroRegularizer", "SmoothSum",
            "smooth_regularizer_part", "QuadraticForm"]
-
-
-def _fd_grad(fun, x, xp, scheme, f0=None):
-    """Finite-difference gradient (only used when the user asks: jac='2-point'/'3-point').
-
-    Steps are relative to the precision of ``x``'s dtype (a float64 step would vanish
-    in a float32 ``x + h``). Returns ``(gradient, number of calls of fun)``."""
-    n = x.shape[0]
-    eps_base = float(xp.finfo(x.dtype).eps)
-    g = []
-    calls = 0
-    if scheme == "2-point" and f0 is None:
-        f0 = fun(x)
-        calls += 1
-    idx = xp.arange(n)
-    for i in range(n):
-        xi = float(x[i])
-        if scheme == "2-point":
-            h = math.sqrt(eps_base) * max(1.0, abs(xi))
-            xh = xp.where(idx == i, x + xp.asarray(h, dtype=x.dtype), x)
-            g.append((fun(xh) - f0) / float(xh[i] - x[i]))
-            calls += 1
-        else:
-            h = eps_base ** (1 / 3) * max(1.0, abs(xi))
-            xp_ = xp.where(idx == i, x + xp.asarray(h, dtype=x.dtype), x)
-            xm_ = xp.where(idx == i, x - xp.asarray(h, dtype=x.dtype), x)
-            g.append((fun(xp_) - fun(xm_)) / float(xp_[i] - xm_[i]))
-            calls += 2
-    return xp.asarray(g, dtype=x.dtype), calls
-
-
-class FunctionOracle(SmoothFunction):
-    """Smooth function built from scipy-style callables.
-
-    Parameters follow :func:`scipy.optimize.minimize`: ``fun(x, *args)``; ``jac``
-    a callable, ``True`` (``fun`` returns ``(f, g)``), ``"2-point"``/``"3-point"``
-    (finite differences, only when asked) or ``None`` (no gradient available);
-    ``hess(x, *args)`` and ``hessp(x, p, *args)``.
-    """
-
-    def __init__(self, fun, jac=None, hess=None, hessp=None, args=(), lipschitz=None):
-        if not callable(fun):
-            raise TypeError(f"`fun` must be callable, got {type(fun).__name__}")
-        if not isinstance(args, tuple):
-            args = (args,)
-        if jac is not None and not (callable(jac) or jac is True or jac is False
-                                    or jac in ("2-point", "3-point", "cs")):
-            raise ValueError("`jac` must be a callable, True, '2-point', '3-point' or None, "
-                             f"got {jac!r}")
-        if jac == "cs":
-            raise ValueError("`jac='cs'` (complex step) is not supported; use '2-point' or '3-point'")
-        if hess is not None and not callable(hess):
-            raise TypeError("`hess` must be callable or None")
-        if hessp is not None and not callable(hessp):
-            raise TypeError("`hessp` must be callable or None")
-        self._fun, self._jac, self._hess, self._hessp, self._args = fun, jac, hess, hessp, args
-        self.lipschitz = lipschitz
-        self.has_grad = jac not in (None, False)
-        self.fd_nfev = 0  # calls of fun made by finite differences (counted as nfev by Counted)
-
-    def _memo(self, x):
-        """``fun(x) -> (f, g)`` with a one-entry cache (``jac=True``): a line search's value
-        at the accepted point also gives the next gradient, as scipy's MemoizeJac does."""
-        m = getattr(self, "_last", None)
-        if m is not None and m[0].shape == x.shape and bool(get_namespace(x).all(m[0] == x)):
-            return m[1], m[2]
-        out = self._fun(x, *self._args)
-        if not (isinstance(out, tuple) and len(out) == 2):
-            raise ValueError("with `jac=True`, `fun` must return a pair (f, grad), got "
-                             f"{type(out).__name__}")
-        f, g = as_scalar(out[0], "fun"), out[1]
-        self._last = (get_namespace(x).asarray(x, copy=True), f, g)
-        return f, g
-
-    def _f(self, x):
-        if self._jac is True:
-            return self._memo(x)[0]
-        return as_scalar(self._fun(x, *self._args), "fun")
-
-    def _fd(self, x, f0=None):
-        g, calls = _fd_grad(self._f, x, get_namespace(x), self._jac, f0=f0)
-        self.fd_nfev += calls
-        return g
-
-    def value(self, x):
-        return self._f(x)
-
-    def grad(self, x):
-        if self._jac is True:
-            return self._memo(x)[1]
-        if callable(self._jac):
-            return self._jac(x, *self._args)
-        if self._jac in ("2-point", "3-point"):
-            return self._fd(x)
-        raise ValueError("no gradient available: pass `jac` (a callable, True, or '2-point' "
-                         "for finite differences)")
-
-    def value_and_grad(self, x):
-        if self._jac is True:
-            return self._memo(x)
-        f = self.value(x)
-        if self._jac in ("2-point", "3-point"):
-            return f, self._fd(x, f0=f)
-        return f, self.grad(x)
-
-    def hvp(self, x, v):
-        if self._hessp is not None:
-            return self._hessp(x, v, *self._args)
-        if self._hess is not None:
-            return self._hess(x, *self._args) @ v
-        raise ValueError("no Hessian available: pass `hess` or `hessp`")
-
-    def hess(self, x):
-        if self._hess is None:
-            raise ValueError("no Hessian available: pass `hess`")
-        return self._hess(x, *self._args)
-
-    def has(self, name):
-        if name == "hvp":
-            return self._hess is not None or self._hessp is not None
-        if name == "hess":
-            return self._hess is not None
-        if name == "grad":
-            return self.has_grad
-        return False
 
 
 def smooth_regularizer_part(reg):

@@ -374,6 +374,14 @@ class Box(ConvexSet):
         self._bounded = _check_bounds(lower, upper)
         self.lower, self.upper = lower, upper
 
+    @property
+    def lb(self):  # scipy.optimize.Bounds spelling
+        return self.lower
+
+    @property
+    def ub(self):
+        return self.upper
+
     def value(self, x):
         xp = get_namespace(x)
         lo = xp.asarray(self.lower, dtype=x.dtype)  # (list bounds too)

@@ -1,0 +1,1 @@
+"""L-BFGS-B: limited-memory BFGS with bounds (in progress)."""

@@ -1,0 +1,1 @@
+"""Quasi-Newton, nonlinear conjugate gradient and trust-region Newton-CG methods (in progress)."""
