@@ -62,7 +62,49 @@ SOLVER_MODULES = [
     "numopt.solvers.sinkhorn",
     "numopt.solvers.mirror_sinkhorn",
     "numopt.solvers.bilevel",
+    "numopt.solvers.linear",  # the linear_system front door (its methods register in sketch / sor)
 ]
+
+# Submodules reachable as numopt.<name>; the family functions (numopt.bcd, numopt.sinkhorn,
+# ...) are found from each solver module's ``__numopt_public__`` tuple (public_names()).
+PUBLIC_SUBMODULES = {"lmo": "numopt.lmo", "sketch": "numopt.sketch", "sor": "numopt.sor",
+                     "backend": "numopt._backend", "ot": "numopt.solvers.sinkhorn"}
+_PUBLIC = None
+
+
+def _declared_public(module):
+    """The ``__numopt_public__`` tuple of ``module``, read from its source without
+    importing it (``import numopt`` stays light). A module listed in SOLVER_MODULES that
+    does not exist is an error."""
+    import ast
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parent
+    rel = pathlib.Path(*module.split(".")[1:])
+    path = root / rel / "__init__.py" if (root / rel).is_dir() else (root / rel).with_suffix(".py")
+    if not path.exists():
+        raise ImportError(f"SOLVER_MODULES lists {module!r}, but {path} does not exist")
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__numopt_public__"
+                                                for t in node.targets):
+            return tuple(ast.literal_eval(node.value))
+    return ()
+
+
+def public_names():
+    """``{name: module}`` for everything ``numopt.<name>`` exposes lazily: the submodules of
+    PUBLIC_SUBMODULES and the ``__numopt_public__`` names of every solver module. Built
+    once from SOLVER_MODULES; a name declared by two modules is an error."""
+    global _PUBLIC
+    if _PUBLIC is None:
+        table = dict(PUBLIC_SUBMODULES)
+        for mod in SOLVER_MODULES:
+            for name in _declared_public(mod):
+                if name in table and table[name] != mod:
+                    raise RuntimeError(f"numopt.{name} is declared public by both {table[name]} and {mod}")
+                table[name] = mod
+        _PUBLIC = table
+    return _PUBLIC
 
 _REGISTRY: dict[str, "MethodSpec"] = {}
 _LOADED = False

@@ -189,3 +189,22 @@ def test_lazy_table_resolves_and_serves_every_front_door():
     for m in numopt.list_methods():
         door = get_method(m).front_door
         assert callable(getattr(pkg, door.split(".", 1)[1])), (m, door)
+
+
+def test_lazy_table_comes_from_the_registry_module_list(monkeypatch):
+    """numopt.<name> is found from each solver module's __numopt_public__ (read without
+    importing it); a module name that does not exist, or a name two modules claim, is an
+    error instead of a silently missing attribute."""
+    import numopt._registry as reg
+
+    table = reg.public_names()
+    assert table["bcd"] == "numopt.solvers.bcd" and table["solve_linear"] == "numopt.solvers.linear"
+    assert set(reg.PUBLIC_SUBMODULES) <= set(table)
+    monkeypatch.setattr(reg, "_PUBLIC", None)
+    monkeypatch.setattr(reg, "SOLVER_MODULES", reg.SOLVER_MODULES + ["numopt.solvers.first_ordr"])
+    with pytest.raises(ImportError, match="first_ordr"):
+        reg.public_names()
+    monkeypatch.setattr(reg, "SOLVER_MODULES", ["numopt.solvers.first_order", "numopt.solvers.first_order2"])
+    monkeypatch.setattr(reg, "_declared_public", lambda m: ("gd",))
+    with pytest.raises(RuntimeError, match="numopt.gd is declared public by both"):
+        reg.public_names()

@@ -50,6 +50,8 @@ from .._registry import MethodSpec, register
 from ..oracles import SmoothFunction
 from .dca import Rng
 
+# Exported as numopt.<name> (lazily; numopt/__init__.py reads this tuple without importing the module).
+__numopt_public__ = ('cbo',)
 __all__ = ["cbo"]
 
 _NOISES = ("anisotropic", "isotropic")

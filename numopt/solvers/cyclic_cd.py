@@ -85,6 +85,8 @@ from ._cyclic_cd_blocks import (  # noqa: F401
 from ._cyclic_cd_acoder import _acoder, _acoder_sweeps, _vr_acoder  # noqa: F401
 from ._cyclic_cd_vr import _vr_cd  # noqa: F401
 
+# Exported as numopt.<name> (lazily; numopt/__init__.py reads this tuple without importing the module).
+__numopt_public__ = ('acoder', 'vr_cyclic_cd')
 __all__ = ["acoder", "vr_cyclic_cd"]
 
 

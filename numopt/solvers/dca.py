@@ -58,6 +58,8 @@ from .._options import Choices, FiniteInterval, Interval, Option, Seed, generato
 from .._oracle_base import Counts  # noqa: F401 (re-exported)
 from .._registry import MethodSpec, check_backend, get_method, merge_options, register, resolve_options, run_method
 
+# Exported as numopt.<name> (lazily; numopt/__init__.py reads this tuple without importing the module).
+__numopt_public__ = ('dca',)
 __all__ = ["dca"]
 
 

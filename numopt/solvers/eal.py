@@ -53,6 +53,8 @@ from .._loop import Step
 from .._options import Choices, Flag, Interval, NoneOr, Option, generator
 from .._registry import MethodSpec, register
 
+# Exported as numopt.<name> (lazily; numopt/__init__.py reads this tuple without importing the module).
+__numopt_public__ = ('eal',)
 __all__ = ["eal"]
 
 

@@ -31,6 +31,8 @@ from .._options import Choices, Flag, Interval, NoneOr, Option
 from .._registry import MethodSpec, register
 from ..oracles import check_scalar
 
+# Exported as numopt.<name> (lazily; numopt/__init__.py reads this tuple without importing the module).
+__numopt_public__ = ('gd', 'agd', 'ista', 'fista')
 __all__ = ["gd", "agd", "ista", "fista"]
 
 

@@ -46,6 +46,8 @@ from ..oracles import check_scalar
 from .dca import numpy_only, pick_method
 from .._options import Seed as Rng
 
+# Exported as numopt.<name> (lazily; numopt/__init__.py reads this tuple without importing the module).
+__numopt_public__ = ('fractional_cd',)
 __all__ = ["fractional_cd", "coordinate_subproblem"]
 
 

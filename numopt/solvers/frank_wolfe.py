@@ -58,6 +58,8 @@ from ._fw_random import _finite, _LeastSquaresSum, _stochastic, _value_at_x0, _z
 from ._fw_steps import (Adaptive, ExactQuadratic, LineSearch, OpenLoop, ShortStep, StepRuleCheck,  # noqa: F401
                         _ActiveSet, _clip_step, _Line, _step_rule, _vd, _VertexCache)
 
+# Exported as numopt.<name> (lazily; numopt/__init__.py reads this tuple without importing the module).
+__numopt_public__ = ('frank_wolfe',)
 __all__ = ["frank_wolfe", "OpenLoop", "ShortStep", "Adaptive", "ExactQuadratic", "LineSearch"]
 
 

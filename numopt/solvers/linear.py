@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+# Exported as numopt.<name> (lazily; numopt/__init__.py reads this tuple without importing the module).
+__numopt_public__ = ('solve_linear',)
 __all__ = ["solve_linear", "LinearSystem", "OPTIMALITY"]
 
 OPTIMALITY = ("relative residual ||A x - b|| / ||b|| (||A x - b|| when b = 0); the result's `fun` is "

@@ -69,6 +69,8 @@ from .dca import numpy_only, pick_method
 from .._oracle_base import Counts
 from .._options import Seed as Rng
 
+# Exported as numopt.<name> (lazily; numopt/__init__.py reads this tuple without importing the module).
+__numopt_public__ = ('model_based', 'PhaseRetrieval', 'RobustRegression', 'CompositeAbsLoss', 'moreau_gradient_norm')
 __all__ = ["CompositeAbsLoss", "model_based", "moreau_gradient_norm", "MODELS"]
 
 MODELS = ("prox-linear", "prox-point", "subgradient")

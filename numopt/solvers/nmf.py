@@ -39,6 +39,8 @@ from .dca import numpy_only, pick_method
 from .._oracle_base import Counts
 from .._options import Seed as Rng
 
+# Exported as numopt.<name> (lazily; numopt/__init__.py reads this tuple without importing the module).
+__numopt_public__ = ('nmf_bcd_pr',)
 __all__ = ["nmf_bcd_pr"]
 
 

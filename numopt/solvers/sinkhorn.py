@@ -53,6 +53,8 @@ from ._ot_common import (Duals, check_inputs, check_potential, default_marginal_
 from ._sinkhorn_newton import sns_iterations
 from .mirror_sinkhorn import mirror_sinkhorn
 
+# Exported as numopt.<name> (lazily; numopt/__init__.py reads this tuple without importing the module).
+__numopt_public__ = ('sinkhorn', 'mirror_sinkhorn')
 __all__ = ["sinkhorn", "mirror_sinkhorn", "round_to_polytope", "wasserstein_point_clouds", "wasserstein_grid",
            "METHODS", "OTProblem"]
 

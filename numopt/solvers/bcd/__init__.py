@@ -65,6 +65,8 @@ from .generic import _block_hessian, _generic, _is_tree, _quadratic_matrix, _set
 from .tree import QuadraticForm, TreeUpdate, _quadratic_tree_path  # noqa: F401
 from .working_set import _anderson_step, _fast_ws, _prox_newton_step, _ProxNewton, _WSMatrices  # noqa: F401
 
+# Exported as numopt.<name> (lazily; numopt/__init__.py reads this tuple without importing the module).
+__numopt_public__ = ('bcd',)
 __all__ = ["bcd", "SELECTIONS", "check_block_separable"]
 
 

@@ -48,6 +48,8 @@ from .hypergradient import bilevel_hypergradient
 from .multiblock import MultiBlockBilevelProblem
 from .problem import BilevelProblem
 
+# Exported as numopt.<name> (lazily; numopt/__init__.py reads this tuple without importing the module).
+__numopt_public__ = ('bilevel', 'bilevel_hypergradient', 'BilevelProblem', 'MultiBlockBilevelProblem')
 __all__ = ["BilevelProblem", "MultiBlockBilevelProblem", "bilevel", "bilevel_hypergradient", "METHODS"]
 
 METHODS = ("implicit", "hoag", "maid", "f2sa", "penalty", "meha", "bamm", "lv-hba", "bo-rep", "bsvrb")
