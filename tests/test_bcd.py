@@ -54,10 +54,11 @@ def test_every_selection_converges(selection):
     res = numopt.bcd(p, selection=selection, tol=5e-14, maxiter=100000, rng=0)
     assert res.success
     assert res.fun == pytest.approx(ref.fun, rel=1e-9)
-    # measured recomputed gap / P(0) at tol=5e-14: <= 4e-14, lipschitz 1.8e-13 (its recomputed gap exceeds the
-    # solver's tol; 12k iterations, ~3.5 s, so no more budget): bound 2e-12 for lipschitz, 1e-12 for the rest
-    bound = 2e-12 if selection == "lipschitz" else 1e-12
-    assert p.duality_gap(res.x)[0] <= bound * p.value(np.zeros(40))
+    # success is a certificate: the gap recomputed outside the solver agrees with the solver's (measured
+    # <= 4.2e-14 / P(0) for every rule at tol 5e-14; lipschitz was 1.8e-13 before the residual was
+    # refreshed before stopping: 12k epochs of incremental updates drift), so 2x tol catches a false success
+    P0 = p.value(np.zeros(40))
+    assert p.duality_gap(res.x)[0] <= 2 * 5e-14 * P0
 
 
 @pytest.mark.parametrize("selection", ["cyclic", "random", "gs", "gsl"])

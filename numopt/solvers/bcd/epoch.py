@@ -43,6 +43,7 @@ class _Epochs:
         self.rng = _default_rng(opts["rng"])
         self.sel = sel = opts["selection"]
         self.gapf = _gap_measure(problem)
+        self.tol = opts["tol"]
         self.counter = problem.objective.counter
         self.out = np.asarray(x0).dtype  # iterate in float64, report in the input's dtype
         if kind == "quadratic":
@@ -97,6 +98,13 @@ class _Epochs:
         cw = float(self.c @ w)
         return _nonneg(self.yy - n * cw + n * float(w @ self.grad)), self.yy - n * cw
 
+    def refresh(self):
+        """Recompute the residual / predictions from ``w`` (one pass over X)."""
+        if self.kind == "quadratic":
+            self.r = self.y - self.D.X @ self.w
+        else:
+            self.z = self.D.X @ self.w
+
     def _zz(self):
         return (self.y - self.r) if self.kind == "quadratic" else self.z
 
@@ -117,7 +125,11 @@ class _Epochs:
             return float(np.linalg.norm(grad + l2 * w))
         zz = self._zz()
         if self.gapf is not None:
-            return self.gapf(w, zz)
+            gap = self.gapf(w, zz)
+            if gap <= self.tol:  # about to stop: certify on a freshly computed residual, not the
+                self.refresh()   # incrementally maintained one (rounding drift over many epochs)
+                gap = self.gapf(w, self._zz())
+            return gap
         self.counter.njev += 1  # no certificate (g = 0): ||X^T grad F(Xw)||, one pass over X
         return float(np.linalg.norm(self.D.X.T @ self.f.loss.grad(zz) + l2 * w))
 
