@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from ._backend import get_namespace
+from ._hessian import FD_SCHEMES, QuasiNewtonHessian, cs_grad, fd_hessian, fd_hvp, is_update_strategy
 from ._oracle_base import SmoothFunction, as_scalar
 
 __all__ = ["FunctionOracle"]
@@ -44,8 +45,16 @@ class FunctionOracle(SmoothFunction):
 
     Parameters follow :func:`scipy.optimize.minimize`: ``fun(x, *args)``; ``jac``
     a callable, ``True`` (``fun`` returns ``(f, g)``), ``"2-point"``/``"3-point"``
-    (finite differences, only when asked) or ``None`` (no gradient available);
-    ``hess(x, *args)`` and ``hessp(x, p, *args)``.
+    (finite differences, only when asked), ``"cs"`` (complex step: ``fun`` must accept
+    complex input) or ``None`` (no gradient available); ``hess`` a callable ``hess(x,
+    *args)`` returning a dense array, a scipy.sparse matrix or a
+    :class:`scipy.sparse.linalg.LinearOperator` (kept as given: ``hvp`` is ``H @ v`` /
+    ``H.matvec(v)``), ``"2-point"``/``"3-point"``/``"cs"`` (finite differences, see
+    :mod:`numopt._hessian`), or a scipy ``HessianUpdateStrategy`` (``BFGS()``,
+    ``SR1()``: updated with every gradient this oracle computes); ``hessp(x, p, *args)``.
+
+    Calls made by finite differences are counted: ``fd_nfev`` (calls of ``fun``) and
+    ``fd_njev`` (calls of ``jac``), which the counting wrapper adds to ``nfev``/``njev``.
     """
 
     def __init__(self, fun, jac=None, hess=None, hessp=None, args=(), lipschitz=None):
@@ -53,20 +62,31 @@ class FunctionOracle(SmoothFunction):
             raise TypeError(f"`fun` must be callable, got {type(fun).__name__}")
         if not isinstance(args, tuple):
             args = (args,)
+        if is_update_strategy(jac):
+            raise TypeError(f"`jac` cannot be a HessianUpdateStrategy ({type(jac).__name__}): a quasi-Newton "
+                            "update approximates the Hessian; pass it as `hess=` and give `jac` as a callable, "
+                            "True, '2-point', '3-point' or 'cs'")
         if jac is not None and not (callable(jac) or jac is True or jac is False
-                                    or jac in ("2-point", "3-point", "cs")):
-            raise ValueError("`jac` must be a callable, True, '2-point', '3-point' or None, "
+                                    or (isinstance(jac, str) and jac in ("2-point", "3-point", "cs"))):
+            raise ValueError("`jac` must be a callable, True, '2-point', '3-point', 'cs' or None, "
                              f"got {jac!r}")
-        if jac == "cs":
-            raise ValueError("`jac='cs'` (complex step) is not supported; use '2-point' or '3-point'")
-        if hess is not None and not callable(hess):
-            raise TypeError("`hess` must be callable or None")
+        self._strategy = None
+        if isinstance(hess, str):
+            if hess not in FD_SCHEMES:
+                raise ValueError(f"`hess` must be a callable, '2-point', '3-point', 'cs', a HessianUpdateStrategy "
+                                 f"or None, got {hess!r}")
+        elif is_update_strategy(hess):
+            self._strategy = QuasiNewtonHessian(hess)
+        elif hess is not None and not callable(hess):
+            raise TypeError("`hess` must be callable, '2-point', '3-point', 'cs', a HessianUpdateStrategy "
+                            f"(scipy.optimize.BFGS(), SR1()) or None, got {type(hess).__name__}")
         if hessp is not None and not callable(hessp):
             raise TypeError("`hessp` must be callable or None")
         self._fun, self._jac, self._hess, self._hessp, self._args = fun, jac, hess, hessp, args
         self.lipschitz = lipschitz
         self.has_grad = jac not in (None, False)
         self.fd_nfev = 0  # calls of fun made by finite differences (counted as nfev by Counted)
+        self.fd_njev = 0  # calls of jac made by finite-difference Hessians (counted as njev)
 
     def _memo(self, x):
         """``fun(x) -> (f, g)`` with a one-entry cache (``jac=True``): a line search's value
@@ -87,9 +107,30 @@ class FunctionOracle(SmoothFunction):
             return self._memo(x)[0]
         return as_scalar(self._fun(x, *self._args), "fun")
 
+    def _raw_f(self, z):
+        """fun at a (possibly complex) point, no checks: for complex steps and FD Hessians."""
+        out = self._fun(z, *self._args)
+        return out[0] if self._jac is True else out
+
+    def _exact_grad(self):
+        """The user's gradient as a function of x (None for FD/complex-step/no gradient)."""
+        if self._jac is True:
+            return lambda z: self._fun(z, *self._args)[1]
+        if callable(self._jac):
+            return lambda z: self._jac(z, *self._args)
+        return None
+
     def _fd(self, x, f0=None):
-        g, calls = _fd_grad(self._f, x, get_namespace(x), self._jac, f0=f0)
+        if self._jac == "cs":
+            g, calls = cs_grad(self._raw_f, x)
+        else:
+            g, calls = _fd_grad(self._f, x, get_namespace(x), self._jac, f0=f0)
         self.fd_nfev += calls
+        return g
+
+    def _seen(self, x, g):
+        if self._strategy is not None:
+            self._strategy.observe(x, g)
         return g
 
     def value(self, x):
@@ -97,32 +138,51 @@ class FunctionOracle(SmoothFunction):
 
     def grad(self, x):
         if self._jac is True:
-            return self._memo(x)[1]
+            return self._seen(x, self._memo(x)[1])
         if callable(self._jac):
-            return self._jac(x, *self._args)
-        if self._jac in ("2-point", "3-point"):
-            return self._fd(x)
+            return self._seen(x, self._jac(x, *self._args))
+        if self._jac in ("2-point", "3-point", "cs"):
+            return self._seen(x, self._fd(x))
         raise ValueError("no gradient available: pass `jac` (a callable, True, or '2-point' "
                          "for finite differences)")
 
     def value_and_grad(self, x):
         if self._jac is True:
-            return self._memo(x)
+            f, g = self._memo(x)
+            return f, self._seen(x, g)
         f = self.value(x)
         if self._jac in ("2-point", "3-point"):
-            return f, self._fd(x, f0=f)
+            return f, self._seen(x, self._fd(x, f0=f))
         return f, self.grad(x)
 
     def hvp(self, x, v):
         if self._hessp is not None:
             return self._hessp(x, v, *self._args)
+        if self._strategy is not None:
+            return get_namespace(x).asarray(self._strategy.dot(v), dtype=x.dtype)
+        if isinstance(self._hess, str):
+            grad = self._exact_grad()
+            if grad is None:  # no gradient: Hessian from function values, then the product
+                return self.hess(x) @ v
+            out, calls = fd_hvp(grad, x, v, self._hess)
+            self.fd_njev += calls
+            return out
         if self._hess is not None:
-            return self._hess(x, *self._args) @ v
+            H = self._hess(x, *self._args)
+            matvec = getattr(H, "matvec", None)  # a LinearOperator: never densified
+            return matvec(v) if callable(matvec) and not hasattr(H, "toarray") else H @ v
         raise ValueError("no Hessian available: pass `hess` or `hessp`")
 
     def hess(self, x):
         if self._hess is None:
             raise ValueError("no Hessian available: pass `hess`")
+        if self._strategy is not None:
+            return get_namespace(x).asarray(self._strategy.matrix(), dtype=x.dtype)
+        if isinstance(self._hess, str):
+            H, nf, nj = fd_hessian(x, self._hess, fun=self._raw_f, grad=self._exact_grad())
+            self.fd_nfev += nf
+            self.fd_njev += nj
+            return H
         return self._hess(x, *self._args)
 
     def has(self, name):
