@@ -1,1 +1,416 @@
-"""L-BFGS-B: limited-memory BFGS with bounds (in progress)."""
+"""L-BFGS-B: limited-memory BFGS for bound-constrained smooth minimization.
+
+One iteration (Byrd, Lu, Nocedal & Zhu 1995):
+
+1. **Model.** ``B = theta I - W M W'`` is the compact limited-memory BFGS matrix of the
+   last ``memory`` pairs ``s_i = x_{i+1} - x_i``, ``y_i = g_{i+1} - g_i``:
+   ``W = [Y, theta S]`` (``n x 2k``), ``M = [[-D, L'], [L, theta S'S]]^{-1}`` with
+   ``D = diag(s_i'y_i)`` and ``L`` the strictly lower triangle of ``S'Y``,
+   ``theta = y'y / s'y`` of the newest pair.
+2. **Generalized Cauchy point** ``x_c``: the first local minimizer of the quadratic
+   model along the projected steepest-descent path ``P(x - t g)``. The breakpoints
+   (where a variable meets its bound) are sorted and the model's first and second
+   derivatives on each segment follow from rank-one updates of ``2k``-vectors; here
+   they are accumulated for all segments at once (cumulative sums) and the first
+   segment that holds the minimizer is picked.
+3. **Subspace minimization** on the variables free at ``x_c`` (direct primal method,
+   Sec. 5.1 of the paper): ``du = -Bhat^{-1} r`` with the reduced gradient
+   ``r = Z'(g + theta (x_c - x) - W M c)`` and the Sherman-Morrison-Woodbury form of
+   ``Bhat^{-1}``, solved as one ``2k x 2k`` system ``(M^{-1} - W'ZZ'W / theta) v = W'Z r``.
+   ``x_bar = P(x_c + du)`` (the projection of Morales & Nocedal 2011); when that is not a
+   descent direction, the step is backtracked into the box instead.
+4. **Line search** along ``d = x_bar - x`` (strong Wolfe, ``c1 = 1e-3``, ``c2 = 0.9`` as in
+   the reference code) with ``step_max`` the largest step keeping ``x + t d`` in the box.
+   The first iteration (and the one after a memory reset) is projected steepest descent
+   with the initial step ``min(1/||d||, step_max)`` (1 when every variable has two finite
+   bounds). A pair with ``s'y <= eps y'y`` is skipped (keeps ``B`` positive definite).
+
+Without bounds, steps 2-3 reduce to ``x_bar = x - B^{-1} g``: plain L-BFGS.
+
+Optimality measure: the projected gradient ``||P(x - g) - x||_inf`` (scipy's ``pgtol``).
+Stops: ``status 0`` when it is below ``tol``; ``status 6`` when the relative decrease
+``(f_k - f_{k+1}) / max(|f_k|, |f_{k+1}|, 1) <= ftol`` but the projected gradient is not
+below ``tol`` (not a certificate); ``status 1`` at ``maxiter`` or ``maxfun``; ``status 5``
+when the line search fails from a steepest-descent direction.
+
+References
+----------
+* R. H. Byrd, P. Lu, J. Nocedal, C. Zhu. A limited memory algorithm for bound
+  constrained optimization. SIAM J. Sci. Comput. 16(5):1190-1208, 1995.
+* R. H. Byrd, J. Nocedal, R. B. Schnabel. Representations of quasi-Newton matrices and
+  their use in limited memory methods. Math. Program. 63:129-156, 1994 (compact form).
+* J. L. Morales, J. Nocedal. Remark on "Algorithm 778: L-BFGS-B". ACM TOMS 38(1), 2011
+  (projection in the subspace step).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._backend import get_namespace, norm, to_numpy, vdot
+from .._loop import Step
+from .._options import Interval, Option
+from .._registry import MethodSpec, register
+
+__all__ = ["lbfgsb", "STATUS_FTOL"]
+
+STATUS_FTOL = 6  # relative decrease of f below ftol without a projected-gradient certificate
+
+_EPS64 = float(np.finfo(np.float64).eps)
+
+
+# ----------------------------------------------------------------------------- line search
+
+try:  # the shared strong Wolfe search (numopt._linesearch), when present
+    from .._linesearch import strong_wolfe as _line_search
+except ImportError:  # pragma: no cover - stand-in until numopt._linesearch lands
+    from collections import namedtuple
+
+    _LSResult = namedtuple("LineSearchResult", "step f dphi payload nfev success message")
+
+    def _line_search(phi, f0, dphi0, *, step=1.0, c1=1e-4, c2=0.9, step_max=math.inf, maxls=20):
+        """Armijo backtracking with safeguarded quadratic interpolation (same signature as
+        ``numopt._linesearch.strong_wolfe``; ``c2`` unused)."""
+        t = min(step, step_max)
+        for i in range(maxls):
+            f, dphi, payload = phi(t)
+            if math.isfinite(f) and f <= f0 + c1 * t * dphi0:
+                return _LSResult(t, f, dphi, payload, i + 1, True, "")
+            denom = f - f0 - dphi0 * t
+            t_new = -dphi0 * t * t / (2 * denom) if math.isfinite(f) and denom > 0 else 0.5 * t
+            t = min(max(t_new, 0.1 * t), 0.5 * t)
+        return _LSResult(t, None, None, None, maxls, False, "no sufficient decrease in maxls steps")
+
+
+# ----------------------------------------------------------------------------- memory
+
+class _Memory:
+    """The last ``m`` correction pairs and the small matrices of the compact form."""
+
+    def __init__(self, m, xp):
+        self.m, self.xp = m, xp
+        self.reset()
+
+    def reset(self):
+        self.S, self.Y = [], []
+        self.SS = self.SY = self.YY = np.zeros((0, 0))
+        self.theta = 1.0
+        self.W = self.M = self.K = self.WtW = None
+
+    @property
+    def k(self):
+        return len(self.S)
+
+    def _grow(self, A, col, row, diag):
+        k = A.shape[0]
+        out = np.empty((k + 1, k + 1))
+        out[:k, :k], out[:k, k], out[k, :k], out[k, k] = A, col, row, diag
+        return out
+
+    def update(self, s, y, sy, yy):
+        """Add the pair (s, y) (``sy = s'y > 0``), dropping the oldest beyond ``m``."""
+        xp = self.xp
+        if self.k == self.m:
+            self.S.pop(0)
+            self.Y.pop(0)
+            self.SS, self.SY, self.YY = self.SS[1:, 1:], self.SY[1:, 1:], self.YY[1:, 1:]
+        if self.k:
+            Smat, Ymat = xp.stack(self.S, axis=1), xp.stack(self.Y, axis=1)
+            Ss, Sy = to_numpy(Smat.T @ s).astype(float), to_numpy(Smat.T @ y).astype(float)
+            Ys, Yy = to_numpy(Ymat.T @ s).astype(float), to_numpy(Ymat.T @ y).astype(float)
+        else:
+            Ss = Sy = Ys = Yy = np.zeros(0)
+        self.SS = self._grow(self.SS, Ss, Ss, vdot(s, s, xp))
+        self.SY = self._grow(self.SY, Sy, Ys, sy)      # SY[i, j] = s_i'y_j
+        self.YY = self._grow(self.YY, Yy, Yy, yy)
+        self.S.append(s)
+        self.Y.append(y)
+        self.theta = yy / sy
+        return self._form()
+
+    def _form(self):
+        """W, M = K^{-1} and W'W; False (and a reset) when K is numerically singular."""
+        xp, th = self.xp, self.theta
+        k = self.k
+        D = np.diag(np.diag(self.SY))
+        L = np.tril(self.SY, -1)
+        K = np.block([[-D, L.T], [L, th * self.SS]])
+        try:
+            M = np.linalg.inv(K)
+        except np.linalg.LinAlgError:
+            self.reset()
+            return False
+        if not np.all(np.isfinite(M)):
+            self.reset()
+            return False
+        Smat, Ymat = xp.stack(self.S, axis=1), xp.stack(self.Y, axis=1)
+        self.W = xp.concat([Ymat, th * Smat], axis=1)
+        self.K, self.M = K, M
+        YS = self.SY.T
+        self.WtW = np.block([[self.YY, th * YS], [th * YS.T, th * th * self.SS]])
+        assert self.W.shape[1] == 2 * k
+        return True
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def _small(v, like):
+    """A numpy vector as an array of ``like``'s namespace and dtype."""
+    xp = get_namespace(like)
+    return xp.asarray(np.asarray(v, dtype=np.float64), dtype=like.dtype)
+
+
+def _clip(x, lo, hi, xp):
+    return x if lo is None else xp.minimum(xp.maximum(x, lo), hi)
+
+
+def projected_gradient(x, g, lo, hi, xp):
+    """``||P(x - g) - x||_inf`` (the optimality measure; ``||g||_inf`` without bounds)."""
+    v = g if lo is None else x - _clip(x - g, lo, hi, xp)
+    return float(xp.max(xp.abs(v)))
+
+
+def _cauchy(x, g, lo, hi, mem, xp):
+    """Generalized Cauchy point: returns ``(x_c, c)`` with ``c = W'(x_c - x)`` (numpy)."""
+    th = mem.theta
+    if mem.k == 0:
+        return _clip(x - g / th, lo, hi, xp), np.zeros(0)
+    W, M = mem.W, mem.M
+    gs = xp.where(g == 0, xp.ones_like(g), g)
+    tb = xp.where(g < 0, (x - hi) / gs, xp.where(g > 0, (x - lo) / gs, xp.full_like(g, math.inf)))
+    d = xp.where(tb > 0, -g, xp.zeros_like(g))
+    dd = vdot(d, d, xp)
+    if dd == 0:
+        return x, np.zeros(2 * mem.k)
+    p = to_numpy(W.T @ d).astype(float)
+    f1, f2 = -dd, th * dd - p @ M @ p
+    f2_org = f2
+    idx = xp.nonzero((tb > 0) & (tb < math.inf))[0]
+    if idx.shape[0] == 0:
+        dtm = max(-f1 / max(f2, _EPS64 * f2_org), 0.0)
+        return _clip(x - dtm * g, lo, hi, xp), dtm * p
+    tq = xp.take(tb, idx)
+    order = xp.argsort(tq)
+    b = xp.take(idx, order)
+    ts = to_numpy(xp.take(tq, order)).astype(float)
+    gb = to_numpy(xp.take(g, b)).astype(float)
+    Gw = gb[:, None] * to_numpy(xp.take(W, b, axis=0)).astype(float)
+    # the segment recurrences of the paper (Algorithm CP), for every segment at once
+    dt = np.diff(ts, prepend=0.0)
+    zb = -ts * gb
+    P = p + np.cumsum(Gw, axis=0)                       # p after each breakpoint
+    Pprev = np.vstack([p, P[:-1]])
+    C = np.cumsum(dt[:, None] * Pprev, axis=0)          # c after each breakpoint
+    GwM = Gw @ M
+    F2 = f2 - np.cumsum(th * gb * gb + 2 * np.sum(GwM * Pprev, 1) + np.sum(GwM * Gw, 1))
+    F2prev = np.concatenate([[f2], F2[:-1]])
+    F1 = f1 + np.cumsum(dt * F2prev + gb * gb + th * gb * zb - np.sum(GwM * C, 1))
+    f1a, f2a = np.concatenate([[f1], F1]), np.concatenate([[f2], F2])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dtm_all = -f1a / np.maximum(f2a, _EPS64 * f2_org)
+    stop = np.flatnonzero(~(dtm_all >= np.append(dt, math.inf)))  # NaN stops too
+    J = int(stop[0]) if stop.size else len(ts)
+    dtm = max(float(dtm_all[J]), 0.0) if math.isfinite(dtm_all[J]) else 0.0
+    t_star = (ts[J - 1] if J else 0.0) + dtm
+    c = (C[J - 1] if J else 0.0) + dtm * (P[J - 1] if J else p)
+    return _clip(x - t_star * g, lo, hi, xp), c
+
+
+def _subspace(x, g, xc, c, lo, hi, mem, xp):
+    """Direct primal subspace minimization from ``x_c``; returns ``x_bar`` in the box."""
+    th, k = mem.theta, mem.k
+    if k == 0:
+        return xc
+    free = (xc > lo) & (xc < hi)
+    nfree = int(xp.sum(xp.astype(free, xp.int64)))
+    if nfree == 0:
+        return xc
+    W = mem.W
+    r = g + th * (xc - x) - W @ _small(mem.M @ c, x)
+    zero = xp.zeros_like(r)
+    r = xp.where(free, r, zero)
+    n = int(x.shape[0])
+    if nfree == n:
+        A = mem.WtW
+    elif nfree <= n - nfree:
+        Wf = xp.take(W, xp.nonzero(free)[0], axis=0)
+        A = to_numpy(Wf.T @ Wf).astype(float)
+    else:
+        Wx = xp.take(W, xp.nonzero(~free)[0], axis=0)
+        A = mem.WtW - to_numpy(Wx.T @ Wx).astype(float)
+    rhs = to_numpy(W.T @ r).astype(float)
+    try:
+        v = np.linalg.solve(mem.K - A / th, rhs)
+    except np.linalg.LinAlgError:
+        return xc
+    du = xp.where(free, -r / th - (W @ _small(v, x)) / th ** 2, zero)
+    x_bar = _clip(xc + du, lo, hi, xp)
+    if vdot(g, x_bar - x, xp) < 0:
+        return x_bar
+    # backtrack (the direct primal method): the largest alpha <= 1 keeping x_c + alpha du feasible
+    ds = xp.where(du == 0, xp.ones_like(du), du)
+    ratio = xp.where(du > 0, (hi - xc) / ds, xp.where(du < 0, (lo - xc) / ds, xp.full_like(du, math.inf)))
+    alpha = min(1.0, max(float(xp.min(ratio)), 0.0))
+    return _clip(xc + alpha * du, lo, hi, xp)
+
+
+def _direction(x, g, lo, hi, mem, xp):
+    """``x_bar - x`` for the current model."""
+    if lo is None:  # plain L-BFGS: x_bar = x - B^{-1} g (two-loop-free compact form)
+        if mem.k == 0:
+            return -g
+        th, W = mem.theta, mem.W
+        rhs = to_numpy(W.T @ g).astype(float)
+        try:
+            v = np.linalg.solve(mem.K - mem.WtW / th, rhs)
+        except np.linalg.LinAlgError:
+            return -g
+        return -(g / th) - (W @ _small(v, x)) / th ** 2
+    xc, c = _cauchy(x, g, lo, hi, mem, xp)
+    return _subspace(x, g, xc, c, lo, hi, mem, xp) - x
+
+
+def _step_max(x, d, lo, hi, xp):
+    """The largest t with ``x + t d`` in the box (inf without bounds)."""
+    if lo is None:
+        return math.inf
+    ds = xp.where(d == 0, xp.ones_like(d), d)
+    ratio = xp.where(d > 0, (hi - x) / ds, xp.where(d < 0, (lo - x) / ds, xp.full_like(d, math.inf)))
+    return max(float(xp.min(ratio)), 0.0)
+
+
+def _box(problem, x0, xp):
+    box = problem.bounds
+    if box is None:
+        return None, None, False
+    lo_np = np.asarray(to_numpy(box.lower), dtype=np.float64)
+    hi_np = np.asarray(to_numpy(box.upper), dtype=np.float64)
+    lo = xp.asarray(np.broadcast_to(lo_np, tuple(x0.shape)).copy(), dtype=x0.dtype)
+    hi = xp.asarray(np.broadcast_to(hi_np, tuple(x0.shape)).copy(), dtype=x0.dtype)
+    boxed = bool(np.all(np.isfinite(lo_np)) and np.all(np.isfinite(hi_np)))
+    return lo, hi, boxed
+
+
+# ----------------------------------------------------------------------------- the method
+
+def _lbfgsb(problem, x0, opts):
+    """L-BFGS-B (generator of Steps); see the module docstring."""
+    from .first_order import reject_unused_terms
+
+    reject_unused_terms(problem, "l-bfgs-b")
+    xp = get_namespace(x0)
+    f = problem.objective
+    lo, hi, boxed = _box(problem, x0, xp)
+    eps = float(xp.finfo(x0.dtype).eps)
+    mem = _Memory(opts["memory"], xp)
+    ftol, maxfun = opts["ftol"], opts["maxfun"]
+    x = _clip(x0, lo, hi, xp)
+    fx, g = f.value_and_grad(x)
+    nfev, skipped = 1, 0
+    yield Step(x, fx, projected_gradient(x, g, lo, hi, xp), jac=g, n_pairs=0, skipped_pairs=0)
+    while True:  # bounded by the loop's maxiter (and maxfun)
+        d = _direction(x, g, lo, hi, mem, xp)
+        dphi0 = vdot(g, d, xp)
+        if not dphi0 < 0:
+            if mem.k:
+                mem.reset()
+                continue  # next pass is projected steepest descent
+            return 5, ("No descent direction from projected steepest descent (g'd = "
+                       f"{dphi0:.3e}): the gradient is inconsistent with the function, or rounding")
+        smax = _step_max(x, d, lo, hi, xp)
+        if mem.k == 0 and not boxed:
+            step = min(1.0 / norm(d, xp), smax)
+        else:
+            step = min(1.0, smax)
+        if lo is not None:
+            smax = max(smax, 1.0)  # x_bar is in the box: t = 1 is feasible up to rounding
+
+        def phi(t, x=x, d=d):
+            xt = _clip(x + t * d, lo, hi, xp)
+            ft, gt = f.value_and_grad(xt)
+            return ft, vdot(gt, d, xp), (xt, gt)
+
+        ls = _line_search(phi, fx, dphi0, step=step, c1=1e-3, c2=0.9, step_max=smax,
+                          maxls=min(opts["maxls"], max(maxfun - nfev, 1)))
+        nfev += ls.nfev
+        if not ls.success or ls.payload is None or not (ls.f <= fx):
+            if nfev >= maxfun:
+                return 1, f"Maximum number of function evaluations (maxfun = {maxfun}) reached."
+            if mem.k:
+                mem.reset()
+                continue
+            return 5, f"Line search failed along projected steepest descent ({ls.message})."
+        x_new, g_new = ls.payload
+        f_new = ls.f
+        s, y = x_new - x, g_new - g
+        sy, yy = vdot(s, y, xp), vdot(y, y, xp)
+        if sy > eps * yy and sy > 0:
+            if not mem.update(s, y, sy, yy):
+                skipped += 1
+        else:
+            skipped += 1
+        f_old = fx
+        x, fx, g = x_new, f_new, g_new
+        yield Step(x, fx, projected_gradient(x, g, lo, hi, xp), jac=g, n_pairs=mem.k, skipped_pairs=skipped)
+        if nfev >= maxfun:
+            return 1, f"Maximum number of function evaluations (maxfun = {maxfun}) reached."
+        if (f_old - fx) <= ftol * max(abs(f_old), abs(fx), 1.0):
+            return STATUS_FTOL, (f"Relative reduction of f <= ftol = {ftol:g}, but the projected gradient "
+                                 f"is not below tol (no optimality certificate; lower ftol to go on).")
+
+
+def _example(xp):
+    """Bound-constrained least squares (a bound active at the solution)."""
+    rng = np.random.default_rng(0)
+    A = xp.asarray(rng.standard_normal((30, 10)))
+    b = xp.asarray(rng.standard_normal(30))
+
+    def fun(x):
+        r = A @ x - b
+        return 0.5 * float(xp.sum(r * r))
+
+    def jac(x):
+        return A.T @ (A @ x - b)
+
+    return dict(fun=fun, jac=jac, x0=xp.zeros(10, dtype=xp.float64), bounds=[(-0.1, 0.1)] * 10)
+
+
+_OPTIONS = {
+    "memory": Option(10, "Number of correction pairs (s, y) kept (scipy's `maxcor`).",
+                     Interval(1, integer=True), aliases=("maxcor",)),
+    "tol": Option(1e-5, "Tolerance on the projected gradient ||P(x - g) - x||_inf (scipy's `gtol` / `pgtol`).",
+                  Interval(0), aliases=("gtol", "pgtol")),
+    "ftol": Option(2.220446049250313e-09, "Stop (status 6, not success unless the projected gradient is "
+                   "below tol) when (f_k - f_{k+1}) / max(|f_k|, |f_{k+1}|, 1) <= ftol; 0 disables "
+                   "(scipy's default, factr = 1e7).", Interval(0)),
+    "maxls": Option(20, "Maximum number of function evaluations per line search.", Interval(1, integer=True)),
+    "maxfun": Option(15000, "Maximum number of function evaluations (status 1 when reached).",
+                     Interval(1, integer=True)),
+    "maxiter": Option(15000, "Maximum number of iterations.", Interval(0, integer=True)),
+}
+
+register(MethodSpec(
+    name="l-bfgs-b", family="quasi_newton", aliases=("L-BFGS-B", "lbfgsb"),
+    summary="L-BFGS-B: limited-memory BFGS with bounds (Cauchy point + subspace minimization)",
+    solve=_lbfgsb, options=_OPTIONS, requires=("grad",), accepts_bounds=True, example=_example,
+    optimality="projected gradient ||P(x_k - grad f(x_k)) - x_k||_inf (P: projection onto the bounds)",
+    rate_text="No global rate is proven for L-BFGS-B. Byrd-Lu-Nocedal-Zhu (1995) show the method is well "
+              "defined and that limit points of the iterates are stationary under standard assumptions "
+              "(twice differentiable f, bounded level set); without bounds it is L-BFGS, which converges "
+              "R-linearly on twice continuously differentiable, uniformly convex functions (Liu & Nocedal, "
+              "Math. Program. 45, 1989, Thm 7.1).",
+    reference="R. H. Byrd, P. Lu, J. Nocedal, C. Zhu, A limited memory algorithm for bound constrained "
+              "optimization, SIAM J. Sci. Comput. 16(5):1190-1208 (1995); compact form: Byrd, Nocedal & "
+              "Schnabel, Math. Program. 63 (1994); projection step: Morales & Nocedal, ACM TOMS 38(1) (2011).",
+))
+
+
+def lbfgsb(fun, x0=None, *, args=(), jac=None, bounds=None, tol=None, callback=None, **options):
+    """Run method ``'l-bfgs-b'``; keyword options as in ``numopt.show_options('l-bfgs-b')``.
+
+    Equivalent to ``numopt.minimize(fun, x0, method='l-bfgs-b', bounds=bounds, ...)``."""
+    from .._minimize import minimize
+
+    return minimize(fun, x0, args=args, method="l-bfgs-b", jac=jac, bounds=bounds, tol=tol,
+                    callback=callback, options=options)
