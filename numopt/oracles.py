@@ -237,7 +237,18 @@ class LinearComposite(SmoothFunction):
     ``loss`` has ``value(z)``, ``grad(z)`` (w.r.t. the predictions ``z``), and
     ``smoothness`` (a scalar bound on the loss' second derivative per entry).
     Keeping ``z = A x`` lets coordinate methods update predictions cheaply.
+
+    With ``A`` a row-chunked ``dask.array`` (and the datafit's labels a dask array chunked
+    like ``A``'s rows) the constructor returns a :class:`numopt._dask.DaskLinearComposite`:
+    the same oracles computed chunk by chunk on the Dask workers, one round trip each.
     """
+
+    def __new__(cls, loss=None, A=None, *args, **kwargs):
+        if cls is LinearComposite and type(A).__module__.startswith("dask.array"):
+            from ._dask import DaskLinearComposite
+
+            return super().__new__(DaskLinearComposite)
+        return super().__new__(cls)
 
     def __init__(self, loss, A):
         self.loss, self.A = loss, A
