@@ -2,12 +2,43 @@
 from the registry — the single source of truth. Run: python docs/generate.py"""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-import numopt
-from numopt._registry import get_method
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # this checkout's numopt
+
+import numopt  # noqa: E402
+from numopt._registry import get_method  # noqa: E402
 
 OUT = Path(__file__).parent / "methods"
+
+
+# the family pages of docs/ (hand-written); a method page links to its family's page
+FAMILY_PAGES = {
+    "first_order": "first_order.md", "bcd": "bcd.md", "frank_wolfe": "frank_wolfe.md",
+    "stochastic": "frank_wolfe.md", "bilevel": "bilevel.md", "sketch": "eal.md",
+    "constrained": "eal.md", "sor": "sor.md", "sinkhorn": "sinkhorn.md",
+    "second_order": "second_order.md", "polynomial": "second_order.md",
+    "model_based": "model_based.md", "dca": "model_based.md",
+    "fractional_cd": "fractional_cd.md",
+}
+
+# what each oracle name of MethodSpec.requires asks of the caller
+ORACLES = {
+    "grad": "the gradient of the smooth part (`jac=` callable or `True`, or an oracle's `grad`)",
+    "hvp": "Hessian-vector products (`hessp=`, or an oracle's `hvp`)",
+    "hess": "the Hessian matrix (`hess=`, or an oracle's `hess`)",
+    "prox": "the proximal operator of the regularizer (`prox=`, see `numopt.prox`)",
+    "lmo": "a linear minimization oracle over the feasible set (`lmo=`, see `numopt.lmo`)",
+    "project": "the projection onto the feasible set",
+    "constraints": "equality constraints (`constraints=`, see `numopt.constraints`)",
+}
+
+
+def _requires(s):
+    if not s.requires:
+        return ["- nothing beyond function values"]
+    return [f"- `{r}`: {ORACLES.get(r, 'see the family page')}" for r in s.requires]
 
 
 def page(name):
@@ -21,16 +52,60 @@ def page(name):
     if s.aliases:
         lines[-1] += "  "
         lines.append(f"Also reachable as: {', '.join(f'`{a}`' for a in s.aliases)}")
+    fam = FAMILY_PAGES.get(s.family)
+    lines += ["", "## Algorithm", "", s.summary.rstrip(".") + "."]
+    if fam:
+        lines += ["", f"How it works, its variants and measurements: [the family page](../{fam})."]
     lines += ["",
-             "## Usage", "", "```python", f"{door}({call}, method={s.name!r}, ...)", "```", "",
+             "## Usage", "", "<!-- no-run: a call signature, not a program -->", "```python",
+             f"{door}({call}, method={s.name!r}, ...)", "```", "",
+             "`numopt.show_options(" + repr(s.name) + ")` prints this page's facts at run time.", "",
+             "## Oracles required", "", *_requires(s), "",
              "## Optimality measure (`tol`)", "", s.optimality, "",
              "## Theoretical rate", "", s.rate_text, "",
              "## Reference", "", s.reference, "", "## Options", "",
              "| option | default | allowed | meaning |", "|---|---|---|---|"]
     for k, opt in s.all_options().items():
         doc = opt.doc + (f" (alias: {', '.join(f'`{a}`' for a in opt.aliases)})" if opt.aliases else "")
-        lines.append(f"| `{k}` | `{opt.default!r}` | {opt.describe()} | {doc} |")
+        lines.append(f"| `{k}` | `{opt.default!r}` | {opt.describe()} | {_cell(doc)} |")
     return "\n".join(lines) + "\n"
+
+
+def _cell(text):
+    """A Markdown table cell: no raw pipes or newlines."""
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def index_page(names=None):
+    names = numopt.list_methods() if names is None else names
+    index = ["# Methods", "", "Generated from the registry by `python docs/generate.py`.", "",
+             "| method | family | summary |", "|---|---|---|"]
+    for n in names:
+        s = get_method(n)
+        index.append(f"| [`{n}`]({_fname(n)}) | {s.family} | {_cell(s.summary)} |")
+    hidden = ["", "```{toctree}", ":hidden:", "", *[_fname(n)[:-3] for n in names], "```"]
+    return "\n".join(index + hidden) + "\n"
+
+
+def _fname(name):
+    return name.replace("/", "_") + ".md"
+
+
+def write_method_pages():
+    """Write docs/methods/<name>.md and docs/methods/index.md, touching only the files
+    whose text changed; remove pages of methods no longer registered. Returns the names."""
+    OUT.mkdir(exist_ok=True)
+    names = numopt.list_methods()
+    want = {_fname(n): page(n) for n in names}
+    want["index.md"] = index_page(names)
+    for fname, text in want.items():
+        path = OUT / fname
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
+    for path in OUT.glob("*.md"):
+        if path.name not in want:
+            path.unlink()
+    return names
 
 
 def problems_page():
@@ -83,17 +158,86 @@ def problems_page():
     return "\n".join(out) + "\n"
 
 
-def main():
-    OUT.mkdir(exist_ok=True)
-    names = numopt.list_methods()
-    index = ["# Methods", "", "Generated from the registry by `python docs/generate.py`.", "",
-             "| method | family | summary |", "|---|---|---|"]
-    for n in names:
+# scipy.optimize.minimize's method names and options, for the "Coming from scipy" page
+SCIPY_METHODS = ("Nelder-Mead", "Powell", "CG", "BFGS", "Newton-CG", "L-BFGS-B", "TNC", "COBYLA",
+                 "COBYQA", "SLSQP", "trust-constr", "dogleg", "trust-ncg", "trust-exact",
+                 "trust-krylov")
+SCIPY_OPTIONS = ("maxiter", "disp", "gtol", "ftol", "xtol", "maxcor", "maxls", "maxfun", "maxfev",
+                 "eps", "norm", "c1", "c2", "xrtol", "return_all", "initial_trust_radius",
+                 "max_trust_radius", "eta")
+
+
+def _resolve(name):
+    try:
+        return get_method(name, kind="minimize").name
+    except (ValueError, TypeError):
+        return None
+
+
+def scipy_methods_table():
+    """Which of scipy's method names numopt.minimize accepts, and what they run (registry now)."""
+    out = ["| scipy `method=` | numopt runs | family |", "|---|---|---|"]
+    for m in SCIPY_METHODS:
+        r = _resolve(m)
+        out.append(f"| `{m!r}` | " + (f"[`{r}`](methods/{_fname(r)}) | {get_method(r).family} |" if r else
+                                      "not available (pick a method below) | |"))
+    return "\n".join(out) + "\n"
+
+
+def scipy_options_table():
+    """For each of scipy's option names: the numopt methods that accept it (name or alias)."""
+    out = ["| scipy option | accepted by (name in numopt) |", "|---|---|"]
+    for o in SCIPY_OPTIONS:
+        hits = []
+        for n in numopt.list_methods(kind="minimize"):
+            for k, opt in get_method(n).all_options().items():
+                if o == k or o in opt.aliases:
+                    hits.append(f"`{n}`" + ("" if o == k else f" (as `{k}`)"))
+        if o in ("maxiter", "disp"):
+            hits = ["every method"]
+        out.append(f"| `{o}` | {', '.join(hits) or 'none (no method has this knob)'} |")
+    return "\n".join(out) + "\n"
+
+
+def methods_by_kind_table():
+    out = ["| kind | front door | methods |", "|---|---|---|"]
+    for kind, info in numopt.list_kinds().items():
+        names = numopt.list_methods(kind=kind)
+        if names:
+            out.append(f"| `{kind}` | `{info['front_door']}` | "
+                       + ", ".join(f"[`{n}`](methods/{_fname(n)})" for n in names) + " |")
+    return "\n".join(out) + "\n"
+
+
+def backends_table():
+    out = ["| method | family | backends |", "|---|---|---|"]
+    for n in numopt.list_methods():
         s = get_method(n)
-        fname = n.replace("/", "_") + ".md"
-        (OUT / fname).write_text(page(n))
-        index.append(f"| [`{n}`]({fname}) | {s.family} | {s.summary} |")
-    (OUT / "index.md").write_text("\n".join(index) + "\n")
+        out.append(f"| [`{n}`](methods/{_fname(n)}) | {s.family} | {', '.join(s.backends)} |")
+    return "\n".join(out) + "\n"
+
+
+# tables a hand-written page asks for with a line "<!-- registry: NAME -->"; docs/conf.py
+# puts the table in place of the line when it reads the page (so it is current at build time)
+TABLES = {"scipy_methods": scipy_methods_table, "scipy_options": scipy_options_table,
+          "methods_by_kind": methods_by_kind_table, "backends": backends_table}
+
+
+def fill_registry_tables(text):
+    """Replace each ``<!-- registry: NAME -->`` line of a page's text by its table."""
+    import re
+
+    def sub(m):
+        name = m.group(1)
+        if name not in TABLES:
+            raise ValueError(f"unknown registry table {name!r}; known: {', '.join(TABLES)}")
+        return TABLES[name]()
+
+    return re.sub(r"^<!-- registry: ([a-z_]+) -->$", sub, text, flags=re.M)
+
+
+def main():
+    names = write_method_pages()
     (OUT.parent / "problems.md").write_text(problems_page())
     return names
 
