@@ -30,7 +30,8 @@ import numpy as np
 
 from ._backend import get_namespace
 
-__all__ = ["FD_SCHEMES", "is_update_strategy", "fd_hessian", "fd_hvp", "cs_grad", "QuasiNewtonHessian"]
+__all__ = ["FD_SCHEMES", "is_update_strategy", "fd_hessian", "fd_hvp", "cs_grad", "QuasiNewtonHessian",
+           "is_operator", "cg_solve"]
 
 FD_SCHEMES = ("2-point", "3-point", "cs")
 
@@ -251,3 +252,42 @@ class QuasiNewtonHessian:
     def dot(self, v):
         self._ready()
         return self.strategy.dot(np.asarray(v, dtype=float))
+
+
+def is_operator(H):
+    """Whether ``H`` is a :class:`scipy.sparse.linalg.LinearOperator` (used through
+    ``matvec`` only, never densified)."""
+    try:
+        from scipy.sparse.linalg import LinearOperator
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(H, LinearOperator)
+
+
+def cg_solve(matvec, b, rtol=1e-10, maxiter=None):
+    """Conjugate gradients for ``K x = b`` with ``K`` given by ``matvec`` (numpy float64).
+
+    Returns ``(x, positive)``: ``positive`` is False when a search direction has
+    non-positive (or non-finite) curvature ``p^T K p`` (K is then not positive definite,
+    a certificate along the Krylov space, not a full inertia check). Stops when
+    ``||b - K x|| <= rtol ||b||`` or after ``maxiter`` (default ``2 n + 20``) products."""
+    b = np.asarray(b, dtype=float)
+    x = np.zeros_like(b)
+    r = b.copy()
+    p = r.copy()
+    rr = float(r @ r)
+    stop = (rtol ** 2) * rr
+    for _ in range(2 * b.size + 20 if maxiter is None else int(maxiter)):
+        if rr <= stop:
+            break
+        Kp = np.asarray(matvec(p), dtype=float).ravel()
+        pKp = float(p @ Kp)
+        if not pKp > 0:
+            return x, False
+        alpha = rr / pKp
+        x += alpha * p
+        r -= alpha * Kp
+        rr_new = float(r @ r)
+        p = r + (rr_new / rr) * p
+        rr = rr_new
+    return x, True

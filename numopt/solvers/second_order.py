@@ -32,6 +32,14 @@ to the option ``dense_max`` (default 2000) is converted to a dense array for tha
 (explicit small-matrix fallback); above it the method raises a ValueError (use
 ``grad-reg-newton`` or ``lazy-newton``).
 
+A ``hess`` returning a :class:`scipy.sparse.linalg.LinearOperator` is used through
+``matvec`` only (never densified): ``lazy-newton`` and ``grad-reg-newton`` solve the
+shifted systems ``H + r I`` / ``H + lam B`` by conjugate gradients (relative residual
+1e-10), where CG meeting non-positive curvature stands in for the inertia of a
+factorization (the shift is then too small: r or lam grows; the quadratic variant of
+``lazy-newton`` reports an indefinite Hessian). ``saddle-free-newton`` applies the
+operator to the identity up to ``dense_max`` variables and raises above it.
+
 All three iterate in float64 and return ``x`` in the input's dtype.
 
 Non-finite values: a non-finite ``f(x0)``, gradient or (saddle-free-newton) Hessian at
@@ -47,6 +55,7 @@ import math
 import numpy as np
 import scipy.sparse as sp
 
+from .._hessian import cg_solve, is_operator
 from .._loop import Step
 from .._options import Any_, Choices, FiniteInterval, Interval, IsCallable, NoneOr, Option
 from .._registry import MethodSpec, register
@@ -94,8 +103,14 @@ def _neg_part(v):
 
 
 def _check_matrix(H, d, name="hess"):
-    """A float64 (d, d) ndarray, or a scipy.sparse CSC matrix (kept sparse); ``None`` when it
-    has a non-finite entry; a ValueError naming ``name`` for a wrong shape."""
+    """A float64 (d, d) ndarray, a scipy.sparse CSC matrix (kept sparse) or a LinearOperator
+    (kept as is; its entries are not inspected); ``None`` when an array has a non-finite
+    entry; a ValueError naming ``name`` for a wrong shape."""
+    if is_operator(H):  # used through matvec only, never densified
+        if tuple(H.shape) != (d, d):
+            raise ValueError(f"`{name}` returned a LinearOperator of shape {H.shape}, expected ({d}, {d}) "
+                             f"(x0 has {d} entries)")
+        return H
     if sp.issparse(H):
         H = sp.csc_matrix(H, dtype=float)
         if H.shape != (d, d):
@@ -144,21 +159,56 @@ def _sym_factor(K):
     return lu.solve, pd
 
 
+def _is_large(H):
+    """A Hessian handled by factorizations or iterative solves (not eigendecomposed)."""
+    return sp.issparse(H) or is_operator(H)
+
+
+def _matvec(K, v):
+    return K.matvec(v) if is_operator(K) else K @ v
+
+
+def _shift_factor(H, r, B=None, rhs=None):
+    """``(solve, positive_definite)`` for K = H + r B (B None: identity). Sparse H: a sparse
+    LU (inertia from its pivots). LinearOperator H: conjugate gradients on ``rhs`` (negative
+    curvature met by CG means not positive definite), each later ``solve`` one more CG run;
+    ``(None, False)`` when K is singular / not positive definite along CG's directions."""
+    if not is_operator(H):
+        d = H.shape[0]
+        return _sym_factor(H + r * (sp.identity(d, format="csc") if B is None else B))
+
+    def mv(v):
+        return np.asarray(H.matvec(v), dtype=float).ravel() + r * (v if B is None else _matvec(B, v))
+
+    first = {}
+    if rhs is not None:
+        sol, pd = cg_solve(mv, rhs)
+        if not pd:
+            return None, False
+        first["x"] = (rhs, sol)
+
+    def solve(b):
+        if "x" in first and first["x"][0] is b:
+            return first["x"][1]
+        return cg_solve(mv, b)[0]
+    return solve, True
+
+
 def _sparse_cubic_step(H, g, M, max_factor=100):
-    """Minimizer of <g,h> + 1/2 h^T H h + M/6 ||h||^3 for a sparse symmetric H: the root
+    """Minimizer of <g,h> + 1/2 h^T H h + M/6 ||h||^3 for a sparse symmetric H (or a
+    LinearOperator, solved by CG, see :func:`_shift_factor`): the root
     r >= max(0, -lambda_min(H)) of ``||(H + r I)^{-1} g|| = 2 r / M`` (safeguarded Newton on
     ``1/||h(r)|| - M/(2r)``, bisection fallback), each trial r one sparse factorization
     (at most ``2 max_factor``). Returns (h, r) at the smallest accepted r found (where
     ``||h|| <= 2r/M``: never a step longer than the model's minimizer), or (None, r) if no
     positive definite shift was found."""
     d = H.shape[0]
-    eye = sp.identity(d, format="csc")
     gn = float(np.linalg.norm(g))
     if gn == 0:
         return np.zeros(d), 0.0
 
     def trial(r):
-        solve, pd = _sym_factor(H + r * eye)
+        solve, pd = _shift_factor(H, r, rhs=g)
         return (-solve(g), solve) if pd else None
 
     lo, hi = 0.0, max(1.0, math.sqrt(M * gn))
@@ -222,17 +272,17 @@ def _lazy_newton(problem, x0, opts):
             H = _hessian(f, x)
             if H is None:
                 return 2, "non-finite Hessian; returning the last finite iterate"
-            if not sp.issparse(H):
+            if not _is_large(H):
                 lam, U = np.linalg.eigh(0.5 * (H + H.T))
-        Ug = None if sp.issparse(H) else U.T @ g
+        Ug = None if _is_large(H) else U.T @ g
         fn = None
         for _ in range(60):
-            if sp.issparse(H):
+            if _is_large(H):
                 h, _r = _sparse_cubic_step(H, g, M)
                 if h is None:
                     M *= 2.0
                     continue
-                model = float(g @ h + 0.5 * h @ (H @ h) + M / 6 * np.linalg.norm(h) ** 3)
+                model = float(g @ h + 0.5 * h @ _matvec(H, h) + M / 6 * np.linalg.norm(h) ** 3)
             else:
                 hb, r = cubic_step(lam, Ug, M)
                 h = U @ hb
@@ -257,14 +307,16 @@ def _hessian_eig(f, x, dense_max=None):
     H = _hessian(f, x)
     if H is None:
         return None
-    if sp.issparse(H):
+    if _is_large(H):
         d = H.shape[0]
         if dense_max is None or d > dense_max:
-            raise ValueError(f"saddle-free-newton needs all eigenpairs of the Hessian; a sparse Hessian of "
+            raise ValueError(f"saddle-free-newton needs all eigenpairs of the Hessian; a sparse or LinearOperator "
+                             f"Hessian of "
                              f"dimension {d} is above the option `dense_max` ({dense_max}) up to which it is "
                              "converted to a dense array. Raise `dense_max`, or use 'grad-reg-newton' or "
                              "'lazy-newton' (sparse factorizations)")
-        H = H.toarray()  # explicit small-matrix fallback (d <= dense_max), see the module docstring
+        # explicit small-matrix fallback (d <= dense_max), see the module docstring
+        H = np.asarray(H.matmat(np.eye(d)), dtype=float) if is_operator(H) else H.toarray()
     return np.linalg.eigh(0.5 * (H + H.T))
 
 
@@ -293,7 +345,9 @@ def _lazy_quadratic(problem, x0, opts):
             H = _hessian(f, x)
             if H is None:
                 return 2, "non-finite Hessian; returning the last finite iterate"
-            if sp.issparse(H):
+            if is_operator(H):
+                pass  # positive definiteness is checked by CG in each solve below
+            elif sp.issparse(H):
                 scale = float(abs(H).max()) if H.nnz else 0.0
                 _, pd = _sym_factor(H + (1e-10 * max(scale, 1e-300)) * sp.identity(H.shape[0], format="csc"))
                 if not pd:
@@ -303,13 +357,15 @@ def _lazy_quadratic(problem, x0, opts):
                 if lam_H[0] < -1e-10 * max(1.0, abs(lam_H[-1])):
                     return indefinite
         gn = float(np.linalg.norm(g))
-        Ug = None if sp.issparse(H) else U.T @ g
+        Ug = None if _is_large(H) else U.T @ g
         fn = None
         for _ in range(60):
             lam = math.sqrt(M * gn)
-            if sp.issparse(H):
-                solve, pd = _sym_factor(H + lam * sp.identity(H.shape[0], format="csc"))
+            if _is_large(H):
+                solve, pd = _shift_factor(H, lam, rhs=g)
                 if solve is None:
+                    if is_operator(H):  # CG met negative curvature of H + lam I
+                        return indefinite
                     M *= 2.0
                     continue
                 h = -solve(g)
@@ -383,9 +439,12 @@ register(MethodSpec(
              "regularization": Option("cubic", "'cubic' (any f) or 'quadratic' (convex f: lam = sqrt(M ||grad f||))",
                                       Choices("cubic", "quadratic"))},
     optimality="||grad f(x_k)||",
-    rate_text="min_i ||grad f(x_i)|| = O((sqrt(m) L^{1/2} (f(x0) - f*) / k)^{2/3}) with one Hessian per m steps; "
-              "local superlinear convergence (Doikov, Chayti & Jaggi 2023). Quadratic regularization, convex f: "
-              "O(1/k^2) global rate (Mishchenko 2023; Doikov & Nesterov 2024), m-dependent constant.",
+    rate_text="Proven (Doikov, Chayti & Jaggi 2023): cubic regularization, any f with L-Lipschitz Hessian: "
+              "min_i ||grad f(x_i)|| = O((sqrt(m) L^{1/2} (f(x0) - f*) / k)^{2/3}) with one Hessian per m steps, "
+              "limit points second-order stationary; local superlinear convergence near a nondegenerate minimizer "
+              "(for m = 1 this is cubic Newton's local quadratic rate, Nesterov & Polyak 2006). Quadratic "
+              "regularization (convex f): global O(1/k^2)-type rate with an m-dependent constant and local "
+              "superlinear rate for strongly convex f (Doikov et al. 2023; for m = 1 Mishchenko 2023).",
     rate=None,
     reference="N. Doikov, E.M. Chayti, M. Jaggi. Second-order optimization with lazy Hessians. ICML 2023; "
               "Y. Nesterov, B. Polyak. Cubic regularization of Newton method. Math. Program. 108 (2006)."))
@@ -413,7 +472,12 @@ def _empirical_fisher(f, x):
 
 def _solve_shifted(H, lam, Bm, g):
     """Solve (H + lam B) d = g; dense ``np.linalg.solve`` or, for sparse H, a sparse LU
-    (B sparse, or a dense user B converted to sparse). None when singular."""
+    (B sparse, or a dense user B converted to sparse); a LinearOperator H: conjugate
+    gradients (None when CG meets non-positive curvature: gamma is then halved, so lam
+    grows until H + lam B is positive definite). None when singular."""
+    if is_operator(H):
+        solve, _ = _shift_factor(H, lam, Bm, rhs=g)
+        return None if solve is None else solve(g)
     if sp.issparse(H):
         K = H + lam * (sp.identity(H.shape[0], format="csc") if Bm is None else Bm)
         solve, _ = _sym_factor(K)
@@ -528,10 +592,13 @@ register(MethodSpec(
              "c": Option(0.25, "Acceptance: f(x+) <= f(x) - c <grad f(x), d>, d = x - x+.",
                          Interval(0, 1, open=("lo", "hi")))},
     optimality="||grad f(x_k)||",
-    rate_text="With the regularizer lam = ||grad f|| / gamma the method adapts to the gradient-normalized smoothness "
-              "of f: global rates of Newton-type methods (e.g. O(1/k^2) for convex f with Lipschitz Hessian) without "
-              "knowing constants; with an approximate H the rate degrades with the approximation error "
-              "(Semenov, Jaggi & Doikov 2025).",
+    rate_text="Proven (Semenov, Jaggi & Doikov 2025): with lam = ||grad f|| / gamma the method adapts to the "
+              "gradient-normalized smoothness of f: global O(1/k^2) on convex f with Lipschitz Hessian (exact H) "
+              "without knowing constants (cf. Mishchenko 2023: O(1/k^2) global, superlinear local for "
+              "lam = sqrt(L ||grad f||)); with an approximate H the rate degrades with the approximation error. "
+              "Local (exact H, nondegenerate minimizer, unit steps accepted): the step differs from Newton's by "
+              "O(lam ||d||) = O(||grad f||^2), an inexact Newton step with forcing term O(||grad f||), hence "
+              "quadratic (Dembo, Eisenstat & Steihaug 1982; an argument, not a theorem of the cited paper).",
     rate=None,
     reference="A. Semenov, M. Jaggi, N. Doikov. Gradient-normalized smoothness for optimization with approximate "
               "Hessians. 2025; K. Mishchenko. Regularized Newton method with global O(1/k^2) convergence. SIOPT 2023."))
@@ -595,8 +662,10 @@ register(MethodSpec(
                                        "up to this dimension; above it the method raises a ValueError.",
                                  Interval(1, integer=True))},
     optimality="||grad f(x_k)|| + max(0, -lambda_min(hess f(x_k)))",
-    rate_text="Local quadratic convergence near nondegenerate minimizers (|H| = H there); repelled from strict "
-              "saddles, where plain Newton is attracted (Dauphin et al. 2014). No global rate.",
+    rate_text="Local quadratic convergence near a nondegenerate minimizer (|H| = H there, so the step is Newton's "
+              "and t = 1 is accepted: the classical Newton argument, not proven in Dauphin et al. 2014); repelled "
+              "from strict saddles, where plain Newton is attracted (Dauphin et al. 2014, argued, not proven). "
+              "No global rate is proven.",
     rate=None,
     reference="Y. Dauphin, R. Pascanu, C. Gulcehre, K. Cho, S. Ganguli, Y. Bengio. Identifying and attacking the "
               "saddle point problem in high-dimensional non-convex optimization. NeurIPS 2014."))
