@@ -106,10 +106,13 @@ def check_potential(p, name, like, xp):
     return p
 
 
-def default_marginal_tol(a, b, xp):
+def default_marginal_tol(a, b, xp, compute_dtype=None):
     """Default ``tol`` of the Sinkhorn methods: 1e-9 for float64 marginals, else
-    ``max(1e-9, 100 eps * mass)``, what the marginals' precision can resolve."""
+    ``max(1e-9, 100 eps * mass)``, what the marginals' precision (or that of
+    ``compute_dtype``, the kernel's, when it is lower) can resolve."""
     eps = max(float(xp.finfo(a.dtype).eps), float(xp.finfo(b.dtype).eps))
+    if compute_dtype is not None:
+        eps = max(eps, float(xp.finfo(compute_dtype).eps))
     return max(1e-9, 100 * eps * float(xp.max(xp.sum(a, axis=-1))))
 
 

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._anderson import anderson_mix
-from .._backend import get_namespace, is_numpy, to_numpy
+from .._backend import backend_name, get_namespace, is_numpy, to_numpy
 from .._loop import Step
 from .._options import Choices, Interval, NoneOr, Option
 from .._registry import MethodSpec, check_backend, get_method, merge_options, register, resolve_options, run_method
@@ -76,8 +76,23 @@ class OTProblem:
 
 # ------------------------------------------------------------ scaling domain
 
-def _scaling(a, b, C, reg, f0, g0, opts, xp):
-    K = xp.exp(-C / reg)
+def _kernel(C, reg, dtype, xp):
+    """K = exp(-C / reg) in ``dtype``: one C-contiguous n x m array on numpy (the division
+    and the exponential in place; computed in C's precision, then rounded)."""
+    if not is_numpy(xp):
+        K = xp.exp(-C / reg)
+        return K if K.dtype == dtype else xp.astype(K, dtype)
+    K = np.empty(C.shape, dtype=C.dtype)
+    np.divide(C, -reg, out=K)
+    np.exp(K, out=K)
+    return K if K.dtype == dtype else K.astype(dtype)
+
+
+def _scaling(a, b, C, reg, f0, g0, opts, xp, check_every=1):
+    """Scaling-domain Sinkhorn through the array namespace (any backend, batches,
+    over-relaxation); the marginal violation is measured every ``check_every`` iterations
+    (each check is a device-to-host transfer on a GPU)."""
+    K = _kernel(C, reg, a.dtype, xp)
     u = xp.ones_like(a) if f0 is None else xp.exp(f0 / reg)
     v = xp.ones_like(b) if g0 is None else xp.exp(g0 / reg)
     omega = opts["relaxation"]
@@ -85,15 +100,41 @@ def _scaling(a, b, C, reg, f0, g0, opts, xp):
     err = l1(u * Kv - a, xp) + l1(v * mtv(K, u, xp) - b, xp)
     yield Step(Duals("scaling", (u, v), reg, xp), None, err)
     while True:  # bounded by the loop's maxiter
-        unew = a / Kv
-        u = unew if omega == 1 else u ** (1 - omega) * unew ** omega
-        vnew = b / mtv(K, u, xp)
-        v = vnew if omega == 1 else v ** (1 - omega) * vnew ** omega
-        Kv = mv(K, v, xp)
-        err = l1(u * Kv - a, xp)
+        for _ in range(check_every):
+            unew = a / Kv
+            u = unew if omega == 1 else u ** (1 - omega) * unew ** omega
+            vnew = b / mtv(K, u, xp)
+            v = vnew if omega == 1 else v ** (1 - omega) * vnew ** omega
+            Kv = mv(K, v, xp)
+        err = l1(u * Kv - a, xp)  # Kv is needed by the next u update anyway
         if omega != 1:
             err += l1(v * mtv(K, u, xp) - b, xp)
-        yield Step(Duals("scaling", (u, v), reg, xp), None, err)
+        yield Step(Duals("scaling", (u, v), reg, xp), None, err, work=check_every)
+
+
+def _scaling_onepass(a, b, K, reg, f0, g0):
+    """Scaling-domain Sinkhorn reading the kernel once per iteration (numba, 1-D numpy,
+    no relaxation): the pass over K that computes ``K v`` for the next ``u`` also gives the
+    row violation of the current iterate and ``K^T u`` for the next ``v``. Same iterates
+    and measure as :func:`_scaling` (up to summation order); the scalings are float64
+    whatever K's dtype (a float32 kernel halves the bytes read, not the accuracy of the
+    scalings)."""
+    from . import _sinkhorn_numba as nb
+
+    a64, b64 = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    n, m = K.shape
+    u = np.ones(n) if f0 is None else np.exp(np.asarray(f0, dtype=np.float64) / reg)
+    v = np.ones(m) if g0 is None else np.exp(np.asarray(g0, dtype=np.float64) / reg)
+    W = np.empty((nb.n_blocks(n), m))
+    u_next = np.empty(n)
+    err, w = nb.scaling_pass(K, v, a64, u, u_next, W)  # row violation of (u0, v0); u1; K^T u1
+    err += float(np.abs(v * nb.kernel_mtv(K, u, W) - b64).sum())
+    yield Step(Duals("scaling", (u, v), reg, np), None, err)
+    while True:  # bounded by the loop's maxiter
+        u, v = u_next, b64 / w
+        u_next = np.empty(n)  # (a fresh vector: a callback may keep the iterate)
+        err, w = nb.scaling_pass(K, v, a64, u, u_next, W)
+        yield Step(Duals("scaling", (u, v), reg, np), None, err)
 
 
 # ---------------------------------------------------------------- log domain
@@ -254,8 +295,29 @@ def _start(x0):
     return f0, g0
 
 
+def _compute_dtype(p, opts, xp):
+    name = opts.get("compute_dtype")
+    if name is None:
+        return xp.result_type(p.a.dtype, p.b.dtype, p.C.dtype)
+    return getattr(xp, name)
+
+
 def _solve_scaling(p, x0, opts):
-    return _scaling(p.a, p.b, p.C, p.reg, *_start(x0), opts, p.xp)
+    xp = p.xp
+    dtype = _compute_dtype(p, opts, xp)
+    fast = is_numpy(xp) and p.C.ndim == 2 and p.a.ndim == 1 and opts["relaxation"] == 1
+    kernel = opts["kernel"]
+    if kernel == "numba" and not fast:
+        raise ValueError("kernel='numba' of method 'sinkhorn' needs 1-D numpy marginals, a 2-D numpy cost "
+                         "and relaxation=1")
+    if fast and kernel != "array_api":
+        return _scaling_onepass(p.a, p.b, _kernel(p.C, p.reg, dtype, xp), p.reg, *_start(x0))
+    a, b, C = (z if z.dtype == dtype else xp.astype(z, dtype) for z in (p.a, p.b, p.C))
+    f0, g0 = (None if z is None else xp.astype(z, dtype) for z in _start(x0))
+    check_every = opts["check_every"]
+    if check_every is None:  # free on the host; on a device each check is a synchronization
+        check_every = 1 if is_numpy(xp) or backend_name(xp) == "array_api_strict" else 10
+    return _scaling(a, b, C, p.reg, f0, g0, opts, xp, check_every)
 
 
 def _solve_log(p, x0, opts, annealed=False):
@@ -398,8 +460,24 @@ def _spec(name, solve, summary, options, reference, backends=("numpy", "array_ap
         finalize=_finalize, example=_example))
 
 
+_SCALING = {
+    "maxiter": _MAXITER, "tol": _TOL, "relaxation": _RELAX,
+    "kernel": Option("auto", "Hot loop: 'auto' ('numba' for 1-D numpy inputs with relaxation = 1, else "
+                             "'array_api'), 'numba' (one pass over the kernel per iteration: K v, the "
+                             "marginal violation and K^T u from the same read of each row) or 'array_api' "
+                             "(two mat-vecs through the array namespace).",
+                     Choices("auto", "numba", "array_api"), aliases=("backend",)),
+    "compute_dtype": Option(None, "Precision of the kernel K = exp(-C/reg): None (the inputs' dtype), "
+                                  "'float32' (half the bytes per iteration; the default tol then is the "
+                                  "float32 one) or 'float64'. Results keep the inputs' dtype.",
+                            NoneOr(Choices("float32", "float64")), aliases=("dtype",)),
+    "check_every": Option(None, "'array_api' kernel: measure the marginal violation every this many "
+                                "iterations (None: 1 on the host, where it is free; 10 on a GPU, where each "
+                                "check synchronizes). The 'numba' kernel measures it every iteration at no "
+                                "cost.", NoneOr(Interval(1, integer=True))),
+}
 _spec("sinkhorn", _solve_scaling, "Sinkhorn–Knopp in the scaling domain (fastest when reg is not small)",
-      {"maxiter": _MAXITER, "tol": _TOL, "relaxation": _RELAX},
+      _SCALING,
       "Sinkhorn & Knopp, Pacific J. Math. 21 (1967); Cuturi, NeurIPS 2013.")
 _spec("sinkhorn-log", _solve_log, "Log-domain Sinkhorn (stable for any reg > 0; absorption, numba, "
       "over-relaxation, Anderson)", _LOG,
@@ -477,7 +555,8 @@ def sinkhorn(a, b, C, reg, method="sinkhorn", *, tol=None, maxiter=None, callbac
     opts = resolve_options(spec, merge_options(options, kw, maxiter=maxiter, max_time=max_time, trace=trace,
                                                tol=tol))
     if opts["tol"] is None:
-        opts["tol"] = default_marginal_tol(a, b, xp)
+        low = opts.get("compute_dtype")
+        opts["tol"] = default_marginal_tol(a, b, xp, None if low is None else getattr(xp, low))
     problem = OTProblem(a, b, C, reg, xp, bool(plan))
     return run_method(spec, problem, (f0, g0), opts, callback=callback, counter=None)
 
