@@ -63,6 +63,7 @@ SOLVER_MODULES = [
     "numopt.solvers.mirror_sinkhorn",
     "numopt.solvers.bilevel",
     "numopt.solvers.linear",  # the linear_system front door (its methods register in sketch / sor)
+    "numopt.solvers.distributed",  # local-svrg over a dask LinearComposite
 ]
 
 # Submodules reachable as numopt.<name>; the family functions (numopt.bcd, numopt.sinkhorn,
