@@ -73,6 +73,62 @@ def reject_unused_terms(problem, method, *, regularizer=True, feasible_set=True)
             "projection as `prox=` to 'ista'/'fista'")
 
 
+class _BoxProx:
+    """The prox of ``g + indicator of the box`` for a separable 1-D convex ``g`` (or g = 0):
+    ``clip(prox_g(v, step), lower, upper)`` (exact: a convex function of one variable
+    is minimized on an interval by clipping its unconstrained minimizer)."""
+
+    def __init__(self, reg, box, x):
+        import numpy as np
+
+        from .._backend import to_numpy
+
+        xp = get_namespace(x)
+
+        def side(v):
+            a = np.broadcast_to(np.asarray(to_numpy(v), dtype=np.float64), tuple(x.shape)).copy()
+            return xp.asarray(a, dtype=x.dtype)
+
+        self.reg, self.xp = reg, xp
+        self.lower, self.upper = side(box.lower), side(box.upper)
+
+    def prox(self, v, step):
+        if self.reg is not None:
+            v = self.reg.prox(v, step)
+        return self.xp.minimum(self.xp.maximum(v, self.lower), self.upper)
+
+    def value(self, x):  # iterates are prox outputs, so inside the box
+        return 0.0 if self.reg is None else self.reg.value(x)
+
+
+# regularizers g whose prox composed with the box projection is the prox of g + box
+_SEPARABLE = ("L1", "SquaredL2", "ElasticNet", "Box", "NonNegative")
+
+
+def _regularizer_with_bounds(problem, x0, use_prox, method):
+    """The term the proximal step uses: the problem's regularizer (``use_prox``) combined
+    with ``problem.bounds``: the box projection alone (no regularizer, or a method
+    without a prox), ``clip(prox_g)`` for a separable g (l1, squared l2, elastic net,
+    a box), else a ValueError naming the combination."""
+    reg = problem.regularizer if use_prox else None
+    box = getattr(problem, "bounds", None)
+    if box is None:
+        return reg
+    if x0.ndim != 1:
+        raise ValueError(f"method {method!r}: `bounds` apply to a 1-D x0 (one (lower, upper) pair per "
+                         f"variable), got x0 of shape {tuple(x0.shape)}")
+    if reg is not None:
+        name = type(_inner(reg, "g")).__name__
+        if name == "ZeroRegularizer":
+            reg = None
+        elif name not in _SEPARABLE:
+            raise ValueError(
+                f"method {method!r} with `bounds` and the regularizer g = {name}: the prox of g + the box "
+                "is not available in closed form (it is for g = numopt.prox.L1, SquaredL2, ElasticNet or a "
+                "box). Fold the bounds into g's prox yourself (`prox=`), or drop `bounds`.")
+    return _BoxProx(reg, box, x0)
+
+
 def _initial_L(f, x, g, opts, xp):
     """L from the options (checked by the front door), the oracle, or a gradient-difference
     estimate at x0."""
@@ -104,7 +160,7 @@ def _proximal_gradient(problem, x0, opts, use_prox, method):
     reject_unused_terms(problem, method, regularizer=not use_prox)
     xp = get_namespace(x0)
     f = problem.objective
-    reg = problem.regularizer if use_prox else None
+    reg = _regularizer_with_bounds(problem, x0, use_prox, method)
     rval = (lambda x: 0.0) if reg is None else reg.value
     x = x0
     fx, gx = f.value_and_grad(x)
@@ -158,7 +214,7 @@ def _accelerated(problem, x0, opts, use_prox, method):
     reject_unused_terms(problem, method, regularizer=not use_prox)
     xp = get_namespace(x0)
     f = problem.objective
-    reg = problem.regularizer if use_prox else None
+    reg = _regularizer_with_bounds(problem, x0, use_prox, method)
     rval = (lambda x: 0.0) if reg is None else reg.value
     mu = opts["mu"]
     if mu is None:  # the oracle's modulus (not an option: checked here)
@@ -262,44 +318,54 @@ _ACC = dict(_LS, mu=Option(None, "Strong convexity modulus (default: the oracle'
 
 register(MethodSpec(
     name="gd", family="first_order", x_ndim=(1, 2), example=lambda xp: _example(xp, False), summary="Gradient descent with Armijo backtracking",
+    accepts_bounds=True,
     solve=lambda p, x0, o: _proximal_gradient(p, x0, o, use_prox=False, method="gd"),
-    options=dict(_LS), requires=("grad",), optimality="||grad f(x_k)||",
+    options=dict(_LS), requires=("grad",),
+    optimality="||grad f(x_k)|| (with `bounds`: the gradient mapping L ||x_k - P(x_k - grad f(x_k)/L)||, "
+               "P the projection onto the box: projected gradient descent)",
     rate_text="Convex, L-smooth: f(x_k) - f* <= L ||x0 - x*||^2 / (2k) (step 1/L; L -> eta L with "
               "backtracking). mu-strongly convex: (1 - mu/L)^k (f(x0) - f*).",
     rate=_rate_sublinear, reference="Nesterov, Introductory Lectures on Convex Optimization (2004), Thm 2.1.14; "
                                      "Armijo, Pacific J. Math. 16 (1966)."))
 register(MethodSpec(
     name="agd", family="first_order", x_ndim=(1, 2), example=lambda xp: _example(xp, False), summary="Nesterov's accelerated gradient (convex / strongly convex, restart)",
+    accepts_bounds=True,
     solve=lambda p, x0, o: _accelerated(p, x0, o, use_prox=False, method="agd"),
     options=dict(_ACC), requires=("grad",),
-    optimality="L_k ||y_k - x_{k+1}|| = ||grad f(y_k)||, the gradient at the extrapolated point",
+    optimality="L_k ||y_k - x_{k+1}|| = ||grad f(y_k)||, the gradient at the extrapolated point (with "
+               "`bounds`: x_{k+1} = P(y_k - grad f(y_k)/L_k), P the projection onto the box)",
     rate_text="Convex: f(x_k) - f* <= 2 L ||x0 - x*||^2 / (k+1)^2. mu-strongly convex (mu given): "
               "(1 - sqrt(mu/L))^k (f(x0) - f* + mu/2 ||x0 - x*||^2).",
     rate=_rate_accelerated, reference="Nesterov, Soviet Math. Dokl. 27 (1983); Introductory Lectures (2004), "
                                       "Sec. 2.2; O'Donoghue & Candès, Found. Comput. Math. 15 (2015)."))
 register(MethodSpec(
     name="ista", family="first_order", x_ndim=(1, 2), example=lambda xp: _example(xp, True), summary="Proximal gradient (ISTA) with backtracking",
+    accepts_bounds=True,
     solve=lambda p, x0, o: _proximal_gradient(p, x0, o, use_prox=True, method="ista"),
     options=dict(_LS), requires=("grad", "prox"),
-    optimality="gradient-mapping norm L ||x_k - prox_{g/L}(x_k - grad f(x_k)/L)||",
+    optimality="gradient-mapping norm L ||x_k - prox_{g/L}(x_k - grad f(x_k)/L)|| (with `bounds`: the "
+               "prox of g + the box, clip(prox_g) for l1 / squared l2 / elastic net)",
     rate_text="F(x_k) - F* <= L ||x0 - x*||^2 / (2k) (Beck & Teboulle 2009, Thm 3.1).",
     rate=_rate_sublinear, reference="Beck & Teboulle, SIAM J. Imaging Sci. 2(1) (2009)."))
 register(MethodSpec(
     name="fista", family="first_order", x_ndim=(1, 2), example=lambda xp: _example(xp, True), summary="FISTA: accelerated proximal gradient (backtracking, restart, monotone)",
+    accepts_bounds=True,
     solve=lambda p, x0, o: _accelerated(p, x0, o, use_prox=True, method="fista"),
     options=dict(_ACC), requires=("grad", "prox"),
-    optimality="gradient-mapping norm at the extrapolated point, L_k ||y_k - x_{k+1}||",
+    optimality="gradient-mapping norm at the extrapolated point, L_k ||y_k - x_{k+1}|| (with `bounds`: "
+               "the prox of g + the box, clip(prox_g) for l1 / squared l2 / elastic net)",
     rate_text="F(x_k) - F* <= 2 L ||x0 - x*||^2 / (k+1)^2 (Beck & Teboulle 2009, Thm 4.4).",
     rate=_rate_accelerated, reference="Beck & Teboulle, SIAM J. Imaging Sci. 2(1) (2009); "
                                       "MFISTA: Beck & Teboulle, IEEE TIP 18(11) (2009)."))
 
 
 def _family_function(name):
-    def solver(fun, x0=None, *, args=(), jac=None, prox=None, tol=None, callback=None, **options):
+    def solver(fun, x0=None, *, args=(), jac=None, prox=None, bounds=None, tol=None, callback=None,
+               **options):
         from .._minimize import minimize
 
-        return minimize(fun, x0, args=args, method=name, jac=jac, tol=tol, callback=callback,
-                        options=options, prox=prox)
+        return minimize(fun, x0, args=args, method=name, jac=jac, bounds=bounds, tol=tol,
+                        callback=callback, options=options, prox=prox)
     solver.__name__ = name
     solver.__doc__ = (f"Run method {name!r}; keyword options as in ``numopt.show_options({name!r})``.\n\n"
                       "Equivalent to ``numopt.minimize(fun, x0, method=...)``.")
