@@ -7,17 +7,34 @@ from ._registry import check_backend, get_method, methods_accepting_prox, resolv
 from .oracles import (Counted, CountedRegularizer, CountedSet, FunctionOracle, LinearComposite,
                       OracleCounter, Problem, SmoothSum, as_regularizer, as_set, smooth_regularizer_part)
 
-__all__ = ["minimize", "build_problem", "prepare"]
+__all__ = ["minimize", "build_problem", "prepare", "methods_accepting_bounds"]
 
 
 def _is_oracle(obj):
     return callable(getattr(obj, "value", None)) and callable(getattr(obj, "grad", None))
 
 
+def _registered(name):
+    """Whether method ``name`` is registered (a family may not be loaded in this build)."""
+    from ._registry import list_methods
+
+    return name in list_methods(kind="minimize")
+
+
+def _has_hessian(obj):
+    try:
+        return bool(obj.has("hess") or obj.has("hvp")) if hasattr(obj, "has") else \
+            callable(getattr(obj, "hess", None)) or callable(getattr(obj, "hvp", None))
+    except Exception:
+        return False
+
+
 def _default_method(problem):
     """``eal`` with constraints, ``frank-wolfe`` with a set that has an LMO, ``fista`` with a
-    nonsmooth regularizer (from ``prox=`` or the Problem), else ``agd`` (a smooth
-    regularizer such as squared l2 joins the smooth part)."""
+    nonsmooth regularizer (from ``prox=`` or the Problem; with or without ``bounds``),
+    ``l-bfgs-b`` for a smooth problem with ``bounds``, ``lbfgs`` for a smooth problem
+    without a Hessian, else ``agd`` (a smooth regularizer such as squared l2 joins the
+    smooth part)."""
     if problem.constraints is not None:
         return "eal"
     if problem.feasible_set is not None and hasattr(problem.feasible_set, "lmo"):
@@ -25,6 +42,10 @@ def _default_method(problem):
     reg = problem.regularizer
     if reg is not None and smooth_regularizer_part(reg) is None:
         return "fista"
+    if problem.bounds is not None:
+        return "l-bfgs-b"
+    if not _has_hessian(problem.objective) and _registered("lbfgs"):
+        return "lbfgs"
     return "agd"
 
 
@@ -114,8 +135,16 @@ def check_requirements(spec, problem):
         raise ValueError(f"method {spec.name!r} does not handle `constraints`; "
                          "use method='eal' for equality constraints")
     if problem.bounds is not None and not spec.accepts_bounds:
-        raise ValueError(f"method {spec.name!r} does not handle `bounds`; pass them as "
-                         "`prox=numopt.prox.Box(lower, upper)` with method='fista'")
+        raise ValueError(f"method {spec.name!r} does not handle `bounds`; methods that accept them: "
+                         f"{', '.join(map(repr, methods_accepting_bounds(spec.kind)))} "
+                         "(method=None picks 'l-bfgs-b', or 'fista' with a regularizer)")
+
+
+def methods_accepting_bounds(kind="minimize"):
+    """Names of the registered methods of ``kind`` that take ``bounds=``."""
+    from ._registry import list_methods
+
+    return [m for m in list_methods(kind=kind) if get_method(m).accepts_bounds]
 
 
 def apply_regularizer(spec, problem):
@@ -208,11 +237,19 @@ def minimize(fun, x0=None, args=(), method=None, jac=None, hess=None, hessp=None
         ``method(fun, x0, args=, jac=, hess=, hessp=, bounds=, constraints=, callback=,
         **options)`` returning an OptimizeResult, as in scipy. Default: ``"eal"`` with ``constraints``,
         ``"frank-wolfe"`` with ``lmo`` (or a Problem's set), ``"fista"`` with a nonsmooth
-        regularizer (``prox=`` or a Problem's ``regularizer``), else ``"agd"``.
+        regularizer (``prox=`` or a Problem's ``regularizer``; also with ``bounds``),
+        ``"l-bfgs-b"`` for a smooth problem with ``bounds``, ``"lbfgs"`` for a smooth problem
+        without a Hessian (``hess``/``hessp`` not given), else ``"agd"``.
         A regularizer is never dropped: a method without a proximal step adds a smooth
         one (``numopt.prox.SquaredL2``) to the smooth part and refuses any other
         (ValueError listing the methods that accept it).
     jac, hess, hessp, args : as in scipy. Finite differences only with ``jac='2-point'``.
+    bounds : ``scipy.optimize.Bounds``, a sequence of ``(lower, upper)`` pairs (``None`` for
+        an infinite side) or :class:`numopt.sets.Box`
+        ``lower <= x <= upper``; ``x0`` is clipped into them, as scipy does. Handled natively
+        by ``"l-bfgs-b"`` and by projection in the first-order methods (``gd``, ``agd``,
+        ``ista``, ``fista``: ``clip(prox_g)`` for an l1, squared l2 or elastic net ``g``); any
+        other method raises a ValueError naming those that accept bounds.
     constraints : scipy constraint dicts / ``NonlinearConstraint`` (equality only).
     tol : float
         Tolerance on the method's optimality measure (see :func:`show_options`). The
