@@ -46,6 +46,7 @@ not given, so a default run is reproducible.
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 
@@ -149,16 +150,55 @@ def _delta_theory(psi, ups, mu, nu, beta):
     return (0.5 - beta) * nu / (2 * psi ** 2 * (3 * ups + 4 * nu * ups ** 2 + mu * ups ** 2))
 
 
+def _inner_budget(opts, size):
+    """Sketch iterations allowed per KKT solve: the option ``inner_maxiter``, or (None, the
+    default) ``min(10000, 50 ceil(size / block))``: a full-size Gaussian sketch is one exact
+    projection, so 50 of them only fail on a singular or inconsistent system."""
+    if opts["inner_maxiter"] is not None:
+        return opts["inner_maxiter"]
+    bs = min(opts["block_size"] or size, size)
+    if opts["kkt_solver"] == "kaczmarz":
+        bs = 1
+    return int(min(10000, 50 * math.ceil(size / bs)))
+
+
 def _solve_kkt(K, rhs, opts, rng, z0, delta):
+    """(z, sketch iterations, relative residual). A sketch solve that misses ``delta``
+    within its budget (:func:`_inner_budget`) is finished by a direct least-squares solve
+    of the small dense system (the sketch is not repeated on a singular system)."""
     from ..sketch import solve as sk_solve
 
     if opts["kkt_solver"] == "direct":
         z, *_ = np.linalg.lstsq(K, rhs, rcond=None)
         return z, 0, np.linalg.norm(K @ z - rhs) / max(np.linalg.norm(rhs), 1e-300)
     bs = opts["block_size"] or K.shape[0]
-    r = sk_solve(K, rhs, method=opts["kkt_solver"], tol=delta, maxiter=opts["inner_maxiter"], rng=rng, x0=z0,
-                 block_size=min(bs, K.shape[0]), trace=False)
-    return r.x, r.nit, r.optimality
+    r = sk_solve(K, rhs, method=opts["kkt_solver"], tol=delta, maxiter=_inner_budget(opts, K.shape[0]), rng=rng,
+                 x0=z0, block_size=min(bs, K.shape[0]), trace=False)
+    if r.optimality <= delta or not opts.get("direct_fallback", True):
+        return r.x, r.nit, r.optimality
+    z, *_ = np.linalg.lstsq(K, rhs, rcond=None)
+    return z, r.nit, np.linalg.norm(K @ z - rhs) / max(np.linalg.norm(rhs), 1e-300)
+
+
+class Stall:
+    """Stall test on the KKT residual: stalled when the best residual of the last
+    ``window`` iterations is not below ``factor`` times the best one before them
+    (``window = 0`` turns it off)."""
+
+    def __init__(self, window, factor):
+        self.window, self.factor, self.hist = window, factor, []
+
+    def __call__(self, kkt):
+        self.hist.append(kkt)
+        w = self.window
+        if not w or len(self.hist) <= w:
+            return None
+        before, recent = min(self.hist[:-w]), min(self.hist[-w:])
+        if recent > self.factor * before:
+            return 5, (f"stalled: the KKT residual has not decreased by the factor stall_factor = {self.factor} "
+                       f"in the last stall_window = {w} iterations (best {recent:.3e}, before {before:.3e}); "
+                       "tol is below what the iteration reaches (rounding) or the method is stuck")
+        return None
 
 
 class _Oracles:
@@ -251,6 +291,8 @@ def _direction(st, K, rhs, gl, Hgl, Gx, cx, kkt, opts, rng, theory):
     grad_merit = _merit_gradient(st, gl, Hgl, Gx, cx)
     slope = None
     for _ in range(opts["max_adjust"]):
+        if time.perf_counter() > st.deadline:
+            return False, slope, (3, "Time limit (max_time) reached during the KKT solves.")
         if theory:  # Hong et al.: ||K z - b|| <= delta ||b|| / (||K|| psi), relative to ||b||
             d_acc = st.delta / (float(np.linalg.norm(K, 2)) * st.psi)
         else:
@@ -321,13 +363,19 @@ def _eal(problem, x0, opts):
     """The eal generator (see the module docstring); options checked by the front door."""
     from types import SimpleNamespace
 
+    if problem.bounds is not None or problem.constraints is None or hasattr(problem.constraints, "row_bounds"):
+        from .eal_ineq import eal_ineq  # inequalities or bounds: the active-set method
+
+        return (yield from eal_ineq(problem, x0, opts))
     out_dtype = np.asarray(x0).dtype  # iterate in float64, report in the input's dtype
     x = np.asarray(x0, dtype=float).copy()
     # a fixed default seed: two default runs give bit-identical iterates
     rng = generator(opts["rng"])
     ops, (fx, gx, cx, Gx) = _start(problem, x, opts)
     m, theory = ops.m, opts["accuracy"] == "theory"
-    st = SimpleNamespace(mu=opts["mu0"], nu=opts["nu0"], delta=opts["delta0"], z=None, nsketch=0, psi=None, ups=None)
+    st = SimpleNamespace(mu=opts["mu0"], nu=opts["nu0"], delta=opts["delta0"], z=None, nsketch=0, psi=None, ups=None,
+                         deadline=time.perf_counter() + opts["max_time"])
+    stall = Stall(opts["stall_window"], opts["stall_factor"])
     qn = np.eye(x.size) if opts["hessian"] == "bfgs" else None
     lam = -np.linalg.lstsq(Gx.T, gx, rcond=None)[0] if m else np.zeros(0)
     alpha, it = 0.0, 0
@@ -336,6 +384,9 @@ def _eal(problem, x0, opts):
         kkt = _kkt_residual(gl, cx)
         yield Step(x.astype(out_dtype, copy=True), fx, kkt, jac=gx, multipliers=lam, constraint_violation=_inf_norm(cx),
                    stationarity=_inf_norm(gl), mu=st.mu, nu=st.nu, nsketch=st.nsketch, step_size=alpha)
+        stop = stall(kkt)
+        if stop is not None:
+            return stop
         it += 1
         H, Hgl = _hessian_terms(problem, ops, x, lam, gl, qn, opts)
         if not (np.all(np.isfinite(H)) and np.all(np.isfinite(Hgl))):
@@ -408,7 +459,14 @@ _OPTIONS = {
                          aliases=("inner",)),
     "block_size": Option(None, "Sketch size (default n + m: one exact projection per sketch iteration).",
                          NoneOr(_COUNT)),
-    "inner_maxiter": Option(10000, "Maximum sketch iterations per KKT solve.", _COUNT),
+    "inner_maxiter": Option(None, "Maximum sketch iterations per KKT solve (None: min(10000, 50 ceil((n + m) / "
+                                  "block_size)); a solve that misses its accuracy is finished by a direct "
+                                  "least-squares solve).", NoneOr(_COUNT)),
+    "stall_window": Option(50, "Stop (status 5, 'stalled') when the KKT residual's best value over this many "
+                               "iterations is not below stall_factor times the best before (0 = off).",
+                           Interval(0, integer=True)),
+    "stall_factor": Option(0.9, "Decrease factor of the stall test (see stall_window).",
+                           Interval(0, 1, open=("lo",))),
     "sharpen": Option(True, "Sharpened accuracy delta_k <= ||KKT residual|| for local superlinear convergence.",
                       Flag()),
     "min_curvature": Option(1e-8, "Minimum eigenvalue of the reduced Hessian before a shift tau I is added.",
@@ -434,20 +492,27 @@ _OPTIONS = {
 }
 
 register(MethodSpec(
-    name="eal", family="constrained", summary="Exact augmented Lagrangian with randomized sketching (equality constraints)",
-    solve=_eal, requires=("grad", "constraints"), accepts_constraints=True, backends=("numpy",), float64_internal=True,
-    options=_OPTIONS,
-    optimality="KKT residual max(||grad f + G^T lam||_inf, ||c||_inf)",
+    name="eal", family="constrained",
+    summary="Exact augmented Lagrangian: sketched Newton steps (equalities), active-set SQP (inequalities, bounds)",
+    solve=_eal, requires=("grad",), accepts_constraints=True, accepts_bounds=True, backends=("numpy",),
+    float64_internal=True, options=_OPTIONS,
+    optimality="KKT residual: equalities only max(||grad f + G^T lam||_inf, ||c||_inf); with inequalities or "
+               "bounds max(||grad f + J^T y + z||_inf, ||h||_inf, ||max(g, 0)||_inf, ||max(-mu, 0)||_inf, "
+               "||mu o g||_inf) (stationarity, feasibility, dual sign, complementarity)",
     rate_text="Global convergence to KKT points; local superlinear (quadratic with exact Hessians and "
-              "sharpened accuracy) convergence (Hong, Na, Mahoney & Kolar 2023, Thms 4-5).",
+              "sharpened accuracy) convergence (Hong, Na, Mahoney & Kolar 2023, Thms 4-5). With inequalities: "
+              "global convergence of the active-set SQP with the exact augmented Lagrangian merit and local "
+              "superlinear convergence once the active set is identified (Na, Anitescu & Kolar 2023).",
     rate=None, example=_example,
     reference="I. Hong, S. Na, M.W. Mahoney, M. Kolar. Constrained Optimization via Exact Augmented "
-              "Lagrangian and Randomized Iterative Sketching. ICML 2023."))
+              "Lagrangian and Randomized Iterative Sketching. ICML 2023. Inequalities and bounds: S. Na, "
+              "M. Anitescu, M. Kolar. Inequality constrained stochastic nonlinear optimization via active-set "
+              "sequential quadratic programming. Math. Program. (2023)."))
 
 
-def eal(fun, x0=None, *, jac=None, hess=None, constraints=None, tol=None, callback=None, **options):
-    """``numopt.minimize(fun, x0, jac=jac, hess=hess, constraints=constraints, method="eal")``."""
+def eal(fun, x0=None, *, jac=None, hess=None, constraints=None, bounds=None, tol=None, callback=None, **options):
+    """``numopt.minimize(fun, x0, jac=jac, hess=hess, constraints=constraints, bounds=bounds, method="eal")``."""
     from .._minimize import minimize
 
-    return minimize(fun, x0, jac=jac, hess=hess, constraints=constraints, method="eal", tol=tol,
+    return minimize(fun, x0, jac=jac, hess=hess, constraints=constraints, bounds=bounds, method="eal", tol=tol,
                     callback=callback, options=options)

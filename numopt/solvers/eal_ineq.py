@@ -1,0 +1,312 @@
+"""Inequality constraints and bounds in method ``"eal"``: active-set SQP steps with an
+exact augmented Lagrangian merit function.
+
+Problem ``min f(x) s.t. lb <= c(x) <= ub, xl <= x <= xu`` (rows with ``lb == ub`` are
+equalities). Following S. Na, M. Anitescu, M. Kolar, "Inequality constrained stochastic
+nonlinear optimization via active-set sequential quadratic programming", Math. Program.
+(2023), deterministic version (exact gradients). The rows are put in the standard form
+``h(x) = 0`` (equality rows ``c_E - lb_E``) and ``g(x) <= 0`` (``c_U - ub_U``,
+``lb_L - c_L``, ``x_B - xu_B``, ``xl_B - x_B``, one row per finite side), with
+multipliers ``lam`` (free) and ``mu`` (>= 0). Each iteration:
+
+1. identifies the active set ``A = {i : mu_i + mu_p g_i(x) >= 0}`` (Na et al.'s rule
+   ``g_i >= -eps q mu_i`` with ``eps q = 1 / mu_p``);
+2. solves the Newton (SQP) system of the KKT conditions with the active rows as
+   equalities, ``[[B, G_A^T], [G_A, 0]] (dx, lam+, mu_A+) = -(grad f, h, g_A)`` with
+   ``G_A = (grad h; grad g_A)``, ``B`` the Lagrangian Hessian shifted to be positive
+   definite on null(G_A), and drives the inactive multipliers to zero
+   (``dmu_I = -mu_I``); the linear system is solved like eal's equality system (option
+   ``kkt_solver``: randomized sketching, finished by a direct least-squares solve when
+   the sketch misses its accuracy, or ``"direct"``);
+3. backtracks (Armijo) on the exact augmented Lagrangian
+
+       Phi = f + lam^T h + mu_p/2 ||h||^2 + sum_i (max(0, mu_i + mu_p g_i)^2 - mu_i^2) / (2 mu_p)
+             + nu/2 ||grad_x L||^2 + nu/2 ||g o mu||^2
+
+   (``L = f + lam^T h + mu^T g``; the first line is the Rockafellar augmented
+   Lagrangian of the inequalities, the second the terms that make it exact in the
+   multipliers). When the step is not a descent direction of Phi, ``mu_p <- rho^2 mu_p``
+   and ``nu <- nu / rho`` and the step is recomputed (the active set depends on mu_p).
+
+Simplifications with respect to the paper (stated in docs/eal.md): the paper's factor
+``q_nu(x, mu)`` (which keeps the penalty finite on a bounded region and makes the level
+sets of Phi compact) is fixed to 1, so ``eps = 1 / mu_p``; no stochastic gradients;
+near a KKT point the full step is taken when it halves the KKT residual (the merit
+slope is lost in rounding there), as in eal's equality path.
+
+Results. ``multipliers``: one entry per constraint row, in the order the constraints
+were given, for the Lagrangian ``f + y^T c(x) + z^T x``: ``y_j >= 0`` when row ``j`` is at
+its upper bound, ``y_j <= 0`` at its lower bound (a scipy ``{"type": "ineq"}`` row,
+``fun(x) >= 0``, has ``y_j <= 0``), 0 when strictly inside, any sign for an equality.
+``bound_multipliers``: ``z`` (one per variable, same convention: ``z_i >= 0`` at the
+upper bound, ``<= 0`` at the lower). Stationarity: ``grad f + J^T y + z = 0``.
+
+Optimality measure: the KKT residual ``max(||grad f + J^T y + z||_inf, ||h||_inf,
+||max(g, 0)||_inf, ||max(-mu, 0)||_inf, ||mu o g||_inf)`` (stationarity, primal
+feasibility, dual sign, complementarity), NaN-propagating. ``constraint_violation``:
+``max(||h||_inf, ||max(g, 0)||_inf)``. Iterates are not kept feasible: the returned
+``x`` satisfies the constraints and bounds to within the KKT residual.
+"""
+from __future__ import annotations
+
+import time
+from types import SimpleNamespace
+
+import numpy as np
+
+from .._loop import Step
+from .eal import Stall, _damped_bfgs, _dense, _inf_norm, _nonfinite, _shift_for_nullspace, _solve_kkt
+
+__all__ = ["eal_ineq"]
+
+
+def _nanmax(*vals):
+    """max of the inf-norms, NaN when any entry is NaN (Python's max would drop it)."""
+    return float(np.max([_inf_norm(v) for v in vals]))
+
+
+class _Form:
+    """The standard form h(x) = 0, g(x) <= 0 of ``lb <= c(x) <= ub, xl <= x <= xu``."""
+
+    def __init__(self, problem, x0, opts):
+        import scipy.sparse as sp
+
+        self.f, self.c = problem.objective, problem.constraints
+        n = x0.size
+        if self.c is None:
+            lb = ub = np.zeros(0)
+        elif hasattr(self.c, "row_bounds"):
+            lb, ub = self.c.row_bounds(x0)
+        else:  # an equality oracle c(x) = 0
+            lb = ub = np.zeros(np.asarray(self.c.value(x0)).size)
+        self.m, self.n = lb.size, n
+        if self.m:
+            J0 = self.c.jacobian(x0)
+            if sp.issparse(J0) and n + self.m > opts["dense_limit"]:
+                raise ValueError(f"the constraint Jacobian is a sparse {self.m} x {n} matrix, but eal forms dense "
+                                 f"KKT matrices and n + m = {n + self.m} exceeds dense_limit = "
+                                 f"{opts['dense_limit']} (raise the option if the dense matrix fits in memory)")
+        box = problem.bounds
+        xl = np.full(n, -np.inf) if box is None else np.asarray(box.lower, dtype=float).ravel()
+        xu = np.full(n, np.inf) if box is None else np.asarray(box.upper, dtype=float).ravel()
+        eq = lb == ub
+        self.E = np.flatnonzero(eq)
+        self.U = np.flatnonzero(~eq & np.isfinite(ub))
+        self.L = np.flatnonzero(~eq & np.isfinite(lb))
+        self.BU, self.BL = np.flatnonzero(np.isfinite(xu)), np.flatnonzero(np.isfinite(xl))
+        self.lb, self.ub, self.xl, self.xu = lb, ub, xl, xu
+        self.p = self.U.size + self.L.size + self.BU.size + self.BL.size
+        eye = np.eye(n)
+        self.Jb = np.vstack([eye[self.BU], -eye[self.BL]])
+
+    def at(self, x):
+        """(f, grad f, c, J) at x."""
+        fx, gx = self.f.value_and_grad(x)
+        if not self.m:
+            return fx, gx, np.zeros(0), np.zeros((0, self.n))
+        cx = np.asarray(self.c.value(x), dtype=float).ravel()
+        return fx, gx, cx, _dense(self.c.jacobian(x), (self.m, self.n), "constraint Jacobian")
+
+    def hg(self, x, cx, J):
+        """(h, J_h, g, J_g)."""
+        g = np.concatenate([cx[self.U] - self.ub[self.U], self.lb[self.L] - cx[self.L],
+                            x[self.BU] - self.xu[self.BU], self.xl[self.BL] - x[self.BL]])
+        Jg = np.vstack([J[self.U], -J[self.L], self.Jb])
+        return cx[self.E] - self.lb[self.E], J[self.E], g, Jg
+
+    def split(self, lam, mu):
+        """(y, z): row multipliers of c and bound multipliers of x (module docstring)."""
+        y, z = np.zeros(self.m), np.zeros(self.n)
+        y[self.E] = lam
+        k = 0
+        for idx, sign, tgt in ((self.U, 1.0, y), (self.L, -1.0, y), (self.BU, 1.0, z), (self.BL, -1.0, z)):
+            np.add.at(tgt, idx, sign * mu[k:k + idx.size])
+            k += idx.size
+        return y, z
+
+    def grad_L(self, x, y, z):
+        gx = self.f.grad(x)
+        if self.m:
+            gx = gx + _dense(self.c.jacobian(x), (self.m, self.n), "constraint Jacobian").T @ y
+        return gx + z
+
+
+def _hessian(form, x, y, z, gl, qn, opts):
+    """(H, H grad_x L): exact, central differences of grad_x L, or the BFGS matrix ``qn``."""
+    n, h = x.size, opts["fd_step"]
+    if qn is not None:
+        hh = h * max(1.0, np.linalg.norm(x)) / max(np.linalg.norm(gl), 1e-300)
+        return qn, (form.grad_L(x + hh * gl, y, z) - form.grad_L(x - hh * gl, y, z)) / (2 * hh)
+    f, c = form.f, form.c
+    exact = (hasattr(f, "has") and f.has("hess")) and (not form.m or (hasattr(c, "has") and c.has("hess")))
+    if exact and opts["hessian"] != "fd":
+        H = _dense(f.hess(x), (n, n), "objective Hessian")
+        if form.m:
+            H = H + _dense(c.hess(x, y), (n, n), "constraint Hessian")
+        return H, H @ gl
+    H = np.empty((n, n))
+    for i in range(n):
+        e = np.zeros(n)
+        e[i] = h * max(1.0, abs(x[i]))
+        H[:, i] = (form.grad_L(x + e, y, z) - form.grad_L(x - e, y, z)) / (2 * e[i])
+    H = 0.5 * (H + H.T)
+    return H, H @ gl
+
+
+def _merit(form, x, lam, mu, st):
+    """Phi (module docstring); inf when an oracle fails or is not finite."""
+    try:
+        fx, gx, cx, J = form.at(x)
+    except (FloatingPointError, OverflowError, ValueError, ZeroDivisionError):
+        return np.inf
+    h, Jh, g, Jg = form.hg(x, cx, J)
+    gl = gx + Jh.T @ lam + Jg.T @ mu
+    t = np.maximum(0.0, mu + st.mu * g)
+    gm = g * mu
+    phi = (fx + lam @ h + 0.5 * st.mu * h @ h + (t @ t - mu @ mu) / (2 * st.mu)
+           + 0.5 * st.nu * (gl @ gl + gm @ gm))
+    return phi if np.isfinite(phi) else np.inf
+
+
+def _merit_slope(st, d, S):
+    """grad Phi . d for d = (dx, dlam, dmu) (S: the quantities at the iterate)."""
+    dx, dl, dm = d
+    t = np.maximum(0.0, S.mu + st.mu * S.g)
+    gx = (S.gx + S.Jh.T @ (S.lam + st.mu * S.h) + S.Jg.T @ t + st.nu * S.Hgl
+          + st.nu * (S.Jg.T @ (S.g * S.mu * S.mu)))
+    glam = S.h + st.nu * (S.Jh @ S.gl)
+    gmu = (t - S.mu) / st.mu + st.nu * (S.Jg @ S.gl) + st.nu * S.g * S.g * S.mu
+    return float(gx @ dx + glam @ dl + gmu @ dm), float(np.sqrt(gx @ gx + glam @ glam + gmu @ gmu))
+
+
+def _newton(S, st, opts, rng):
+    """The active-set SQP step (dx, dlam, dmu) and the active set, or a stop."""
+    n, ne = S.x.size, S.h.size
+    act = S.mu + st.mu * S.g >= 0
+    GA = np.vstack([S.Jh, S.Jg[act]])
+    tau, _ = _shift_for_nullspace(S.H, GA, opts["min_curvature"])
+    k = GA.shape[0]
+    K = np.block([[S.H + tau * np.eye(n), GA.T], [GA, np.zeros((k, k))]])
+    glA = S.gl - S.Jg[~act].T @ S.mu[~act]  # inactive multipliers go to zero
+    rhs = -np.concatenate([glA, S.h, S.g[act]])
+    z0 = st.z if st.z is not None and st.z.size == K.shape[0] else None
+    z, its, _ = _solve_kkt(K, rhs, opts, rng, z0, min(st.delta, S.kkt) if opts["sharpen"] else st.delta)
+    st.nsketch += its
+    st.z = z
+    if not np.all(np.isfinite(z)):
+        return None, (5, "KKT solve produced non-finite values (singular KKT matrix?)")
+    dmu = -S.mu.copy()
+    dmu[act] = z[n + ne:]
+    return (z[:n], z[n:n + ne], dmu), None
+
+
+def _state(form, x, lam, mu, fx, gx, cx, J):
+    h, Jh, g, Jg = form.hg(x, cx, J)
+    gl = gx + Jh.T @ lam + Jg.T @ mu
+    y, z = form.split(lam, mu)
+    kkt = _nanmax(gl, h, np.maximum(g, 0), np.maximum(-mu, 0), g * mu)
+    return SimpleNamespace(x=x, lam=lam, mu=mu, fx=fx, gx=gx, cx=cx, J=J, h=h, Jh=Jh, g=g, Jg=Jg, gl=gl, y=y, z=z,
+                           kkt=kkt, viol=_nanmax(h, np.maximum(g, 0)))
+
+
+def _direction(form, S, st, opts, rng):
+    """A descent direction of Phi (adjusting mu_p, nu), its slope, or (None, None, stop)
+    when none is found; (d, None, None) asks for the local (full Newton) step."""
+    d = None
+    for _ in range(opts["max_adjust"]):
+        if time.perf_counter() > st.deadline:
+            return None, None, (3, "Time limit (max_time) reached during the KKT solves.")
+        d, stop = _newton(S, st, opts, rng)
+        if stop is not None:
+            return None, None, stop
+        slope, gnorm = _merit_slope(st, d, S)
+        dn = float(np.sqrt(sum(v @ v for v in d)))
+        if slope < -1e-14 * max(1.0, gnorm * dn):
+            return d, slope, None
+        st.mu *= opts["rho"] ** 2
+        st.nu /= opts["rho"]
+    return d, None, None
+
+
+def _search(form, S, st, d, slope, opts):
+    phi0 = _merit(form, S.x, S.lam, S.mu, st)
+    alpha = 1.0
+    for _ in range(opts["max_linesearch"]):
+        phi = _merit(form, S.x + alpha * d[0], S.lam + alpha * d[1], S.mu + alpha * d[2], st)
+        if phi <= phi0 + opts["beta"] * alpha * slope:
+            return alpha
+        alpha *= 0.5
+    return None
+
+
+def _start(form, x, opts):
+    fx, gx, cx, J = form.at(x)
+    for val, what in ((gx, "the objective gradient (`jac`)"), (cx, "the constraint function"),
+                      (J, "the constraint Jacobian")):
+        if not np.all(np.isfinite(val)):
+            raise ValueError(f"{what} at x0 contains NaN or inf")
+    f, c = form.f, form.c
+    has_exact = (hasattr(f, "has") and f.has("hess")) and (not form.m or (hasattr(c, "has") and c.has("hess")))
+    if opts["hessian"] == "exact" and not has_exact:
+        raise ValueError("hessian='exact' needs the objective's Hessian and the constraints' second derivatives "
+                         "(NonlinearConstraint(hess=...) or a 'hess' entry)")
+    return fx, gx, cx, J
+
+
+def eal_ineq(problem, x0, opts):
+    """The generator of eal with inequality constraints and/or bounds (module docstring)."""
+    from .._options import generator
+
+    if problem.constraints is None and problem.bounds is None:
+        raise ValueError("method 'eal' needs `constraints` (or `bounds`)")
+    out_dtype = np.asarray(x0).dtype
+    x = np.asarray(x0, dtype=float).copy()
+    rng = generator(opts["rng"])
+    form = _Form(problem, x, opts)
+    fx, gx, cx, J = _start(form, x, opts)
+    h, Jh, g, Jg = form.hg(x, cx, J)
+    lam = -np.linalg.lstsq(Jh.T, gx, rcond=None)[0] if h.size else np.zeros(0)
+    mu = np.zeros(form.p)
+    st = SimpleNamespace(mu=opts["mu0"], nu=opts["nu0"], delta=opts["delta0"], z=None, nsketch=0,
+                         deadline=time.perf_counter() + opts["max_time"])
+    qn = np.eye(x.size) if opts["hessian"] == "bfgs" else None
+    stall = Stall(opts["stall_window"], opts["stall_factor"])
+    alpha, it = 0.0, 0
+    while True:  # bounded by run_loop's maxiter
+        S = _state(form, x, lam, mu, fx, gx, cx, J)
+        yield Step(x.astype(out_dtype, copy=True), fx, S.kkt, jac=gx, multipliers=S.y, bound_multipliers=S.z,
+                   constraint_violation=S.viol, stationarity=_inf_norm(S.gl), mu=st.mu, nu=st.nu,
+                   nsketch=st.nsketch, step_size=alpha, n_active=int(np.sum(mu + st.mu * S.g >= 0)))
+        stop = stall(S.kkt)
+        if stop is not None:
+            return stop
+        it += 1
+        S.H, S.Hgl = _hessian(form, x, S.y, S.z, S.gl, qn, opts)
+        if not (np.all(np.isfinite(S.H)) and np.all(np.isfinite(S.Hgl))):
+            return 2, f"non-finite Lagrangian Hessian at iteration {it}; returning the last finite iterate"
+        d, slope, stop = _direction(form, S, st, opts, rng)
+        if stop is not None:
+            return stop
+        if slope is None:  # no descent: the full step when it halves the KKT residual
+            alpha = 1.0
+        else:
+            alpha = _search(form, S, st, d, slope, opts)
+            if alpha is None:
+                return 5, (f"line search failed on the merit function (constraint violation {S.viol:.2e}); "
+                           "the constraints may be infeasible")
+            if alpha < opts["alpha_min"] and opts["tiny_mu_power"]:
+                st.mu *= opts["rho"] ** opts["tiny_mu_power"]
+        xn, ln, mn = x + alpha * d[0], lam + alpha * d[1], mu + alpha * d[2]
+        new = form.at(xn)
+        bad = _nonfinite(*new, f"at the step of iteration {it}")
+        if bad:
+            return bad
+        if slope is None:
+            Sn = _state(form, xn, ln, mn, *new)
+            if not Sn.kkt < 0.5 * S.kkt:
+                return 5, "no descent direction for the merit function after adjusting the penalties"
+        if qn is not None:
+            yn, zn = form.split(ln, mn)
+            qn = _damped_bfgs(qn, xn - x, form.grad_L(xn, yn, zn) - form.grad_L(x, yn, zn))
+        x, lam, mu = xn, ln, mn
+        fx, gx, cx, J = new
