@@ -64,7 +64,34 @@ def _demo(args):
         gap = prob.duality_gap(res.x)[0]
         print(f"{m:>6}: {res.message} nit = {res.nit}, f = {res.fun:.10f}, duality gap = {gap:.2e}, "
               f"nnz(w) = {int(np.count_nonzero(res.x))}, {t:.2f} s")
+    _demo_plot(prob, {m: r[0] for m, r in rows.items()}, args.plot)
     return 0
+
+
+def _demo_plot(prob, runs, path):
+    """Write the demo's convergence plot (F - F* with the methods' bounds from
+    numopt.rates.theory) to ``path`` (default: numopt-demo-convergence.png in the temporary
+    directory) and print where; skipped with a message when matplotlib is missing."""
+    import os
+    import tempfile
+
+    try:
+        import matplotlib
+    except ImportError:
+        print("plot skipped: matplotlib is not installed (pip install 'numopt[plot]')")
+        return None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from numopt import rates
+
+    path = path or os.path.join(tempfile.gettempdir(), "numopt-demo-convergence.png")
+    ax = rates.plot_convergence(runs, prob, bounds=[rates.theory(m, prob) for m in runs])
+    ax.set_title(f"{prob.name}: l1-logistic regression", fontsize="medium")
+    ax.figure.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(ax.figure)
+    print(f"convergence plot (F - F* and the bounds of numopt.rates.theory): {path}")
+    return path
 
 
 def _problems(args):
@@ -85,15 +112,9 @@ def _solve(args):
 
     params = json.loads(args.params) if args.params else {}
     prob = problems.get(args.problem, **params)
-    every = max(1, args.maxiter // 10)
-
-    def cb(intermediate_result):
-        if intermediate_result.nit % every == 0:
-            print(f"  it {intermediate_result.nit:6d}  f = {intermediate_result.fun:.10e}  "
-                  f"optimality = {_fmt(intermediate_result.optimality)}", flush=True)
-
-    res = numopt.minimize(prob, method=args.method, tol=args.tol, callback=cb,
-                          options={"maxiter": args.maxiter})
+    # a tqdm progress bar on stderr (objective and optimality measure), bounded by maxiter
+    res = numopt.minimize(prob, method=args.method, tol=args.tol,
+                          options={"maxiter": args.maxiter, "disp": not args.quiet})
     print(f"{args.problem} with {args.method}: {res.message}")
     print(f"  f = {res.fun:.12g}  nit = {res.nit}  nfev = {res.nfev}  njev = {res.njev}  "
           f"optimality = {_fmt(res.optimality)}  time = {res.elapsed:.3f} s")
@@ -111,6 +132,8 @@ def main(argv=None):
     d.add_argument("--dataset", default="a9a")
     d.add_argument("--data-dir", default=None)
     d.add_argument("--lam-ratio", type=float, default=0.01)
+    d.add_argument("--plot", default=None, metavar="PATH",
+                   help="where to write the convergence plot (default: a file in the temporary directory)")
     d.set_defaults(fn=_demo)
     p = sub.add_parser("problems", help="list problems")
     p.add_argument("action", choices=["list"])
@@ -122,6 +145,7 @@ def main(argv=None):
     s.add_argument("--tol", type=float, default=None)
     s.add_argument("--maxiter", type=int, default=1000)
     s.add_argument("--params", default=None, help='JSON, e.g. \'{"model": "lasso", "lam_ratio": 0.1}\'')
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(fn=_solve)
     args = ap.parse_args(argv)
     return args.fn(args)

@@ -130,6 +130,27 @@ def _notify(callback, style, step, nit):
     return False
 
 
+def _progress(disp, maxiter, method):
+    """``(bar, every)`` for the ``disp`` option: ``True`` gives a tqdm progress bar on
+    stderr bounded by ``maxiter`` (a line every 10% when tqdm is not installed); an integer
+    ``k`` a printed line every ``k`` iterations; ``False`` nothing."""
+    if disp is True:
+        try:
+            from tqdm import tqdm
+        except ImportError:  # (a declared dependency; kept working without it)
+            return None, max(1, maxiter // 10)
+        return tqdm(total=maxiter, desc=method or "numopt", unit="it", dynamic_ncols=True, leave=True), 0
+    return None, (int(disp) if disp else 0)
+
+
+def _advance(bar, step, nit):
+    """The progress bar at iteration ``nit``, with the objective and the optimality measure."""
+    opt = "n/a" if step.optimality is None else f"{step.optimality:.3e}"
+    fun = "n/a" if step.fun is None else f"{step.fun:.6e}"
+    bar.set_postfix_str(f"f={fun}, optimality={opt}", refresh=False)
+    bar.update(max(0, nit - bar.n))
+
+
 def _converged(step, tol):
     return tol is not None and step is not None and step.stop_ok and step.optimality is not None \
         and step.optimality <= tol
@@ -144,9 +165,8 @@ def run_loop(gen, *, counter=None, options, callback=None, tol=None, method="", 
     method-specific extras once, after the loop.
     """
     maxiter, max_time = options["maxiter"], options["max_time"]
-    disp = options.get("disp", False)
-    disp_every = (max(1, maxiter // 10) if disp is True else int(disp)) if disp else 0
     style = _callback_style(callback)
+    bar, disp_every = _progress(options.get("disp", False), maxiter, method)
     trace = _Trace(counter, options.get("trace", True))
     t0 = time.perf_counter()
     last = best = None
@@ -175,7 +195,9 @@ def run_loop(gen, *, counter=None, options, callback=None, tol=None, method="", 
                 best = step
             elapsed = time.perf_counter() - t0
             trace.add(step, nit, elapsed)
-            if disp_every and nit % disp_every == 0:
+            if bar is not None:
+                _advance(bar, step, nit)
+            elif disp_every and nit % disp_every == 0:
                 print(f"[{method}] it {nit:6d}  f = {step.fun:.10e}  opt = {step.optimality}")
             if _converged(step, tol):
                 status = 0
@@ -190,6 +212,8 @@ def run_loop(gen, *, counter=None, options, callback=None, tol=None, method="", 
         status = 4
         last = best if best is not None else last
     finally:
+        if bar is not None:
+            bar.close()
         close = getattr(gen_iter, "close", None)
         if close is not None:
             close()

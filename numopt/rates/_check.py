@@ -149,7 +149,7 @@ def plot_convergence(results, problem_or_f_star=None, *, x="nit", y="fun", bound
     ``y``: ``"fun"`` plots ``F(x_k) - F*``; any other trace column (``"optimality"``,
     ``"gap"``, ...) is plotted as recorded. Points at or below ``floor`` are dropped rather
     than drawn as rounding noise: for ``y="fun"`` the floor defaults to
-    ``8 eps max(|F*|, tiny)`` (a difference below it is not measurable), else 0.
+    ``16 eps max(|F*|, tiny)`` (a difference below it is not measurable), else 0.
     ``bounds``: a :class:`Theory` (from :func:`theory`), a pair ``(k, values)``, a callable
     ``k -> bound`` or a list / dict ``label -> bound`` of them; each is labelled in the
     legend and drawn against the same ``x`` (a Theory against the run of its method).
@@ -172,7 +172,7 @@ def plot_convergence(results, problem_or_f_star=None, *, x="nit", y="fun", bound
     if y == "fun" and f_star is None:
         raise ValueError("plot_convergence(y='fun') needs F*: pass the problem or f_star as the second argument")
     if floor is None:
-        floor = 8 * np.finfo(float).eps * max(abs(f_star), np.finfo(float).tiny) if y == "fun" else 0.0
+        floor = 16 * np.finfo(float).eps * max(abs(f_star), np.finfo(float).tiny) if y == "fun" else 0.0
     if ax is None:
         _, ax = plt.subplots(figsize=(5.5, 3.8))
     for r, lab in zip(runs, labels):
