@@ -103,3 +103,23 @@ logistic_value.__doc__ = _logistic_value.__doc__
 logistic_terms.__doc__ = _logistic_terms.__doc__
 logistic_change.__doc__ = _logistic_change.__doc__
 logistic_conjugate.__doc__ = _logistic_conjugate.__doc__
+
+
+# Per-sample derivatives phi'(z_i) of the datafits' losses (without the 1/n factor): the
+# coordinate-descent kernels take one of these as a first-class function argument, so a
+# datafit carries its own coordinate update (numopt.datafits.*.coordinate_kernel).
+@njit(cache=True, inline="always")
+def logistic_deriv(z, y, param):
+    return -y / (1.0 + math.exp(y * z))
+
+
+@njit(cache=True, inline="always")
+def huber_deriv(z, y, param):
+    r = z - y
+    return min(max(r, -param), param)
+
+
+@njit(cache=True, inline="always")
+def squared_hinge_deriv(z, y, param):
+    m = 1.0 - y * z
+    return -2.0 * y * m if m > 0.0 else 0.0

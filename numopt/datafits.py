@@ -7,11 +7,14 @@ gradient of ``F(Ax)`` and ``||A_j||^2 * smoothness`` the coordinate-wise ones) a
 where it has one, the convex conjugate ``conjugate(u)`` used by :func:`duality_gap`.
 Combine with a design matrix through :class:`numopt.LinearComposite`.
 
-``fast_kind`` names the numba coordinate-descent kernels of the BCD fast paths that
-handle the datafit (``"quadratic"``: the residual ``y - Xw`` maintained; ``"logistic"``:
-the predictions ``Xw`` maintained), or is None (BCD then runs its generic path). The
-solver asks the datafit, so a new datafit reaches the fast path by naming its kernels
-(once kernels for it exist).
+The datafit carries its coordinate update for the numba BCD kernels: ``fast_kind`` is
+``"quadratic"`` (exact coordinate minimization, the residual ``y - Xw`` maintained), or
+``"logistic"`` / ``"smooth"`` with ``coordinate_kernel()`` returning a
+:class:`CoordinateKernel` (a numba per-sample derivative ``phi'(z_i, y_i, param)`` and the
+bound ``curvature`` on ``phi''``): proximal coordinate gradient steps with the
+predictions ``Xw`` maintained ("logistic" adds the logistic-specific working-set
+machinery: greedy rules on CSR rows, prox-Newton). ``None``: BCD runs its generic path.
+A new separable datafit reaches the fast path by supplying such a kernel.
 """
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ import math
 
 from ._backend import get_namespace
 
-__all__ = ["Quadratic", "Logistic", "SquaredHinge", "Huber", "Multinomial", "duality_gap", "relative_gap_measure", "lambda_max"]
+__all__ = ["CoordinateKernel", "Quadratic", "Logistic", "SquaredHinge", "Huber", "Multinomial", "duality_gap", "relative_gap_measure", "lambda_max"]
 
 
 class Quadratic:
@@ -55,6 +58,22 @@ class Quadratic:
         return float(xp.sum(u * self.y) + 0.5 * self.n * xp.sum(u * u))
 
 
+class CoordinateKernel:
+    """A datafit's coordinate update for the numba BCD kernels: ``deriv(z, y, param)`` is
+    phi'(z) for one sample (an ``@njit`` function), ``param`` a float it needs (Huber's
+    delta), ``curvature`` a bound on phi'' (the coordinate constant is
+    ``curvature * ||X_j||^2 / n``)."""
+
+    def __init__(self, deriv, param, curvature):
+        self.deriv, self.param, self.curvature = deriv, float(param), float(curvature)
+
+
+def _kernel(name, param, curvature):
+    from . import _datafit_numba  # numba is imported only when a fast path asks
+
+    return CoordinateKernel(getattr(_datafit_numba, name), param, curvature)
+
+
 class Logistic:
     """F(z) = 1/n sum_i log(1 + exp(-y_i z_i)) with labels y_i in {-1, +1}."""
 
@@ -68,6 +87,9 @@ class Logistic:
         self.y = y
         self.n = y.shape[0]
         self.smoothness = 0.25 / self.n
+
+    def coordinate_kernel(self):
+        return _kernel("logistic_deriv", 0.0, 0.25)
 
     def _fast(self, *arrays):
         """Whether the numba kernels apply: float64 numpy arrays (CuPy stays on xp)."""
@@ -145,12 +167,15 @@ class SquaredHinge:
     """F(z) = 1/n sum_i max(0, 1 - y_i z_i)^2 (L2-loss SVM), labels in {-1, +1}."""
 
     name = "squared_hinge"
-    fast_kind = None  # (no BCD kernels yet: the generic path)
+    fast_kind = "smooth"
 
     def __init__(self, y):
         self.y = y
         self.n = y.shape[0]
         self.smoothness = 2.0 / self.n
+
+    def coordinate_kernel(self):
+        return _kernel("squared_hinge_deriv", 0.0, 2.0)
 
     def value(self, z):
         xp = get_namespace(z)
@@ -184,7 +209,7 @@ class Huber:
     """F(z) = 1/n sum_i h_delta(z_i - y_i), h(r) = r^2/2 if |r| <= delta else delta(|r| - delta/2)."""
 
     name = "huber"
-    fast_kind = None  # (no BCD kernels yet: the generic path)
+    fast_kind = "smooth"
 
     def __init__(self, y, delta=1.0):
         if delta <= 0:
@@ -192,6 +217,9 @@ class Huber:
         self.y, self.delta = y, float(delta)
         self.n = y.shape[0]
         self.smoothness = 1.0 / self.n
+
+    def coordinate_kernel(self):
+        return _kernel("huber_deriv", self.delta, 1.0)
 
     def value(self, z):
         xp = get_namespace(z)

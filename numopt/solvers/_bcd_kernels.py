@@ -47,9 +47,11 @@ def lasso_epoch(data, indices, indptr, w, r, l1, l2, Lj, inv_n, order):
 
 
 @njit(cache=True)
-def logreg_epoch(data, indices, indptr, w, z, y, l1, l2, Lj, inv_n, order):
-    """One pass of proximal coordinate gradient steps (step 1/L_j, L_j = ||X_j||^2/(4n))
-    for 1/n sum log(1 + exp(-y z)) + l1 ||w||_1 + l2/2 ||w||^2; ``z = Xw`` updated."""
+def smooth_epoch(data, indices, indptr, w, z, y, param, deriv, l1, l2, Lj, inv_n, order):
+    """One pass of proximal coordinate gradient steps (step 1/L_j, L_j = curvature
+    ||X_j||^2 / n) for 1/n sum_i phi(z_i, y_i) + l1 ||w||_1 + l2/2 ||w||^2 with
+    ``z = Xw`` updated in place. ``deriv(z_i, y_i, param) = phi'(z_i)`` is the datafit's
+    own numba function (numopt.datafits.*.coordinate_kernel), compiled into this loop."""
     dmax = 0.0
     for jj in range(order.shape[0]):
         j = order[jj]
@@ -58,7 +60,7 @@ def logreg_epoch(data, indices, indptr, w, z, y, l1, l2, Lj, inv_n, order):
         g = 0.0
         for k in range(indptr[j], indptr[j + 1]):
             i = indices[k]
-            g -= data[k] * y[i] / (1.0 + math.exp(y[i] * z[i]))
+            g += data[k] * deriv(z[i], y[i], param)
         g *= inv_n
         old = w[j]
         new = _soft(old * Lj[j] - g, l1) / (Lj[j] + l2)
@@ -70,6 +72,13 @@ def logreg_epoch(data, indices, indptr, w, z, y, l1, l2, Lj, inv_n, order):
             if abs(d) > dmax:
                 dmax = abs(d)
     return dmax
+
+
+def logreg_epoch(data, indices, indptr, w, z, y, l1, l2, Lj, inv_n, order):
+    """:func:`smooth_epoch` with the logistic derivative (L_j = ||X_j||^2 / (4n))."""
+    from .._datafit_numba import logistic_deriv
+
+    return smooth_epoch(data, indices, indptr, w, z, y, 0.0, logistic_deriv, l1, l2, Lj, inv_n, order)
 
 
 @njit(cache=True)

@@ -127,14 +127,14 @@ def _resolve_auto(opts, kind, use_fast, l1, p, tree):
             sel = "cyclic"
         elif not use_fast:
             sel = "gsl"
-        elif kind == "logistic":
+        elif kind in ("logistic", "smooth"):
             sel = "cyclic"
         elif ws is True or p > _WS_AUTO_P:
             sel = "cyclic"
         else:
             sel = "gsl"
-    if not use_fast or l1 <= 0:
-        on = False  # (no sparsity to exploit without an l1 term)
+    if not use_fast or l1 <= 0 or kind == "smooth":
+        on = False  # (no sparsity to exploit without an l1 term; smooth datafits: plain epochs)
     elif ws == "auto":
         on = p > _WS_AUTO_P or (kind == "logistic" and auto_sel)
     else:
@@ -168,6 +168,8 @@ def _solve(problem, x0, opts):
         raise ValueError(f"negative regularization lam = {lam}")
     tree = _is_tree(upd)
     kind = _fast_kind(problem)
+    if kind == "smooth" and isinstance(sel, str) and sel in _GREEDY_CODE:
+        kind = None  # greedy rules of the smooth datafits: the generic path (no maintained gradient)
     use_fast = (kind is not None and opts["blocks"] is None and isinstance(upd, str) and upd == "gradient"
                 and isinstance(sel, str) and opts["kernel"] != "array_api" and isinstance(x0, np.ndarray))
     l1 = _penalty_params(reg)[0] if use_fast else 0.0
@@ -177,6 +179,10 @@ def _solve(problem, x0, opts):
     if tree and _quadratic_matrix(problem) and _is_zero_reg(reg) and isinstance(x0, np.ndarray) \
             and opts["kernel"] != "array_api":
         return _tagged(_quadratic_tree_path(problem, x0, opts), info)
+    if use_fast and ws is True and kind == "smooth":
+        raise ValueError("`working_set=True` is implemented for least-squares and logistic datafits; the "
+                         f"{type(_unwrap(problem.objective).loss).__name__} datafit runs plain numba epochs "
+                         "(working_set=False or 'auto')")
     if use_fast:
         if ws_on:
             return _tagged(_fast_ws(problem, x0, opts, kind), info)

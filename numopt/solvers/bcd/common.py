@@ -86,10 +86,13 @@ def _fast_kind(problem):
 
 
 def _datafit_fast_kind(loss):
-    """The datafit's own kernel family (its ``fast_kind``: 'quadratic', 'logistic'), or None
-    (a datafit without kernels, or a user's datafit that does not name any)."""
+    """The datafit's own kernel family (its ``fast_kind``: 'quadratic', 'logistic', or
+    'smooth' with a ``coordinate_kernel()``), or None (a datafit without kernels, or a
+    user's datafit that does not name any)."""
     kind = getattr(loss, "fast_kind", None)
-    return kind if kind in ("quadratic", "logistic") else None
+    if kind in ("logistic", "smooth") and not callable(getattr(loss, "coordinate_kernel", None)):
+        return None
+    return kind if kind in ("quadratic", "logistic", "smooth") else None
 
 
 def _gap_measure(problem):

@@ -49,9 +49,10 @@ class _Epochs:
         if kind == "quadratic":
             self.r = self.y - D.X @ self.w
             self.Lj = D.sq * self.inv_n
-        else:
+        else:  # the datafit's own coordinate update (datafits.*.coordinate_kernel)
             self.z = D.X @ self.w
-            self.Lj = 0.25 * D.sq * self.inv_n
+            self.ck = f.loss.coordinate_kernel()
+            self.Lj = self.ck.curvature * D.sq * self.inv_n
         self.greedy = sel in _GREEDY_CODE
         self.greedy_log = self.greedy and kind == "logistic"
         if self.greedy_log:  # gradient X^T u maintained through the CSR rows touched by each step
@@ -188,7 +189,9 @@ class _Epochs:
             self.order = self.rng.choice(p, size=p, p=self.probs).astype(np.int64)
         if self.kind == "quadratic":
             return K.lasso_epoch(data, indices, indptr, w, self.r, l1, l2, Lj, inv_n, self.order)
-        return K.logreg_epoch(data, indices, indptr, w, self.z, self.y, l1, l2, Lj, inv_n, self.order)
+        ck = self.ck
+        return K.smooth_epoch(data, indices, indptr, w, self.z, self.y, ck.param, ck.deriv, l1, l2, Lj, inv_n,
+                              self.order)
 
     def track_support(self):
         if self.track:
@@ -257,7 +260,7 @@ def _newton_on_support(kind, Xc, loss, w, S, l1, l2, inv_n, state):
     tmax = float(np.min(-wS[cross] / d[cross])) if cross.any() else 1.0
     t = 1.0 if tmax >= 1.0 else tmax  # (min(1.0, nan) would be 1.0)
     Xd = XS @ d
-    if kind == "logistic":
+    if kind != "quadratic":  # (the smooth datafits: Armijo backtracking)
         def phi(tt):
             return loss.value(z + tt * Xd) + l1 * float(sgn @ (wS + tt * d)) + 0.5 * l2 * float((wS + tt * d) @ (wS + tt * d))
         f0 = phi(0.0)
