@@ -206,14 +206,18 @@ def _compute(problem, tol):
             return dict(x_star=x, f_star=_value(problem, x), source="problem.x_star", certificate=c,
                         certificate_name=name)
     ref = _libsvm_entry(problem)
-    if ref is not None:
-        x, method = _solve(problem, _warm_start(problem, ref), tol)
-        source = f"problems/references.json ({ref['solver']}) polished with {method}"
-    else:
-        x, method = _solve(problem, problem.x0, tol)
-        source = f"computed with {method}"
-    x = _np(x)
-    c, name, scale = _certificate(problem, x)
+    x0 = _warm_start(problem, ref) if ref is not None else problem.x0
+    # the solver's own measure differs from the certificate by a scale: aim 10x below, and
+    # once more from there 1000x below when that was not enough (bounded: two runs)
+    for factor in (0.1, 1e-3):
+        x, method = _solve(problem, x0, tol * factor)
+        x = _np(x)
+        c, name, scale = _certificate(problem, x)
+        if math.isfinite(c) and c <= tol * scale:
+            break
+        x0 = x
+    source = (f"problems/references.json ({ref['solver']}) polished with {method}" if ref is not None
+              else f"computed with {method}")
     if not (math.isfinite(c) and c <= tol * scale):
         raise RuntimeError(f"reference_solution: {source} reached a {name} of {c:.3g}, above tol * scale = "
                            f"{tol * scale:.3g}; pass a looser `tol` or set problem.x_star")
