@@ -465,6 +465,8 @@ _OPTIONS = {
     "stall_window": Option(50, "Stop (status 5, 'stalled') when the KKT residual's best value over this many "
                                "iterations is not below stall_factor times the best before (0 = off).",
                            Interval(0, integer=True)),
+    "mu_max": Option(1e10, "Inequality/bound path: stop (status 5) when the penalty mu_p would exceed this "
+                           "(a sign of infeasible constraints).", _POS),
     "stall_factor": Option(0.9, "Decrease factor of the stall test (see stall_window).",
                            Interval(0, 1, open=("lo",))),
     "sharpen": Option(True, "Sharpened accuracy delta_k <= ||KKT residual|| for local superlinear convergence.",

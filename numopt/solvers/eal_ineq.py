@@ -225,6 +225,10 @@ def _direction(form, S, st, opts, rng):
             return d, slope, None
         st.mu *= opts["rho"] ** 2
         st.nu /= opts["rho"]
+        if st.mu > opts["mu_max"]:
+            return None, None, (5, f"the penalty parameter exceeded mu_max = {opts['mu_max']:.0e} without a descent "
+                                   f"direction (constraint violation {S.viol:.2e}): the constraints are likely "
+                                   "infeasible (or not regular at the limit point)")
     return d, None, None
 
 
