@@ -49,6 +49,7 @@ import math
 import numpy as np
 
 from .._backend import get_namespace, norm, to_numpy, vdot
+from .._linesearch import strong_wolfe
 from .._loop import Step
 from .._options import Interval, Option
 from .._registry import MethodSpec, register
@@ -58,29 +59,6 @@ __all__ = ["lbfgsb", "STATUS_FTOL"]
 STATUS_FTOL = 6  # relative decrease of f below ftol without a projected-gradient certificate
 
 _EPS64 = float(np.finfo(np.float64).eps)
-
-
-# ----------------------------------------------------------------------------- line search
-
-try:  # the shared strong Wolfe search (numopt._linesearch), when present
-    from .._linesearch import strong_wolfe as _line_search
-except ImportError:  # pragma: no cover - stand-in until numopt._linesearch lands
-    from collections import namedtuple
-
-    _LSResult = namedtuple("LineSearchResult", "step f dphi payload nfev success message")
-
-    def _line_search(phi, f0, dphi0, *, step=1.0, c1=1e-4, c2=0.9, step_max=math.inf, maxls=20):
-        """Armijo backtracking with safeguarded quadratic interpolation (same signature as
-        ``numopt._linesearch.strong_wolfe``; ``c2`` unused)."""
-        t = min(step, step_max)
-        for i in range(maxls):
-            f, dphi, payload = phi(t)
-            if math.isfinite(f) and f <= f0 + c1 * t * dphi0:
-                return _LSResult(t, f, dphi, payload, i + 1, True, "")
-            denom = f - f0 - dphi0 * t
-            t_new = -dphi0 * t * t / (2 * denom) if math.isfinite(f) and denom > 0 else 0.5 * t
-            t = min(max(t_new, 0.1 * t), 0.5 * t)
-        return _LSResult(t, None, None, None, maxls, False, "no sufficient decrease in maxls steps")
 
 
 # ----------------------------------------------------------------------------- memory
@@ -188,7 +166,7 @@ def _cauchy(x, g, lo, hi, mem, xp):
     f2_org = f2
     idx = xp.nonzero((tb > 0) & (tb < math.inf))[0]
     if idx.shape[0] == 0:
-        dtm = max(-f1 / max(f2, _EPS64 * f2_org), 0.0)
+        dtm = max(float(-f1 / max(f2, _EPS64 * f2_org)), 0.0)
         return _clip(x - dtm * g, lo, hi, xp), dtm * p
     tq = xp.take(tb, idx)
     order = xp.argsort(tq)
@@ -212,7 +190,7 @@ def _cauchy(x, g, lo, hi, mem, xp):
     stop = np.flatnonzero(~(dtm_all >= np.append(dt, math.inf)))  # NaN stops too
     J = int(stop[0]) if stop.size else len(ts)
     dtm = max(float(dtm_all[J]), 0.0) if math.isfinite(dtm_all[J]) else 0.0
-    t_star = (ts[J - 1] if J else 0.0) + dtm
+    t_star = float(ts[J - 1] if J else 0.0) + dtm  # (a Python float keeps float32 iterates)
     c = (C[J - 1] if J else 0.0) + dtm * (P[J - 1] if J else p)
     return _clip(x - t_star * g, lo, hi, xp), c
 
@@ -331,10 +309,12 @@ def _lbfgsb(problem, x0, opts):
             ft, gt = f.value_and_grad(xt)
             return ft, vdot(gt, d, xp), (xt, gt)
 
-        ls = _line_search(phi, fx, dphi0, step=step, c1=1e-3, c2=0.9, step_max=smax,
+        ls = strong_wolfe(phi, fx, dphi0, step=step, c1=1e-3, c2=0.9, step_max=smax,
                           maxls=min(opts["maxls"], max(maxfun - nfev, 1)))
         nfev += ls.nfev
-        if not ls.success or ls.payload is None or not (ls.f <= fx):
+        # a search that ends without the strong Wolfe conditions but at a point that decreases
+        # f (rounding, maxls) keeps that point, as the reference code does
+        if ls.payload is None or not (ls.step > 0 and ls.f < fx):
             if nfev >= maxfun:
                 return 1, f"Maximum number of function evaluations (maxfun = {maxfun}) reached."
             if mem.k:
