@@ -1,5 +1,10 @@
 """Sinkhorn benchmarks against POT, same process, after a warm-up.
 
+Part 0 — the floor: one scaling-Sinkhorn iteration against two BLAS matrix-vector
+products with the same kernel (``K @ v``, ``K.T @ u``), float64 and float32, measured
+interleaved in one run (medians); per-iteration times are differences of runs with
+``it0`` and ``it0 + iters`` iterations, so the one-time kernel build cancels. Reported:
+floor fraction = (two mat-vecs) / (one iteration), and POT's ``ot.sinkhorn`` per iteration.
 Part 1 — time per iteration (fixed number of iterations, no stopping test: POT's
 ``stopThr=0``), achieved memory bandwidth (one iteration reads the n x n kernel twice:
 16 n^2 bytes) as a fraction of a measured n x n matrix-vector bandwidth.
@@ -8,7 +13,7 @@ checked every iteration) for Sinkhorn (log-stabilized) and SNS; POT's log-domain
 Sinkhorn to its own criterion (l2 error of one marginal, checked every 10 iterations)
 for reference.
 
-    python benchmarks/bench_sinkhorn.py [--quick]
+    python benchmarks/bench_sinkhorn.py [--quick] [--floor-only] [--n 4000]
 """
 from __future__ import annotations
 
@@ -36,6 +41,54 @@ def instances(n):
     hg = problems.get("ot/histograms_2d", k=k, seed=0)
     for name, inst in (("clouds", pc), ("hist2d", hg)):
         yield name, inst.a, inst.b, np.ascontiguousarray(inst.C / inst.C.max())
+
+
+def _median_interleaved(fns, rounds):
+    """Median time of each callable, the callables run in turn ``rounds`` times."""
+    times = [[] for _ in fns]
+    for _ in range(rounds):
+        for t, fn in zip(times, fns):
+            t0 = time.perf_counter()
+            fn()
+            t.append(time.perf_counter() - t0)
+    return [float(np.median(t)) for t in times]
+
+
+def part0(n=4000, reg=1e-2, iters=40, it0=5, rounds=7):
+    """Floor fraction of numopt's scaling Sinkhorn (float64, float32) and POT's time per
+    iteration: returns a list of row dicts."""
+    import ot
+
+    inst = problems.get("ot/point_clouds", n=n, seed=0)
+    a64, b64, C64 = inst.a, inst.b, np.ascontiguousarray(inst.C / inst.C.max())
+    print(f"\n## floor fraction at n = {n}, reg = {reg:g} (medians of {rounds} interleaved rounds; "
+          f"per-iteration = (t[{it0 + iters} it] - t[{it0} it]) / {iters})")
+    print(f"{'dtype':<8} {'2 mat-vecs ms':>14} {'numopt it ms':>13} {'floor frac':>11} {'POT it ms':>10} "
+          f"{'POT / numopt':>13}")
+    rows = []
+    for dt in (np.float64, np.float32):
+        a, b, C = a64.astype(dt), b64.astype(dt), C64.astype(dt)
+        a, b = a / a.sum(), b / b.sum()
+        K = np.exp(-C / reg)
+        u, v = np.ones(n, dt), np.ones(n, dt)
+
+        def ours(k):
+            return lambda: sinkhorn(a, b, C, reg, method="sinkhorn", tol=0.0, maxiter=k, trace=False, plan=False)
+
+        def pot(k):
+            return lambda: ot.sinkhorn(a, b, C, reg, numItermax=k, stopThr=0.0)
+
+        for f in (ours(2), pot(2)):  # warm-up (numba compile)
+            f()
+        t = _median_interleaved([lambda: (K @ v, K.T @ u), ours(it0), ours(it0 + iters), pot(it0),
+                                 pot(it0 + iters)], rounds)
+        floor, it_ours, it_pot = t[0], (t[2] - t[1]) / iters, (t[4] - t[3]) / iters
+        row = dict(dtype=np.dtype(dt).name, n=n, floor_ms=floor * 1e3, iter_ms=it_ours * 1e3,
+                   floor_fraction=floor / it_ours, pot_iter_ms=it_pot * 1e3)
+        rows.append(row)
+        print(f"{row['dtype']:<8} {floor * 1e3:>14.2f} {it_ours * 1e3:>13.2f} {floor / it_ours:>11.2f} "
+              f"{it_pot * 1e3:>10.2f} {it_pot / it_ours:>13.2f}")
+    return rows
 
 
 def part1(sizes, iters=100):
@@ -97,7 +150,12 @@ def part2(sizes, tol=1e-8, cap=20000):
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--floor-only", action="store_true", help="only part 0 (the floor fraction)")
+    ap.add_argument("--n", type=int, default=4000, help="size of part 0")
     args = ap.parse_args(argv)
+    part0(args.n)
+    if args.floor_only:
+        return
     sizes = [500, 2000] if args.quick else [500, 2000, 5000]
     part1(sizes)
     part2([500] if args.quick else [500, 2000])
