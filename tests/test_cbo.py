@@ -40,7 +40,7 @@ def test_consensus_point_converges():
               callback=lambda intermediate_result: path.append(intermediate_result.x))
     V = np.array(path)
     err = np.max(np.abs(V - shift), axis=1)
-    assert err[-1] < 1e-4
+    assert err[-1] < 2e-4  # measured 1.4e-5 (margin audit; was < 1e-4, a 7x margin)
     assert np.all(err[-300:] < 1e-3)  # it stays there
     assert np.max(np.linalg.norm(np.diff(V[-300:], axis=0), axis=1)) < 1e-3  # and has stopped moving
     assert res.trace["spread"][-1] < 1e-2 * res.trace["spread"][0]
@@ -56,7 +56,9 @@ def test_contracting_regime_stops_on_tol(noise, sigma):
                                    "init_std": 3.0})
     assert res.success and res.spread <= 1e-8
     assert res.message.startswith("Consensus reached") and "not a certificate" in res.message
-    np.testing.assert_allclose(res.x, xstar, atol=1e-3)
+    # the particles collapse onto a point near x* (no certificate, as the message says): measured
+    # max error 4.2e-4 (anisotropic) / 3.2e-4 (isotropic), independent of alpha; 5e-3 gives >= 10x margin
+    np.testing.assert_allclose(res.x, xstar, atol=5e-3)
 
 
 def test_gradient_drift():
@@ -67,7 +69,7 @@ def test_gradient_drift():
               rng=1, maxiter=1000)
     assert res.njev == 30 * 1000  # one gradient per particle and step
     # particles rest in local minima (gradient and consensus drifts balance), the consensus is exact
-    np.testing.assert_allclose(res.x, xstar, atol=1e-5)
+    np.testing.assert_allclose(res.x, xstar, atol=2e-5)  # measured 1.07e-6
     with pytest.raises(ValueError, match="jac"):
         cbo(fun, np.zeros(3), gradient_weight=0.5, vectorized=True, maxiter=5)
 
