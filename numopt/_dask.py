@@ -29,6 +29,8 @@ from .oracles import LinearComposite
 __all__ = ["DaskLinearComposite", "is_dask_array", "tree_reduce"]
 
 _FAN_IN = 8  # children per node of the reduction tree
+_GATHER = 16  # at most this many partial results go back to the client, which adds them
+_INLINE_BYTES = 1 << 20  # arrays up to this size travel inside each chunk task (no extra hop)
 _GRAM_EXACT = 200  # features up to which the Gram matrix is reduced and its top eigenvalue taken exactly
 
 
@@ -149,17 +151,24 @@ def _add(*parts):
     return out
 
 
-def tree_reduce(parts, combine=_add, fan_in=_FAN_IN):
-    """Reduce a list of delayed values with ``combine`` in a tree of the given fan-in
-    (depth ``ceil(log_fan_in(len(parts)))``: no single task gathers every chunk's result)."""
+def tree_reduce(parts, combine=_add, fan_in=_FAN_IN, gather=_GATHER):
+    """Reduce a list of delayed values with ``combine`` in a tree of the given fan-in until at
+    most ``gather`` remain (no single task collects every chunk's result), returning a delayed
+    list of those: the client combines them (:func:`finish`), which saves the last hops
+    between workers (each costs a scheduler latency) for a few vectors more on the wire."""
     import dask
 
     parts = list(parts)
     if not parts:
         raise ValueError("`parts` is empty: nothing to reduce")
-    while len(parts) > 1:
+    while len(parts) > max(1, gather):
         parts = [dask.delayed(combine)(*parts[i:i + fan_in]) for i in range(0, len(parts), fan_in)]
-    return parts[0]
+    return parts
+
+
+def finish(parts, combine=_add):
+    """The client's last reduction step over the list :func:`tree_reduce` left."""
+    return combine(*parts)
 
 
 # --- client side -----------------------------------------------------------------------------
@@ -239,24 +248,31 @@ class DaskLinearComposite(LinearComposite):
         return len(self._blocks)
 
     def _shared(self, obj):
-        """One graph key holding ``obj`` (the iterate, the datafit template), shared by all chunk
-        tasks of a call instead of being copied into each."""
+        """``obj`` (the iterate, the datafit template) as a task argument: small ones travel inside
+        each chunk task, a large array is one graph key that the chunk tasks share."""
         import dask
 
+        if not isinstance(obj, np.ndarray) or obj.nbytes <= _INLINE_BYTES:
+            return obj
         return dask.delayed(obj, name=f"numopt-{type(obj).__name__}-{uuid.uuid4().hex}")
 
-    def _compute(self, obj):
+    def _compute(self, obj, combine=_add):
+        """One round trip: ``obj`` is the list :func:`tree_reduce` returned (or a tuple whose
+        last entry is one); the client finishes the reduction."""
         import dask
 
         self.round_trips += 1
-        return dask.compute(obj)[0]
+        out = dask.compute(obj)[0]
+        if isinstance(obj, tuple):
+            return tuple(out[:-1]) + (finish(out[-1], combine),)
+        return finish(out, combine)
 
-    def _map(self, fn, *args, combine=_add):
+    def _map(self, fn, *args):
         import dask
 
         tmpl = self._shared(self._tmpl)
         args = [self._shared(np.asarray(a)) for a in args]
-        return tree_reduce([dask.delayed(fn)(Xb, yb, tmpl, *args) for Xb, yb in self._blocks], combine)
+        return tree_reduce([dask.delayed(fn)(Xb, yb, tmpl, *args) for Xb, yb in self._blocks])
 
     @staticmethod
     def _x(x, name="x"):
@@ -297,7 +313,7 @@ class DaskLinearComposite(LinearComposite):
         if self._stats is None:
             gram = self.A.shape[1] <= _GRAM_EXACT
             parts = [dask.delayed(_chunk_stats)(Xb, gram) for Xb, _ in self._blocks]
-            self._stats = self._compute(tree_reduce(parts, _combine_stats))
+            self._stats = self._compute(tree_reduce(parts, _combine_stats), _combine_stats)
         return self._stats
 
     def gram_matvec(self, v):

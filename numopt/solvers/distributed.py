@@ -61,8 +61,10 @@ def _local_svrg(Xb, yb, tmpl, reg, x_a, g_a, step, n_steps, batch, seed):
     return nb * y, nb
 
 
-def _average(total):
-    s, n = total
+def _average(parts):
+    from .._dask import finish
+
+    s, n = finish(parts)
     return s / n
 
 

@@ -1,0 +1,163 @@
+"""Data-parallel oracles on a Dask LocalCluster (2 worker processes): the dask
+LinearComposite gives the same iterates as the in-memory one, one round trip per oracle
+call, and local-svrg reaches the optimum of a strongly convex problem."""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import numopt
+from numopt import datafits as D
+from numopt.prox import L1, SquaredL2
+
+da = pytest.importorskip("dask.array")
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                                       dashboard_address=None)
+    c = distributed.Client(cluster)
+    yield c
+    c.close()
+    cluster.close()
+
+
+def _data(n=600, p=12, seed=0, chunk=150, sparse=False):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    if sparse:
+        X[rng.random((n, p)) < 0.6] = 0.0
+    w = rng.standard_normal(p)
+    t = X @ w + 0.3 * rng.standard_normal(n)
+    Xd = da.from_array(X, chunks=(chunk, p))
+    if sparse:
+        Xd = Xd.map_blocks(sp.csr_matrix, dtype=X.dtype)
+        X = sp.csr_matrix(X)
+    return X, Xd, t, chunk
+
+
+def _pair(datafit, y, X, Xd, chunk):
+    return (numopt.LinearComposite(datafit(y), X),
+            numopt.LinearComposite(datafit(da.from_array(y, chunks=(chunk,))), Xd))
+
+
+def _iterates(f, method, p, **kw):
+    xs = []
+
+    def cb(intermediate_result):
+        xs.append(np.array(intermediate_result.x))
+
+    res = numopt.minimize(f, np.zeros(p), method=method, callback=cb, **kw)
+    return res, np.array(xs)
+
+
+@pytest.mark.parametrize("method", ["fista", "l-bfgs-b"])
+@pytest.mark.parametrize("loss", ["quadratic", "logistic"])
+def test_same_iterates_as_in_memory(client, method, loss):
+    X, Xd, t, chunk = _data()
+    y, datafit = (t, D.Quadratic) if loss == "quadratic" else (np.sign(t), D.Logistic)
+    fm, fd = _pair(datafit, y, X, Xd, chunk)
+    # fista: the first 12 iterations (each costs round trips on a shared 2-core machine)
+    kw = dict(prox=L1(0.01), options={"maxiter": 8}) if method == "fista" else {}
+    rm, xm = _iterates(fm, method, X.shape[1], tol=1e-9, **kw)
+    rd, xd = _iterates(fd, method, X.shape[1], tol=1e-9, **kw)
+    assert type(rd.x) is np.ndarray and rd.nit == rm.nit > 5 and rd.status == rm.status
+    np.testing.assert_allclose(xd, xm, rtol=0, atol=1e-10)
+    assert rd.success == rm.success and abs(rd.fun - rm.fun) <= 1e-12
+
+
+def test_sparse_chunks_same_iterates(client):
+    X, Xd, t, chunk = _data(sparse=True)
+    fm, fd = _pair(D.Quadratic, t, X, Xd, chunk)
+    rm, xm = _iterates(fm, "fista", X.shape[1], prox=L1(0.01), tol=1e-9, options={"maxiter": 10})
+    rd, xd = _iterates(fd, "fista", X.shape[1], prox=L1(0.01), tol=1e-9, options={"maxiter": 10})
+    assert rd.nit == rm.nit > 5
+    np.testing.assert_allclose(xd, xm, rtol=0, atol=1e-10)
+    H = fd.hess(rm.x)
+    assert sp.issparse(H)
+    assert abs(H - fm.hess(rm.x)).max() < 1e-14
+
+
+def test_one_round_trip_per_oracle_call(client):
+    X, Xd, t, chunk = _data()
+    fm, fd = _pair(D.Logistic, np.sign(t), X, Xd, chunk)
+    x = np.linspace(-1, 1, X.shape[1])
+    before = fd.round_trips
+    v, g = fd.value_and_grad(x)
+    assert fd.round_trips == before + 1
+    assert abs(v - fm.value(x)) < 1e-14 and np.max(np.abs(g - fm.grad(x))) < 1e-14
+    fd.value(x), fd.grad(x), fd.hvp(x, x)
+    assert fd.round_trips == before + 4
+
+
+@pytest.mark.parametrize("loss", ["quadratic", "logistic", "huber"])
+def test_hvp_and_hess_match_in_memory(client, loss):
+    X, Xd, t, chunk = _data()
+    datafit = {"quadratic": D.Quadratic, "logistic": D.Logistic, "huber": D.Huber}[loss]
+    y = np.sign(t) if loss == "logistic" else t
+    fm, fd = _pair(datafit, y, X, Xd, chunk)
+    rng = np.random.default_rng(1)
+    x, v = rng.standard_normal(X.shape[1]), rng.standard_normal(X.shape[1])
+    ref = fm.hvp(x, v)
+    assert np.max(np.abs(fd.hvp(x, v) - ref)) <= 1e-13 * max(1.0, np.max(np.abs(ref)))
+    assert np.max(np.abs(fd.hess(x) - fm.hess(x))) <= 1e-13
+    assert abs(fd.lipschitz - fm.lipschitz) <= 1e-12 * fm.lipschitz
+
+
+def test_multinomial_grad_and_hvp(client):
+    X, Xd, t, chunk = _data()
+    y = np.digitize(t, np.quantile(t, [1 / 3, 2 / 3])).astype(np.int64)  # 3 classes
+    fm, fd = _pair(D.Multinomial, y, X, Xd, chunk)
+    rng = np.random.default_rng(2)
+    W, V = rng.standard_normal((X.shape[1], 3)), rng.standard_normal((X.shape[1], 3))
+    assert abs(fd.value(W) - fm.value(W)) < 1e-13
+    assert np.max(np.abs(fd.grad(W) - fm.grad(W))) < 1e-14
+    h = 1e-5  # central difference of the gradient: O(h^2) error, about 1e-10 here
+    fdiff = (fm.grad(W + h * V) - fm.grad(W - h * V)) / (2 * h)
+    assert np.max(np.abs(fd.hvp(W, V) - fdiff)) < 1e-8
+
+
+def test_lanczos_lipschitz_many_features(client):
+    rng = np.random.default_rng(3)
+    X = sp.random(800, 300, density=0.05, random_state=3, format="csr")
+    Xd = da.from_array(X.toarray(), chunks=(200, 300)).map_blocks(sp.csr_matrix, dtype=float)
+    y = rng.standard_normal(800)
+    fd = numopt.LinearComposite(D.Quadratic(da.from_array(y, chunks=(200,))), Xd)
+    fd.stats()  # cached norms
+    fd._stats = fd._stats[:4] + (None,)  # drop the reduced Gram matrix: take the Lanczos path
+    exact = np.linalg.norm(X.toarray(), 2) ** 2 / 800
+    L = fd.estimate_lipschitz()
+    assert exact <= L <= exact * (1 + 1e-5)
+
+
+def test_labels_chunked_differently_is_clear_error(client):
+    X, Xd, t, chunk = _data()
+    with pytest.raises(ValueError, match=r"labels `y` must be a 1-D dask array chunked like A's rows"):
+        numopt.LinearComposite(D.Quadratic(da.from_array(t, chunks=(100,))), Xd)
+    with pytest.raises(ValueError, match=r"labels `y` must be a dask array"):
+        numopt.LinearComposite(D.Quadratic(t), Xd)
+    with pytest.raises(TypeError, match="`loss`"):
+        numopt.LinearComposite(object(), Xd)
+
+
+def test_local_svrg_reaches_the_optimum(client):
+    X, Xd, t, chunk = _data(n=1000, p=10, chunk=250)
+    y = np.sign(t)
+    fm, fd = _pair(D.Logistic, y, X, Xd, chunk)
+    ref = numopt.minimize(fm, np.zeros(10), method="agd", prox=SquaredL2(0.1), tol=1e-10)
+    assert np.linalg.norm(fm.grad(ref.x) + 0.1 * ref.x) <= 1e-10  # ||x_ref - x*|| <= 1e-9
+    before = fd.round_trips
+    res = numopt.minimize(fd, np.zeros(10), method="local-svrg", prox=SquaredL2(0.1), tol=1e-8,
+                          options={"maxiter": 100})
+    assert res.success and res.optimality <= 1e-8
+    # strongly convex (mu >= 0.1): ||x - x*|| <= ||grad|| / mu <= 1e-7 (measured: 3e-8)
+    assert np.linalg.norm(res.x - ref.x) <= 1e-6
+    assert fd.round_trips - before == res.nit + 2  # stats, start gradient, one per round
+    assert res.nit <= 30  # measured: 10 rounds
+
+
+def test_local_svrg_needs_a_dask_objective():
+    X, _, t, _ = _data(n=50, p=3, chunk=25)
+    with pytest.raises(ValueError, match="data-parallel objective"):
+        numopt.minimize(numopt.LinearComposite(D.Quadratic(t), X), np.zeros(3), method="local-svrg")
