@@ -143,3 +143,16 @@ def test_theory_accuracy_threshold_is_available_and_costly():
     assert th.nsketch > 100 * pr.nsketch
     with pytest.raises(ValueError, match="accuracy"):
         numopt.minimize(p, method="eal", options={"accuracy": "sloppy"})
+
+
+def test_stall_detection_stops_at_the_rounding_floor():
+    """HS100LNP's KKT residual floors at 1.2e-9 from iteration 7 on: with tol 1e-10 eal used
+    to run all its iterations (3000 in 7 s); the stall test stops it after stall_window."""
+    p = C.get("HS100LNP")
+    res = numopt.minimize(p, method="eal", tol=1e-10, options={"maxiter": 3000})
+    assert res.status == 5 and "stalled" in res.message and not res.success
+    assert res.nit <= 60  # 7 iterations to the floor + the window of 50
+    assert res.fun == pytest.approx(p.f_star, rel=1e-8) and res.optimality < 1e-8
+    off = numopt.minimize(p, method="eal", tol=1e-10, options={"maxiter": 80, "stall_window": 0})
+    assert off.status == 1 and off.nit == 80
+

@@ -218,15 +218,24 @@ class _Oracles:
         return self.f.grad(x) + self.jac_c(x).T @ lam
 
     def merit(self, x, lam, mu, nu):
-        fv = self.f.value(x)
-        cv = np.asarray(self.c.value(x), dtype=float)
-        gl = self.grad_L(x, lam)
+        fv, gx, cv, G = self._eval(x)
+        gl = gx + G.T @ lam
         return fv + lam @ cv + 0.5 * mu * cv @ cv + 0.5 * nu * gl @ gl
+
+    def _eval(self, x):
+        """(f, grad f, c, G) at x, remembered: the line search's accepted trial point is the
+        next iterate, whose oracles are then not called again."""
+        fx, gx = self.f.value_and_grad(x)
+        out = (fx, gx, self.value_c(x), self.jac_c(x))
+        self._last = (np.array(x, copy=True), out)
+        return out
 
     def at(self, x):
         """(f, grad f, c, G) at x."""
-        fx, gx = self.f.value_and_grad(x)
-        return fx, gx, self.value_c(x), self.jac_c(x)
+        last = getattr(self, "_last", None)
+        if last is not None and np.array_equal(last[0], x):
+            return last[1]
+        return self._eval(x)
 
 
 def _nonfinite(fx, gx, cx, Gx, where):

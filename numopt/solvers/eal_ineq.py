@@ -100,12 +100,19 @@ class _Form:
         self.Jb = np.vstack([eye[self.BU], -eye[self.BL]])
 
     def at(self, x):
-        """(f, grad f, c, J) at x."""
+        """(f, grad f, c, J) at x; the last evaluation is remembered (the accepted trial
+        point of the line search is the next iterate)."""
+        last = getattr(self, "_last", None)
+        if last is not None and np.array_equal(last[0], x):
+            return last[1]
         fx, gx = self.f.value_and_grad(x)
         if not self.m:
-            return fx, gx, np.zeros(0), np.zeros((0, self.n))
-        cx = np.asarray(self.c.value(x), dtype=float).ravel()
-        return fx, gx, cx, _dense(self.c.jacobian(x), (self.m, self.n), "constraint Jacobian")
+            out = fx, gx, np.zeros(0), np.zeros((0, self.n))
+        else:
+            cx = np.asarray(self.c.value(x), dtype=float).ravel()
+            out = fx, gx, cx, _dense(self.c.jacobian(x), (self.m, self.n), "constraint Jacobian")
+        self._last = (np.array(x, copy=True), out)
+        return out
 
     def hg(self, x, cx, J):
         """(h, J_h, g, J_g)."""
