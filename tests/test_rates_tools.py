@@ -33,7 +33,7 @@ def _run(problem, method, maxiter=150, **options):
 
 def _assert_within(problem, res, **kw):
     """The run's errors respect the theory() bound at every iteration k >= 1 (rounding slack
-    1e-9 relative), and they are not trivially far below it (the bound is exercised)."""
+    1e-9 relative, check_bound's default)."""
     ok, e, b = rates.check_bound(res, problem, **kw)
     assert ok, np.max((e / b)[1:])
     return e, b
@@ -101,14 +101,18 @@ def test_theory_lasso_constants_from_the_design(lasso):
 
 
 def test_theory_names_the_missing_constant(lasso, logistic):
-    with pytest.raises(ValueError, match=r"theory\('agd', problem\): needs mu > 0 for the linear rate"):
-        rates.theory("agd", lasso, regime="linear")
+    smooth = numopt.Problem(objective=lasso.objective, x0=lasso.x0)  # least squares, no mu given
+    with pytest.raises(ValueError, match=r"theory\('agd', problem\): needs mu > 0 for the linear rate; "
+                                         r"the problem's objective states no strong convexity"):
+        rates.theory("agd", smooth, regime="linear")
+    with pytest.raises(ValueError, match=r"theory\('fista', problem\): needs mu > 0 for the linear rate"):
+        rates.theory("fista", lasso, regime="linear")
     with pytest.raises(ValueError, match="needs mu > 0.*Logistic is not strongly convex"):
         rates.theory("bcd", logistic, options={"selection": "gsl"})
     with pytest.raises(ValueError, match="selection rule"):
         rates.theory("bcd", lasso)
     with pytest.raises(ValueError, match="needs D .*no feasible set"):
-        rates.theory("frank-wolfe", lasso)
+        rates.theory("frank-wolfe", smooth)
     opaque = numopt.Problem(objective=numopt.oracles.FunctionOracle(lambda x: float(x @ x), jac=lambda x: 2 * x),
                             x0=np.ones(3))
     with pytest.raises(ValueError, match="needs L; .*states no Lipschitz constant"):
@@ -120,6 +124,8 @@ def test_theory_names_the_missing_constant(lasso, logistic):
     assert th.kind == "superlinear"
     with pytest.raises(ValueError, match="no quantitative bound"):
         th.bound(3)
+    with pytest.raises(ValueError, match="does not use the problem's nonsmooth regularizer \\(L1\\)"):
+        rates.theory("gd", lasso)
     with pytest.raises(TypeError, match="`problem` must be a numopt.Problem"):
         rates.theory("gd", np.zeros(3))
     with pytest.raises(ValueError, match="`regime`"):
@@ -208,6 +214,15 @@ def test_reference_lasso_agrees_with_sklearn(lasso):
     x, f = rates.reference_solution(lasso)
     assert abs(f - lasso.value(w)) <= 1e-12 * abs(f)   # measured 2e-16
     assert np.linalg.norm(x - w) <= 1e-9 * np.linalg.norm(w)  # measured 1.3e-12
+
+
+def test_reference_of_a_float32_problem_is_float64(rng):
+    A = rng.standard_normal((20, 5)).astype(np.float32)
+    prob = numopt.Problem(objective=numopt.LinearComposite(LSQ(rng.standard_normal(20).astype(np.float32)), A),
+                          x0=np.zeros(5, dtype=np.float32))
+    x, f = rates.reference_solution(prob)
+    xs = np.linalg.lstsq(A.astype(float), prob.objective.loss.y.astype(float), rcond=None)[0]
+    assert x.dtype == np.float64 and np.linalg.norm(x - xs) <= 1e-8 * np.linalg.norm(xs)
 
 
 def test_reference_is_cached(quad, monkeypatch):
@@ -354,3 +369,38 @@ def test_fista_on_l1_lasso_reference_with_explicit_l1(rng):
     sk = pytest.importorskip("sklearn.linear_model")
     w = sk.Lasso(alpha=0.05, fit_intercept=False, tol=1e-14, max_iter=10 ** 6).fit(A, prob.objective.loss.y).coef_
     assert abs(f - prob.value(w)) <= 1e-12  # measured 6e-17
+
+
+# ------------------------------------------------------------------------------------- the CLI
+
+def _cli(*args):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "numopt", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_cli_solve_shows_the_bar_unless_quiet():
+    args = ("solve", "synthetic/quadratic", "--method", "agd", "--maxiter", "40", "--params", '{"n": 10}')
+    out = _cli(*args)
+    assert "40/40" in out.stderr and "optimality=" in out.stderr
+    assert "synthetic/quadratic with agd" in out.stdout
+    quiet = _cli(*args, "--quiet")
+    assert "it/s" not in quiet.stderr and "40/40" not in quiet.stderr
+    assert quiet.stdout.splitlines()[0] == out.stdout.splitlines()[0]
+
+
+def test_demo_plot_writes_the_figure_or_says_why_not(tmp_path, capsys, logistic, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from numopt.__main__ import _demo_plot
+
+    runs = {m: _run(logistic, m, maxiter=50) for m in ("ista", "fista")}
+    path = tmp_path / "demo.png"
+    assert _demo_plot(logistic, runs, str(path)) == str(path)
+    assert path.stat().st_size > 1000 and str(path) in capsys.readouterr().out
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if it were not installed
+    assert _demo_plot(logistic, runs, str(tmp_path / "no.png")) is None
+    assert "plot skipped: matplotlib is not installed" in capsys.readouterr().out
+    assert not (tmp_path / "no.png").exists()

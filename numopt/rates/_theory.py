@@ -313,6 +313,10 @@ def theory(method, problem, *, options=None, x0=None, regime=None, strict=True):
             raise ValueError(f"theory({method!r}, problem): the method states no quantitative rate that "
                              f"numopt.rates evaluates (its statement: {spec.rate_text or 'none'})")
         return Theory(kind="none", **base)
+    if not spec.accepts_prox and K.smooth_regularizer(problem) is None:
+        raise ValueError(f"theory({method!r}, problem): the method does not use the problem's nonsmooth "
+                         f"regularizer ({type(K.unwrap(problem.regularizer)).__name__}), so it states no bound "
+                         "for this problem")
     ctx = _Ctx(spec.name, problem, options, x0)
     fields = rule(ctx, spec, regime)
     return Theory(constants=dict(ctx.values), sources=dict(ctx.sources), **base, **fields)
