@@ -161,3 +161,72 @@ def test_local_svrg_needs_a_dask_objective():
     X, _, t, _ = _data(n=50, p=3, chunk=25)
     with pytest.raises(ValueError, match="data-parallel objective"):
         numopt.minimize(numopt.LinearComposite(D.Quadratic(t), X), np.zeros(3), method="local-svrg")
+
+
+def _svm_file(tmp_path, n=300, p=40, extras=True):
+    from sklearn.datasets import dump_svmlight_file
+
+    rng = np.random.default_rng(4)
+    X = sp.random(n, p, density=0.1, random_state=4, format="csr")
+    y = rng.choice([-1.0, 1.0], n)
+    path = tmp_path / "data.svm"
+    dump_svmlight_file(X, y, str(path), zero_based=False)
+    if extras:  # a comment line and blank lines: not samples
+        text = path.read_bytes()
+        path.write_bytes(b"# a comment\n" + text.replace(b"\n", b"\n\n", 3))
+    return path
+
+
+@pytest.mark.parametrize("chunk_bytes", [400, 10**7])
+def test_chunked_libsvm_matches_sklearn(tmp_path, chunk_bytes):
+    from sklearn.datasets import load_svmlight_file
+
+    from problems.libsvm import load_chunked
+
+    path = _svm_file(tmp_path)
+    X_ref, y_ref = load_svmlight_file(str(path), zero_based=False)
+    X, y = load_chunked(path, chunk_bytes=chunk_bytes)
+    assert X.shape == X_ref.shape and X.chunks[0] == y.chunks[0]
+    assert (X.numblocks[0] > 10) == (chunk_bytes < 1000)
+    blocks = [b.compute(scheduler="sync") for b in X.to_delayed().ravel()]
+    assert all(sp.issparse(b) and b.shape[1] == X_ref.shape[1] for b in blocks)
+    assert abs(sp.vstack(blocks) - X_ref).max() == 0
+    np.testing.assert_array_equal(y.compute(scheduler="sync"), y_ref)
+
+
+def test_chunked_libsvm_fixed_width_dense_and_errors(tmp_path):
+    from sklearn.datasets import load_svmlight_file
+
+    from problems.libsvm_chunked import load_chunked
+
+    path = _svm_file(tmp_path, extras=False)
+    X_ref, _ = load_svmlight_file(str(path), zero_based=False, n_features=50)
+    X, _ = load_chunked(path, 50, chunk_bytes=500, dense=True)
+    np.testing.assert_array_equal(X.compute(scheduler="sync"), X_ref.toarray())
+    with pytest.raises(ValueError, match="`path`.*compressed"):
+        load_chunked(str(path) + ".gz")
+    with pytest.raises(ValueError, match="`chunk_bytes`"):
+        load_chunked(path, chunk_bytes=0)
+    empty = tmp_path / "empty.svm"
+    empty.write_bytes(b"# nothing\n\n")
+    with pytest.raises(ValueError, match="no samples"):
+        load_chunked(empty)
+
+
+def test_chunked_libsvm_feeds_the_dask_oracle(client, tmp_path):
+    from problems.libsvm_chunked import load_chunked
+
+    path = _svm_file(tmp_path, extras=False)
+    X_ref, y_ref = load_svmlight_file_ref(path)
+    X, y = load_chunked(path, chunk_bytes=3000)
+    fd = numopt.LinearComposite(D.Logistic(y), X)
+    fm = numopt.LinearComposite(D.Logistic(y_ref), X_ref)
+    w = np.linspace(-1, 1, X.shape[1])
+    v, g = fd.value_and_grad(w)
+    assert abs(v - fm.value(w)) < 1e-14 and np.max(np.abs(g - fm.grad(w))) < 1e-15
+
+
+def load_svmlight_file_ref(path):
+    from sklearn.datasets import load_svmlight_file
+
+    return load_svmlight_file(str(path), zero_based=False)
