@@ -258,6 +258,20 @@ def _step_max(x, d, lo, hi, xp):
     return max(float(xp.min(ratio)), 0.0)
 
 
+def _approximate_wolfe(trials, f0, dphi0, eps, c1=1e-3, c2=0.9):
+    """A trial of a failed line search that meets the approximate Wolfe conditions of Hager
+    & Zhang (SIAM J. Optim. 16, 2005): ``f <= f0 + 100 eps |f0|`` (no increase beyond
+    rounding), ``c2 phi'(0) <= phi'(t) <= (2 c1 - 1) phi'(0)``. Near a solution ``f`` is
+    flat within rounding and the sufficient decrease test cannot be decided; the slope
+    still can. Returns ``(f, payload)`` of the one with the smallest ``|phi'(t)|``, or None."""
+    ok = [(abs(dp), fp, pl) for fp, dp, pl in trials
+          if math.isfinite(fp) and fp <= f0 + 100 * eps * abs(f0) and c2 * dphi0 <= dp <= (2 * c1 - 1) * dphi0]
+    if not ok:
+        return None
+    _, fp, pl = min(ok, key=lambda e: e[0])
+    return fp, pl
+
+
 def _box(problem, x0, xp):
     box = problem.bounds
     if box is None:
@@ -304,25 +318,33 @@ def _lbfgsb(problem, x0, opts):
         if lo is not None:
             smax = max(smax, 1.0)  # x_bar is in the box: t = 1 is feasible up to rounding
 
+        trials = []
+
         def phi(t, x=x, d=d):
             xt = _clip(x + t * d, lo, hi, xp)
             ft, gt = f.value_and_grad(xt)
-            return ft, vdot(gt, d, xp), (xt, gt)
+            out = (ft, vdot(gt, d, xp), (xt, gt))
+            trials.append(out)
+            return out
 
         ls = strong_wolfe(phi, fx, dphi0, step=step, c1=1e-3, c2=0.9, step_max=smax,
                           maxls=min(opts["maxls"], max(maxfun - nfev, 1)))
         nfev += ls.nfev
-        # a search that ends without the strong Wolfe conditions but at a point that decreases
-        # f (rounding, maxls) keeps that point, as the reference code does
-        if ls.payload is None or not (ls.step > 0 and ls.f < fx):
-            if nfev >= maxfun:
-                return 1, f"Maximum number of function evaluations (maxfun = {maxfun}) reached."
-            if mem.k:
-                mem.reset()
-                continue
-            return 5, f"Line search failed along projected steepest descent ({ls.message})."
-        x_new, g_new = ls.payload
-        f_new = ls.f
+        # a strong Wolfe step (f may be unchanged within rounding near the solution), or a
+        # search that ends elsewhere at a point that decreases f (rounding, maxls): keep the
+        # point, as the reference code does
+        if ls.payload is not None and ls.step > 0 and (ls.success or ls.f < fx):
+            f_new, (x_new, g_new) = ls.f, ls.payload
+        else:
+            near = _approximate_wolfe(trials, fx, dphi0, eps)
+            if near is None:
+                if nfev >= maxfun:
+                    return 1, f"Maximum number of function evaluations (maxfun = {maxfun}) reached."
+                if mem.k:
+                    mem.reset()
+                    continue
+                return 5, f"Line search failed along projected steepest descent ({ls.message})."
+            f_new, (x_new, g_new) = near
         s, y = x_new - x, g_new - g
         sy, yy = vdot(s, y, xp), vdot(y, y, xp)
         if sy > eps * yy and sy > 0:
@@ -335,7 +357,7 @@ def _lbfgsb(problem, x0, opts):
         yield Step(x, fx, projected_gradient(x, g, lo, hi, xp), jac=g, n_pairs=mem.k, skipped_pairs=skipped)
         if nfev >= maxfun:
             return 1, f"Maximum number of function evaluations (maxfun = {maxfun}) reached."
-        if (f_old - fx) <= ftol * max(abs(f_old), abs(fx), 1.0):
+        if ftol > 0 and (f_old - fx) <= ftol * max(abs(f_old), abs(fx), 1.0):
             return STATUS_FTOL, (f"Relative reduction of f <= ftol = {ftol:g}, but the projected gradient "
                                  f"is not below tol (no optimality certificate; lower ftol to go on).")
 
