@@ -404,3 +404,25 @@ def test_demo_plot_writes_the_figure_or_says_why_not(tmp_path, capsys, logistic,
     assert _demo_plot(logistic, runs, str(tmp_path / "no.png")) is None
     assert "plot skipped: matplotlib is not installed" in capsys.readouterr().out
     assert not (tmp_path / "no.png").exists()
+
+
+def test_reference_with_constraints_and_bounds(rng):
+    import dataclasses
+
+    from scipy.optimize import lsq_linear
+
+    from numopt.sets import Box
+
+    eq = problems.get("synthetic/eq_qp", n=20, m=5)  # its KKT solve is the independent reference
+    no_ref = dataclasses.replace(eq, x_star=None, f_star=None)
+    x, f = rates.reference_solution(no_ref)
+    info = rates.reference_info(no_ref)
+    assert "eal" in info["source"] and info["certificate_name"].startswith("KKT")
+    assert np.linalg.norm(x - eq.x_star) <= 1e-9 * np.linalg.norm(eq.x_star)  # measured 1e-13 absolute
+    M, y = rng.standard_normal((30, 8)), rng.standard_normal(30)
+    boxed = numopt.Problem(objective=numopt.LinearComposite(LSQ(y), M), x0=np.zeros(8),
+                           bounds=Box(np.zeros(8), np.full(8, 0.1)))
+    x, f = rates.reference_solution(boxed)
+    ref = lsq_linear(M, y, bounds=(0, 0.1), tol=1e-15)
+    assert np.linalg.norm(x - ref.x) <= 1e-9  # measured 2e-17
+    assert rates.theory("frank-wolfe", boxed).constants["D"] == pytest.approx(0.1 * np.sqrt(8))

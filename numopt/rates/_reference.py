@@ -72,6 +72,14 @@ def _certificate(problem, x):
         g = g + lam * _np(x)
     g0 = _np(f.grad(problem.x0)) + (lam * _np(problem.x0) if lam else 0.0)
     scale = max(1.0, float(np.linalg.norm(g0)))
+    if problem.constraints is not None:  # KKT residual with least-squares multipliers
+        J = np.atleast_2d(_np(problem.constraints.jacobian(x)))
+        mult = np.linalg.lstsq(J.T, -g, rcond=None)[0]
+        stat = float(np.linalg.norm(g + J.T @ mult))
+        feas = float(np.linalg.norm(_np(problem.constraints.value(x))))
+        kkt = stat if not (feas > stat) else feas  # (NaN in either propagates)
+        return (kkt if math.isfinite(stat) and math.isfinite(feas) else math.nan,
+                "KKT residual max(||grad f + J^T lam||, ||c(x)||)", scale)
     term = _prox_term(problem)
     if term is None:
         return float(np.linalg.norm(g)), "gradient norm ||grad F(x*)||", scale
