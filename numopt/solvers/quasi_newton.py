@@ -68,7 +68,9 @@ class _Budget:
     against ``maxfun``."""
 
     def __init__(self, f, maxfun):
-        self.counter = f.__dict__.get("counter") if hasattr(f, "__dict__") else None
+        from .._counting import Counted
+
+        self.counter = f.counter if isinstance(f, Counted) else None
         self.own, self.maxfun = 0, maxfun
 
     def used(self):
@@ -500,9 +502,10 @@ register(MethodSpec(
     options={"tol": _TOL, "maxiter": _MAXITER, "maxfun": _MAXFUN, "maxls": _MAXLS,
              "memory": Option(10, "Number of (s, y) pairs kept (scipy's `maxcor`).", Interval(1, integer=True),
                               aliases=("maxcor",)),
-             "ftol": Option(1e-15, "Stop with status 6 (stagnation, not success) when (f_k - f_{k+1}) / "
-                                   "max(|f_k|, |f_{k+1}|, 1) <= ftol. scipy's L-BFGS-B default is 2.2e-9, which "
-                                   "often stops before the gradient test; 0 disables.", Interval(0)),
+             "ftol": Option(0.0, "Stop with status 6 (stagnation, not success) when (f_k - f_{k+1}) / "
+                                 "max(|f_k|, |f_{k+1}|, 1) <= ftol. Default 0: off (the test is absolute when "
+                                 "|f| < 1 and fires long before the gradient test near f* = 0; scipy's "
+                                 "L-BFGS-B uses 2.2e-9 and reports it as success).", Interval(0)),
              "c1": _c(1e-4, "Sufficient-decrease"), "c2": _c(0.9, "Curvature")},
     rate_text="Globally and R-linearly convergent on twice continuously differentiable, strongly "
               "convex functions (Liu & Nocedal 1989, Thm 7.1): f(x_k) - f* <= r^k (f(x_0) - f*) for "
@@ -550,7 +553,9 @@ register(MethodSpec(
              "maxiter": Option(None, "Maximum number of (outer) iterations; None: 200 n (scipy's default).",
                                NoneOr(Interval(0, integer=True))),
              "initial_trust_radius": Option(1.0, "Initial trust radius.", Interval(0, open=("lo",))),
-             "max_trust_radius": Option(1000.0, "Largest trust radius.", Interval(0, open=("lo",))),
+             "max_trust_radius": Option(math.inf, "Largest trust radius (scipy's default 1000 caps every step "
+                                                  "at length 1000: BROWNBS, x* = (1e6, 2e-6), then needs 1000 "
+                                                  "iterations).", Interval(0, open=("lo",))),
              "eta": Option(0.15, "Accept the step when actual/predicted reduction > eta.", Interval(0, 0.25,
                                                                                                      open=("hi",))),
              "xtol": Option(1e-12, "Stop with status 6 (stagnation) when the trust radius falls below "

@@ -1,0 +1,240 @@
+"""Tests of lbfgs, bfgs, nonlinear-cg and trust-ncg (numopt/solvers/quasi_newton.py)."""
+import warnings
+
+import numpy as np
+import pytest
+from scipy.optimize import minimize as sp_minimize
+from scipy.optimize import rosen, rosen_der, rosen_hess, rosen_hess_prod
+
+import numopt
+
+METHODS = ["lbfgs", "bfgs", "nonlinear-cg", "trust-ncg"]
+SCIPY_NAME = {"lbfgs": "L-BFGS-B", "bfgs": "BFGS", "nonlinear-cg": "CG", "trust-ncg": "trust-ncg"}
+
+
+def _rosen_start(n):
+    return np.array([-1.2, 1.0] * (n // 2))
+
+
+def _run(method, fun, x0, jac, **kw):
+    if method == "trust-ncg" and "hess" not in kw:
+        kw.setdefault("hessp", rosen_hess_prod)
+    return numopt.minimize(fun, x0, jac=jac, method=method, **kw)
+
+
+@pytest.mark.parametrize("n", [2, 20])
+@pytest.mark.parametrize("method", METHODS)
+def test_rosenbrock_minimum_with_certificate(method, n):
+    res = _run(method, rosen, _rosen_start(n), rosen_der, tol=1e-9)
+    assert res.success and res.status == 0
+    g = np.max(np.abs(rosen_der(res.x)))
+    assert g <= 1e-9 and res.optimality == pytest.approx(g, rel=1e-12)   # the certificate, measured
+    assert np.max(np.abs(res.x - 1.0)) <= 1e-6
+    assert res.fun <= 1e-12
+
+
+@pytest.mark.parametrize("n", [2, 20])
+@pytest.mark.parametrize("method", METHODS)
+def test_evaluations_within_factor_of_scipy(method, n):
+    """Function+gradient evaluations on Rosenbrock within 1.5x scipy's (default options; scipy
+    often stops on ftol before its gradient test, numopt runs to ||g||_inf <= 1e-6)."""
+    x0 = _rosen_start(n)
+    calls = []
+
+    def fg(x):
+        calls.append(1)
+        return rosen(x), rosen_der(x)
+    kw = {"hessp": rosen_hess_prod} if method == "trust-ncg" else {}
+    ref = sp_minimize(fg, x0, jac=True, method=SCIPY_NAME[method], **kw)
+    n_scipy = len(calls)
+    calls.clear()
+    res = numopt.minimize(fg, x0, jac=True, method=method, **kw)
+    assert ref.success and res.success
+    assert len(calls) == res.nfev
+    assert res.nfev <= 1.5 * n_scipy, (res.nfev, n_scipy)
+
+
+def _native(name):
+    cutest = pytest.importorskip("problems.cutest")
+    return cutest.get(name)
+
+
+@pytest.mark.parametrize("name", ["BEALE", "DENSCHNB", "POWELLSG", "BROWNBS"])
+def test_agrees_with_scipy_on_cutest(name):
+    p = _native(name)
+    f, x0 = p.objective, p.x0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = sp_minimize(f.value, x0, jac=f.grad, method="BFGS", options={"gtol": 1e-10})
+    # BROWNBS (x* = (1e6, 2e-6)) defeats nonlinear CG (scipy's CG fails there too)
+    for method in [m for m in METHODS if not (name == "BROWNBS" and m == "nonlinear-cg")]:
+        res = numopt.minimize(p, method=method, tol=1e-9)
+        assert res.success, (method, res.message)
+        assert abs(res.fun - ref.fun) <= 1e-8 * max(1.0, abs(ref.fun)) + 1e-12
+        if name != "POWELLSG":   # singular Hessian at x*: only f is well determined
+            np.testing.assert_allclose(np.asarray(res.x), ref.x, rtol=1e-5, atol=1e-6)
+
+
+def test_scipy_names_and_options_reach_the_right_method():
+    x0 = _rosen_start(6)
+    res = numopt.minimize(rosen, x0, jac=rosen_der, method="BFGS", options={"gtol": 1e-8})
+    assert res.method == "bfgs" and res.success and res.optimality <= 1e-8
+    res = numopt.minimize(rosen, x0, jac=rosen_der, method="l-bfgs", options={"gtol": 1e-8, "maxcor": 5})
+    assert res.method == "lbfgs" and res.success and res.optimality <= 1e-8
+    assert np.nanmax(res.trace["memory_used"]) == 5
+    res = numopt.minimize(rosen, x0, jac=rosen_der, method="cg", options={"gtol": 1e-7, "maxiter": 5000})
+    assert res.method == "nonlinear-cg" and res.success and res.optimality <= 1e-7
+    res = numopt.minimize(rosen, x0, jac=rosen_der, hessp=rosen_hess_prod, method="Trust-NCG",
+                          options={"gtol": 1e-8})
+    assert res.method == "trust-ncg" and res.success and res.optimality <= 1e-8
+    # the tol argument overrides gtol; gtol and tol both in options is a TypeError naming tol
+    res = numopt.minimize(rosen, x0, jac=rosen_der, method="L-BFGS", tol=1e-3, options={"gtol": 1e-12})
+    assert res.success and 1e-4 < res.optimality <= 1e-3
+    with pytest.raises(TypeError, match="tol"):
+        numopt.minimize(rosen, x0, jac=rosen_der, method="lbfgs", options={"gtol": 1e-8, "tol": 1e-8})
+
+
+def test_bfgs_norm_option_changes_the_measure():
+    x0 = _rosen_start(4)
+    res = numopt.minimize(rosen, x0, jac=rosen_der, method="bfgs", options={"norm": 2, "gtol": 1e-8})
+    assert res.success and res.optimality == pytest.approx(np.linalg.norm(rosen_der(res.x)), rel=1e-12)
+
+
+@pytest.mark.parametrize("beta", ["hz", "pr+"])
+def test_cg_formulas_reach_the_minimum(beta):
+    res = numopt.minimize(rosen, _rosen_start(4), jac=rosen_der, method="nonlinear-cg",
+                          options={"beta": beta, "maxiter": 5000}, tol=1e-8)
+    assert res.success and np.max(np.abs(res.x - 1)) <= 1e-6
+
+
+def test_trust_ncg_with_dense_hessian_one_hessian_per_iteration():
+    x0 = _rosen_start(10)
+    a = numopt.minimize(rosen, x0, jac=rosen_der, hess=rosen_hess, method="trust-ncg", tol=1e-9)
+    b = numopt.minimize(rosen, x0, jac=rosen_der, hessp=rosen_hess_prod, method="trust-ncg", tol=1e-9)
+    assert a.success and b.success and a.nit == b.nit
+    np.testing.assert_allclose(a.x, b.x, rtol=1e-10)
+    assert a.nhev == a.nit                          # one Hessian per outer iteration
+    assert b.nhev == int(np.sum(b.trace["cg_iterations"]))  # one product per CG iteration
+
+
+def test_superlinear_tail_bfgs_and_trust_ncg():
+    """Locally superlinear: the gradient measure falls by 10x or more per iteration at the end."""
+    for method in ("bfgs", "trust-ncg"):
+        res = _run(method, rosen, _rosen_start(2), rosen_der, tol=1e-12)
+        opt = res.trace["optimality"]
+        assert res.success
+        tail = opt[-3:] / opt[-4:-1]
+        assert np.all(tail < 0.1), (method, opt[-5:])
+
+
+def test_float32_in_float32_out():
+    x0 = np.array([-1.2, 1.0], dtype=np.float32)
+    for method in METHODS:
+        res = _run(method, rosen, x0, rosen_der)
+        assert res.x.dtype == np.float32 and res.success, (method, res.message)
+        assert np.max(np.abs(res.x - 1)) <= 0.1
+
+
+def test_array_api_strict_input():
+    xps = pytest.importorskip("array_api_strict")
+    A = np.diag(np.arange(1.0, 6.0))
+    As, bs = xps.asarray(A), xps.asarray(np.ones(5))
+
+    def fun(x):
+        return float(0.5 * xps.sum(x * (As @ x)) - xps.sum(bs * x))
+
+    def jac(x):
+        return As @ x - bs
+    for method in METHODS:
+        kw = {"hessp": lambda x, v: As @ v} if method == "trust-ncg" else {}
+        res = numopt.minimize(fun, xps.zeros(5, dtype=xps.float64), jac=jac, method=method, tol=1e-10, **kw)
+        assert type(res.x).__module__.startswith("array_api_strict")
+        assert res.success
+        np.testing.assert_allclose(np.asarray(res.x), 1.0 / np.arange(1.0, 6.0), rtol=1e-8)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_callback_stopiteration_status_99(method):
+    def cb(intermediate_result):
+        if intermediate_result.nit == 3:
+            raise StopIteration
+    res = _run(method, rosen, _rosen_start(2), rosen_der, callback=cb)
+    assert res.status == 99 and not res.success and res.nit == 3
+
+
+@pytest.mark.parametrize("method", ["lbfgs", "bfgs", "nonlinear-cg"])
+def test_wrong_gradient_is_an_honest_failure(method):
+    res = numopt.minimize(rosen, _rosen_start(2), jac=lambda x: -rosen_der(x), method=method)
+    assert not res.success and res.status == 5 and "line search" in res.message.lower()
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_nan_objective_away_from_x0(method):
+    """f is NaN outside the ball ||x|| < 2.5: the line search (or the trust region) shrinks
+    its steps; the run either reaches the minimum or fails honestly, never success with NaN."""
+    def fun(x):
+        return rosen(x) if np.linalg.norm(x) < 2.5 else np.nan
+
+    res = _run(method, fun, _rosen_start(2), rosen_der, tol=1e-8)
+    assert np.isfinite(res.fun)
+    assert res.success and np.max(np.abs(res.x - 1)) <= 1e-5
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_nan_everywhere_but_x0_fails(method):
+    x0 = _rosen_start(2)
+
+    def fun(x):
+        return rosen(x) if np.array_equal(x, x0) else np.nan
+
+    res = _run(method, fun, x0, rosen_der)
+    assert not res.success and res.status in (1, 5, 6) and np.isfinite(res.fun)
+    np.testing.assert_array_equal(res.x, x0)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_maxfun_honoured(method):
+    res = _run(method, rosen, _rosen_start(2), rosen_der, options={"maxfun": 10})
+    assert res.status == 1 and not res.success
+    assert res.nfev <= 10 and "maxfun" in res.message
+
+
+def test_lbfgs_ftol_is_not_success():
+    res = numopt.minimize(rosen, _rosen_start(2), jac=rosen_der, method="lbfgs", options={"ftol": 1e-2})
+    assert res.status == 6 and not res.success and "ftol" in res.message
+    assert res.optimality > 1e-6
+    # a tol met at the same step wins (the certificate is checked first)
+    res = numopt.minimize(rosen, _rosen_start(2), jac=rosen_der, method="lbfgs", tol=1e3,
+                          options={"ftol": 1e-2})
+    assert res.success and res.nit == 0
+
+
+def test_trust_ncg_requires_hessian_products():
+    with pytest.raises(ValueError, match="hessp"):
+        numopt.minimize(rosen, _rosen_start(2), jac=rosen_der, method="trust-ncg")
+    res = numopt.minimize(rosen, _rosen_start(2), jac=rosen_der, hessp=rosen_hess_prod, method="trust-ncg",
+                          options={"maxiter": 3})
+    assert res.nit == 3 and res.status == 1
+    # the default maxiter is None, filled with 200 n (scipy's) before the loop reads it
+    from numopt._registry import get_method, resolve_options
+    from numopt.solvers.quasi_newton import _trust_ncg
+
+    opts = resolve_options(get_method("trust-ncg"), {})
+    assert opts["maxiter"] is None
+    _trust_ncg(None, np.ones(7), opts)
+    assert opts["maxiter"] == 1400
+
+
+def test_bad_options_name_the_argument():
+    x0 = _rosen_start(2)
+    with pytest.raises(ValueError, match="c1"):
+        numopt.minimize(rosen, x0, jac=rosen_der, method="lbfgs", options={"c1": 0.5, "c2": 0.1})
+    with pytest.raises(ValueError, match="memory"):
+        numopt.minimize(rosen, x0, jac=rosen_der, method="lbfgs", options={"maxcor": 0})
+    with pytest.raises(ValueError, match="beta"):
+        numopt.minimize(rosen, x0, jac=rosen_der, method="cg", options={"beta": "fr"})
+    with pytest.raises(ValueError, match="initial_trust_radius"):
+        numopt.minimize(rosen, x0, jac=rosen_der, hessp=rosen_hess_prod, method="trust-ncg",
+                        options={"initial_trust_radius": 10.0, "max_trust_radius": 1.0})
+    with pytest.raises(ValueError, match="gradient"):
+        numopt.minimize(rosen, x0, method="bfgs")
