@@ -230,3 +230,53 @@ def load_svmlight_file_ref(path):
     from sklearn.datasets import load_svmlight_file
 
     return load_svmlight_file(str(path), zero_based=False)
+
+
+def _sweep_problems():
+    import functools
+
+    from problems import synthetic
+
+    return {"sparse_regression": functools.partial(synthetic.sparse_regression, n=40, p=15, k=3)}
+
+
+def _without_timing(rows):
+    from numopt.sweep import TIMING_COLUMNS
+
+    return [{k: v for k, v in r.items() if k not in TIMING_COLUMNS} for r in rows]
+
+
+def test_sweep_same_table_on_dask_and_processes(client, tmp_path):
+    import csv
+
+    from numopt.sweep import COLUMNS, sweep
+
+    kw = dict(methods=["fista", "ista"], seeds=[0, 1], lams=[0.3, 0.1], lam_name="lam_ratio", tol=1e-8,
+              options={"maxiter": 5000})
+    on_dask = sweep(_sweep_problems(), scheduler=client.scheduler.address, warm_start=True, **kw)
+    on_procs = sweep(_sweep_problems(), max_workers=2, warm_start=True, out=tmp_path / "t.csv", **kw)
+    assert len(on_dask) == 8 and all(set(r) == set(COLUMNS) for r in on_dask)
+    assert _without_timing(on_dask) == _without_timing(on_procs)
+    assert all(r["success"] and r["optimality"] <= 1e-8 for r in on_dask)
+    with open(tmp_path / "t.csv", newline="") as f:
+        table = list(csv.DictReader(f))
+    assert tuple(table[0]) == COLUMNS and len(table) == 8
+    # the path runs in order, warm-started: the second value starts at the first solution
+    independent = sweep(_sweep_problems(), scheduler="serial", warm_start=False, **kw)
+    assert [r["lam"] for r in independent] == [r["lam"] for r in on_dask]
+    for a, b in zip(independent, on_dask):  # same optimum either way (strongly convex here: n > p)
+        assert abs(a["fun"] - b["fun"]) <= 1e-9 * max(1.0, abs(a["fun"]))
+    assert sum(r["nit"] for r in on_dask) < sum(r["nit"] for r in independent)
+
+
+def test_sweep_bad_arguments_are_clear_errors():
+    from numopt.sweep import sweep
+
+    with pytest.raises(TypeError, match="`problems`"):
+        sweep([], ["fista"])
+    with pytest.raises(ValueError, match="`scheduler`"):
+        sweep(_sweep_problems(), ["fista"], scheduler="localhost:8786")
+    with pytest.raises(ValueError, match="`errors`"):
+        sweep(_sweep_problems(), ["fista"], errors="ignore")
+    rows = sweep(_sweep_problems(), ["no-such-method"], scheduler="serial", errors="record")
+    assert rows[0]["status"] == -1 and not rows[0]["success"] and "no-such-method" in rows[0]["message"]
