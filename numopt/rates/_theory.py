@@ -135,7 +135,8 @@ class _Ctx:
 
         ref = self._reference()
         x0 = np.asarray(to_numpy(self.x0), dtype=float)
-        return float(np.linalg.norm(x0 - ref["x_star"])), f"||x0 - x*|| with x* from reference_solution ({ref['source']})"
+        return float(np.linalg.norm(x0 - ref["x_star"])), \
+            f"||x0 - x*|| with x* from reference_solution ({ref['source']})"
 
     def _f0_gap(self):
         from ._reference import _value
@@ -145,7 +146,8 @@ class _Ctx:
             f"F(x0) - F* with F* from reference_solution ({ref['source']})"
 
     def _D(self):
-        s = self.problem.feasible_set if self.problem.feasible_set is not None else getattr(self.problem, "bounds", None)
+        s = self.problem.feasible_set
+        s = getattr(self.problem, "bounds", None) if s is None else s
         if s is None:
             return None, "the problem has no feasible set (feasible_set / bounds)"
         return K.diameter(s, int(np.prod(np.shape(self.x0))))
