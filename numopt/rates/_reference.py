@@ -91,13 +91,27 @@ def _certificate(problem, x):
     return L * float(np.linalg.norm(_np(x) - z)), "gradient-mapping norm L ||x* - prox(x* - grad f / L)||", scale
 
 
+def _references_path():
+    """problems/references.json, located without importing the problems package (the
+    library never imports it); None when it is not there."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("problems")
+    except (ImportError, ValueError):
+        spec = None
+    candidates = [Path(spec.origin).with_name("references.json")] if spec is not None and spec.origin else []
+    candidates.append(Path(__file__).resolve().parents[2] / "problems" / "references.json")
+    return next((c for c in candidates if c.is_file()), None)
+
+
 def _libsvm_entry(problem):
     """The problems/references.json entry of a LIBSVM model problem, or None."""
     name, meta = getattr(problem, "name", "") or "", getattr(problem, "meta", None) or {}
     if not name.startswith("libsvm/") or "lam" not in meta:
         return None
-    path = Path(__file__).resolve().parents[2] / "problems" / "references.json"
-    if not path.is_file():
+    path = _references_path()
+    if path is None:
         return None
     for ref in json.loads(path.read_text()):
         if (ref["dataset"], ref["model"], ref["penalty"]) == (name[len("libsvm/"):], meta.get("model"),
