@@ -18,8 +18,8 @@ __all__ = ["as_bounds", "clip_to_bounds"]
 def _side(v, n, name, fill):
     arr = np.asarray([fill if e is None else e for e in v] if isinstance(v, (list, tuple)) else v,
                      dtype=float)
-    if arr.ndim == 0:
-        arr = np.full(n, float(arr))
+    if arr.ndim == 0 or (arr.shape == (1,) and not isinstance(v, (list, tuple))):
+        arr = np.full(n, float(arr.reshape(-1)[0]))  # a scalar side (scipy.optimize.Bounds(0, 1))
     if arr.shape != (n,):
         raise ValueError(f"`bounds`: {name} has shape {arr.shape}, expected ({n},) (one per variable)")
     if np.isnan(arr).any():
