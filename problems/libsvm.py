@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .libsvm_chunked import load_chunked  # out-of-core reader (dask row chunks by byte ranges)
+
 __all__ = ["DATASETS", "Dataset", "load", "load_chunked", "find", "download", "data_dirs", "preprocess",
            "train_test"]
 
@@ -351,14 +353,6 @@ def load(name_or_path, data_dir=None, n_features=None, dtype=np.float64, max_fea
     X, y = _parse(src, n_features, cap, dtype)
     _check_parsed(X, y, src, info, n_features, cap)
     return X, y
-
-
-def load_chunked(path, n_features=None, **kwargs):
-    """Out-of-core: the svmlight file ``path`` as dask arrays of row chunks read by byte
-    ranges, ``(X, y)``; see :func:`problems.libsvm_chunked.load_chunked`."""
-    from .libsvm_chunked import load_chunked as _load_chunked
-
-    return _load_chunked(path, n_features, **kwargs)
 
 
 def _sha256(path, chunk=1 << 20):
