@@ -116,8 +116,12 @@ def _latency(W):
 
 
 def cost_model(res, bandwidth=1e9):
-    """Least-squares fit T = lat + per_task * tasks on the latency runs (both cluster sizes),
-    and the per-iteration prediction for W workers (one chunk per worker)."""
+    """The model T_call(W) = lat + per_task * tasks + bytes / bandwidth + C / W, fitted from
+    the measurements: ``lat`` and ``per_task`` by least squares on the tiny-design round trips
+    (both cluster sizes), ``C`` (the compute of one call on one worker) by least squares on
+    the seconds per round trip of the real runs with 1 and 2 workers (4 chunks) after the
+    latency terms. Prediction for W workers holding one chunk each, times the measured
+    round trips per iteration."""
     ks, ts = [], []
     for W in (1, 2):
         for k, t in res[f"latency_{W}w"].items():
@@ -125,8 +129,16 @@ def cost_model(res, bandwidth=1e9):
             ts.append(t)
     A = np.column_stack([np.ones(len(ks)), ks])
     (lat, per_task), *_ = np.linalg.lstsq(A, np.array(ts), rcond=None)
-    lat, per_task = max(lat, 0.0), max(per_task, 0.0)
-    p, C = res["p"], res["compute_per_call"]
+    lat, per_task = max(float(lat), 0.0), max(float(per_task), 0.0)
+    p, chunks = res["p"], res["chunks"]
+    inv_w, rest = [], []
+    for method in ("fista", "l-bfgs-b"):
+        for W in (1, 2):
+            r = res["runs"][f"{method}/dask-{W}w"]
+            t_call = r["s_per_iter"] / r["round_trips_per_iter"]
+            inv_w.append(1.0 / W)
+            rest.append(t_call - lat - per_task * chunks - 2 * p * 8 * chunks / bandwidth)
+    C = max(float(np.dot(inv_w, rest) / np.dot(inv_w, inv_w)), 0.0)
     pred = {}
     for method in ("fista", "l-bfgs-b"):
         rt = res["runs"][f"{method}/dask-2w"]["round_trips_per_iter"]
@@ -134,7 +146,7 @@ def cost_model(res, bandwidth=1e9):
             call = lat + per_task * W + 2 * p * 8 * W / bandwidth + C / W
             pred[f"{method}/{W}w"] = rt * call
     return dict(latency_s=lat, per_task_s=per_task, bandwidth_Bps=bandwidth, compute_per_call_s=C,
-                predicted_s_per_iter=pred)
+                compute_per_call_memory_s=res["compute_per_call"], predicted_s_per_iter=pred)
 
 
 # --- 3. out-of-core LIBSVM ---------------------------------------------------------------------
@@ -205,6 +217,29 @@ def libsvm_memory(rows, chunk_bytes=8 << 20):
                 chunked=chunked, sklearn_whole=whole)
 
 
+def report(res):
+    if "runs" in res:
+        print(f"# Dask oracle overhead: logistic, dense {res['n']} x {res['p']}, {res['chunks']} row chunks, "
+              f"{res['iters']} iterations")
+        print(f"{'run':<22} {'s/iter':>9} {'round trips/iter':>17} {'x memory':>9}")
+        for k, r in res["runs"].items():
+            print(f"{k:<22} {r['s_per_iter']:>9.4f} {r.get('round_trips_per_iter', float('nan')):>17.2f} "
+                  f"{r.get('ratio_to_memory', 1.0):>9.1f}")
+        m = res["model"]
+        print(f"# model: {m['latency_s'] * 1e3:.1f} ms + {m['per_task_s'] * 1e3:.2f} ms/task + bytes / 1 GB/s + "
+              f"{m['compute_per_call_s'] * 1e3:.1f} ms / W per round trip")
+        for k, v in m["predicted_s_per_iter"].items():
+            print(f"  predicted {k:<14} {v:.4f} s/iter")
+    if "libsvm" in res:
+        lib = res["libsvm"]
+        print(f"# out-of-core LIBSVM: {lib['rows']} rows, file {lib['file_MB']:.0f} MB, "
+              f"chunks of {lib['chunk_MB']:.0f} MB")
+        for k in ("chunked", "sklearn_whole"):
+            r = lib[k]
+            print(f"  {k:<14} peak RSS {r['peak_rss_MB']:.0f} MB (after imports {r['baseline_rss_MB']:.0f} MB), "
+                  f"{r['seconds']:.1f} s, nnz {r['nnz']}, checksum {r['checksum']:.6e}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=100_000)
@@ -212,6 +247,7 @@ def main():
     ap.add_argument("--iters", type=int, default=30)
     ap.add_argument("--rows", type=int, default=2_000_000)
     ap.add_argument("--skip-libsvm", action="store_true")
+    ap.add_argument("--skip-overhead", action="store_true")
     ap.add_argument("--save", default=str(ROOT / "benchmarks" / "results" / "bench_dask.json"))
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -227,30 +263,20 @@ def main():
         r["peak_rss_MB"], r["baseline_rss_MB"] = _proc_mb("VmHWM"), base
         print(json.dumps(r))
         return
-    res = overhead(a.n, a.p, a.iters)
-    res["model"] = cost_model(res)
-    print(f"# Dask oracle overhead: logistic, dense {a.n} x {a.p}, 4 row chunks, {a.iters} iterations")
-    print(f"{'run':<22} {'s/iter':>9} {'round trips/iter':>17} {'x memory':>9}")
-    for k, r in res["runs"].items():
-        print(f"{k:<22} {r['s_per_iter']:>9.4f} {r.get('round_trips_per_iter', float('nan')):>17.2f} "
-              f"{r.get('ratio_to_memory', 1.0):>9.1f}")
-    m = res["model"]
-    print(f"# model: latency {m['latency_s'] * 1e3:.1f} ms + {m['per_task_s'] * 1e3:.2f} ms/task + bytes/1GB/s + "
-          f"compute {m['compute_per_call_s'] * 1e3:.2f} ms / W")
-    for k, v in m["predicted_s_per_iter"].items():
-        print(f"  predicted {k:<14} {v:.4f} s/iter")
+    import warnings
+
+    warnings.filterwarnings("ignore", message=".*large graph.*")  # the one-time from_array of X
+    saved = Path(a.save) if a.save else None
+    res = json.loads(saved.read_text()) if saved is not None and saved.exists() else {}
+    if not a.skip_overhead:
+        res.update(overhead(a.n, a.p, a.iters))
+        res["model"] = cost_model(res)
     if not a.skip_libsvm:
-        res["libsvm"] = lib = libsvm_memory(a.rows)
-        print(f"# out-of-core LIBSVM: {lib['rows']} rows, file {lib['file_MB']:.0f} MB, "
-              f"chunks of {lib['chunk_MB']:.0f} MB")
-        for k in ("chunked", "sklearn_whole"):
-            r = lib[k]
-            print(f"  {k:<14} peak RSS {r['peak_rss_MB']:.0f} MB (after imports {r['baseline_rss_MB']:.0f} MB), "
-                  f"{r['seconds']:.1f} s, nnz {r['nnz']}, "
-                  f"checksum {r['checksum']:.6e}")
-    if a.save:
-        Path(a.save).parent.mkdir(parents=True, exist_ok=True)
-        Path(a.save).write_text(json.dumps(res, indent=1, default=float))
+        res["libsvm"] = libsvm_memory(a.rows)
+    report(res)
+    if saved is not None:  # merged into the saved results: one part can be rerun alone
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        saved.write_text(json.dumps(res, indent=1, default=float))
 
 
 if __name__ == "__main__":
