@@ -415,13 +415,15 @@ def plot(rows, path):
     metrics = {"time": lambda r: r["time"], "evaluations nfev + njev": lambda r: r["nfev"] + r["njev"]}
     fig, axes = plt.subplots(len(groups), 2, figsize=(12, 4.5 * len(groups)), squeeze=False)
     taus = np.logspace(0, 3, 200)
+    solvers = sorted({r["solver"] for r in rows})
+    colors = {s: plt.cm.tab20(i % 20) for i, s in enumerate(solvers)}
     for i, (gname, grows) in enumerate(groups.items()):
         for j, (mname, metric) in enumerate(metrics.items()):
             ax = axes[i][j]
             for s, (ratios, total) in profile(grows, metric).items():
                 r = np.asarray(ratios)
-                ax.step(taus, [(r <= t).sum() / total for t in taus], where="post",
-                        label=s, ls="-" if not (s.startswith("scipy") or s == "ipopt") else "--")
+                ax.step(taus, [(r <= t).sum() / total for t in taus], where="post", color=colors[s],
+                        label=f"{s} ({total})", ls="-" if not (s.startswith("scipy") or s == "ipopt") else "--")
             ax.set_xscale("log")
             ax.set_ylim(0, 1.02)
             ax.set_xlabel(f"tau ({mname} / best)")
@@ -463,8 +465,15 @@ def false_success_list(rows):
                      f"kkt={r['kkt']:.1e} (tol {r['kkt_tol']:.1e}); message: {r['message']}" for r in fs)
 
 
+NOTES = "<!-- hand-written notes below this line are kept when bench_cutest.py rewrites the page -->"
+
+
 def write_doc(rows, meta, stem, extra_runs=()):
-    """docs/cutest_benchmark.md: the method, the command, the table of each run set."""
+    """docs/cutest_benchmark.md: the method, the command, the table of each run set, and the
+    hand-written notes after the NOTES marker of the existing page (kept)."""
+    notes = ""
+    if DOC.exists() and NOTES in DOC.read_text():
+        notes = DOC.read_text().split(NOTES, 1)[1]
     text = [DOC_HEAD]
     for title, rs, m, st in [(meta["title"], rows, meta, stem)] + list(extra_runs):
         text += [f"## {title}", "",
@@ -474,7 +483,7 @@ def write_doc(rows, meta, stem, extra_runs=()):
                  f"Solvers not available: {m['unavailable'] or 'none'}.", "",
                  summary_table(rs), "", f"![performance profiles](../benchmarks/results/{st}_profile.png)", "",
                  "False successes (solver reported success, the check failed):", "", false_success_list(rs), ""]
-    DOC.write_text("\n".join(text))
+    DOC.write_text("\n".join(text) + "\n" + NOTES + (notes or "\n"))
 
 
 DOC_HEAD = """# CUTEst (S2MPJ) benchmark
@@ -514,20 +523,36 @@ def main(argv=None):
     ap.add_argument("--types", default=",".join(TYPES), help=f"comma-separated subset of {TYPES}")
     ap.add_argument("--timeout", type=float, default=60.0, help="wall-clock seconds per run")
     ap.add_argument("--max-workers", type=int, default=1, help="runs at the same time (default 1)")
-    ap.add_argument("--limit", type=int, default=0, help="only the first N problems (0: all)")
+    ap.add_argument("--limit", type=int, default=0, help="only N problems, evenly spaced over the sorted list "
+                                                          "(0: all)")
+    ap.add_argument("--max-n", type=int, default=300, help="largest n and m (default 300)")
     ap.add_argument("--no-docs", action="store_true", help="do not write docs/cutest_benchmark.md")
+    ap.add_argument("--report-only", action="store_true",
+                    help="run nothing: redraw the profiles and rewrite the page from benchmarks/results/cutest*.json")
     ap.add_argument("--append-docs", action="store_true",
                     help="keep the run sets already in docs/cutest_benchmark.md's results (by stem)")
     a = ap.parse_args(argv)
+    if a.report_only:
+        sets = [json.loads(p.read_text()) | {"stem": p.stem} for p in sorted(RESULTS.glob("cutest*.json"))]
+        if not sets:
+            raise SystemExit("--report-only: no benchmarks/results/cutest*.json")
+        sets.sort(key=lambda d: d["stem"] != "cutest_quick")  # the quick subset first
+        for d in sets:
+            plot(d["runs"], RESULTS / f"{d['stem']}_profile.png")
+        first = sets[0]
+        write_doc(first["runs"], first["meta"], first["stem"],
+                  [(d["meta"]["title"], d["runs"], d["meta"], d["stem"]) for d in sets[1:]])
+        return
     types = [t.strip() for t in a.types.split(",") if t.strip()]
     bad = [t for t in types if t not in TYPES]
     if bad:
         raise SystemExit(f"--types: unknown {bad}; choose from {TYPES}")
     if a.max_workers < 1 or a.timeout <= 0:
         raise SystemExit("--max-workers must be >= 1 and --timeout > 0")
-    probs = problem_list(types, a.quick)
-    if a.limit:
-        probs = probs[:a.limit]
+    probs = problem_list(types, a.quick, max_size=a.max_n)
+    n_all = len(probs)
+    if a.limit and a.limit < n_all:  # evenly spaced over the sorted list: every type and size range
+        probs = [probs[int(i * n_all / a.limit)] for i in range(a.limit)]
     solvers = solvers_for(types, [m.strip() for m in a.methods.split(",") if m.strip()] or None)
     unavailable = [s for s in NUMOPT + ["ipopt"] if s not in solvers_for(TYPES)]
     tasks = [(p, s) for p, t in probs for s, ok in solvers.items() if t in ok]
@@ -537,8 +562,13 @@ def main(argv=None):
         run_one("ROSENBR", s, a.timeout)
     t0 = time.perf_counter()
     rows = annotate(run_all(tasks, a.timeout, a.max_workers, log=lambda s: print(s, flush=True)))
-    stem = "cutest_quick" if a.quick else "cutest_" + "_".join(types) if len(types) < 4 else "cutest"
-    meta = {"title": ("Quick subset" if a.quick else "Types: " + ", ".join(types)),
+    stem = "cutest_quick" if a.quick else ("cutest_" + "_".join(types) if len(types) < 4 else "cutest")
+    title = "Quick subset" if a.quick else "Types: " + ", ".join(types)
+    if len(probs) < n_all:
+        title += f" ({len(probs)} of {n_all} problems, evenly spaced by name)"
+    if a.max_n != 300:
+        title += f", n, m <= {a.max_n}"
+    meta = {"title": title,
             "command": "python benchmarks/bench_cutest.py " + " ".join(argv if argv is not None else sys.argv[1:]),
             "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
                        f"{platform.python_version()}",

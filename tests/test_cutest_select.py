@@ -118,3 +118,32 @@ def test_equality_only_problem_keeps_the_stacked_oracle_and_inequalities_are_kep
 
     with pytest.raises(ValueError, match="constraints"):  # refused, not dropped
         numopt.minimize(q, method="grad-reg-newton")
+
+
+def _bench():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_cutest.py"
+    spec = importlib.util.spec_from_file_location("bench_cutest", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_benchmark_kkt_check_on_known_solutions():
+    B = _bench()
+    p = C.s2mpj("HS21")  # min 0.01 x1^2 + x2^2 - 100, 10 x1 - x2 >= 10, 2 <= x1 <= 50, -50 <= x2 <= 50
+    g0 = float(np.linalg.norm(p.objective.grad(p.x0)))
+    f, viol, kkt, ok = B.kkt_check(p, np.array([2.0, 0.0]), g0)  # x* (HS book): x1 = 2 on its bound
+    assert ok and f == pytest.approx(-99.96) and viol == 0 and kkt <= 1e-12
+    f, viol, kkt, ok = B.kkt_check(p, np.array([2.01, 0.0]), g0)  # off the bound: grad f = (0.0402, 0)
+    assert not ok and kkt == pytest.approx(0.0402, rel=1e-9)
+    f, viol, kkt, ok = B.kkt_check(p, np.array([1.9, 0.0]), g0)  # infeasible by 0.1
+    assert not ok and viol == pytest.approx(0.1)
+    r = C.s2mpj("ROSENBR")
+    assert B.kkt_check(r, np.ones(2), 1.0)[3] and not B.kkt_check(r, np.array([1.001, 1.0]), 1.0)[3]
+    q = C.s2mpj("HS71")  # x* from the HS book (7 digits): KKT residual ~1e-6, far below 1e-5 max(1, ||g0||)
+    g0 = float(np.linalg.norm(q.objective.grad(q.x0)))
+    f, viol, kkt, ok = B.kkt_check(q, np.array([1.0, 4.74299963, 3.82114998, 1.37940829]), g0)
+    assert viol <= 1e-6 and ok and kkt <= 1e-5 * g0 / 10
