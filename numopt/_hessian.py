@@ -20,6 +20,11 @@
 
 Every function returns the number of calls it made so the oracle can count them
 (``nfev``/``njev`` include finite-difference calls).
+
+Large Hessians: :func:`is_operator` recognizes a ``scipy.sparse.linalg.LinearOperator``
+(used through ``matvec`` only) and :func:`cg_solve` is the conjugate-gradient solve the
+Newton methods use for it, with a non-positive-curvature flag in place of a
+factorization's inertia.
 """
 from __future__ import annotations
 
