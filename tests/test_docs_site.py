@@ -85,34 +85,63 @@ def _libsvm_data_present():
     return any(Path(d).is_dir() and any(Path(d).iterdir()) for d in libsvm.data_dirs())
 
 
-# runs each block of one page in a fresh namespace; prints one JSON line per block
+BLOCK_LIMIT_S = 60
+
+# runs every block in a fresh namespace (one interpreter for all pages, so numopt is
+# imported once); a block over BLOCK_LIMIT_S is stopped; prints one JSON line per block
 _RUNNER = textwrap.dedent("""
-    import json, sys, time, traceback
+    import json, signal, sys, time, traceback
     import matplotlib
     matplotlib.use("Agg")
-    blocks = json.loads(sys.stdin.read())
-    for line, code in blocks:
+
+    def _timeout(signum, frame):
+        raise TimeoutError("block over the time limit")
+
+    signal.signal(signal.SIGALRM, _timeout)
+    pages, limit = json.loads(sys.stdin.read())
+    for page, line, code in pages:
         t = time.perf_counter()
+        signal.alarm(limit)
         try:
-            exec(compile(code, f"<block at line {line}>", "exec"), {"__name__": "__main__"})
+            exec(compile(code, f"<{page}, block at line {line}>", "exec"), {"__name__": "__main__"})
             err = None
         except BaseException:
             err = traceback.format_exc(limit=6)
-        print(json.dumps({"line": line, "error": err, "seconds": time.perf_counter() - t}), flush=True)
+        finally:
+            signal.alarm(0)
+        if "matplotlib.pyplot" in sys.modules:
+            sys.modules["matplotlib.pyplot"].close("all")
+        print(json.dumps({"page": page, "line": line, "error": err,
+                          "seconds": time.perf_counter() - t}), flush=True)
 """)
 
 
+@pytest.fixture(scope="module")
+def block_results():
+    """Run every runnable block of every page once; ``{page: [result, ...]}``."""
+    todo = [(str(page), line, code) for param in _blocks_of_pages()
+            for page, blocks in [param.values] for line, code, _ in blocks]
+    env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=os.pathsep.join(
+        [str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep))
+    proc = subprocess.run([sys.executable, "-c", _RUNNER], input=json.dumps([todo, BLOCK_LIMIT_S]),
+                          capture_output=True, text=True, cwd=ROOT, env=env,
+                          timeout=BLOCK_LIMIT_S * max(len(todo), 1) + 60)
+    out = {}
+    for ln in proc.stdout.splitlines():
+        if ln.startswith('{"page"'):
+            r = json.loads(ln)
+            out.setdefault(r["page"], []).append(r)
+    out["<stderr>"] = proc.stderr[-3000:]
+    return out
+
+
 @pytest.mark.parametrize(("page", "blocks"), _blocks_of_pages())
-def test_code_blocks_run(page, blocks):
+def test_code_blocks_run(page, blocks, block_results):
     needs_data = [b for b in blocks if re.search(r"libsvm/|problems\.get\(\s*[\"']libsvm", b[1])]
     if needs_data and not _libsvm_data_present():
         pytest.skip(f"{page.name}: blocks at lines {[b[0] for b in needs_data]} need the LIBSVM data folder")
-    env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=os.pathsep.join(
-        [str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep))
-    proc = subprocess.run([sys.executable, "-c", _RUNNER], input=json.dumps([b[:2] for b in blocks]),
-                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
-    results = [json.loads(ln) for ln in proc.stdout.splitlines() if ln.startswith('{"line"')]
-    assert len(results) == len(blocks), f"{page.name}: runner died\n{proc.stderr[-3000:]}"
+    results = block_results.get(str(page), [])
+    assert len(results) == len(blocks), f"{page.name}: the runner died\n{block_results['<stderr>']}"
     failed = [f"{page.name}, block at line {r['line']}:\n{r['error']}" for r in results if r["error"]]
     assert not failed, "\n".join(failed)
     slow = [(r["line"], round(r["seconds"], 1)) for r in results if r["seconds"] > 30]
