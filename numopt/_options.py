@@ -231,7 +231,8 @@ def generator(seed):
 
 
 class Verbosity:
-    """The ``disp`` option: False, True, or print every ``disp`` (>= 1) iterations."""
+    """The ``disp`` option: False (nothing), True (a tqdm progress bar on stderr) or an integer
+    k >= 1 (a progress line every k iterations)."""
 
     def __call__(self, name, value):
         if isinstance(value, bool) or (type(value).__module__ == "numpy" and type(value).__name__ in ("bool", "bool_")):
@@ -251,7 +252,7 @@ GLOSSARY = {
     "max_time": "Wall-clock limit in seconds.",
     "tol": "Tolerance on the method's documented optimality measure.",
     "trace": "Record the per-iteration trace.",
-    "disp": "Print progress every `disp` iterations.",
+    "disp": "Progress: True a tqdm bar on stderr, an integer k a line every k iterations, False nothing.",
     "rng": "numpy.random.Generator or seed; None means a fixed seed (runs are reproducible).",
     "L": "Lipschitz constant of the gradient (alias: `lipschitz`).",
     "mu": "Strong convexity modulus.",

@@ -19,7 +19,8 @@ COMMON_OPTIONS = {
     "max_time": Option(float("inf"), "Wall-clock limit in seconds.", Interval(0, open=("lo",))),
     "trace": Option(True, "Record the per-iteration trace (objective, optimality, time, oracle counts).",
                     Flag()),
-    "disp": Option(False, "Print a progress line every `disp` iterations (True = every 10%).", Verbosity()),
+    "disp": Option(False, "Progress: True shows a tqdm bar on stderr (objective, optimality measure, bounded by "
+                    "maxiter); an integer k prints a line every k iterations; False (default) nothing.", Verbosity()),
 }
 
 # Problem kinds: each has one front door driven by the registry. A method declares
