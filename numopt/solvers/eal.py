@@ -474,6 +474,9 @@ _OPTIONS = {
     "stall_window": Option(50, "Stop (status 5, 'stalled') when the KKT residual's best value over this many "
                                "iterations is not below stall_factor times the best before (0 = off).",
                            Interval(0, integer=True)),
+    "max_step": Option(10.0, "Inequality/bound path: step radius Delta = max_step max(1, ||x||_inf): the reduced "
+                             "Hessian is shifted to curvature >= ||grad_x L|| / Delta and longer steps are scaled "
+                             "down to Delta.", _POS),
     "mu_max": Option(1e10, "Inequality/bound path: stop (status 5) when the penalty mu_p would exceed this "
                            "(a sign of infeasible constraints).", _POS),
     "stall_factor": Option(0.9, "Decrease factor of the stall test (see stall_window).",

@@ -191,7 +191,10 @@ def _newton(S, st, opts, rng):
     n, ne = S.x.size, S.h.size
     act = S.mu + st.mu * S.g >= 0
     GA = np.vstack([S.Jh, S.Jg[act]])
-    tau, _ = _shift_for_nullspace(S.H, GA, opts["min_curvature"])
+    # curvature floor ||grad_x L|| / Delta: a null-space step of at most ~Delta where the
+    # Hessian is flat (linear objective), min_curvature itself near a KKT point
+    radius = opts["max_step"] * max(1.0, _inf_norm(S.x))
+    tau, _ = _shift_for_nullspace(S.H, GA, max(opts["min_curvature"], float(np.linalg.norm(S.gl)) / radius))
     k = GA.shape[0]
     K = np.block([[S.H + tau * np.eye(n), GA.T], [GA, np.zeros((k, k))]])
     glA = S.gl - S.Jg[~act].T @ S.mu[~act]  # inactive multipliers go to zero
@@ -204,7 +207,13 @@ def _newton(S, st, opts, rng):
         return None, (5, "KKT solve produced non-finite values (singular KKT matrix?)")
     dmu = -S.mu.copy()
     dmu[act] = z[n + ne:]
-    return (z[:n], z[n:n + ne], dmu), None
+    d = (z[:n], z[n:n + ne], dmu)
+    # a step of zero-curvature directions (B = tau I with a tiny tau) is capped: scaling
+    # keeps a descent direction, and near a KKT point the steps are far below the cap
+    size = _inf_norm(d[0])
+    if size > radius:
+        d = tuple(v * (radius / size) for v in d)
+    return d, None
 
 
 def _state(form, x, lam, mu, fx, gx, cx, J):
@@ -233,9 +242,8 @@ def _direction(form, S, st, opts, rng):
         st.mu *= opts["rho"] ** 2
         st.nu /= opts["rho"]
         if st.mu > opts["mu_max"]:
-            return None, None, (5, f"the penalty parameter exceeded mu_max = {opts['mu_max']:.0e} without a descent "
-                                   f"direction (constraint violation {S.viol:.2e}): the constraints are likely "
-                                   "infeasible (or not regular at the limit point)")
+            st.mu_max_hit = True
+            break
     return d, None, None
 
 
@@ -278,7 +286,7 @@ def eal_ineq(problem, x0, opts):
     h, Jh, g, Jg = form.hg(x, cx, J)
     lam = -np.linalg.lstsq(Jh.T, gx, rcond=None)[0] if h.size else np.zeros(0)
     mu = np.zeros(form.p)
-    st = SimpleNamespace(mu=opts["mu0"], nu=opts["nu0"], delta=opts["delta0"], z=None, nsketch=0,
+    st = SimpleNamespace(mu=opts["mu0"], nu=opts["nu0"], delta=opts["delta0"], z=None, nsketch=0, mu_max_hit=False,
                          deadline=time.perf_counter() + opts["max_time"])
     qn = np.eye(x.size) if opts["hessian"] == "bfgs" else None
     stall = Stall(opts["stall_window"], opts["stall_factor"])
@@ -305,7 +313,10 @@ def eal_ineq(problem, x0, opts):
             if alpha is None:
                 return 5, (f"line search failed on the merit function (constraint violation {S.viol:.2e}); "
                            "the constraints may be infeasible")
-            if alpha < opts["alpha_min"] and opts["tiny_mu_power"]:
+            if alpha < 0.1:
+                # short steps: near a stationary point of Phi that is not a KKT point (the
+                # nu/2 ||grad_x L||^2 term is too strong where the Hessian is indefinite)
+                st.nu /= opts["rho"]
                 st.mu *= opts["rho"] ** opts["tiny_mu_power"]
         xn, ln, mn = x + alpha * d[0], lam + alpha * d[1], mu + alpha * d[2]
         new = form.at(xn)
@@ -315,6 +326,10 @@ def eal_ineq(problem, x0, opts):
         if slope is None:
             Sn = _state(form, xn, ln, mn, *new)
             if not Sn.kkt < 0.5 * S.kkt:
+                if st.mu_max_hit:
+                    return 5, (f"the penalty parameter exceeded mu_max = {opts['mu_max']:.0e} without a descent "
+                               f"direction (constraint violation {S.viol:.2e}): the constraints are likely "
+                               "infeasible (or not regular at the limit point)")
                 return 5, "no descent direction for the merit function after adjusting the penalties"
         if qn is not None:
             yn, zn = form.split(ln, mn)
