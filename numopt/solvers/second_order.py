@@ -55,7 +55,8 @@ import math
 import numpy as np
 import scipy.sparse as sp
 
-from .._hessian import cg_solve, is_operator
+from .._hessian import is_operator
+from .._hessian import _is_large, _matvec, _shift_factor, _sparse_cubic_step, _sym_factor  # noqa: F401
 from .._loop import Step
 from .._options import Any_, Choices, FiniteInterval, Interval, IsCallable, NoneOr, Option
 from .._registry import MethodSpec, register
@@ -141,110 +142,6 @@ def _check_start(fx, g):
 def _hessian(f, x):
     """The Hessian of f at x, checked (see :func:`_check_matrix`)."""
     return _check_matrix(f.hess(x), x.size, "hess")
-
-
-def _sym_factor(K):
-    """Sparse LU of the symmetric matrix K with symmetric (diagonal) pivoting: returns
-    ``(solve, positive_definite)``; ``(None, False)`` when K is singular. With the same row
-    and column permutation, K = P^T L D L^T P and the signs of D = diag(U) are K's inertia."""
-    import scipy.sparse.linalg as spla
-
-    try:
-        lu = spla.splu(sp.csc_matrix(K), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
-                       options=dict(SymmetricMode=True))
-    except RuntimeError:  # exactly singular
-        return None, False
-    piv = lu.U.diagonal()
-    pd = bool(np.array_equal(lu.perm_r, lu.perm_c)) and bool(np.all(piv > 0))
-    return lu.solve, pd
-
-
-def _is_large(H):
-    """A Hessian handled by factorizations or iterative solves (not eigendecomposed)."""
-    return sp.issparse(H) or is_operator(H)
-
-
-def _matvec(K, v):
-    return K.matvec(v) if is_operator(K) else K @ v
-
-
-def _shift_factor(H, r, B=None, rhs=None):
-    """``(solve, positive_definite)`` for K = H + r B (B None: identity). Sparse H: a sparse
-    LU (inertia from its pivots). LinearOperator H: conjugate gradients on ``rhs`` (negative
-    curvature met by CG means not positive definite), each later ``solve`` one more CG run;
-    ``(None, False)`` when K is singular / not positive definite along CG's directions."""
-    if not is_operator(H):
-        d = H.shape[0]
-        return _sym_factor(H + r * (sp.identity(d, format="csc") if B is None else B))
-
-    def mv(v):
-        return np.asarray(H.matvec(v), dtype=float).ravel() + r * (v if B is None else _matvec(B, v))
-
-    first = {}
-    if rhs is not None:
-        sol, pd = cg_solve(mv, rhs)
-        if not pd:
-            return None, False
-        first["x"] = (rhs, sol)
-
-    def solve(b):
-        if "x" in first and first["x"][0] is b:
-            return first["x"][1]
-        return cg_solve(mv, b)[0]
-    return solve, True
-
-
-def _sparse_cubic_step(H, g, M, max_factor=100):
-    """Minimizer of <g,h> + 1/2 h^T H h + M/6 ||h||^3 for a sparse symmetric H (or a
-    LinearOperator, solved by CG, see :func:`_shift_factor`): the root
-    r >= max(0, -lambda_min(H)) of ``||(H + r I)^{-1} g|| = 2 r / M`` (safeguarded Newton on
-    ``1/||h(r)|| - M/(2r)``, bisection fallback), each trial r one sparse factorization
-    (at most ``2 max_factor``). Returns (h, r) at the smallest accepted r found (where
-    ``||h|| <= 2r/M``: never a step longer than the model's minimizer), or (None, r) if no
-    positive definite shift was found."""
-    d = H.shape[0]
-    gn = float(np.linalg.norm(g))
-    if gn == 0:
-        return np.zeros(d), 0.0
-
-    def trial(r):
-        solve, pd = _shift_factor(H, r, rhs=g)
-        return (-solve(g), solve) if pd else None
-
-    lo, hi = 0.0, max(1.0, math.sqrt(M * gn))
-    best = None
-    for _ in range(max_factor):  # upper end: H + hi I PD and ||h(hi)|| <= 2 hi / M
-        t = trial(hi)
-        if t is not None and float(np.linalg.norm(t[0])) <= 2 * hi / M:
-            best = (hi, t[0])
-            break
-        lo, hi = hi, 4.0 * hi
-    if best is None:
-        return None, hi
-    r = 0.5 * (lo + hi)
-    for _ in range(max_factor):
-        t = trial(r)
-        if t is None:  # below -lambda_min(H)
-            lo = r
-        else:
-            h, solve = t
-            nh = float(np.linalg.norm(h))
-            phi = nh - 2 * r / M
-            if phi > 0:
-                lo = r
-            else:
-                hi, best = r, (r, h)
-            if abs(phi) <= 1e-12 * max(nh, 2 * r / M):
-                return h, r
-            dpsi = float(h @ solve(h)) / nh ** 3 + M / (2 * r * r)  # psi(r) = 1/||h|| - M/(2r)
-            r_new = r - (1.0 / nh - M / (2 * r)) / dpsi
-            if lo < r_new < hi:
-                r = r_new
-                continue
-        if hi - lo <= 1e-14 * max(1.0, hi):
-            break
-        r = 0.5 * (lo + hi)
-    return best[1], best[0]
 
 
 def _lazy_params(opts, d):
