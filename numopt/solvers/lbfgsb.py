@@ -21,9 +21,10 @@ One iteration (Byrd, Lu, Nocedal & Zhu 1995):
    descent direction, the step is backtracked into the box instead.
 4. **Line search** along ``d = x_bar - x`` (strong Wolfe, ``c1 = 1e-3``, ``c2 = 0.9`` as in
    the reference code) with ``step_max`` the largest step keeping ``x + t d`` in the box.
-   The first iteration (and the one after a memory reset) is projected steepest descent
-   with the initial step ``min(1/||d||, step_max)`` (1 when every variable has two finite
-   bounds). A pair with ``s'y <= eps y'y`` is skipped (keeps ``B`` positive definite).
+   The first iteration is projected steepest descent ``d = P(x - g) - x`` with the initial
+   step ``min(1/||d||, step_max)`` (1 when every variable has two finite bounds; with
+   bounds, ``step_max <= 1``); later ones, also after a memory reset, try 1 first. A pair
+   with ``s'y <= eps y'y`` is skipped (keeps ``B`` positive definite).
 
 Without bounds, steps 2-3 reduce to ``x_bar = x - B^{-1} g``: plain L-BFGS.
 
@@ -299,7 +300,7 @@ def _lbfgsb(problem, x0, opts):
     ftol, maxfun = opts["ftol"], opts["maxfun"]
     x = _clip(x0, lo, hi, xp)
     fx, g = f.value_and_grad(x)
-    nfev, skipped = 1, 0
+    nfev, skipped, first = 1, 0, True
     yield Step(x, fx, projected_gradient(x, g, lo, hi, xp), jac=g, n_pairs=0, skipped_pairs=0)
     while True:  # bounded by the loop's maxiter (and maxfun)
         d = _direction(x, g, lo, hi, mem, xp)
@@ -311,7 +312,9 @@ def _lbfgsb(problem, x0, opts):
             return 5, ("No descent direction from projected steepest descent (g'd = "
                        f"{dphi0:.3e}): the gradient is inconsistent with the function, or rounding")
         smax = _step_max(x, d, lo, hi, xp)
-        if mem.k == 0 and not boxed:
+        if first and lo is not None:  # the first step stops at P(x - g), as the reference code
+            smax = min(smax, 1.0)
+        if first and not boxed:  # (only the very first step: a skipped pair or a reset keeps 1)
             step = min(1.0 / norm(d, xp), smax)
         else:
             step = min(1.0, smax)
@@ -353,7 +356,7 @@ def _lbfgsb(problem, x0, opts):
         else:
             skipped += 1
         f_old = fx
-        x, fx, g = x_new, f_new, g_new
+        x, fx, g, first = x_new, f_new, g_new, False
         yield Step(x, fx, projected_gradient(x, g, lo, hi, xp), jac=g, n_pairs=mem.k, skipped_pairs=skipped)
         if nfev >= maxfun:
             return 1, f"Maximum number of function evaluations (maxfun = {maxfun}) reached."
