@@ -44,11 +44,11 @@ x0 = x_true + rng.standard_normal(10)
 ax = axes[0, 0]
 for m in ("subgradient", "prox-linear", "prox-point"):
     r = numopt.model_based(pr, x0, method=m, tol=0.0,
-                          options={"maxiter": 60, "rng": 0, "measure_every": 2})
+                          options={"maxiter": 40, "rng": 0, "measure_every": 4})
     keep = np.isfinite(r.trace["optimality"]) & (r.trace["nit"] > 0)
     ax.loglog(r.trace["nit"][keep], r.trace["optimality"][keep], label=m)
     print(f"{m:12s} Moreau gradient norm {r.trace['optimality'][keep][0]:.2e} -> {r.optimality:.2e}")
-T = np.arange(1, 61)
+T = np.arange(1, 41)
 ax.loglog(T, T ** -0.25, "k:", lw=1, label="slope T^(-1/4)")
 ax.set_title("model-based: phase retrieval")
 ax.set_xlabel("epoch")

@@ -27,8 +27,8 @@ a, b, C = inst.a, inst.b, inst.C / inst.C.max()
 
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
 for reg, color in ((0.01, "C0"), (0.003, "C1"), (0.001, "C2")):
-    sk = numopt.sinkhorn(a, b, C, reg, method="sinkhorn-log", tol=1e-10, maxiter=1500)
-    sns = numopt.sinkhorn(a, b, C, reg, method="sns", tol=1e-10, maxiter=1500)
+    sk = numopt.sinkhorn(a, b, C, reg, method="sinkhorn-log", tol=1e-10, maxiter=1000)
+    sns = numopt.sinkhorn(a, b, C, reg, method="sns", tol=1e-10, maxiter=1000)
     q = rates.fit_linear_rate(sk.trace["optimality"], start=len(sk.trace["nit"]) // 2, floor=1e-10).rate
     ax1.semilogy(sk.trace["nit"], sk.trace["optimality"], color=color, label=f"sinkhorn-log reg={reg} (q={q:.4f})")
     ax1.semilogy(sns.trace["nit"], sns.trace["optimality"], "--", color=color, label=f"sns reg={reg}")
@@ -41,7 +41,7 @@ ax1.set_title("epsilon shrinks: Sinkhorn slows, SNS does not")
 
 reg = 0.003
 for m in ("sinkhorn", "sinkhorn-epsilon-scaling", "sns"):
-    r = numopt.sinkhorn(a, b, C, reg, method=m, tol=1e-10, maxiter=800)
+    r = numopt.sinkhorn(a, b, C, reg, method=m, tol=1e-10, maxiter=500)
     ax2.semilogy(r.trace["time"], np.maximum(r.trace["optimality"], 1e-16), label=f"{m} (status {r.status})")
 ax2.set_xlabel("time (s)")
 ax2.set_ylabel("marginal violation (l1)")
