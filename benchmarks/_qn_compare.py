@@ -54,8 +54,13 @@ class _Counted:
         return self.fun(x), self.grad(x)
 
 
-def run(name, method, tol, max_time, extra):
+def run(name, method, tol, max_time, extra, max_eval_time=0.05):
     fun, grad, x0 = _load(name)
+    fun(x0), grad(x0)                      # warm-up (first calls build caches)
+    t = time.perf_counter()
+    fun(x0), grad(x0)
+    if time.perf_counter() - t > max_eval_time:
+        raise TimeoutError(f"one evaluation takes more than {max_eval_time} s")
     out = {"name": name, "n": x0.size}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -102,6 +107,8 @@ def main(argv=None):
     ap.add_argument("--tol", type=float, default=1e-5)
     ap.add_argument("--max-time", type=float, default=60.0)
     ap.add_argument("--ftol", type=float, default=None)
+    ap.add_argument("--max-eval-time", type=float, default=0.05,
+                    help="skip problems whose f + grad at x0 takes longer (seconds; pure-Python data fits)")
     ap.add_argument("--names", default=None, help="comma-separated problem names (overrides --k)")
     a = ap.parse_args(argv)
     names = a.names.split(",") if a.names else _problem_names()[a.offset::a.k]
@@ -111,7 +118,7 @@ def main(argv=None):
           f"{'numopt f':>13} {'|g|':>8} {'nfev':>6} st")
     for name in names:
         try:
-            r = run(name, a.method, a.tol, a.max_time, extra)
+            r = run(name, a.method, a.tol, a.max_time, extra, a.max_eval_time)
         except Exception as e:  # a problem that fails to load is reported, not counted
             print(f"{name:<14} skipped: {type(e).__name__}: {e}")
             continue

@@ -238,3 +238,19 @@ def test_bad_options_name_the_argument():
                         options={"initial_trust_radius": 10.0, "max_trust_radius": 1.0})
     with pytest.raises(ValueError, match="gradient"):
         numopt.minimize(rosen, x0, method="bfgs")
+
+
+def test_trust_ncg_negative_curvature_escapes_the_saddle():
+    """f = x0^2 - x1^2 + x1^4/4 near its saddle (0, 0): Steihaug's CG meets negative curvature
+    and steps to the trust-region boundary; the run ends at a minimizer (0, +-sqrt(2)), f = -1."""
+    def fun(x):
+        return x[0] ** 2 - x[1] ** 2 + x[1] ** 4 / 4
+
+    def jac(x):
+        return np.array([2 * x[0], -2 * x[1] + x[1] ** 3])
+
+    def hessp(x, v):
+        return np.array([2 * v[0], (-2 + 3 * x[1] ** 2) * v[1]])
+    res = numopt.minimize(fun, np.array([1.0, 0.1]), jac=jac, hessp=hessp, method="trust-ncg", tol=1e-10)
+    assert res.success and abs(res.fun + 1.0) <= 1e-12
+    np.testing.assert_allclose(np.abs(res.x), [0.0, np.sqrt(2.0)], atol=1e-9)

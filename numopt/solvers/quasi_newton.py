@@ -378,6 +378,8 @@ def _steihaug(hv, g, radius, tol, maxiter, xp):
     r = g
     d = -g
     rr = vdot(r, r, xp)
+    if not rr > 0:  # g = 0: the zero step (the outer loop's test decides)
+        return z, r, False, 0
     for it in range(1, maxiter + 1):
         Hd = hv(d)
         dHd = vdot(d, Hd, xp)
