@@ -11,7 +11,8 @@ taken from the solvers' flags:
 * ``cert``: ||grad f(x)||_inf <= 1e-5 (scipy's default pgtol) at the returned x;
 * ``fbest``: f(x) - f_best <= 1e-6 max(1, |f_best|), f_best the lower of the two final values.
 
-The script prints one row per problem and a summary (solved counts, median evaluations on the
+Each solver gets ``--max-time`` seconds of wall clock (scipy through a callback raising
+StopIteration). The script prints one row per problem and a summary (solved counts, median evaluations on the
 problems both solve). numopt runs with ``tol`` = 1e-5 (scipy's default gtol) unless told otherwise.
 """
 from __future__ import annotations
@@ -66,7 +67,10 @@ def run(name, method, tol, max_time, extra, max_eval_time=0.05):
         warnings.simplefilter("ignore")
         c = _Counted(fun, grad)
         t = time.perf_counter()
-        r = so.minimize(c, x0, jac=True, method="L-BFGS-B")
+        def stop_at_max_time(intermediate_result):   # the same wall-clock limit as numopt's max_time
+            if time.perf_counter() - t > max_time:
+                raise StopIteration
+        r = so.minimize(c, x0, jac=True, method="L-BFGS-B", callback=stop_at_max_time)
         out["sp"] = dict(f=float(r.fun), g=float(np.max(np.abs(grad(r.x)))), nfev=c.n,
                          t=time.perf_counter() - t, ok=bool(r.success))
         c = _Counted(fun, grad)

@@ -123,8 +123,9 @@ class _LineSearcher:
 def _line_search_engine(problem, x0, opts, method, direction):
     """Shared loop of the line-search methods.
 
-    ``direction`` is an object with ``reset()``, ``first_step(g, xp)``,
-    ``direction(g, xp)`` and ``update(s, y, g_new, xp, accepted_step)``; a line search that
+    ``direction`` is an object with ``reset()``, ``is_fresh()`` (no memory: the next
+    direction is steepest descent), ``extras()`` (trace entries), ``direction(g, xp) ->
+    (d, first trial step)`` and ``update(s, y, g_new, step, xp)``; a line search that
     fails along the method's direction is retried once from steepest descent (the
     memory is reset); a second failure ends the run with status 5.
     """
@@ -306,7 +307,8 @@ class _CGDirection:
             else:
                 yy = vdot(y, y, xp)
                 beta_n = (vdot(y, g_new, xp) - 2.0 * yy / dy * vdot(d, g_new, xp)) / dy
-                eta_k = -1.0 / (norm(d, xp) * min(0.01, norm(g, xp)))
+                denom = norm(d, xp) * min(0.01, norm(g, xp))
+                eta_k = -1.0 / denom if denom > 0 else -math.inf
                 beta = max(beta_n, eta_k)
         else:
             gg = vdot(g, g, xp)
