@@ -187,3 +187,90 @@ def test_lbfgsb_family_function():
     ref = lsq_linear(A, b, bounds=(0, np.inf), method="bvls", tol=1e-14)
     assert res.success
     np.testing.assert_allclose(res.x, ref.x, atol=1e-8)
+
+
+def _random_model(n=40, m=5, seed=0):
+    """A compact L-BFGS model from random pairs with s'y > 0, its dense B, and a point in a box."""
+    from numopt.solvers.lbfgsb import _Memory
+
+    rng = np.random.default_rng(seed)
+    mem = _Memory(m, np)
+    H = rng.standard_normal((n, n))
+    H = H @ H.T / n + 0.5 * np.eye(n)
+    for _ in range(m + 2):                       # more pairs than memory: the oldest are dropped
+        s = rng.standard_normal(n)
+        y = H @ s
+        assert mem.update(s, y, float(s @ y), float(y @ y))
+    W, M, th = mem.W, mem.M, mem.theta
+    B = th * np.eye(n) - W @ M @ W.T
+    lo, hi = -rng.uniform(0.05, 1, n), rng.uniform(0.05, 1, n)
+    lo[:3], hi[3:6] = -np.inf, np.inf
+    x = np.clip(rng.uniform(-1, 1, n), lo, hi)
+    x[6], x[7] = lo[6], hi[7]                    # start on a bound
+    g = 3 * rng.standard_normal(n)
+    return mem, B, lo, hi, x, g
+
+
+def _dense_cauchy(x, g, lo, hi, B):
+    """The generalized Cauchy point by walking the segments of P(x - t g) with the dense model."""
+    t_old, p = 0.0, x.copy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tb = np.where(g < 0, (x - hi) / g, np.where(g > 0, (x - lo) / g, np.inf))
+    for t_next in list(np.unique(tb[(tb > 0) & np.isfinite(tb)])) + [np.inf]:
+        dseg = np.where(tb > t_old, -g, 0.0)
+        q1 = (g + B @ (p - x)) @ dseg
+        q2 = dseg @ B @ dseg
+        if q1 >= 0:
+            return p
+        tau = -q1 / q2
+        if tau < t_next - t_old:
+            return p + tau * dseg
+        p = np.clip(x - t_next * g, lo, hi)
+        t_old = t_next
+    return p
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_cauchy_point_matches_a_dense_segment_walk(seed):
+    from numopt.solvers.lbfgsb import _cauchy
+
+    mem, B, lo, hi, x, g = _random_model(seed=seed)
+    xc, c = _cauchy(x, g, lo, hi, mem, np)
+    ref = _dense_cauchy(x, g, lo, hi, B)
+    np.testing.assert_allclose(xc, ref, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(c, mem.W.T @ (xc - x), rtol=0, atol=1e-10)
+    assert np.sum((xc == lo) | (xc == hi)) >= 3        # several breakpoints were passed
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_subspace_step_is_the_reduced_newton_step(seed):
+    from numopt.solvers.lbfgsb import _cauchy, _subspace
+
+    mem, B, lo, hi, x, g = _random_model(seed=seed)
+    # wide box: the projection of the subspace step changes nothing, so x_bar is the exact
+    # minimizer of the model over the free variables with the others fixed at x_c
+    lo, hi = np.where(np.isfinite(lo), lo * 20, lo), np.where(np.isfinite(hi), hi * 20, hi)
+    xc, c = _cauchy(x, g, lo, hi, mem, np)
+    free = (xc > lo) & (xc < hi)
+    assert 0 < free.sum() < x.size
+    r = (g + B @ (xc - x))[free]
+    xr = xc.copy()
+    xr[free] += np.linalg.solve(B[np.ix_(free, free)], -r)
+    if np.all((xr >= lo) & (xr <= hi)):
+        np.testing.assert_allclose(_subspace(x, g, xc, c, lo, hi, mem, np), xr, rtol=0, atol=1e-10)
+    else:  # pragma: no cover - the seeds are chosen so the step stays inside
+        pytest.fail("the reduced Newton step left the box: pick another seed")
+
+
+def test_fixed_variables_stay_fixed():
+    A, b, fun, jac = _lsq(5)
+    lo, hi = np.full(15, -0.3), np.full(15, 0.3)
+    lo[:4] = hi[:4] = np.array([0.1, -0.2, 0.0, 0.25])     # lower == upper
+    # reference: bvls on the other 11 variables with the fixed ones moved into b
+    sub = lsq_linear(A[:, 4:], b - A[:, :4] @ lo[:4], bounds=(lo[4:], hi[4:]), method="bvls", tol=1e-14)
+    ref = np.r_[lo[:4], sub.x]
+    res = numopt.minimize(fun, np.zeros(15), jac=jac, method="l-bfgs-b", bounds=Bounds(lo, hi), tol=1e-10,
+                          options={"ftol": 0})
+    assert res.success
+    np.testing.assert_array_equal(res.x[:4], lo[:4])
+    np.testing.assert_allclose(res.x, ref, rtol=0, atol=1e-8)
