@@ -163,21 +163,23 @@ def _inner_budget(opts, size):
 
 
 def _solve_kkt(K, rhs, opts, rng, z0, delta):
-    """(z, sketch iterations, relative residual). A sketch solve that misses ``delta``
-    within its budget (:func:`_inner_budget`) is finished by a direct least-squares solve
-    of the small dense system (the sketch is not repeated on a singular system)."""
+    """(z, sketch iterations, relative residual, direct). A sketch solve that misses
+    ``delta`` within its budget (:func:`_inner_budget`) is finished by a direct
+    least-squares solve of the small dense system (the sketch is not repeated on a
+    singular system); ``direct`` says that z is that least-squares solution (asking for
+    more accuracy cannot improve it)."""
     from ..sketch import solve as sk_solve
 
     if opts["kkt_solver"] == "direct":
         z, *_ = np.linalg.lstsq(K, rhs, rcond=None)
-        return z, 0, np.linalg.norm(K @ z - rhs) / max(np.linalg.norm(rhs), 1e-300)
+        return z, 0, np.linalg.norm(K @ z - rhs) / max(np.linalg.norm(rhs), 1e-300), True
     bs = opts["block_size"] or K.shape[0]
     r = sk_solve(K, rhs, method=opts["kkt_solver"], tol=delta, maxiter=_inner_budget(opts, K.shape[0]), rng=rng,
                  x0=z0, block_size=min(bs, K.shape[0]), trace=False)
-    if r.optimality <= delta or not opts.get("direct_fallback", True):
-        return r.x, r.nit, r.optimality
+    if r.optimality <= delta:
+        return r.x, r.nit, r.optimality, False
     z, *_ = np.linalg.lstsq(K, rhs, rcond=None)
-    return z, r.nit, np.linalg.norm(K @ z - rhs) / max(np.linalg.norm(rhs), 1e-300)
+    return z, r.nit, np.linalg.norm(K @ z - rhs) / max(np.linalg.norm(rhs), 1e-300), True
 
 
 class Stall:
@@ -298,7 +300,7 @@ def _direction(st, K, rhs, gl, Hgl, Gx, cx, kkt, opts, rng, theory):
     mu, nu, delta, z and nsketch."""
     rho = opts["rho"]
     grad_merit = _merit_gradient(st, gl, Hgl, Gx, cx)
-    slope = None
+    slope, direct = None, False
     for _ in range(opts["max_adjust"]):
         if time.perf_counter() > st.deadline:
             return False, slope, (3, "Time limit (max_time) reached during the KKT solves.")
@@ -306,9 +308,10 @@ def _direction(st, K, rhs, gl, Hgl, Gx, cx, kkt, opts, rng, theory):
             d_acc = st.delta / (float(np.linalg.norm(K, 2)) * st.psi)
         else:
             d_acc = min(st.delta, kkt) if opts["sharpen"] else st.delta
-        z0 = None if st.z is None or st.z.size != K.shape[0] else st.z
-        st.z, its, achieved = _solve_kkt(K, rhs, opts, rng, z0, d_acc)
-        st.nsketch += its
+        if not direct:  # a least-squares solution is not improved by solving again
+            z0 = None if st.z is None or st.z.size != K.shape[0] else st.z
+            st.z, its, achieved, direct = _solve_kkt(K, rhs, opts, rng, z0, d_acc)
+            st.nsketch += its
         if not np.all(np.isfinite(st.z)):
             return False, slope, (5, "KKT solve produced non-finite values (singular KKT matrix?)")
         slope = grad_merit @ st.z
@@ -325,7 +328,7 @@ def _direction(st, K, rhs, gl, Hgl, Gx, cx, kkt, opts, rng, theory):
         if achieved > d_acc * 1.0001 and achieved > 0.5:  # the inner solver could not reach the accuracy
             return False, slope, (5, f"KKT system could not be solved (relative residual {achieved:.1e}): "
                                      "rank-deficient constraint Jacobian or inconsistent constraints?")
-        if achieved > d_acc and st.delta > opts["delta_min"]:
+        if achieved > d_acc and st.delta > opts["delta_min"] and not direct:
             st.delta /= rho  # the solve missed its accuracy: ask for more
         else:  # accurate solve but still no descent: strengthen the penalties
             st.mu *= rho ** 2

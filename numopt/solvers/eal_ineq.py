@@ -200,7 +200,7 @@ def _newton(S, st, opts, rng):
     glA = S.gl - S.Jg[~act].T @ S.mu[~act]  # inactive multipliers go to zero
     rhs = -np.concatenate([glA, S.h, S.g[act]])
     z0 = st.z if st.z is not None and st.z.size == K.shape[0] else None
-    z, its, _ = _solve_kkt(K, rhs, opts, rng, z0, min(st.delta, S.kkt) if opts["sharpen"] else st.delta)
+    z, its, _, _ = _solve_kkt(K, rhs, opts, rng, z0, min(st.delta, S.kkt) if opts["sharpen"] else st.delta)
     st.nsketch += its
     st.z = z
     if not np.all(np.isfinite(z)):
