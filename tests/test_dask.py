@@ -67,6 +67,16 @@ def test_same_iterates_as_in_memory(client, method, loss):
     assert rd.success == rm.success and abs(rd.fun - rm.fun) <= 1e-12
 
 
+@pytest.mark.parametrize("method", ["trust-ncg", "grad-reg-newton"])
+def test_newton_type_methods_through_hvp_and_hess(client, method):
+    X, Xd, t, chunk = _data()
+    fm, fd = _pair(D.Logistic, np.sign(t), X, Xd, chunk)
+    rm, xm = _iterates(fm, method, X.shape[1], prox=SquaredL2(0.01), tol=1e-9)
+    rd, xd = _iterates(fd, method, X.shape[1], prox=SquaredL2(0.01), tol=1e-9)
+    assert rm.success and rd.success and rd.nit == rm.nit
+    np.testing.assert_allclose(xd, xm, rtol=0, atol=1e-10)
+
+
 def test_sparse_chunks_same_iterates(client):
     X, Xd, t, chunk = _data(sparse=True)
     fm, fd = _pair(D.Quadratic, t, X, Xd, chunk)
