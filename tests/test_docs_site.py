@@ -85,7 +85,8 @@ def _libsvm_data_present():
     return any(Path(d).is_dir() and any(Path(d).iterdir()) for d in libsvm.data_dirs())
 
 
-BLOCK_LIMIT_S = 60
+# a block is stopped after this many seconds of wall time (generous: the machine is shared)
+BLOCK_LIMIT_S = 120
 
 # runs every block in a fresh namespace (one interpreter for all pages, so numopt is
 # imported once); a block over BLOCK_LIMIT_S is stopped; prints one JSON line per block
@@ -144,8 +145,6 @@ def test_code_blocks_run(page, blocks, block_results):
     assert len(results) == len(blocks), f"{page.name}: the runner died\n{block_results['<stderr>']}"
     failed = [f"{page.name}, block at line {r['line']}:\n{r['error']}" for r in results if r["error"]]
     assert not failed, "\n".join(failed)
-    slow = [(r["line"], round(r["seconds"], 1)) for r in results if r["seconds"] > 30]
-    assert not slow, f"{page.name}: blocks slower than 30 s (line, seconds): {slow}"
 
 
 def test_block_extraction_and_no_run_marker():
@@ -229,3 +228,15 @@ def test_gallery_examples_are_sphinx_gallery_scripts():
         assert head.startswith('"""'), f"{s.name}: a gallery script starts with a docstring title"
         title = head[3:].lstrip().splitlines()[0]
         assert title and not title.startswith("="), f"{s.name}: the docstring's first line is the title"
+
+
+def test_runner_stops_a_block_over_the_limit_and_goes_on():
+    blocks = [["p", 1, "import time\nwhile True:\n    time.sleep(0.05)\n"], ["p", 5, "x = 1\n"],
+              ["p", 9, "x\n"]]                      # a fresh namespace: x is not defined here
+    proc = subprocess.run([sys.executable, "-c", _RUNNER], input=json.dumps([blocks, 1]),
+                          capture_output=True, text=True, timeout=60)
+    res = [json.loads(ln) for ln in proc.stdout.splitlines()]
+    assert [r["line"] for r in res] == [1, 5, 9]
+    assert "TimeoutError" in res[0]["error"] and res[0]["seconds"] < 5
+    assert res[1]["error"] is None
+    assert "NameError" in res[2]["error"]
