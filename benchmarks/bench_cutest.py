@@ -312,10 +312,18 @@ def _child(conn, name, solver, timeout):
         conn.close()
 
 
-def run_all(tasks, timeout, max_workers, log=print):
-    """Run (problem, solver) tasks, each in its own process with a wall-clock timeout."""
+def run_all(tasks, timeout, max_workers, log=print, journal=None):
+    """Run (problem, solver) tasks, each in its own process with a wall-clock timeout. Each
+    finished run is appended to ``journal`` (a JSON-lines file) when given; runs already in
+    it are not run again (``--resume``)."""
     ctx = mp.get_context("fork")
-    pending, running, rows = list(tasks), [], []
+    done = []
+    if journal is not None and journal.exists():
+        done = [json.loads(line) for line in journal.read_text().splitlines() if line.strip()]
+    have = {(r["problem"], r["solver"]) for r in done}
+    pending, running, rows = [t for t in tasks if tuple(t) not in have], [], [r for r in done
+                                                                              if (r["problem"], r["solver"]) in
+                                                                              {tuple(t) for t in tasks}]
     t_start = time.perf_counter()
     while pending or running:
         while pending and len(running) < max_workers:
@@ -347,6 +355,9 @@ def run_all(tasks, timeout, max_workers, log=print):
             p.join(1)
             a.close()
             rows.append(row)
+            if journal is not None:
+                with open(journal, "a") as fh:
+                    fh.write(json.dumps(row, default=float) + "\n")
             log(f"[{len(rows)}/{len(tasks)} {time.perf_counter() - t_start:6.0f}s] {name:10s} {solver:20s} "
                 f"{row['status']:7s} solved={row['solved']!s:5s} reported={row['reported_success']!s:5s} "
                 f"t={row.get('time', float('nan')):.3f}")
@@ -527,6 +538,8 @@ def main(argv=None):
                                                           "(0: all)")
     ap.add_argument("--max-n", type=int, default=300, help="largest n and m (default 300)")
     ap.add_argument("--no-docs", action="store_true", help="do not write docs/cutest_benchmark.md")
+    ap.add_argument("--resume", action="store_true",
+                    help="keep the runs already in benchmarks/results/<stem>.partial.jsonl (an interrupted run)")
     ap.add_argument("--report-only", action="store_true",
                     help="run nothing: redraw the profiles and rewrite the page from benchmarks/results/cutest*.json")
     ap.add_argument("--append-docs", action="store_true",
@@ -561,8 +574,13 @@ def main(argv=None):
     for s in solvers:  # load every lazy module (and compile) once here: the forked runs inherit them
         run_one("ROSENBR", s, a.timeout)
     t0 = time.perf_counter()
-    rows = annotate(run_all(tasks, a.timeout, a.max_workers, log=lambda s: print(s, flush=True)))
     stem = "cutest_quick" if a.quick else ("cutest_" + "_".join(types) if len(types) < 4 else "cutest")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    journal = RESULTS / f"{stem}.partial.jsonl"
+    if journal.exists() and not a.resume:
+        journal.unlink()
+    rows = annotate(run_all(tasks, a.timeout, a.max_workers, log=lambda s: print(s, flush=True),
+                            journal=journal))
     title = "Quick subset" if a.quick else "Types: " + ", ".join(types)
     if len(probs) < n_all:
         title += f" ({len(probs)} of {n_all} problems, evenly spaced by name)"
@@ -577,6 +595,7 @@ def main(argv=None):
             "types": {t: sum(1 for _, tt in probs if tt == t) for t in TYPES if any(tt == t for _, tt in probs)},
             "unavailable": unavailable, "solvers": sorted(solvers)}
     save(rows, stem, meta)
+    journal.unlink(missing_ok=True)  # complete: the JSON holds every run
     plot(rows, RESULTS / f"{stem}_profile.png")
     print(summary_table(rows))
     print("false successes:\n" + false_success_list(rows))
