@@ -41,6 +41,23 @@ def _requires(s):
     return [f"- `{r}`: {ORACLES.get(r, 'see the family page')}" for r in s.requires]
 
 
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def gallery_examples(name):
+    """``(stem, title)`` of the gallery scripts (examples/plot_*.py) that run ``name``
+    (the method's name appears quoted in the script)."""
+    import re
+
+    out = []
+    for path in sorted(EXAMPLES.glob("plot_*.py")):
+        text = path.read_text()
+        if re.search(r"[\"']" + re.escape(name) + r"[\"']", text):
+            title = text.lstrip().lstrip('"').strip().splitlines()[0].strip()
+            out.append((path.stem, title))
+    return out
+
+
 def page(name):
     s = get_method(name)
     door = s.front_door
@@ -62,13 +79,21 @@ def page(name):
              "`numopt.show_options(" + repr(s.name) + ")` prints this page's facts at run time.", "",
              "## Oracles required", "", *_requires(s), "",
              "## Optimality measure (`tol`)", "", s.optimality, "",
-             "## Theoretical rate", "", s.rate_text, "",
+             "## Theoretical rate", "", s.rate_text, "", *_observed(name),
              "## Reference", "", s.reference, "", "## Options", "",
              "| option | default | allowed | meaning |", "|---|---|---|---|"]
     for k, opt in s.all_options().items():
         doc = opt.doc + (f" (alias: {', '.join(f'`{a}`' for a in opt.aliases)})" if opt.aliases else "")
         lines.append(f"| `{k}` | `{opt.default!r}` | {opt.describe()} | {_cell(doc)} |")
     return "\n".join(lines) + "\n"
+
+
+def _observed(name):
+    ex = gallery_examples(name)
+    if not ex:
+        return []
+    links = ", ".join(f"[{title}](../auto_examples/{stem}.rst)" for stem, title in ex)
+    return ["Observed against the statement, on a problem where it holds: " + links + ".", ""]
 
 
 def _cell(text):
