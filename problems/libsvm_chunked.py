@@ -61,12 +61,33 @@ def _scan(path, start, end, want_width):
         rows = sum(1 for line in data.split(b"\n") if _is_data_line(line))
     else:
         rows = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
-    width = -1
-    if want_width and data:
-        body = re.sub(rb"#[^\n]*", b"", data)
-        idx = _INDEX.findall(body)
-        width = max(map(int, idx)) if idx else -1
-    return rows, width
+    return rows, (_max_index(data) if want_width and data else -1)
+
+
+def _max_index(data):
+    """The largest feature index in ``data``. LIBSVM lists a line's indices in increasing
+    order (the parser refuses others), so it is the largest of the indices before each
+    line's last ':', read with numpy; with comments (which may hold ':') a regex over all."""
+    if b"#" in data:
+        idx = _INDEX.findall(re.sub(rb"#[^\n]*", b"", data))
+        return max(map(int, idx)) if idx else -1
+    buf = np.frombuffer(data, dtype=np.uint8)
+    colons = np.flatnonzero(buf == ord(":"))
+    if colons.size == 0:
+        return -1
+    ends = np.append(np.flatnonzero(buf == ord("\n")), buf.size)
+    last = np.unique(np.searchsorted(colons, ends) - 1)
+    c = colons[last[last >= 0]]
+    val, mult, alive = np.zeros(c.size, np.int64), np.ones(c.size, np.int64), np.ones(c.size, bool)
+    for d in range(1, 19):  # the digits before the colon, right to left (a "qid:" reads as 0)
+        pos = c - d
+        ch = buf[np.maximum(pos, 0)].astype(np.int64)
+        alive &= (pos >= 0) & (ch >= 48) & (ch <= 57)
+        if not alive.any():
+            break
+        val += np.where(alive, (ch - 48) * mult, 0)
+        mult *= 10
+    return int(val.max())
 
 
 def _parse(path, start, end, n_features, zero_based, dtype, dense, rows):
