@@ -17,7 +17,7 @@ class Solver(BaseSolver):
                                       regularizer=L1(lam))
 
     def warm_up(self):
-        numopt.bcd(self.problem, selection=self.selection, maxiter=2)
+        numopt.bcd(self.problem, selection=self.selection, maxiter=3)  # compiles the numba kernels
 
     def run(self, cb):
         self.w = np.zeros(self.problem.x0.shape[0])

@@ -12,9 +12,10 @@ class Solver(BaseSolver):
 
     def set_objective(self, X, y, lam):
         self.X, self.y = X, y
+        warnings.filterwarnings("ignore", category=ConvergenceWarning)
+        warnings.filterwarnings("ignore", category=FutureWarning)  # (penalty= is deprecated in sklearn >= 1.8)
         self.clf = LogisticRegression(penalty="l1", C=1 / (X.shape[0] * lam), solver="liblinear",
                                       fit_intercept=False, tol=1e-14)
-        warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
     def run(self, n_iter):
         self.clf.max_iter = max(1, n_iter)
