@@ -248,12 +248,19 @@ def _direction(form, S, st, opts, rng):
 
 
 def _search(form, S, st, d, slope, opts):
+    """Armijo backtracking on Phi. Near a KKT point Phi's decrease is below its rounding
+    error: the full step is then also accepted when Phi does not grow beyond rounding
+    (1000 eps (1 + |Phi|)) and the KKT residual halves."""
     phi0 = _merit(form, S.x, S.lam, S.mu, st)
     alpha = 1.0
-    for _ in range(opts["max_linesearch"]):
+    for k in range(opts["max_linesearch"]):
         phi = _merit(form, S.x + alpha * d[0], S.lam + alpha * d[1], S.mu + alpha * d[2], st)
         if phi <= phi0 + opts["beta"] * alpha * slope:
             return alpha
+        if k == 0 and phi <= phi0 + 1e3 * np.finfo(float).eps * (1.0 + abs(phi0)):
+            xt = S.x + d[0]
+            if _state(form, xt, S.lam + d[1], S.mu + d[2], *form.at(xt)).kkt < 0.5 * S.kkt:
+                return alpha
         alpha *= 0.5
     return None
 
