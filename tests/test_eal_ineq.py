@@ -250,3 +250,28 @@ def test_float32_in_float32_out_and_equality_format_unchanged():
                                       "jac": lambda x: np.array([[1.0, 1.0]])})
     assert eq.success and eq.multipliers.shape == (1,) and "bound_multipliers" not in eq
     assert eq.multipliers[0] == pytest.approx(-1.0, abs=1e-9)  # grad f + lam grad c = 0 at x = (1/2, 1/2)
+
+
+def test_hs10_linear_objective_flat_hessian():
+    """HS10: min x1 - x2 s.t. -3 x1^2 + 2 x1 x2 - x2^2 + 1 >= 0 from the infeasible
+    (-10, 10); f* = -1 at (0, 1). The Lagrangian Hessian is 0 at x0 (mu = 0): without the
+    curvature floor ||grad_x L|| / Delta the null-space step was 1e8 long and eal crawled."""
+    con = {"type": "ineq", "fun": lambda x: -3 * x[0] ** 2 + 2 * x[0] * x[1] - x[1] ** 2 + 1,
+           "jac": lambda x: np.array([[-6 * x[0] + 2 * x[1], 2 * x[0] - 2 * x[1]]])}
+    res = numopt.minimize(lambda x: x[0] - x[1], [-10.0, 10.0], jac=lambda x: np.array([1.0, -1.0]), method="eal",
+                          constraints=con)
+    assert res.success and res.nit <= 30  # measured 10
+    assert res.fun == pytest.approx(-1.0, abs=1e-8)
+    np.testing.assert_allclose(res.x, [0.0, 1.0], atol=1e-8)
+    assert res.multipliers[0] == pytest.approx(-0.5, abs=1e-8)  # grad f = (1, -1) = 0.5 grad c at (0, 1)
+
+
+def test_hs1_rosenbrock_with_inactive_bound():
+    """HS1: Rosenbrock with x2 >= -1.5 from (-2, 1); f* = 0 at (1, 1). The nu/2 ||grad_x L||^2
+    term made eal crawl (steps 1/256, stall); nu shrinks after short steps."""
+    f = lambda x: 100 * (x[1] - x[0] ** 2) ** 2 + (1 - x[0]) ** 2  # noqa: E731
+    g = lambda x: np.array([-400 * x[0] * (x[1] - x[0] ** 2) - 2 * (1 - x[0]), 200 * (x[1] - x[0] ** 2)])  # noqa: E731
+    res = numopt.minimize(f, [-2.0, 1.0], jac=g, method="eal", bounds=[(None, None), (-1.5, None)])
+    assert res.success and res.fun <= 1e-14
+    np.testing.assert_allclose(res.x, [1.0, 1.0], atol=1e-7)
+    np.testing.assert_allclose(res.bound_multipliers, 0.0, atol=1e-9)
