@@ -93,6 +93,16 @@ def test_default_method_with_bounds():
     assert r.method == "fista" and r.success
 
 
+def test_default_method_without_bounds():
+    # smooth, no Hessian: 'lbfgs'; with a Hessian the default stays 'agd'
+    f, g = _sep(A_SEP)
+    r = numopt.minimize(f, np.zeros(6), jac=g, tol=1e-10)
+    assert r.method == "lbfgs" and r.success
+    np.testing.assert_allclose(r.x, A_SEP, atol=1e-10)
+    r = numopt.minimize(f, np.zeros(6), jac=g, hess=lambda x: np.eye(6), tol=1e-10)
+    assert r.method == "agd" and r.success
+
+
 # ----------------------------------------------------------------------------- first-order methods
 
 def _soft(v, t):
