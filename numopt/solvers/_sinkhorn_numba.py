@@ -119,8 +119,7 @@ def _scaling_rows(K, v, a, u_old, u_new, w, lo, hi):
     return e
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
-def scaling_pass(K, v, a, u_old, u_new, W):
+def _scaling_pass(K, v, a, u_old, u_new, W):
     """One pass over K: u_new = a / (K v); returns (row l1 violation of (u_old, v),
     K^T u_new) — W (n_blocks, m) is scratch."""
     n = K.shape[0]
@@ -143,8 +142,7 @@ def _mtv_rows(K, x, w, lo, hi):
             w[j] += xi * r[j]
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
-def kernel_mtv(K, x, W):
+def _kernel_mtv(K, x, W):
     """K^T x accumulated in float64 (W (n_blocks, m) is scratch)."""
     n = K.shape[0]
     nb = W.shape[0]
@@ -154,9 +152,152 @@ def kernel_mtv(K, x, W):
     return W.sum(axis=0)
 
 
-def n_blocks(n):
-    """Row blocks of a pass: a few per thread (load balance on a shared machine), each of
-    at least 64 rows."""
+def _two_builds(fn):
+    """(serial, threaded) builds; the threaded one is a renamed copy (numba's disk cache
+    keys functions by qualified name, not by compile flags)."""
+    import types
+
+    twin = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_threaded", fn.__defaults__,
+                              fn.__closure__)
+    twin.__qualname__ = fn.__qualname__ + "_threaded"
+    return (njit(cache=True, error_model="numpy")(fn),
+            njit(cache=True, parallel=True, error_model="numpy")(twin))
+
+
+_PASS = _two_builds(_scaling_pass)
+_MTV = _two_builds(_kernel_mtv)
+THREADED_MIN_ENTRIES = 1 << 20  # below this a pass costs less than waking the threads
+
+
+def scaling_kernels(n, m):
+    """(pass, mtv, n_blocks) for an n x m kernel: serial builds and one block for small
+    kernels, threaded builds and a few blocks per thread (load balance on a shared
+    machine; each block at least 64 rows) for large ones."""
     import numba
 
-    return max(1, min(4 * numba.get_num_threads(), n // 64))
+    if n * m < THREADED_MIN_ENTRIES or numba.get_num_threads() == 1:
+        return _PASS[0], _MTV[0], 1
+    return _PASS[1], _MTV[1], max(1, min(4 * numba.get_num_threads(), n // 64))
+
+
+# ------------------------------------------------------------- SNS (Newton phase)
+#
+# The Newton phase evaluates the entropic dual at (f, g) once per trial point: the plan
+# P_ij = exp((f_i + g_j - C_ij) / reg) (stored: the sparsified Hessian is read from it),
+# its row and column sums and its total mass, in one parallel pass without temporaries;
+# the range of log P (over the positive entries) for the sparsification's histogram.
+
+
+@njit(cache=True, fastmath=_FM, error_model="numpy")
+def _plan_rows(C, f, g, inv, P, r, w, lo, hi):
+    m = C.shape[1]
+    lo_lp, hi_lp = np.inf, -np.inf
+    for i in range(lo, hi):
+        fi = f[i]
+        s = 0.0
+        for j in range(m):
+            lp = (fi + g[j] - C[i, j]) * inv
+            p = math.exp(lp)
+            P[i, j] = p
+            s += p
+            w[j] += p
+            lo_lp = min(lo_lp, lp)
+            hi_lp = max(hi_lp, lp)
+        r[i] = s
+    return max(lo_lp, _LOG_TINY), hi_lp
+
+
+_LOG_TINY = math.log(5e-324)  # log of the smallest positive double: exp(lp) is 0 below it
+
+
+def _plan_eval(C, f, g, reg, P, r, W):
+    """P (out), row sums r (out); returns (column sums, min log P, max log P) over the
+    positive entries (the min clipped at the log of the smallest positive double; W
+    (n_blocks, m) scratch)."""
+    n = C.shape[0]
+    nb = W.shape[0]
+    inv = 1.0 / reg
+    los = np.empty(nb)
+    his = np.empty(nb)
+    for t in prange(nb):
+        W[t, :] = 0.0
+        los[t], his[t] = _plan_rows(C, f, g, inv, P, r, W[t], t * n // nb, (t + 1) * n // nb)
+    return W.sum(axis=0), los.min(), his.max()
+
+
+def _log_mass_histogram(P, first, last, nbins, H):
+    """Mass of the positive entries of P in ``nbins`` equal bins of log P over
+    [first, last] (numpy.histogram's binning, weights = P); H (n_blocks, nbins) scratch."""
+    n, m = P.shape
+    nb = H.shape[0]
+    norm = nbins / (last - first)
+    for t in prange(nb):
+        H[t, :] = 0.0
+        for i in range(t * n // nb, (t + 1) * n // nb):
+            for j in range(m):
+                p = P[i, j]
+                if p > 0.0:
+                    x = math.log(p)
+                    k = int((x - first) * norm)
+                    if k >= nbins:
+                        k = nbins - 1
+                    if k > 0 and x < first + k / norm:
+                        k -= 1
+                    elif k < nbins - 1 and x >= first + (k + 1) / norm:
+                        k += 1
+                    if k < 0:
+                        k = 0
+                    H[t, k] += p
+    return H.sum(axis=0)
+
+
+def _count_at_least(P, t, counts):
+    """counts[i] = #{j : P_ij >= t}; returns the total."""
+    n, m = P.shape
+    for i in prange(n):
+        c = 0
+        for j in range(m):
+            if P[i, j] >= t:
+                c += 1
+        counts[i] = c
+    return counts.sum()
+
+
+def _csr_at_least(P, t, indptr, indices, data):
+    """Fill a CSR matrix with the entries P_ij >= t (indptr given)."""
+    n, m = P.shape
+    for i in prange(n):
+        k = indptr[i]
+        for j in range(m):
+            p = P[i, j]
+            if p >= t:
+                indices[k] = j
+                data[k] = p
+                k += 1
+
+
+def _stabilized_kernel(C, F, G, reg, K):
+    """K_ij = exp((F_i + G_j - C_ij) / reg) in K's dtype, in place."""
+    n, m = C.shape
+    inv = 1.0 / reg
+    for i in prange(n):
+        Fi = F[i]
+        for j in range(m):
+            K[i, j] = math.exp((Fi + G[j] - C[i, j]) * inv)
+
+
+_SNS_BUILDS = {name: _two_builds(fn) for name, fn in [
+    ("plan_eval", _plan_eval), ("log_mass_histogram", _log_mass_histogram), ("count_at_least", _count_at_least),
+    ("csr_at_least", _csr_at_least), ("stabilized_kernel", _stabilized_kernel)]}
+
+
+class Kernels:
+    """The one-pass and SNS kernels for an n x m problem: serial builds (one block) below
+    THREADED_MIN_ENTRIES entries, threaded builds otherwise (see :func:`scaling_kernels`)."""
+
+    def __init__(self, n, m):
+        self.one_pass, self.mtv, self.blocks = scaling_kernels(n, m)
+        threaded = self.blocks > 1
+        for name, pair in _SNS_BUILDS.items():
+            setattr(self, name, pair[1] if threaded else pair[0])
+        self.lse_update = lse_update

@@ -50,7 +50,7 @@ from .._options import Choices, Interval, NoneOr, Option
 from .._registry import MethodSpec, check_backend, get_method, merge_options, register, resolve_options, run_method
 from ._ot_common import (Duals, check_inputs, check_potential, default_marginal_tol, l1, lse,
                          mtv, mv, round_to_polytope)
-from ._sinkhorn_newton import sns_iterations
+from ._sinkhorn_newton import sns_iterations, stabilized_onepass
 from .mirror_sinkhorn import mirror_sinkhorn
 
 # Exported as numopt.<name> (lazily; numopt/__init__.py reads this tuple without importing the module).
@@ -125,15 +125,16 @@ def _scaling_onepass(a, b, K, reg, f0, g0):
     n, m = K.shape
     u = np.ones(n) if f0 is None else np.exp(np.asarray(f0, dtype=np.float64) / reg)
     v = np.ones(m) if g0 is None else np.exp(np.asarray(g0, dtype=np.float64) / reg)
-    W = np.empty((nb.n_blocks(n), m))
+    one_pass, mtv_, blocks = nb.scaling_kernels(n, m)
+    W = np.empty((blocks, m))
     u_next = np.empty(n)
-    err, w = nb.scaling_pass(K, v, a64, u, u_next, W)  # row violation of (u0, v0); u1; K^T u1
-    err += float(np.abs(v * nb.kernel_mtv(K, u, W) - b64).sum())
+    err, w = one_pass(K, v, a64, u, u_next, W)  # row violation of (u0, v0); u1; K^T u1
+    err += float(np.abs(v * mtv_(K, u, W) - b64).sum())
     yield Step(Duals("scaling", (u, v), reg, np), None, err)
     while True:  # bounded by the loop's maxiter
         u, v = u_next, b64 / w
         u_next = np.empty(n)  # (a fresh vector: a callback may keep the iterate)
-        err, w = nb.scaling_pass(K, v, a64, u, u_next, W)
+        err, w = one_pass(K, v, a64, u, u_next, W)
         yield Step(Duals("scaling", (u, v), reg, np), None, err)
 
 
@@ -342,8 +343,10 @@ def _solve_log(p, x0, opts, annealed=False):
 def _solve_sns(p, x0, opts):
     if not is_numpy(p.xp) or p.a.ndim != 1:
         raise ValueError("method='sns' needs 1-D numpy inputs (it uses scipy.sparse)")
-    warm = _stabilized(p.a, p.b, p.C, p.reg, *_start(x0), dict(opts, absorb=50.0), p.xp)
-    return sns_iterations(p.a, p.b, p.C, p.reg, warm, opts)
+    a, b = (np.asarray(z, dtype=np.float64) for z in (p.a, p.b))  # SNS iterates in float64
+    C = np.ascontiguousarray(p.C, dtype=np.float64)
+    warm = stabilized_onepass(a, b, C, p.reg, *_start(x0), absorb=50.0)
+    return sns_iterations(a, b, C, p.reg, warm, opts)
 
 
 def _finish_costs(res, f, g, C, reg, xp, want_plan):
@@ -419,9 +422,12 @@ _EPS = dict(_LOG, **{
 })
 _SNS = {
     "maxiter": _MAXITER, "tol": _TOL,
-    "warmup": Option(200, "Switch to Newton after at most this many Sinkhorn iterations.",
-                     Interval(0, integer=True)),
-    "switch_tol": Option(1e-2, "Switch to Newton once the marginal violation is below this.", Interval(0)),
+    "warmup": Option(200, "Switch to Newton after at most this many Sinkhorn iterations (while the last "
+                          "error ratio exceeds slow_ratio).", Interval(0, integer=True)),
+    "switch_tol": Option(1.0, "Switch to Newton only once the marginal violation is below this.", Interval(0)),
+    "switch_after": Option(150.0, "Switch to Newton once Sinkhorn is predicted (from its observed contraction "
+                                 "ratio over the last 5 iterations) to need more than this many further "
+                                 "iterations to reach tol.", Interval(0)),
     "slow_ratio": Option(0.3, "Switch only while the Sinkhorn error ratio per iteration exceeds this "
                               "(a fast Sinkhorn just finishes the job).", Interval(0)),
     "keep": Option(3.0, "Keep at least keep * (n + m) entries of the sparsified Hessian.", Interval(0)),
