@@ -289,3 +289,19 @@ def test_sweep_bad_arguments_are_clear_errors():
         sweep(_sweep_problems(), ["fista"], errors="ignore")
     rows = sweep(_sweep_problems(), ["no-such-method"], scheduler="serial", errors="record")
     assert rows[0]["status"] == -1 and not rows[0]["success"] and "no-such-method" in rows[0]["message"]
+
+
+def test_sweep_parquet_table_matches_csv(tmp_path):
+    pq = pytest.importorskip("pyarrow.parquet")
+    import csv
+
+    from numopt.sweep import COLUMNS, sweep, write_table
+
+    rows = sweep(_sweep_problems(), ["fista"], seeds=[0], lams=[0.3, 0.1], lam_name="lam_ratio",
+                 scheduler="serial", out=tmp_path / "t.parquet")
+    table = pq.read_table(tmp_path / "t.parquet").to_pylist()
+    assert tuple(table[0]) == COLUMNS and table == rows
+    write_table(rows, tmp_path / "t.csv")
+    with open(tmp_path / "t.csv", newline="") as f:
+        csv_rows = list(csv.DictReader(f))
+    assert [float(r["fun"]) for r in csv_rows] == [r["fun"] for r in rows]
