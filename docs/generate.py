@@ -20,7 +20,7 @@ FAMILY_PAGES = {
     "constrained": "eal.md", "sor": "sor.md", "sinkhorn": "sinkhorn.md",
     "second_order": "second_order.md", "polynomial": "second_order.md",
     "model_based": "model_based.md", "dca": "model_based.md",
-    "fractional_cd": "fractional_cd.md",
+    "fractional_cd": "fractional_cd.md", "distributed": "scale_out.md", "quasi_newton": "quasi_newton.md",
 }
 
 # what each oracle name of MethodSpec.requires asks of the caller

@@ -70,7 +70,7 @@ SOLVER_MODULES = [
 # Submodules reachable as numopt.<name>; the family functions (numopt.bcd, numopt.sinkhorn,
 # ...) are found from each solver module's ``__numopt_public__`` tuple (public_names()).
 PUBLIC_SUBMODULES = {"lmo": "numopt.lmo", "sketch": "numopt.sketch", "sor": "numopt.sor",
-                     "backend": "numopt._backend", "ot": "numopt.solvers.sinkhorn"}
+                     "backend": "numopt._backend", "ot": "numopt.solvers.sinkhorn", "sweep": "numopt.sweep"}
 _PUBLIC = None
 
 
