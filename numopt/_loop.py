@@ -26,6 +26,7 @@ STATUS = {
     3: "Time limit (max_time) reached.",
     4: "Interrupted by the user (KeyboardInterrupt); returning the best iterate so far.",
     5: "Solver stopped early.",
+    6: "Relative decrease of f below ftol; not an optimality certificate.",
     99: "Stopped by the callback (StopIteration).",
 }
 

@@ -386,9 +386,11 @@ _OPTIONS = {
                      Interval(1, integer=True), aliases=("maxcor",)),
     "tol": Option(1e-5, "Tolerance on the projected gradient ||P(x - g) - x||_inf (scipy's `gtol` / `pgtol`).",
                   Interval(0), aliases=("gtol", "pgtol")),
-    "ftol": Option(2.220446049250313e-09, "Stop (status 6, not success unless the projected gradient is "
-                   "below tol) when (f_k - f_{k+1}) / max(|f_k|, |f_{k+1}|, 1) <= ftol; 0 disables "
-                   "(scipy's default, factr = 1e7).", Interval(0)),
+    "ftol": Option(0.0, "Stop (status 6, not success unless the projected gradient is "
+                   "below tol) when (f_k - f_{k+1}) / max(|f_k|, |f_{k+1}|, 1) <= ftol. Default 0 (off, "
+                   "as for lbfgs): the run ends on the projected-gradient certificate, a stalled line "
+                   "search or a budget; scipy's 2.2e-9 (factr = 1e7) saves evaluations but ends "
+                   "without a certificate on many problems.", Interval(0)),
     "maxls": Option(20, "Maximum number of function evaluations per line search.", Interval(1, integer=True)),
     "maxfun": Option(15000, "Maximum number of function evaluations (status 1 when reached).",
                      Interval(1, integer=True)),
