@@ -582,7 +582,7 @@ def _minimize_entry(method):
         from problems.models import make_model
 
         X, y = _lasso_data()
-        for k in ("jac", "hess", "hessp", "prox", "lmo", "constraints"):
+        for k in ("jac", "hess", "hessp", "prox", "lmo", "constraints", "bounds"):
             kw.pop(k, None)
         kw["fun"], kw["x0"] = make_model(X, y, model="lasso", lam=LASSO_LAM), None
         kw["options"] = {k: v for k, v in kw["options"].items() if k in ("rng",)}

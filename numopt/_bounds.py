@@ -21,7 +21,8 @@ def _side(v, n, name, fill):
     if arr.ndim == 0 or (arr.shape == (1,) and not isinstance(v, (list, tuple))):
         arr = np.full(n, float(arr.reshape(-1)[0]))  # a scalar side (scipy.optimize.Bounds(0, 1))
     if arr.shape != (n,):
-        raise ValueError(f"`bounds`: {name} has shape {arr.shape}, expected ({n},) (one per variable)")
+        raise ValueError(f"`bounds`: {name} has shape {arr.shape}, expected ({n},) (one per variable "
+                         f"of `x0`, which has {n})")
     if np.isnan(arr).any():
         raise ValueError(f"`bounds`: {name} contains NaN")
     return arr
@@ -43,8 +44,8 @@ def as_bounds(bounds, n):
     elif isinstance(bounds, (list, tuple)) or (isinstance(bounds, np.ndarray) and bounds.ndim == 2):
         pairs = list(bounds)
         if len(pairs) != n:
-            raise ValueError(f"`bounds` has {len(pairs)} (lower, upper) pairs, expected {n} "
-                             "(one per variable)")
+            raise ValueError(f"`bounds` has {len(pairs)} (lower, upper) pairs, but `x0` has {n} variables "
+                             "(one pair per variable)")
         for i, p in enumerate(pairs):
             if not (hasattr(p, "__len__") and len(p) == 2):
                 raise ValueError(f"`bounds[{i}]` must be a (lower, upper) pair, got {p!r}")

@@ -90,7 +90,11 @@ def build_problem(fun, x0=None, args=(), jac=None, hess=None, hessp=None, bounds
     if problem.x0 is None:
         raise ValueError("`x0` is required (the problem has no standard start point)")
     if problem.bounds is not None:
-        problem.bounds = as_bounds(problem.bounds, int(problem.x0.shape[0]) if problem.x0.ndim else 1)
+        x0_ = problem.x0
+        if x0_.ndim != 1 or int(x0_.shape[0]) == 0:
+            raise ValueError(f"`x0` must be a non-empty 1-D array when `bounds` are given, got shape "
+                             f"{tuple(x0_.shape)}")
+        problem.bounds = as_bounds(problem.bounds, int(x0_.shape[0]))
     return problem
 
 
