@@ -527,6 +527,20 @@ n <= 300); options `--methods`, `--types`, `--timeout`, `--max-workers`. Raw res
 """
 
 
+def _git_rev():
+    """`, numopt at <commit>` (+ 'with local changes') when run from a git checkout."""
+    import subprocess
+
+    try:
+        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                             timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return f", numopt at {rev}{' with local changes' if dirty else ''}" if rev else ""
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description="CUTEst (S2MPJ) benchmark: numopt vs scipy and IPOPT")
     ap.add_argument("--quick", action="store_true", help="the fixed 24-problem subset")
@@ -590,7 +604,7 @@ def main(argv=None):
             "command": "python benchmarks/bench_cutest.py " + " ".join(argv if argv is not None else sys.argv[1:]),
             "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
                        f"{platform.python_version()}",
-            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "wall_s": time.perf_counter() - t0,
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()) + _git_rev(), "wall_s": time.perf_counter() - t0,
             "timeout": a.timeout, "max_workers": a.max_workers, "n_problems": len(probs),
             "types": {t: sum(1 for _, tt in probs if tt == t) for t in TYPES if any(tt == t for _, tt in probs)},
             "unavailable": unavailable, "solvers": sorted(solvers)}
