@@ -34,6 +34,13 @@ _INLINE_BYTES = 1 << 20  # arrays up to this size travel inside each chunk task 
 _GRAM_EXACT = 200  # features up to which the Gram matrix is reduced and its top eigenvalue taken exactly
 
 
+# Methods that reach the data only through value / grad / hvp / hess (each one round trip),
+# tested on a LocalCluster (tests/test_dask.py); the others read rows or columns of X on
+# the client (coordinate, stochastic and Frank-Wolfe methods keep z = X x or sample rows).
+DASK_METHODS = ("gd", "agd", "ista", "fista", "lbfgs", "l-bfgs-b", "bfgs", "nonlinear-cg", "trust-ncg",
+                "grad-reg-newton", "lazy-newton", "local-svrg")
+
+
 def is_dask_array(a):
     """Whether ``a`` is a ``dask.array.Array`` (checked without importing dask)."""
     return type(a).__module__.startswith("dask.array") and hasattr(a, "chunks") and hasattr(a, "to_delayed")

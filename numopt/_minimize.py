@@ -179,6 +179,19 @@ def apply_regularizer(spec, problem):
                    x_star=problem.x_star, name=problem.name, source=problem.source, meta=problem.meta)
 
 
+def _check_dask(spec, problem):
+    """A dask design reaches the data through oracle calls only; a method that reads rows or
+    columns of X itself would pull them to the client: refuse it, naming those that work."""
+    obj = problem.objective
+    if type(obj).__name__ != "DaskLinearComposite":
+        return
+    from ._dask import DASK_METHODS
+
+    if spec.name not in DASK_METHODS:
+        raise ValueError(f"method {spec.name!r} reads rows or columns of the design itself and does not run on "
+                         f"a dask.array design; methods for a dask LinearComposite: {', '.join(DASK_METHODS)}")
+
+
 def _check_x0_size(problem, x0, spec):
     if any(int(d) == 0 for d in x0.shape):
         raise ValueError(f"`x0` is empty (shape {tuple(x0.shape)}); method {spec.name!r} needs at least "
@@ -210,6 +223,7 @@ def prepare(spec, problem, x0, options, tol):
     _check_x0_size(problem, x0, spec)
     opts = resolve_options(spec, options, tol, eps=float(xp.finfo(x0.dtype).eps))
     check_requirements(spec, problem)
+    _check_dask(spec, problem)
     problem = apply_regularizer(spec, problem)
     counter = OracleCounter()
     wrapped = Problem(
