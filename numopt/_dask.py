@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import copy
 import math
-import time
 import uuid
 
 import numpy as np
@@ -352,44 +351,8 @@ class DaskLinearComposite(LinearComposite):
 
 
 def lanczos_norm_sq(gram, k, U, *, max_time=None, rtol=1e-6, maxiter=100, info=None):
-    """Upper estimate of the top eigenvalue of the PSD operator ``gram`` (size ``k``), capped
-    by the known bound ``U``: Lanczos from a seeded start; after each step the top Ritz value
-    ``theta`` and its residual ``r`` give ``theta + r`` (an eigenvalue lies within ``r`` of
-    ``theta``); stops when ``r <= rtol theta``, when ``theta`` reaches ``U``, after
-    ``maxiter`` steps or ``max_time`` seconds (``info["timed_out"]``). Same estimate as
-    numopt._lipschitz computes for an explicit matrix, for an operator known only by its
-    products (here one distributed round trip each)."""
-    from scipy.linalg import eigh_tridiagonal
+    """The top eigenvalue estimate of numopt._lipschitz.lanczos_top_eig for the distributed
+    Gram operator (one round trip per product)."""
+    from ._lipschitz import lanczos_top_eig
 
-    info = {} if info is None else info
-    info["timed_out"] = False
-    if not (U > 0 and math.isfinite(U)):
-        return U
-    t0 = time.perf_counter()
-    v = np.random.default_rng(0).standard_normal(k)
-    v /= np.linalg.norm(v)
-    v_prev, beta_prev = np.zeros(k), 0.0
-    alphas, betas, est = [], [], U
-    for _ in range(int(maxiter)):
-        if max_time is not None and time.perf_counter() - t0 > max_time:
-            info["timed_out"] = True
-            break
-        w = np.asarray(gram(v), dtype=np.float64).ravel()
-        alpha = float(v @ w)
-        w -= alpha * v + beta_prev * v_prev
-        beta = float(np.linalg.norm(w))
-        alphas.append(alpha)
-        if len(alphas) == 1:
-            theta, s_last = alpha, 1.0
-        else:
-            vals, vecs = eigh_tridiagonal(np.array(alphas), np.array(betas))
-            theta, s_last = float(vals[-1]), float(vecs[-1, -1])
-        r = abs(beta * s_last)
-        if not (math.isfinite(theta) and math.isfinite(r)):
-            return U
-        est = min(U, (theta + r) * (1 + rtol))
-        if theta >= U * (1 - rtol) or r <= rtol * abs(theta) or beta <= 1e-14 * U:
-            break
-        betas.append(beta)
-        v_prev, v, beta_prev = v, w / beta, beta
-    return float(est)
+    return lanczos_top_eig(gram, k, U, max_time=max_time, rtol=rtol, maxiter=maxiter, info=info)

@@ -45,7 +45,6 @@ def _spectral_norm_sq(A, *, max_time=None, rtol=1e-6, maxiter=100, info=None):
     whether ``max_time`` cut it short.
     """
     import scipy.sparse as sp
-    from scipy.linalg import eigh_tridiagonal
 
     info = {} if info is None else info
     info["timed_out"] = False
@@ -73,6 +72,24 @@ def _spectral_norm_sq(A, *, max_time=None, rtol=1e-6, maxiter=100, info=None):
         w = (A.T @ (A @ v)) if tall else (A @ (A.T @ v))
         return np.asarray(w, dtype=float).ravel()
 
+    return lanczos_top_eig(gram, k, U, max_time=max_time, rtol=rtol, maxiter=maxiter, info=info)
+
+
+def lanczos_top_eig(gram, k, U, *, max_time=None, rtol=1e-6, maxiter=100, info=None):
+    """Upper estimate of the top eigenvalue of the PSD operator ``gram`` (a callable
+    ``v -> G v`` on vectors of size ``k``), capped by a known bound ``U``: Lanczos from a
+    seeded start; after each step the top Ritz value ``theta`` and its residual ``r`` give
+    ``theta + r`` (an eigenvalue lies within ``r`` of ``theta``); stops when
+    ``r <= rtol theta``, when ``theta`` reaches ``U``, after ``maxiter`` products or
+    ``max_time`` seconds (``info["timed_out"]``). Returns ``min(U, (theta + r)(1 + rtol))``.
+    Used for explicit matrices (``_spectral_norm_sq``) and for operators known only by their
+    products (numopt._dask: one distributed round trip each)."""
+    from scipy.linalg import eigh_tridiagonal
+
+    info = {} if info is None else info
+    info["timed_out"] = False
+    if not (U > 0 and math.isfinite(U)):
+        return U
     t0 = time.perf_counter()
     v = np.random.default_rng(0).standard_normal(k)
     v /= np.linalg.norm(v)
@@ -84,7 +101,7 @@ def _spectral_norm_sq(A, *, max_time=None, rtol=1e-6, maxiter=100, info=None):
         if max_time is not None and time.perf_counter() - t0 > max_time:
             info["timed_out"] = True
             break
-        w = gram(v)
+        w = np.asarray(gram(v), dtype=np.float64).ravel()
         alpha = float(v @ w)
         w -= alpha * v + beta_prev * v_prev
         beta = float(np.linalg.norm(w))
