@@ -36,3 +36,27 @@ def libsvm(name, task):
     if task == "classification":
         y = np.where(y > np.min(y), 1.0, -1.0)
     return X, y
+
+
+def dataset_classes(task):
+    """The benchopt Dataset classes (simulated, LIBSVM) of a benchmark with targets of ``task``."""
+    from benchopt import BaseDataset
+
+    class Simulated(BaseDataset):
+        name = "simulated"
+        parameters = {"n_samples, n_features": [(500, 1000), (5000, 200)], "rho": [0.0, 0.6]}
+        test_parameters = {"n_samples, n_features": [(50, 20)], "rho": [0.0]}
+
+        def get_data(self):
+            X, y = simulated(self.n_samples, self.n_features, self.rho, self.get_seed(use_repetition=True), task)
+            return dict(X=X, y=y)
+
+    class Libsvm(BaseDataset):
+        """A LIBSVM file of the shared data folder (NUMOPT_LIBSVM_DIR, default ../shared/data/libsvm)."""
+        name = "libsvm"
+
+        def get_data(self):
+            X, y = libsvm(self.dataset, task)
+            return dict(X=X, y=y)
+
+    return Simulated, Libsvm

@@ -1,22 +1,14 @@
-import warnings
+import sys
+from pathlib import Path
 
-from benchopt import BaseSolver
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import Lasso
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # benchmarks/benchopt/_solvers.py
+
+from sklearn.linear_model import Lasso  # noqa: E402
+from _solvers import EstimatorSolver  # noqa: E402
 
 
-class Solver(BaseSolver):
+class Solver(EstimatorSolver):
     name = "sklearn"
-    sampling_strategy = "iteration"
 
-    def set_objective(self, X, y, lam):
-        self.X, self.y = X, y
-        self.clf = Lasso(alpha=lam, fit_intercept=False, tol=1e-14)
-        warnings.filterwarnings("ignore", category=ConvergenceWarning)
-
-    def run(self, n_iter):
-        self.clf.max_iter = max(1, n_iter)
-        self.clf.fit(self.X, self.y)
-
-    def get_result(self):
-        return dict(beta=self.clf.coef_.ravel().copy())
+    def make(self, X, y, lam):
+        return Lasso(alpha=lam, fit_intercept=False, tol=1e-14)

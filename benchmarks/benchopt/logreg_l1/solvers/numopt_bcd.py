@@ -1,34 +1,11 @@
-import numpy as np
-from benchopt import BaseSolver
+import sys
+from pathlib import Path
 
-import numopt
-from numopt.datafits import Logistic
-from numopt.prox import L1
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # benchmarks/benchopt/_solvers.py
+
+from numopt.datafits import Logistic  # noqa: E402
+from _solvers import NumoptBCD  # noqa: E402
 
 
-class Solver(BaseSolver):
-    """numopt's block coordinate descent (numba epochs, working sets; selection="auto")."""
-    name = "numopt-bcd"
-    sampling_strategy = "callback"
-    parameters = {"selection": ["auto", "cyclic"]}
-
-    def set_objective(self, X, y, lam):
-        self.problem = numopt.Problem(numopt.LinearComposite(Logistic(y), X), np.zeros(X.shape[1]),
-                                      regularizer=L1(lam))
-
-    def warm_up(self):
-        numopt.bcd(self.problem, selection=self.selection, maxiter=3)  # compiles the numba kernels
-
-    def run(self, cb):
-        self.w = np.zeros(self.problem.x0.shape[0])
-
-        def step(intermediate_result):
-            self.w = intermediate_result.x
-            if not cb():
-                raise StopIteration
-
-        cb()
-        numopt.bcd(self.problem, selection=self.selection, tol=1e-14, maxiter=100000, callback=step)
-
-    def get_result(self):
-        return dict(beta=self.w)
+class Solver(NumoptBCD):
+    datafit = Logistic
