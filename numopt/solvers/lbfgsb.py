@@ -366,19 +366,10 @@ def _lbfgsb(problem, x0, opts):
 
 
 def _example(xp):
-    """Bound-constrained least squares (a bound active at the solution)."""
-    rng = np.random.default_rng(0)
-    A = xp.asarray(rng.standard_normal((30, 10)))
-    b = xp.asarray(rng.standard_normal(30))
+    """Bound-constrained least squares (first_order's instance; a bound active at the solution)."""
+    from .first_order import _example as least_squares
 
-    def fun(x):
-        r = A @ x - b
-        return 0.5 * float(xp.sum(r * r))
-
-    def jac(x):
-        return A.T @ (A @ x - b)
-
-    return dict(fun=fun, jac=jac, x0=xp.zeros(10, dtype=xp.float64), bounds=[(-0.1, 0.1)] * 10)
+    return dict(least_squares(xp, lasso=False), bounds=[(-0.1, 0.1)] * 10)
 
 
 _OPTIONS = {
