@@ -76,13 +76,21 @@ class Counted(SmoothFunction):
         self.counter.nfev += self._fd_calls() - before
         return as_scalar(f, "fun"), self._check(g, x)
 
-    def hvp(self, x, v):
+    def _second_order(self, call):
+        """A Hessian (product) call; finite-difference Hessians add their function and
+        gradient calls (``fd_nfev`` / ``fd_njev`` of the oracle) to nfev / njev."""
         self.counter.nhev += 1
-        return self.f.hvp(x, v)
+        nf, nj = self._fd_calls(), getattr(self.f, "fd_njev", 0) or 0
+        out = call()
+        self.counter.nfev += self._fd_calls() - nf
+        self.counter.njev += (getattr(self.f, "fd_njev", 0) or 0) - nj
+        return out
+
+    def hvp(self, x, v):
+        return self._second_order(lambda: self.f.hvp(x, v))
 
     def hess(self, x):
-        self.counter.nhev += 1
-        return self.f.hess(x)
+        return self._second_order(lambda: self.f.hess(x))
 
     def has(self, name):
         if hasattr(self.f, "has"):

@@ -109,8 +109,9 @@ def test_s2mpj_adapter_stacks_equalities():
     x = np.array([0.3, -0.2, 1.1])
     assert p.constraints.value(x)[0] == pytest.approx(x[0] + 2 * x[1] + 3 * x[2] - 1)
     np.testing.assert_allclose(p.constraints.jacobian(x), [[1, 2, 3]])
-    with pytest.raises(ValueError, match="bounds or inequality"):
-        C.s2mpj("HS21")
+    q = C.s2mpj("HS21")  # bounds and an inequality: carried now (issue 17), no longer refused
+    assert list(q.bounds.lower) == [2, -50] and list(q.bounds.upper) == [50, 50]
+    assert q.meta["m_ub"] == 1
 
 
 def test_scalable_and_errors():

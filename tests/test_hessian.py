@@ -214,3 +214,16 @@ def test_fd_hessian_array_api_strict():
         H = FunctionOracle(f, jac=jac, hess=scheme).hess(x)  # measured <= 3e-11, 0, 0
         assert isinstance(H, type(x)) and float(xp.max(xp.abs(H - Ax))) <= tol
     np.testing.assert_allclose(np.asarray(FunctionOracle(f, jac="cs").grad(x)), A @ [1.0, 2.0, 3.0], rtol=1e-14)
+
+
+def test_fd_hessian_calls_are_counted_in_nfev_njev():
+    """A finite-difference Hessian's gradient calls show in njev (n + 1 per 2-point Hessian
+    from the gradient), as scipy counts them."""
+    from scipy.optimize import rosen, rosen_der
+
+    x0 = np.array([-1.2, 1.0, 0.5])
+    exact = numopt.minimize(rosen, x0, jac=rosen_der, hess=lambda x: __import__("scipy").optimize.rosen_hess(x),
+                            method="grad-reg-newton", tol=1e-8)
+    fd = numopt.minimize(rosen, x0, jac=rosen_der, hess="2-point", method="grad-reg-newton", tol=1e-8)
+    assert fd.success and exact.success
+    assert fd.njev >= exact.njev + fd.nhev * x0.size  # each FD Hessian costs >= n gradient calls
