@@ -116,8 +116,10 @@ def check_requirements(spec, problem):
             missing.append("a gradient (pass `jac` as a callable, `jac=True`, or `jac='2-point'` "
                            "for finite differences)")
         elif req in ("hvp", "hess") and not (hasattr(obj, "has") and obj.has(req)):
-            missing.append("Hessian-vector products (pass `hessp` or `hess`)" if req == "hvp"
-                           else "the Hessian (pass `hess`)")
+            missing.append("Hessian-vector products (pass `hessp` or `hess`; `hess='2-point'` for finite "
+                           "differences)" if req == "hvp"
+                           else "the Hessian (pass `hess`: a callable, '2-point' / '3-point' / 'cs', or "
+                           "scipy's BFGS() / SR1())")
         elif req == "prox" and problem.regularizer is None:
             missing.append("a proximal operator (pass `prox=`: a callable prox(x, step) or an "
                            "object with .prox(x, step) and .value(x))")
@@ -261,14 +263,20 @@ def minimize(fun, x0=None, args=(), method=None, jac=None, hess=None, hessp=None
         A regularizer is never dropped: a method without a proximal step adds a smooth
         one (``numopt.prox.SquaredL2``) to the smooth part and refuses any other
         (ValueError listing the methods that accept it).
-    jac, hess, hessp, args : as in scipy. Finite differences only with ``jac='2-point'``.
+    jac, hess, hessp, args : as in scipy. Finite differences only when asked:
+        ``jac='2-point' | '3-point' | 'cs'``; ``hess='2-point' | '3-point' | 'cs'`` (from the
+        gradient, or from values without one), a ``scipy.optimize.HessianUpdateStrategy``
+        (``BFGS()``, ``SR1()``), or a callable returning an array, a sparse matrix or a
+        ``LinearOperator`` (used through products, never densified).
     bounds : ``scipy.optimize.Bounds``, a sequence of ``(lower, upper)`` pairs (``None`` for
         an infinite side) or :class:`numopt.sets.Box`
         ``lower <= x <= upper``; ``x0`` is clipped into them, as scipy does. Handled natively
         by ``"l-bfgs-b"`` and by projection in the first-order methods (``gd``, ``agd``,
         ``ista``, ``fista``: ``clip(prox_g)`` for an l1, squared l2 or elastic net ``g``); any
         other method raises a ValueError naming those that accept bounds.
-    constraints : scipy constraint dicts / ``NonlinearConstraint`` (equality only).
+    constraints : scipy constraint dicts (``{"type": "eq" | "ineq", "fun", "jac"}``),
+        ``NonlinearConstraint`` / ``LinearConstraint`` (ranged ``lb <= c(x) <= ub``), or a list
+        of them; run by ``"eal"`` (``result.multipliers``).
     tol : float
         Tolerance on the method's optimality measure (see :func:`show_options`). The
         default is the method's, stated for float64; for float32 ``x0`` it asks for the
