@@ -67,7 +67,8 @@ def test_hs35_inequality_active(form):
            "linear": LinearConstraint(a, -np.inf, 3),
            "nonlinear": NonlinearConstraint(lambda x: a @ x, -np.inf, 3, jac=lambda x: a),
            "sparse": LinearConstraint(sp.csr_array(a), -np.inf, 3)}[form]
-    res = numopt.minimize(f, [0.5, 0.5, 0.5], jac=g, method="eal", constraints=con, bounds=Bounds(np.zeros(3), np.full(3, np.inf)))
+    res = numopt.minimize(f, [0.5, 0.5, 0.5], jac=g, method="eal", constraints=con,
+                          bounds=Bounds(np.zeros(3), np.full(3, np.inf)))
     assert res.success
     assert res.fun == pytest.approx(1 / 9, abs=1e-10)  # H&S: x* = (4/3, 7/9, 4/9), f* = 1/9
     np.testing.assert_allclose(res.x, [4 / 3, 7 / 9, 4 / 9], atol=1e-8)
