@@ -128,7 +128,8 @@ OT_METHODS = ("sinkhorn", "sinkhorn-log", "sinkhorn-epsilon-scaling", "sns")
 def part2(sizes, tol=1e-8, cap=20000, max_time=60.0, eps_list=(1e-2, 5e-3, 1e-3, 5e-4, 1e-4)):
     """Iterations and seconds to an l1 marginal violation of ``tol`` for every numopt OT
     method (each capped at ``cap`` iterations and ``max_time`` seconds), Mirror Sinkhorn
-    on the same entropic objective (gradient C + eps log P; capped), POT's log-domain
+    on the same entropic objective (gradient C + eps log P; capped at 10 s: its O(1/sqrt(T))
+    rate does not reach a 1e-8 violation), POT's log-domain
     Sinkhorn to its own criterion. Returns rows."""
     import ot
 
@@ -156,7 +157,7 @@ def part2(sizes, tol=1e-8, cap=20000, max_time=60.0, eps_list=(1e-2, 5e-3, 1e-3,
                         phases = f"{int((ph == 0).sum()) - 1}+{int((ph == 1).sum())}+{int((ph == 2).sum())}"
                 t0 = time.perf_counter()
                 ms = mirror_sinkhorn(lambda P: C + eps * np.log(np.maximum(P, 1e-300)), a, b, maxiter=cap,
-                                     options={"max_time": max_time})
+                                     options={"max_time": min(max_time, 10.0)})
                 tm = time.perf_counter() - t0
                 row["mirror-sinkhorn"] = dict(nit=int(ms.nit), s=tm, success=False,
                                               error=float(ms.trace["marginal_error"][-1]))

@@ -424,7 +424,7 @@ _SNS = {
     "maxiter": _MAXITER, "tol": _TOL,
     "warmup": Option(200, "Switch to Newton after at most this many Sinkhorn iterations (while the last "
                           "error ratio exceeds slow_ratio).", Interval(0, integer=True)),
-    "switch_tol": Option(1e-2, "Switch to Newton only once the marginal violation is below this.", Interval(0)),
+    "switch_tol": Option(0.1, "Switch to Newton only once the marginal violation is below this.", Interval(0)),
     "switch_after": Option(500.0, "Switch to Newton once Sinkhorn is predicted (from its observed contraction "
                                  "ratio over the last 5 iterations) to need more than this many further "
                                  "iterations to reach tol.", Interval(0)),
