@@ -139,7 +139,7 @@ def check_requirements(spec, problem):
                          "'blended-pairwise-fw') or pass its projection as `prox=` to 'ista'/'fista'")
     if problem.constraints is not None and not spec.accepts_constraints:
         raise ValueError(f"method {spec.name!r} does not handle `constraints`; "
-                         "use method='eal' for equality constraints")
+                         "use method='eal' for equality and inequality constraints (with bounds)")
     if problem.bounds is not None and not spec.accepts_bounds:
         raise ValueError(f"method {spec.name!r} does not handle `bounds`; methods that accept them: "
                          f"{', '.join(map(repr, methods_accepting_bounds(spec.kind)))} "
