@@ -31,7 +31,7 @@ HI = np.array([1.0, np.inf, 1.0, 1.0, 0.1, 2.0])
 
 @pytest.mark.parametrize("bounds, exc, frag", [
     ([(1.0, 0.0)] * 3, ValueError, "lower > upper"),
-    ([(0.0, 1.0)] * 2, ValueError, "expected 3"),
+    ([(0.0, 1.0)] * 2, ValueError, "`x0` has 3 variables"),
     (Bounds([0, 0], [1, 1]), ValueError, "bounds"),
     ([(np.nan, 1.0)] * 3, ValueError, "NaN"),
     ([(0.0, 1.0, 2.0)] * 3, ValueError, "bounds[0]"),
