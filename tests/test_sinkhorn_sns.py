@@ -53,7 +53,9 @@ def test_switch_rule():
     assert not sns_mod._switch(7, slow[-1], slow, _opts(switch_after=5000.0))
     assert not sns_mod._switch(7, fast[-1], fast, _opts())
     assert not sns_mod._switch(7, far[-1], far, _opts())
-    assert sns_mod._switch(200, far[-1], far, _opts())  # the warm-up cap
+    assert sns_mod._switch(200, far[-1], far, _opts())  # after the warm-up cap: switch_tol no longer gates
+    assert not sns_mod._switch(200, fast[-1], fast, _opts(slow_ratio=0.1))  # ... the prediction still does
+    assert sns_mod._switch(3, 0.5, [1.0, 0.9, 0.7, 0.5], _opts(warmup=3))  # the cap alone before a prediction
     assert not sns_mod._switch(3, slow[3], slow[:4], _opts())  # too early to predict
 
 
@@ -86,3 +88,14 @@ def test_new_option_is_checked():
     a, b, C = _inst(10, True)
     with pytest.raises(ValueError, match="`switch_after`"):
         sinkhorn(a, b, C, 0.1, method="sns", switch_after=-1.0)
+
+
+def test_stalled_newton_hands_over_to_sinkhorn():
+    """newton_patience=5: five Newton steps that do not lower the violation 10x end the
+    Newton phase; the one-pass Sinkhorn finishes (phase 2) at the same plan."""
+    a, b, C = _inst(40, False)
+    sn = sinkhorn(a, b, C, 1e-2, method="sns", tol=1e-10, maxiter=100000, newton_patience=5)
+    phase = sn.trace["phase"]
+    assert sn.success and np.sum(phase == 1) == 5 and np.all(phase[np.argmax(phase == 2):] == 2)
+    sk = sinkhorn(a, b, C, 1e-2, method="sinkhorn-log", tol=1e-10, maxiter=100000)
+    np.testing.assert_allclose(sn.plan, sk.plan, rtol=0, atol=2e-8 * sk.plan.max())

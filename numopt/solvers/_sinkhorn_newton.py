@@ -13,12 +13,15 @@ The switch is adaptive: Sinkhorn's marginal violation ``e_k`` contracts linearly
 an observed ratio ``rho`` (geometric mean over the last 5 iterations); Sinkhorn is
 predicted to need ``log(tol / e_k) / log(rho)`` more iterations. Newton starts once that
 prediction (made from the 6th iteration on) exceeds ``switch_after`` iterations (a
-Newton step costs about 10–70 one-pass Sinkhorn iterations — more on small problems,
-where scipy's CG overhead dominates — and Newton takes 10–40 steps from a violation of
-``switch_tol``), the violation is below ``switch_tol`` and the last ratio is above
-``slow_ratio`` (a fast Sinkhorn just finishes the job) — or, as before, after ``warmup``
-Sinkhorn iterations. When the line search finds no step that raises the dual enough
-(Armijo), one log-domain Sinkhorn sweep follows, then Newton is tried again. (Falling
+Newton step costs tens to hundreds of one-pass Sinkhorn iterations — more on small
+problems, where scipy's CG overhead dominates — and Newton takes 5–40 steps), the
+violation is below ``switch_tol`` (a condition dropped after ``warmup`` Sinkhorn
+iterations) and the last ratio is above ``slow_ratio`` (a fast Sinkhorn just finishes
+the job). Before the 6th iteration only the ``warmup`` cap switches. When the line search finds no step that raises the dual enough
+(Armijo), one log-domain Sinkhorn sweep follows, then Newton is tried again; when
+``newton_patience`` Newton steps in a row have not lowered the marginal violation 10x,
+Newton stalls (far from its region of fast convergence, e.g. 2-D histograms at
+reg = 1e-4) and the one-pass Sinkhorn iteration finishes the run (phase 2). (Falling
 back whenever a Newton step raises the marginal violation, or sweeping until the
 violation is 10x lower, or 1, 2, 4, ... sweeps for consecutive failures, were tried and
 rejected: far from the optimum damped Newton steps raise the violation while they make
@@ -199,17 +202,26 @@ def _line_search(f, g, L, d, slope, gn1, dual, P_buf, opts):
     return None
 
 
+def _sinkhorn_rest(a, b, C, reg, f, g):
+    """The one-pass log-stabilized Sinkhorn from (f, g), as phase-2 Steps (its first
+    Step, the current iterate again, is skipped)."""
+    steps = stabilized_onepass(a, b, C, reg, f, g, absorb=50.0)
+    next(steps)
+    for step in steps:
+        yield Step(step.x, None, step.optimality, phase=2.0, step_size=1.0, grad_l1_before=float("nan"))
+
+
 def _switch(k, err, history, opts):
     """The switch rule of the module docstring (``history``: the violations so far)."""
     ratio = err / history[-2] if len(history) >= 2 and history[-2] else 1.0
     if not ratio > opts["slow_ratio"]:
         return False
-    if k >= opts["warmup"]:
-        return True
-    if not err <= opts["switch_tol"] or len(history) < 6:
+    capped = k >= opts["warmup"]
+    if len(history) < 6:  # too early to predict: only the warm-up cap switches
+        return capped
+    if not (capped or err <= opts["switch_tol"]):
         return False
-    s = 5
-    rho = (err / history[-1 - s]) ** (1.0 / s) if history[-1 - s] > 0 else 1.0
+    rho = (err / history[-6]) ** 0.2 if history[-6] > 0 else 1.0
     if not (0 < rho < 1):  # not contracting (or NaN): Newton's safeguarded steps do better
         return math.isfinite(err)
     tol = opts.get("tol") or 0.0
@@ -234,8 +246,14 @@ def sns_iterations(a, b, C, reg, warm, opts):
     dual = _Dual(a, b, C, reg)
     L, P, r, c, lo, hi = dual(f, g)
     P_spare = np.empty_like(P)
-    target = None  # (not None: a fallback sweep comes next)
+    err, target = history[-1], None  # (target not None: a fallback sweep comes next)
+    window = [history[-1], 0]  # stall detection: the violation at the window's start, Newton steps since
     while True:  # bounded by the loop's maxiter
+        if window[1] >= opts["newton_patience"]:
+            if not err <= 0.1 * window[0]:  # Newton stalls: Sinkhorn for the rest of the run
+                yield from _sinkhorn_rest(a, b, C, reg, f, g)
+                return None
+            window = [err, 0]
         found, gn1, alpha = None, float("nan"), 1.0
         if target is None:
             direction = _newton_direction(P, r, c, lo, hi, a, b, reg, opts, keep, dual.nb)
@@ -250,6 +268,7 @@ def sns_iterations(a, b, C, reg, warm, opts):
             f, g = f + alpha * d[:n], g + alpha * d[n:]
             P_spare, P = P, P_new
             phase = 1.0
+            window[1] += 1
         else:
             f, g = dual.sweep(f, g)
             L, P, r, c, lo, hi = dual(f, g, P)

@@ -430,6 +430,8 @@ _SNS = {
                                  "iterations to reach tol.", Interval(0)),
     "slow_ratio": Option(0.3, "Switch only while the Sinkhorn error ratio per iteration exceeds this "
                               "(a fast Sinkhorn just finishes the job).", Interval(0)),
+    "newton_patience": Option(80, "Newton steps allowed to lower the marginal violation 10x; when they do "
+                                  "not, Sinkhorn finishes the run.", Interval(1, integer=True)),
     "keep": Option(3.0, "Keep at least keep * (n + m) entries of the sparsified Hessian.", Interval(0)),
     "drop_mass": Option(1e-6, "Drop the smallest plan entries carrying at most this fraction of the mass.",
                         Interval(0, 1)),
