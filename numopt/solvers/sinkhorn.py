@@ -540,9 +540,12 @@ def sinkhorn(a, b, C, reg, method="sinkhorn", *, tol=None, maxiter=None, callbac
         domain, numpy), ``kernel`` (old name ``backend``: "auto": the log-stabilized
         scaling iteration with absorption — two matrix-vector products per iteration;
         "numba": fused log-sum-exp passes; "array_api": log-sum-exp through the array
-        namespace), ``absorb``, epsilon scaling: ``reg_start``, ``decay``, ``every``; SNS:
-        ``warmup``, ``switch_tol``, ``slow_ratio``, ``drop_mass``, ``keep``, ``cg_rtol``,
-        ``cg_maxiter``, ``max_linesearch``. Each is checked (ValueError naming it).
+        namespace), ``absorb``, epsilon scaling: ``reg_start``, ``decay``, ``every``; scaling
+        Sinkhorn: ``kernel`` ("auto"/"numba": one read of K per iteration; "array_api": two
+        mat-vecs), ``compute_dtype`` (alias ``dtype``: "float32" for a float32 kernel),
+        ``check_every``; SNS: ``warmup``, ``switch_tol``, ``switch_after``, ``slow_ratio``,
+        ``newton_patience``, ``drop_mass``, ``keep``, ``cg_rtol``, ``cg_maxiter``,
+        ``max_linesearch``. Each is checked (ValueError naming it).
 
     Returns
     -------
