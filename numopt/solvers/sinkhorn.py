@@ -79,6 +79,8 @@ class OTProblem:
 def _kernel(C, reg, dtype, xp):
     """K = exp(-C / reg) in ``dtype``: one C-contiguous n x m array on numpy (the division
     and the exponential in place; computed in C's precision, then rounded)."""
+    if xp.finfo(dtype).eps < xp.finfo(C.dtype).eps:  # a more precise kernel than C: compute in it
+        C = xp.astype(C, dtype)
     if not is_numpy(xp):
         K = xp.exp(-C / reg)
         return K if K.dtype == dtype else xp.astype(K, dtype)
