@@ -70,6 +70,9 @@ def _finite(v):
     return v is None or math.isfinite(v)
 
 
+_NP_SCALARS = (np.float64, np.float32, np.int64, np.int32)
+
+
 class _Trace:
     """The per-iteration record: nit, fun, optimality, time, oracle counts and the
     scalar extras of each step (a column that appears late is NaN-padded)."""
@@ -83,18 +86,26 @@ class _Trace:
         if not self.record:
             return
         cols = self.cols
+        n = len(cols["nit"])
         cols["nit"].append(nit)
         cols["fun"].append(np.nan if step.fun is None else step.fun)
         cols["optimality"].append(np.nan if step.optimality is None else float(step.optimality))
         cols["time"].append(elapsed)
-        c = self.counter.as_dict() if self.counts else {}
-        for k in self.counts:
-            cols[k].append(c[k])
+        if self.counts:
+            c = self.counter.as_dict()
+            for k in self.counts:
+                cols[k].append(c[k])
         for k, v in step.extras.items():
-            if isinstance(v, (int, float, np.floating, np.integer)) and not isinstance(v, bool):
-                cols.setdefault(k, [np.nan] * (len(cols["nit"]) - 1)).append(float(v))
-        for col in cols.values():
-            if len(col) < len(cols["nit"]):
+            t = type(v)
+            if t is float or t is int or t in _NP_SCALARS or (
+                    t is not bool and isinstance(v, (int, float, np.floating, np.integer))):
+                col = cols.get(k)
+                if col is None:
+                    col = cols[k] = [np.nan] * n
+                if len(col) == n:  # (a key given twice in one step keeps its first value)
+                    col.append(float(v))
+        for col in cols.values():  # a column this step did not report
+            if len(col) == n:
                 col.append(np.nan)
 
     def arrays(self):
