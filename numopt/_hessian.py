@@ -32,12 +32,11 @@ import math
 import warnings
 
 import numpy as np
-import scipy.sparse as sp
 
 from ._backend import get_namespace
 
 __all__ = ["FD_SCHEMES", "is_update_strategy", "fd_hessian", "fd_hvp", "cs_grad", "QuasiNewtonHessian",
-           "is_operator", "cg_solve"]
+           "is_operator", "cg", "cg_solve"]
 
 FD_SCHEMES = ("2-point", "3-point", "cs")
 
@@ -270,33 +269,53 @@ def is_operator(H):
     return isinstance(H, LinearOperator)
 
 
+def cg(matvec, b, tol, maxiter):
+    """Conjugate gradient for ``H v = b`` from v = 0, stopping at ``||r|| <= tol ||b||``.
+
+    Returns ``(v, info)``: ``info["converged"]`` (the residual test held), ``info["residual"]``
+    (``||b - H v||`` as tracked by the recursion), ``info["iterations"]`` and
+    ``info["curvature"]``: None, or the first non-positive (or non-finite) ``p^T H p`` met, in
+    which case H is not positive definite (or its products are not finite) and v is the
+    iterate before that direction (the caller decides: ``bilevel_hypergradient`` raises, :func:`cg_solve` reports it)."""
+    x = np.zeros_like(b)
+    r = b.copy()
+    p = r.copy()
+    rr = float(r @ r)
+    bn = math.sqrt(float(b @ b)) or 1.0
+    info = {"converged": False, "residual": math.sqrt(rr), "iterations": 0, "curvature": None}
+    for it in range(maxiter + 1):
+        info["iterations"], info["residual"] = it, math.sqrt(rr)
+        if math.sqrt(rr) <= tol * bn:
+            info["converged"] = True
+            break
+        if it == maxiter:
+            break
+        Ap = matvec(p)
+        pAp = float(p @ Ap)
+        if not pAp > 0:  # not positive definite along p (or a non-finite product): stop and report it
+            info["curvature"] = pAp / max(float(p @ p), 1e-300)
+            break
+        a = rr / pAp
+        x += a * p
+        r -= a * Ap
+        rr_new = float(r @ r)
+        p = r + (rr_new / rr) * p
+        rr = rr_new
+    return x, info
+
+
 def cg_solve(matvec, b, rtol=1e-10, maxiter=None):
     """Conjugate gradients for ``K x = b`` with ``K`` given by ``matvec`` (numpy float64).
 
     Returns ``(x, positive)``: ``positive`` is False when a search direction has
     non-positive (or non-finite) curvature ``p^T K p`` (K is then not positive definite,
     a certificate along the Krylov space, not a full inertia check). Stops when
-    ``||b - K x|| <= rtol ||b||`` or after ``maxiter`` (default ``2 n + 20``) products."""
+    ``||b - K x|| <= rtol ||b||`` or after ``maxiter`` (default ``2 n + 20``) products
+    (:func:`cg`)."""
     b = np.asarray(b, dtype=float)
-    x = np.zeros_like(b)
-    r = b.copy()
-    p = r.copy()
-    rr = float(r @ r)
-    stop = (rtol ** 2) * rr
-    for _ in range(2 * b.size + 20 if maxiter is None else int(maxiter)):
-        if rr <= stop:
-            break
-        Kp = np.asarray(matvec(p), dtype=float).ravel()
-        pKp = float(p @ Kp)
-        if not pKp > 0:
-            return x, False
-        alpha = rr / pKp
-        x += alpha * p
-        r -= alpha * Kp
-        rr_new = float(r @ r)
-        p = r + (rr_new / rr) * p
-        rr = rr_new
-    return x, True
+    x, info = cg(lambda v: np.asarray(matvec(v), dtype=float).ravel(), b, rtol,
+                 2 * b.size + 20 if maxiter is None else int(maxiter))
+    return x, info["curvature"] is None
 
 
 # --- shifted Hessian systems of the Newton family (numopt.solvers.second_order) --------------
@@ -305,6 +324,7 @@ def _sym_factor(K):
     """Sparse LU of the symmetric matrix K with symmetric (diagonal) pivoting: returns
     ``(solve, positive_definite)``; ``(None, False)`` when K is singular. With the same row
     and column permutation, K = P^T L D L^T P and the signs of D = diag(U) are K's inertia."""
+    import scipy.sparse as sp
     import scipy.sparse.linalg as spla
 
     try:
@@ -319,6 +339,8 @@ def _sym_factor(K):
 
 def _is_large(H):
     """A Hessian handled by factorizations or iterative solves (not eigendecomposed)."""
+    import scipy.sparse as sp  # (imported here: `import numopt` stays free of scipy.sparse)
+
     return sp.issparse(H) or is_operator(H)
 
 
@@ -332,6 +354,8 @@ def _shift_factor(H, r, B=None, rhs=None):
     curvature met by CG means not positive definite), each later ``solve`` one more CG run;
     ``(None, False)`` when K is singular / not positive definite along CG's directions."""
     if not is_operator(H):
+        import scipy.sparse as sp
+
         d = H.shape[0]
         return _sym_factor(H + r * (sp.identity(d, format="csc") if B is None else B))
 

@@ -11,7 +11,7 @@ from numopt.prox import L1
 
 def test_import_is_light():
     code = ("import sys, numopt; bad = [m for m in ('cupy', 'cvxpy', 'matplotlib', 'numba', "
-            "'sklearn', 'torch', 'scipy.optimize') if m in sys.modules]; print(','.join(bad))")
+            "'sklearn', 'torch', 'scipy.optimize', 'scipy.sparse') if m in sys.modules]; print(','.join(bad))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
 

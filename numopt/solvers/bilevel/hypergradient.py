@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from ..._hessian import cg
 from ..._options import Interval
 from .problem import _finite_start
 
@@ -14,40 +15,7 @@ _POSITIVE = Interval(0, math.inf, open=("lo", "hi"))
 
 __all__ = ["bilevel_hypergradient"]
 
-
-def _cg(matvec, b, tol, maxiter):
-    """Conjugate gradient for ``H v = b`` from v = 0, stopping at ``||r|| <= tol ||b||``.
-
-    Returns ``(v, info)``: ``info["converged"]`` (the residual test held), ``info["residual"]``
-    (``||b - H v||`` as tracked by the recursion), ``info["iterations"]`` and
-    ``info["curvature"]``: None, or the first non-positive (or non-finite) ``p^T H p`` met, in
-    which case H is not positive definite (or its products are not finite) and v is the
-    iterate before that direction (the caller decides: :func:`bilevel_hypergradient` raises)."""
-    x = np.zeros_like(b)
-    r = b.copy()
-    p = r.copy()
-    rr = float(r @ r)
-    bn = math.sqrt(float(b @ b)) or 1.0
-    info = {"converged": False, "residual": math.sqrt(rr), "iterations": 0, "curvature": None}
-    for it in range(maxiter + 1):
-        info["iterations"], info["residual"] = it, math.sqrt(rr)
-        if math.sqrt(rr) <= tol * bn:
-            info["converged"] = True
-            break
-        if it == maxiter:
-            break
-        Ap = matvec(p)
-        pAp = float(p @ Ap)
-        if not pAp > 0:  # not positive definite along p (or a non-finite product): stop and report it
-            info["curvature"] = pAp / max(float(p @ p), 1e-300)
-            break
-        a = rr / pAp
-        x += a * p
-        r -= a * Ap
-        rr_new = float(r @ r)
-        p = r + (rr_new / rr) * p
-        rr = rr_new
-    return x, info
+_cg = cg  # (the one conjugate-gradient loop, numopt._hessian.cg)
 
 
 def _linear_solve(problem, x, y, fy, linear_solver, tol, maxiter, neumann_step):
