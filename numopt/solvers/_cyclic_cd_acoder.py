@@ -106,9 +106,8 @@ def _vr_acoder(problem, x0, opts):
                 state = orc.move(state, j, yj - x[j])
                 ynew.append(yj)
                 p.append(pj)
-            orc.sweep_done(rows)
-            orc.sweep_done(rows)
-            orc.sweep_done(rows)
+            for _ in range(3):  # three passes over the batch counted: the snapshot, r at x, the sweep
+                orc.sweep_done(rows)
             acc = [s + yj for s, yj in zip(acc, ynew)]
             p_prev, r_prev, ratio = p, r, 1.0
         a_last = a
