@@ -160,6 +160,8 @@ def _newton_direction(P, r, c, lo, hi, a, b, reg, opts, keep, nb):
     gnorm = np.linalg.norm(grad)
     if not math.isfinite(gnorm):  # (Python's min would swallow a NaN below)
         return None
+    if not (r.min() > 0 and c.min() > 0):  # a row or column of the plan underflowed: no Newton step
+        return grad, gn1, None
     t = _threshold(P, r.sum(), lo, hi, opts["drop_mass"], keep, nb)
     counts = np.empty(n, dtype=np.int64)
     nnz = nb.count_at_least(P, t, counts)
@@ -175,8 +177,14 @@ def _newton_direction(P, r, c, lo, hi, a, b, reg, opts, keep, nb):
         return np.concatenate([r * x + Ps @ y, PsT @ x + c * y]) / reg
 
     H = LinearOperator((n + m, n + m), matvec=hv, dtype=float)
+    # Jacobi preconditioner: diag(H) = (r, c) / reg. The preconditioned Hessian is
+    # I + [[0, D_r^-1/2 Ps D_c^-1/2], [.., 0]], whose spectral gap is that of Sinkhorn's
+    # iteration map, so CG needs ~ sqrt(Sinkhorn's iteration count) products, not more
+    # than Sinkhorn iterations (hist2d n = 484, reg 1e-4: 10 Newton steps instead of 200).
+    dinv = reg / np.concatenate([r, c])
+    M = LinearOperator((n + m, n + m), matvec=lambda z: dinv * z, dtype=float)
     rtol = min(opts["cg_rtol"], math.sqrt(gnorm))
-    d, _ = cg(H, grad, rtol=rtol, maxiter=opts["cg_maxiter"] or 2 * (n + m))
+    d, _ = cg(H, grad, rtol=rtol, maxiter=opts["cg_maxiter"] or 2 * (n + m), M=M)
     d -= (d[:n].sum() - d[n:].sum()) / (n + m) * np.concatenate([np.ones(n), -np.ones(m)])  # gauge
     return grad, gn1, d
 
@@ -260,7 +268,7 @@ def sns_iterations(a, b, C, reg, warm, opts):
             if direction is None:
                 return 2, f"{STATUS[2]} (non-finite dual gradient in the Newton phase)"
             grad, gn1, d = direction
-            found = _line_search(f, g, L, d, grad @ d, gn1, dual, P_spare, opts)
+            found = None if d is None else _line_search(f, g, L, d, grad @ d, gn1, dual, P_spare, opts)
             if found is None:  # Newton failed: one Sinkhorn sweep, then Newton again
                 target = -math.inf
         if found is not None:

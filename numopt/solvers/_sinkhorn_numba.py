@@ -10,11 +10,24 @@ import numpy as np
 from numba import njit, prange
 
 
+_EXP_MIN = -708.0  # exp below this is subnormal or 0: flushed to 0 (libm's underflow path is slow)
+
+
+@njit(cache=True, inline="always")
+def _exp0(x):
+    """exp(x), with results below the smallest normal double (x < -708) flushed to 0:
+    branch-free, so the loop stays vectorizable, and exp never takes libm's slow
+    underflow path (2x faster plan evaluations at reg = 1e-4, where a quarter of the
+    plan underflows). The flushed entries are < 2.3e-308."""
+    return math.exp(max(x, _EXP_MIN)) * (x > _EXP_MIN)
+
+
+
 @njit(cache=True, fastmath=True)
 def _row_lse(Crow, g, inv_reg, shift):
     s = 0.0
     for j in range(Crow.shape[0]):
-        s += math.exp((g[j] - Crow[j]) * inv_reg + shift)
+        s += _exp0((g[j] - Crow[j]) * inv_reg + shift)
     if s > 1e-280 and s < 1e280:
         return math.log(s) - shift
     m = -np.inf
@@ -25,7 +38,7 @@ def _row_lse(Crow, g, inv_reg, shift):
             s = s * math.exp(m - x) + 1.0
             m = x
         else:
-            s += math.exp(x - m)
+            s += _exp0(x - m)
     return m + math.log(s)
 
 
@@ -47,7 +60,7 @@ def plan_and_cost(C, f, g, reg, want_plan, P):
     for i in prange(n):
         s = 0.0
         for j in range(m):
-            p = math.exp((f[i] + g[j] - C[i, j]) * inv)
+            p = _exp0((f[i] + g[j] - C[i, j]) * inv)
             if want_plan:
                 P[i, j] = p
             s += p * C[i, j]
@@ -65,7 +78,7 @@ def entropy_term(C, f, g, reg):
         s = 0.0
         for j in range(m):
             lp = (f[i] + g[j] - C[i, j]) * inv
-            s += math.exp(lp) * (lp - 1.0)
+            s += _exp0(lp) * (lp - 1.0)
         acc[i] = s
     return acc.sum()
 
@@ -197,7 +210,7 @@ def _plan_rows(C, f, g, inv, P, r, w, lo, hi):
         s = 0.0
         for j in range(m):
             lp = (fi + g[j] - C[i, j]) * inv
-            p = math.exp(lp)
+            p = _exp0(lp)
             P[i, j] = p
             s += p
             w[j] += p
@@ -207,7 +220,7 @@ def _plan_rows(C, f, g, inv, P, r, w, lo, hi):
     return max(lo_lp, _LOG_TINY), hi_lp
 
 
-_LOG_TINY = math.log(5e-324)  # log of the smallest positive double: exp(lp) is 0 below it
+_LOG_TINY = _EXP_MIN  # exp(lp) is flushed to 0 below it
 
 
 def _plan_eval(C, f, g, reg, P, r, W):
@@ -283,7 +296,7 @@ def _stabilized_kernel(C, F, G, reg, K):
     for i in prange(n):
         Fi = F[i]
         for j in range(m):
-            K[i, j] = math.exp((Fi + G[j] - C[i, j]) * inv)
+            K[i, j] = _exp0((Fi + G[j] - C[i, j]) * inv)
 
 
 _SNS_BUILDS = {name: _two_builds(fn) for name, fn in [
