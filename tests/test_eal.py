@@ -149,10 +149,76 @@ def test_stall_detection_stops_at_the_rounding_floor():
     """HS100LNP's KKT residual floors at 1.2e-9 from iteration 7 on: with tol 1e-10 eal used
     to run all its iterations (3000 in 7 s); the stall test stops it after stall_window."""
     p = C.get("HS100LNP")
-    res = numopt.minimize(p, method="eal", tol=1e-10, options={"maxiter": 3000})
+    # feasibility to 1e-8: the floor is in the stationarity, no restoration phase starts
+    res = numopt.minimize(p, method="eal", tol=1e-10, options={"maxiter": 3000, "constr_viol_tol": 1e-8})
     assert res.status == 5 and "stalled" in res.message and not res.success
     assert res.nit <= 60  # 7 iterations to the floor + the window of 50
     assert res.fun == pytest.approx(p.f_star, rel=1e-8) and res.optimality < 1e-8
     off = numopt.minimize(p, method="eal", tol=1e-10, options={"maxiter": 80, "stall_window": 0})
     assert off.status == 1 and off.nit == 80
 
+
+def test_restoration_after_a_stall_with_violated_constraints():
+    """HS100LNP at tol 1e-10 (feasibility too): the stall at ||c|| ~ 4e-10 starts a
+    least-squares feasibility phase on c, after which the Newton iteration reaches a KKT
+    residual below 1e-10 (measured 2.8e-14)."""
+    p = C.get("HS100LNP")
+    res = numopt.minimize(p, method="eal", tol=1e-10, options={"maxiter": 3000})
+    assert res.success and res.optimality <= 1e-10 and res.constraint_violation <= 1e-10
+    assert res.nit <= 70
+    assert res.fun == pytest.approx(p.f_star, rel=1e-8)
+
+
+
+def _lin_eq(A, b):
+    A, b = np.asarray(A, float), np.asarray(b, float)
+    return {"type": "eq", "fun": lambda x: A @ x - b, "jac": lambda x: A}
+
+
+def test_overdetermined_inconsistent_constraints_certified_infeasible():
+    """m = 3 > n = 2 linear rows with no common solution: the feasibility phase stops at
+    the least-squares solution of A x = b (closed form) with status 5 and the certificate
+    message, after one phase (no Newton iterations)."""
+    A, b = [[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]], [1.0, 2.0, 0.5]
+    res = numopt.minimize(lambda x: float(x @ x), np.zeros(2), jac=lambda x: 2 * x, method="eal",
+                          constraints=_lin_eq(A, b))
+    assert res.status == 5 and not res.success and "locally infeasible" in res.message
+    x_ls = np.linalg.lstsq(np.array(A), np.array(b), rcond=None)[0]
+    np.testing.assert_allclose(res.x, x_ls, atol=1e-8)
+    assert res.nit <= 1
+
+
+def test_overdetermined_consistent_constraints_solved():
+    """m = 3 > n = 2 consistent rows (LICQ fails everywhere): the feasibility phase finds
+    the unique feasible point (1, 2), which is then the certified solution."""
+    A, b = [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], [1.0, 2.0, 3.0]
+    res = numopt.minimize(lambda x: float(x @ x), np.zeros(2), jac=lambda x: 2 * x, method="eal",
+                          constraints=_lin_eq(A, b))
+    assert res.success and res.constraint_violation <= 1e-10
+    np.testing.assert_allclose(res.x, [1.0, 2.0], atol=1e-9)
+
+
+def test_system_of_equations_goes_to_least_squares_first():
+    """f = 0 (a system of equations, as CUTEst's NE problems): Rosenbrock's equations
+    10 (x2 - x1^2) = 0, 1 - x1 = 0 from (-1.2, 1) are solved by the feasibility phase,
+    then certified (root (1, 1))."""
+    c = {"type": "eq", "fun": lambda x: np.array([10 * (x[1] - x[0] ** 2), 1 - x[0]]),
+         "jac": lambda x: np.array([[-20 * x[0], 10.0], [-1.0, 0.0]])}
+    res = numopt.minimize(lambda x: 0.0, np.array([-1.2, 1.0]), jac=lambda x: np.zeros(2), method="eal",
+                          constraints=c)
+    assert res.success and res.nit <= 2
+    np.testing.assert_allclose(res.x, [1.0, 1.0], atol=1e-9)
+
+
+def test_constr_viol_tol_separates_feasibility_from_stationarity():
+    """A loose tol (1e-3) on HS7: tol alone stops at a violation of 1.7e-4 (allowed: tol
+    bounds the whole KKT residual, as scipy's trust-constr gtol does); with
+    constr_viol_tol = 1e-10 the returned point is feasible to 1e-10 (measured 0)."""
+    p = C.get("HS7")
+    loose = numopt.minimize(p, method="eal", tol=1e-3)
+    assert loose.success and 1e-5 < np.abs(p.constraints.value(loose.x)).max() <= 1e-3
+    res = numopt.minimize(p, method="eal", tol=1e-3, options={"constr_viol_tol": 1e-10})
+    assert res.success and res.stationarity <= 1e-3
+    assert np.abs(p.constraints.value(res.x)).max() <= 1e-10
+    with pytest.raises(ValueError, match="constr_viol_tol"):
+        numopt.minimize(p, method="eal", options={"constr_viol_tol": -1.0})

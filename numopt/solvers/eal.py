@@ -53,6 +53,7 @@ import numpy as np
 from .._loop import Step
 from .._options import Choices, Flag, Interval, NoneOr, Option, generator
 from .._registry import MethodSpec, register
+from ._eal_feasibility import MAX_RESTORATIONS, feasibility_budget, solve_feasibility
 
 # Exported as numopt.<name> (lazily; numopt/__init__.py reads this tuple without importing the module).
 __numopt_public__ = ('eal',)
@@ -220,7 +221,7 @@ class _Oracles:
         return self.f.grad(x) + self.jac_c(x).T @ lam
 
     def merit(self, x, lam, mu, nu):
-        fv, gx, cv, G = self._eval(x)
+        fv, gx, cv, G = self.at(x)
         gl = gx + G.T @ lam
         return fv + lam @ cv + 0.5 * mu * cv @ cv + 0.5 * nu * gl @ gl
 
@@ -384,59 +385,97 @@ def _eal(problem, x0, opts):
     # a fixed default seed: two default runs give bit-identical iterates
     rng = generator(opts["rng"])
     ops, (fx, gx, cx, Gx) = _start(problem, x, opts)
-    m, theory = ops.m, opts["accuracy"] == "theory"
+    m = ops.m
     st = SimpleNamespace(mu=opts["mu0"], nu=opts["nu0"], delta=opts["delta0"], z=None, nsketch=0, psi=None, ups=None,
                          deadline=time.perf_counter() + opts["max_time"])
     stall = Stall(opts["stall_window"], opts["stall_factor"])
     qn = np.eye(x.size) if opts["hessian"] == "bfgs" else None
     lam = -np.linalg.lstsq(Gx.T, gx, rcond=None)[0] if m else np.zeros(0)
-    alpha, it = 0.0, 0
-    while True:  # bounded by run_loop's maxiter
+    ctol = opts["tol"] if opts["constr_viol_tol"] is None else opts["constr_viol_tol"]
+    alpha, it, restorations = 0.0, 0, 0
+    # least squares on c first: over-determined (m > n), or a system of equations (f = 0 and
+    # grad f = 0 at x0, as CUTEst's NE problems), where the merit function has nothing to add
+    restore_now = (m > x.size or (fx == 0 and not np.any(gx))) and not _inf_norm(cx) <= ctol
+    while True:  # bounded by run_loop's maxiter and MAX_RESTORATIONS
         gl = gx + Gx.T @ lam
         kkt = _kkt_residual(gl, cx)
-        yield Step(x.astype(out_dtype, copy=True), fx, kkt, jac=gx, multipliers=lam, constraint_violation=_inf_norm(cx),
-                   stationarity=_inf_norm(gl), mu=st.mu, nu=st.nu, nsketch=st.nsketch, step_size=alpha)
-        stop = stall(kkt)
-        if stop is not None:
+        viol = _inf_norm(cx)
+        yield Step(x.astype(out_dtype, copy=True), fx, kkt, jac=gx, stop_ok=not viol > ctol, multipliers=lam,
+                   constraint_violation=viol, stationarity=_inf_norm(gl), mu=st.mu, nu=st.nu, nsketch=st.nsketch,
+                   step_size=alpha)
+        stop = None
+        if not restore_now:
+            stop = stall(kkt)
+            if stop is None:
+                it += 1
+                new, stop = _iteration(problem, ops, st, (x, lam, fx, gx, cx, Gx, gl, kkt), qn, opts, rng, it)
+                if stop is None:
+                    x, lam, fx, gx, cx, Gx, qn, alpha = new
+                    continue
+        if not (restore_now or (stop[0] == 5 and viol > ctol)) or restorations >= MAX_RESTORATIONS:
             return stop
-        it += 1
-        H, Hgl = _hessian_terms(problem, ops, x, lam, gl, qn, opts)
-        if not (np.all(np.isfinite(H)) and np.all(np.isfinite(Hgl))):
-            return 2, (f"non-finite Lagrangian Hessian at iteration {it} (objective/constraint Hessians or "
-                       "their differences); returning the last finite iterate")
-        tau, red_min = _shift_for_nullspace(H, Gx, opts["min_curvature"])
-        B = H + tau * np.eye(x.size)
-        K = np.block([[B, Gx.T], [Gx, np.zeros((m, m))]])
-        rhs = -np.concatenate([gl, cx])
-        if theory:
-            st.psi, st.ups = _theory_constants(B, H, Gx, red_min)
-            st.delta = min(st.delta, _delta_theory(st.psi, st.ups, st.mu, st.nu, opts["beta"]))
-        d_ok, slope, stop = _direction(st, K, rhs, gl, Hgl, Gx, cx, kkt, opts, rng, theory)
-        if stop is not None:
-            return stop
-        dx, dl = st.z[:x.size], st.z[x.size:]
-        if not d_ok:  # local phase: the Newton step if it reduces the KKT residual, else give up
-            new, stop = _local_step(ops, x, lam, dx, dl, kkt, it)
-            if stop is not None:
-                return stop
-            x, lam, fx, gx, cx, Gx = new
+        # restoration: the constraints are violated and eal is stuck (or m > n at the start)
+        at_start, restore_now, restorations = restore_now, False, restorations + 1
+        x_ls, outcome, msg = solve_feasibility(ops, x, ctol, st.deadline, feasibility_budget(x.size))
+        if outcome == "feasible" or (at_start and outcome == "unknown" and m <= x.size
+                                     and time.perf_counter() < st.deadline):
+            # feasible: go on from there; a square system without a certificate: eal from the better point
+            if outcome == "unknown" and not _inf_norm(ops.value_c(x_ls)) < viol:
+                continue
+            x = x_ls
+            fx, gx, cx, Gx = ops.at(x)
+            lam = -np.linalg.lstsq(Gx.T, gx, rcond=None)[0]
+            stall.hist.clear()
             continue
-        alpha = _line_search(ops, st, x, lam, dx, dl, slope, opts)
-        if alpha is None:
-            return 5, (f"line search failed on the merit function (||c||_inf = {_inf_norm(cx):.2e}); "
-                       "the constraints may be infeasible")
-        if alpha < opts["alpha_min"]:
-            # tiny steps: the merit function is near a stationary point that is not a
-            # KKT point; the penalties are too weak (Hong et al. 2023, Sec. 3)
-            st.mu *= opts["rho"] ** opts["tiny_mu_power"]
-        x_new, lam_new = x + alpha * dx, lam + alpha * dl
-        fx_new, gx_new, cx_new, Gx_new = ops.at(x_new)
-        bad = _nonfinite(fx_new, gx_new, cx_new, Gx_new, f"after the line search of iteration {it}")
-        if bad:
-            return bad
-        if qn is not None:
-            qn = _damped_bfgs(qn, x_new - x, (gx_new + Gx_new.T @ lam_new) - (gx + Gx.T @ lam_new))
-        x, lam, fx, gx, cx, Gx = x_new, lam_new, fx_new, gx_new, cx_new, Gx_new
+        f_ls, g_ls, c_ls, G_ls = ops.at(x_ls)
+        if outcome == "infeasible" or _inf_norm(c_ls) < viol:  # report the point closest to feasible
+            lam_ls = -np.linalg.lstsq(G_ls.T, g_ls, rcond=None)[0]
+            gl_ls = g_ls + G_ls.T @ lam_ls
+            yield Step(x_ls.astype(out_dtype, copy=True), f_ls, _kkt_residual(gl_ls, c_ls), jac=g_ls, stop_ok=False,
+                       multipliers=lam_ls, constraint_violation=_inf_norm(c_ls), stationarity=_inf_norm(gl_ls),
+                       mu=st.mu, nu=st.nu, nsketch=st.nsketch, step_size=alpha)
+        return 5, (msg if stop is None or outcome == "infeasible" else f"{stop[1]}; restoration: {msg}")
+
+
+def _iteration(problem, ops, st, state, qn, opts, rng, it):
+    """One sketched Newton step with its merit line search: ``((x, lam, f, g, c, G, qn,
+    alpha), None)`` or ``(None, (status, message))``."""
+    x, lam, fx, gx, cx, Gx, gl, kkt = state
+    m, theory = cx.size, opts["accuracy"] == "theory"
+    H, Hgl = _hessian_terms(problem, ops, x, lam, gl, qn, opts)
+    if not (np.all(np.isfinite(H)) and np.all(np.isfinite(Hgl))):
+        return None, (2, f"non-finite Lagrangian Hessian at iteration {it} (objective/constraint Hessians or "
+                         "their differences); returning the last finite iterate")
+    tau, red_min = _shift_for_nullspace(H, Gx, opts["min_curvature"])
+    B = H + tau * np.eye(x.size)
+    K = np.block([[B, Gx.T], [Gx, np.zeros((m, m))]])
+    rhs = -np.concatenate([gl, cx])
+    if theory:
+        st.psi, st.ups = _theory_constants(B, H, Gx, red_min)
+        st.delta = min(st.delta, _delta_theory(st.psi, st.ups, st.mu, st.nu, opts["beta"]))
+    d_ok, slope, stop = _direction(st, K, rhs, gl, Hgl, Gx, cx, kkt, opts, rng, theory)
+    if stop is not None:
+        return None, stop
+    dx, dl = st.z[:x.size], st.z[x.size:]
+    if not d_ok:  # local phase: the Newton step if it reduces the KKT residual, else give up
+        new, stop = _local_step(ops, x, lam, dx, dl, kkt, it)
+        return (None, stop) if stop is not None else ((*new, qn, 1.0), None)
+    alpha = _line_search(ops, st, x, lam, dx, dl, slope, opts)
+    if alpha is None:
+        return None, (5, f"line search failed on the merit function (||c||_inf = {_inf_norm(cx):.2e}); "
+                         "the constraints may be infeasible")
+    if alpha < opts["alpha_min"]:
+        # tiny steps: the merit function is near a stationary point that is not a
+        # KKT point; the penalties are too weak (Hong et al. 2023, Sec. 3)
+        st.mu *= opts["rho"] ** opts["tiny_mu_power"]
+    x_new, lam_new = x + alpha * dx, lam + alpha * dl
+    fx_new, gx_new, cx_new, Gx_new = ops.at(x_new)
+    bad = _nonfinite(fx_new, gx_new, cx_new, Gx_new, f"after the line search of iteration {it}")
+    if bad:
+        return None, bad
+    if qn is not None:
+        qn = _damped_bfgs(qn, x_new - x, (gx_new + Gx_new.T @ lam_new) - (gx + Gx.T @ lam_new))
+    return (x_new, lam_new, fx_new, gx_new, cx_new, Gx_new, qn, alpha), None
 
 
 def _example(xp):
@@ -455,6 +494,9 @@ _POS = Interval(0, open=("lo",))
 _COUNT = Interval(1, integer=True)
 _OPTIONS = {
     "tol": Option(1e-8, "Tolerance on the KKT residual max(||grad_x L||_inf, ||c||_inf).", Interval(0)),
+    "constr_viol_tol": Option(None, "Feasibility tolerance: success also needs the constraint violation <= this "
+                                    "(None: tol). IPOPT's option name.", NoneOr(Interval(0)),
+                              aliases=("ctol",)),
     "maxiter": Option(1000, "Maximum number of iterations (default 1000; one sketched Newton step and its merit "
                             "line search per iteration).", Interval(0, integer=True)),
     "mu0": Option(1.0, "Initial penalty on ||c||^2 (authors' default).", _POS),

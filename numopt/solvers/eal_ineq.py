@@ -297,10 +297,12 @@ def eal_ineq(problem, x0, opts):
                          deadline=time.perf_counter() + opts["max_time"])
     qn = np.eye(x.size) if opts["hessian"] == "bfgs" else None
     stall = Stall(opts["stall_window"], opts["stall_factor"])
+    ctol = opts["tol"] if opts["constr_viol_tol"] is None else opts["constr_viol_tol"]
     alpha, it = 0.0, 0
     while True:  # bounded by run_loop's maxiter
         S = _state(form, x, lam, mu, fx, gx, cx, J)
-        yield Step(x.astype(out_dtype, copy=True), fx, S.kkt, jac=gx, multipliers=S.y, bound_multipliers=S.z,
+        yield Step(x.astype(out_dtype, copy=True), fx, S.kkt, jac=gx, stop_ok=not S.viol > ctol,
+                   multipliers=S.y, bound_multipliers=S.z,
                    constraint_violation=S.viol, stationarity=_inf_norm(S.gl), mu=st.mu, nu=st.nu,
                    nsketch=st.nsketch, step_size=alpha, n_active=int(np.sum(mu + st.mu * S.g >= 0)))
         stop = stall(S.kkt)
