@@ -44,9 +44,14 @@ __all__ = ["sns_iterations", "stabilized_onepass"]
 
 # ------------------------------------------------------------------ Sinkhorn phase
 
-def stabilized_onepass(a, b, C, reg, f0, g0, absorb):
+def stabilized_onepass(a, b, C, reg, f0, g0, absorb, schedule=None):
     """Log-stabilized Sinkhorn (the iterates of ``sinkhorn-log``'s default path) with one
-    read of the kernel per iteration; a generator of Steps."""
+    read of the kernel per iteration; a generator of Steps.
+
+    ``schedule`` (optional): ``k -> reg_k``, the entropic parameter of iteration k
+    (epsilon scaling, non-increasing down to ``reg``). At each change the scalings are
+    absorbed into (F, G) and the kernel is rebuilt; Steps at a reg above the target are
+    marked not final (``stop_ok=False``) and carry ``reg_current``."""
     from . import _sinkhorn_numba as nb
 
     n, m = C.shape
@@ -56,9 +61,10 @@ def stabilized_onepass(a, b, C, reg, f0, g0, absorb):
     else:
         F = np.asarray(f0, dtype=np.float64)
         G = np.asarray(g0, dtype=np.float64) if g0 is not None else (C - F[:, None]).min(axis=0)
+    r = reg if schedule is None else schedule(0)
     ker = nb.Kernels(n, m)
     K = np.empty((n, m))
-    ker.stabilized_kernel(C, F, G, reg, K)
+    ker.stabilized_kernel(C, F, G, r, K)
     one_pass, mtv_, blocks = ker.one_pass, ker.mtv, ker.blocks
     W = np.empty((blocks, m))
     u, v = np.ones(n), np.ones(m)
@@ -66,32 +72,48 @@ def stabilized_onepass(a, b, C, reg, f0, g0, absorb):
     err, w = one_pass(K, v, a, u, u_next, W)
     err += float(np.abs(v * mtv_(K, u, W) - b).sum())
     absorptions = 0
-    yield Step(Duals("stabilized", (F, G, u, v), reg, np), None, err, absorptions=absorptions)
+    extra = {} if schedule is None else {"reg_current": r}
+    yield Step(Duals("stabilized", (F, G, u, v), r, np), None, err, stop_ok=r <= reg, absorptions=absorptions,
+               **extra)
+    lim = math.exp(absorb)
+    k = 0
     while True:  # bounded by the caller
-        if not np.all(np.isfinite(u_next)):  # a row of K v underflowed: re-anchor the rows
-            F, G = F + reg * np.log(u), G + reg * np.log(v)
-            F = (C - G[None, :]).min(axis=1)
-            ker.stabilized_kernel(C, F, G, reg, K)
+        k += 1
+        if schedule is not None and schedule(k) != r:  # next level: absorb, rebuild the kernel at the new reg
+            F, G = F + r * np.log(u), G + r * np.log(v)
+            r = schedule(k)
+            extra["reg_current"] = r
+            ker.stabilized_kernel(C, F, G, r, K)
             u, v = np.ones(n), np.ones(m)
             absorptions += 1
             err, w = one_pass(K, v, a, u, u_next, W)
-        u, v = u_next, b / w
-        with np.errstate(divide="ignore"):
-            lu, lv = np.log(u), np.log(v)
-        if not np.all(np.isfinite(lv)):  # a column underflowed: re-anchor the columns
-            F = F + reg * lu
+        if not nb.all_finite(u_next):  # a row of K v underflowed: re-anchor the rows
+            F, G = F + r * np.log(u), G + r * np.log(v)
+            F = (C - G[None, :]).min(axis=1)
+            ker.stabilized_kernel(C, F, G, r, K)
+            u, v = np.ones(n), np.ones(m)
+            absorptions += 1
+            err, w = one_pass(K, v, a, u, u_next, W)
+        u = u_next
+        v = np.empty(m)
+        # v = b / w; the ranges of u and v decide on an absorption (one numba call, no temporaries)
+        u_lo, u_hi, v_lo, v_hi = nb.divide_and_range(b, w, v, u)
+        if not (v_lo > 0 and v_hi < math.inf):  # a column underflowed: re-anchor the columns
+            with np.errstate(divide="ignore"):
+                F = F + r * np.log(u)
             G = (C - F[:, None]).min(axis=0)
             u, v = np.ones(n), np.ones(m)
-            ker.stabilized_kernel(C, F, G, reg, K)
+            ker.stabilized_kernel(C, F, G, r, K)
             absorptions += 1
-        elif np.max(np.abs(lu)) > absorb or np.max(np.abs(lv)) > absorb:
-            F, G = F + reg * lu, G + reg * lv
+        elif u_hi > lim or v_hi > lim or u_lo < 1 / lim or v_lo < 1 / lim:
+            F, G = F + r * np.log(u), G + r * np.log(v)
             u, v = np.ones(n), np.ones(m)
-            ker.stabilized_kernel(C, F, G, reg, K)
+            ker.stabilized_kernel(C, F, G, r, K)
             absorptions += 1
         u_next = np.empty(n)
         err, w = one_pass(K, v, a, u, u_next, W)
-        yield Step(Duals("stabilized", (F, G, u, v), reg, np), None, err, absorptions=absorptions)
+        yield Step(Duals("stabilized", (F, G, u, v), r, np), None, err, stop_ok=r <= reg, absorptions=absorptions,
+                   **extra)
 
 
 # ------------------------------------------------------------------- Newton phase
@@ -150,10 +172,8 @@ def _threshold(P, total, lo, hi, drop_mass, min_keep, nb):
 
 def _newton_direction(P, r, c, lo, hi, a, b, reg, opts, keep, nb):
     """(dual gradient, its l1 norm, CG Newton direction with the gauge fixed), or None
-    when the gradient is not finite."""
-    import scipy.sparse as sp
-    from scipy.sparse.linalg import LinearOperator, cg
-
+    when the gradient is not finite; the direction is None when a row or column of the
+    plan underflowed (the Hessian is singular there: a Sinkhorn sweep follows)."""
     n, m = P.shape
     grad = np.concatenate([a - r, b - c])
     gn1 = np.abs(grad).sum()
@@ -169,29 +189,24 @@ def _newton_direction(P, r, c, lo, hi, a, b, reg, opts, keep, nb):
     np.cumsum(counts, out=indptr[1:])
     indices, data = np.empty(nnz, dtype=np.int64), np.empty(nnz)
     nb.csr_at_least(P, t, indptr, indices, data)
-    Ps = sp.csr_matrix((data, indices, indptr), shape=(n, m))
-    PsT = Ps.T.tocsr()
-
-    def hv(z):
-        x, y = z[:n], z[n:]
-        return np.concatenate([r * x + Ps @ y, PsT @ x + c * y]) / reg
-
-    H = LinearOperator((n + m, n + m), matvec=hv, dtype=float)
-    # Jacobi preconditioner: diag(H) = (r, c) / reg. The preconditioned Hessian is
+    # Hessian of the dual: -(1/reg) [[diag(r), Ps], [Ps^T, diag(c)]] (Ps: the sparsified plan).
+    # CG (numba) with the Jacobi preconditioner diag(r, c): the preconditioned Hessian is
     # I + [[0, D_r^-1/2 Ps D_c^-1/2], [.., 0]], whose spectral gap is that of Sinkhorn's
     # iteration map, so CG needs ~ sqrt(Sinkhorn's iteration count) products, not more
-    # than Sinkhorn iterations (hist2d n = 484, reg 1e-4: 10 Newton steps instead of 200).
-    dinv = reg / np.concatenate([r, c])
-    M = LinearOperator((n + m, n + m), matvec=lambda z: dinv * z, dtype=float)
+    # (without it, hist2d n = 484 at reg 1e-4 stalled: 80 damped steps, then Sinkhorn).
     rtol = min(opts["cg_rtol"], math.sqrt(gnorm))
-    d, _ = cg(H, grad, rtol=rtol, maxiter=opts["cg_maxiter"] or 2 * (n + m), M=M)
+    d = np.empty(n + m)
+    nb.sns_pcg(indptr, indices, data, r, c, reg * grad, rtol, opts["cg_maxiter"] or 2 * (n + m), d)
     d -= (d[:n].sum() - d[n:].sum()) / (n + m) * np.concatenate([np.ones(n), -np.ones(m)])  # gauge
     return grad, gn1, d
 
 
 def _line_search(f, g, L, d, slope, gn1, dual, P_buf, opts):
     """Armijo search on the dual along d: (alpha, evaluation at the new point), or None
-    when no step is accepted."""
+    when no step is accepted within ``max_linesearch`` trial steps. Each trial is a full
+    plan evaluation (n m exponentials), so a rejected step is followed by the maximizer
+    of the quadratic through L(0), L'(0) and the trial's value, kept in [alpha / 10,
+    alpha / 2] (alpha / 10 when the trial's value is not finite)."""
     n = f.shape[0]
     if not (slope > 0 and np.all(np.isfinite(d))):
         return None
@@ -206,7 +221,11 @@ def _line_search(f, g, L, d, slope, gn1, dual, P_buf, opts):
         if np.isfinite(L_new) and L_new >= L - 1e-13 * (1 + abs(L)):
             if dual.error(ev[2], ev[3]) < 0.5 * gn1:
                 return alpha, ev
-        alpha *= 0.5
+        if np.isfinite(L_new):  # q(t) = L + slope t - k t^2 through (alpha, L_new): max at slope / (2 k)
+            k = (L + slope * alpha - L_new) / alpha ** 2  # > 0: Armijo failed
+            alpha = min(max(slope / (2 * k), 0.1 * alpha), 0.5 * alpha)
+        else:
+            alpha *= 0.1
     return None
 
 
@@ -242,11 +261,14 @@ def sns_iterations(a, b, C, reg, warm, opts):
     switch rule fires, then Newton steps (phase 1) or Sinkhorn fallback sweeps (phase 2)."""
     n, m = C.shape
     x, history = None, []
-    for k, step in enumerate(warm):
+    for step in warm:
         x = step.x
+        if not step.stop_ok:  # annealing (reg above the target): no switch, no stop
+            yield Step(x, None, step.optimality, stop_ok=False, phase=0.0, reg_current=step.extras["reg_current"])
+            continue
         history.append(step.optimality)
         yield Step(x, None, step.optimality, phase=0.0)
-        if _switch(k, step.optimality, history, opts):
+        if _switch(len(history) - 1, step.optimality, history, opts):
             break
     warm.close()
     f, g = (np.asarray(z, dtype=np.float64) for z in x.potentials())

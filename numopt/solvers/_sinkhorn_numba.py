@@ -165,6 +165,36 @@ def _kernel_mtv(K, x, W):
     return W.sum(axis=0)
 
 
+@njit(cache=True, error_model="numpy")
+def all_finite(x):
+    """True when every entry of the 1-D array x is finite."""
+    for i in range(x.shape[0]):
+        if not math.isfinite(x[i]):
+            return False
+    return True
+
+
+@njit(cache=True, error_model="numpy")
+def divide_and_range(b, w, v, u):
+    """v = b / w in place; returns (min u, max u, min v, max v), with min v = 0 when
+    some v_j is not finite (a column of the kernel under- or overflowed). The
+    log-stabilized iteration's absorption test in one call, without temporaries."""
+    u_lo, u_hi = math.inf, -math.inf
+    for i in range(u.shape[0]):
+        x = u[i]
+        u_lo = min(u_lo, x)
+        u_hi = max(u_hi, x)
+    v_lo, v_hi = math.inf, -math.inf
+    finite = True
+    for j in range(w.shape[0]):
+        x = b[j] / w[j]
+        v[j] = x
+        finite = finite and math.isfinite(x)
+        v_lo = min(v_lo, x)
+        v_hi = max(v_hi, x)
+    return u_lo, u_hi, (v_lo if finite else 0.0), v_hi
+
+
 def _two_builds(fn):
     """(serial, threaded) builds; the threaded one is a renamed copy (numba's disk cache
     keys functions by qualified name, not by compile flags)."""
@@ -289,6 +319,62 @@ def _csr_at_least(P, t, indptr, indices, data):
                 k += 1
 
 
+@njit(cache=True, fastmath=_FM, error_model="numpy")
+def _sns_hess(indptr, indices, data, r, c, z, out):
+    """out = [[diag(r), Ps], [Ps^T, diag(c)]] z for the CSR matrix Ps (n x m)."""
+    n, m = r.shape[0], c.shape[0]
+    for j in range(m):
+        out[n + j] = c[j] * z[n + j]
+    for i in range(n):
+        zi = z[i]
+        s = r[i] * zi
+        for k in range(indptr[i], indptr[i + 1]):
+            j = indices[k]
+            s += data[k] * z[n + j]
+            out[n + j] += data[k] * zi
+        out[i] = s
+
+
+@njit(cache=True, fastmath=_FM, error_model="numpy")
+def sns_pcg(indptr, indices, data, r, c, rhs, rtol, maxiter, x):
+    """Jacobi-preconditioned conjugate gradients on the SNS Hessian (times reg):
+    ``[[diag(r), Ps], [Ps^T, diag(c)]] x = rhs`` with the preconditioner diag(r, c) > 0,
+    from x = 0, until ||residual||_2 <= rtol ||rhs||_2 or ``maxiter`` products (the
+    system is singular, with null vector (1, -1), and consistent when rhs is orthogonal to
+    it; CG then stays in the range). Returns (iterations, final relative residual)."""
+    N = rhs.shape[0]
+    n = r.shape[0]
+    diag = np.empty(N)
+    diag[:n] = r
+    diag[n:] = c
+    res = rhs.copy()
+    x[:] = 0.0
+    bnorm = math.sqrt(np.dot(rhs, rhs))
+    if bnorm == 0.0:
+        return 0, 0.0
+    z = res / diag
+    p = z.copy()
+    q = np.empty(N)
+    rz = np.dot(res, z)
+    rnorm = bnorm
+    it = 0
+    while it < maxiter and rnorm > rtol * bnorm:
+        _sns_hess(indptr, indices, data, r, c, p, q)
+        pq = np.dot(p, q)
+        if not pq > 0.0:  # (no descent left, or NaN)
+            break
+        alpha = rz / pq
+        x += alpha * p
+        res -= alpha * q
+        z = res / diag
+        rz_new = np.dot(res, z)
+        p = z + (rz_new / rz) * p
+        rz = rz_new
+        rnorm = math.sqrt(np.dot(res, res))
+        it += 1
+    return it, rnorm / bnorm
+
+
 def _stabilized_kernel(C, F, G, reg, K):
     """K_ij = exp((F_i + G_j - C_ij) / reg) in K's dtype, in place."""
     n, m = C.shape
@@ -314,3 +400,4 @@ class Kernels:
         for name, pair in _SNS_BUILDS.items():
             setattr(self, name, pair[1] if threaded else pair[0])
         self.lse_update = lse_update
+        self.sns_pcg = sns_pcg

@@ -347,8 +347,16 @@ def _solve_sns(p, x0, opts):
         raise ValueError("method='sns' needs 1-D numpy inputs (it uses scipy.sparse)")
     a, b = (np.asarray(z, dtype=np.float64) for z in (p.a, p.b))  # SNS iterates in float64
     C = np.ascontiguousarray(p.C, dtype=np.float64)
-    warm = stabilized_onepass(a, b, C, p.reg, *_start(x0), absorb=50.0)
-    return sns_iterations(a, b, C, p.reg, warm, opts)
+    reg, schedule = p.reg, None
+    spread = float(C.max() - C.min())
+    if x0[0] is None and spread > opts["anneal"] * reg:
+        # small reg: Sinkhorn from a cold start first needs O(spread / reg) iterations just to move
+        # the potentials; epsilon scaling gets there in ~every * log2(spread / reg), and Newton
+        # then starts at the target reg from a far better dual (hist2d, reg = 1e-4: 10 Newton steps)
+        r0, decay, every = spread / 2, opts["anneal_decay"], opts["anneal_every"]
+        schedule = (lambda k: max(reg, r0 * decay ** (k // every)))
+    warm = stabilized_onepass(a, b, C, reg, *_start(x0), absorb=50.0, schedule=schedule)
+    return sns_iterations(a, b, C, reg, warm, opts)
 
 
 def _finish_costs(res, f, g, C, reg, xp, want_plan):
@@ -445,6 +453,13 @@ _SNS = {
                              Interval(1, integer=True)),
     "kernel": Option("auto", "Only 'auto' (the warm-up is the log-stabilized iteration).", Choices("auto"),
                      aliases=("backend",)),
+    "anneal": Option(1500.0, "Anneal reg in the Sinkhorn phase (epsilon scaling from (max C - min C) / 2 "
+                             "down to reg) when (max C - min C) / reg exceeds this and no f0 is given "
+                             "(0: always, inf: never). The annealing sweeps count as iterations.",
+                     Interval(0)),
+    "anneal_decay": Option(0.5, "Factor in (0, 1) applied to the annealed reg every `anneal_every` iterations.",
+                           Interval(0, 1, open=("lo", "hi"))),
+    "anneal_every": Option(10, "Sinkhorn iterations per reg value of the annealing.", Interval(1, integer=True)),
 }
 
 _OPTIMALITY = ("l1 marginal violation ||P1 - a||_1 + ||P^T 1 - b||_1 of the current iterate, every "
