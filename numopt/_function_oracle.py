@@ -185,6 +185,12 @@ class FunctionOracle(SmoothFunction):
             return H
         return self._hess(x, *self._args)
 
+    @property
+    def hvp_forms_hessian(self):
+        """True when ``hvp`` has no product of its own (``hess`` given, no ``hessp``): a
+        method that needs many products at one point forms ``hess(x)`` once instead."""
+        return self._hessp is None and self._hess is not None
+
     def has(self, name):
         if name == "hvp":
             return self._hess is not None or self._hessp is not None

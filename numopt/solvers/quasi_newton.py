@@ -344,8 +344,7 @@ def _hessian_operator(f, x):
     """``v -> H(x) v``: one Hessian per iteration when the user gave ``hess`` but no
     ``hessp`` (a FunctionOracle), else the oracle's Hessian-vector product."""
     xp = get_namespace(x)
-    inner = f.__dict__.get("f", f) if hasattr(f, "__dict__") else f
-    if getattr(inner, "_hessp", True) is None and getattr(inner, "_hess", None) is not None:
+    if getattr(f, "hvp_forms_hessian", False):  # FunctionOracle's flag (read through the counting wrapper)
         H = f.hess(x)
         product = lambda v: H @ v  # noqa: E731
     else:
