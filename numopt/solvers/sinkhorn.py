@@ -50,7 +50,7 @@ from .._options import Choices, Interval, NoneOr, Option
 from .._registry import MethodSpec, check_backend, get_method, merge_options, register, resolve_options, run_method
 from ._ot_common import (Duals, check_inputs, check_potential, default_marginal_tol, l1, lse,
                          mtv, mv, round_to_polytope)
-from ._sinkhorn_newton import sns_iterations, stabilized_onepass
+from ._sinkhorn_newton import ABSORB, sns_iterations, stabilized_onepass
 from .mirror_sinkhorn import mirror_sinkhorn
 
 # Exported as numopt.<name> (lazily; numopt/__init__.py reads this tuple without importing the module).
@@ -347,15 +347,21 @@ def _solve_sns(p, x0, opts):
         raise ValueError("method='sns' needs 1-D numpy inputs (it uses scipy.sparse)")
     a, b = (np.asarray(z, dtype=np.float64) for z in (p.a, p.b))  # SNS iterates in float64
     C = np.ascontiguousarray(p.C, dtype=np.float64)
-    reg, schedule = p.reg, None
-    spread = float(C.max() - C.min())
-    if x0[0] is None and spread > opts["anneal"] * reg:
-        # small reg: Sinkhorn from a cold start first needs O(spread / reg) iterations just to move
-        # the potentials; epsilon scaling gets there in ~every * log2(spread / reg), and Newton
-        # then starts at the target reg from a far better dual (hist2d, reg = 1e-4: 10 Newton steps)
-        r0, decay, every = spread / 2, opts["anneal_decay"], opts["anneal_every"]
-        schedule = (lambda k: max(reg, r0 * decay ** (k // every)))
-    warm = stabilized_onepass(a, b, C, reg, *_start(x0), absorb=50.0, schedule=schedule)
+    from . import _sinkhorn_numba as nb
+
+    reg, f0, g0 = p.reg, *_start(x0)
+    schedule, start = None, None
+    if f0 is None:
+        start = nb.c_transforms(C)  # (F, G, max C); min C = min F
+        spread = start[2] - start[0].min()
+        if spread > opts["anneal"] * reg:
+            # small reg: Sinkhorn from a cold start first needs O(spread / reg) iterations just to
+            # move the potentials; epsilon scaling gets there in ~every * log2(spread / reg), and
+            # Newton then starts at the target reg from a far better dual (2-D histograms, n = 484,
+            # reg = 1e-4: 11 Newton steps, was 80 stalled ones then 5953 Sinkhorn iterations)
+            r0, decay, every = spread / 2, opts["anneal_decay"], opts["anneal_every"]
+            schedule = (lambda k: max(reg, r0 * decay ** (k // every)))
+    warm = stabilized_onepass(a, b, C, reg, f0, g0, absorb=ABSORB, schedule=schedule, start=start)
     return sns_iterations(a, b, C, reg, warm, opts)
 
 
