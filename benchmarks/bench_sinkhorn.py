@@ -14,6 +14,7 @@ Sinkhorn to its own criterion (l2 error of one marginal, checked every 10 iterat
 for reference.
 
     python benchmarks/bench_sinkhorn.py [--quick] [--floor-only] [--n 4000]
+    python benchmarks/bench_sinkhorn.py --part2-only --sizes 500 [--repeat 5] [--no-references] [--json F]
 """
 from __future__ import annotations
 
@@ -125,51 +126,71 @@ def part1(sizes, iters=100):
 OT_METHODS = ("sinkhorn", "sinkhorn-log", "sinkhorn-epsilon-scaling", "sns")
 
 
-def part2(sizes, tol=1e-8, cap=20000, max_time=60.0, eps_list=(1e-2, 5e-3, 1e-3, 5e-4, 1e-4)):
+def part2(sizes, tol=1e-8, cap=20000, max_time=60.0, eps_list=(1e-2, 5e-3, 1e-3, 5e-4, 1e-4), repeat=1,
+          references=True):
     """Iterations and seconds to an l1 marginal violation of ``tol`` for every numopt OT
-    method (each capped at ``cap`` iterations and ``max_time`` seconds), Mirror Sinkhorn
-    on the same entropic objective (gradient C + eps log P; capped at 10 s: its O(1/sqrt(T))
-    rate does not reach a 1e-8 violation), POT's log-domain
-    Sinkhorn to its own criterion. Returns rows."""
-    import ot
+    method (each capped at ``cap`` iterations and ``max_time`` seconds; with ``repeat`` > 1
+    the methods run in turn ``repeat`` times and the median time is reported, so every
+    method of a row is measured under the same load), Mirror Sinkhorn on the same entropic
+    objective (gradient C + eps log P; capped at 10 s: its O(1/sqrt(T)) rate does not reach
+    a 1e-8 violation), POT's log-domain Sinkhorn to its own criterion (once each; skipped
+    with ``references=False``). Returns rows."""
+    if references:
+        import ot
 
-    from numopt.solvers.sinkhorn import mirror_sinkhorn
+        from numopt.solvers.sinkhorn import mirror_sinkhorn
 
-    print(f"\n## to l1 marginal violation {tol:g}: iterations / seconds (cap {cap} iterations, {max_time:g} s)")
+    print(f"\n## to l1 marginal violation {tol:g}: iterations / seconds (cap {cap} iterations, {max_time:g} s; "
+          f"median of {repeat} interleaved runs)")
     head = "".join(f"{m:>26}" for m in OT_METHODS)
-    print(f"{'inst':<8}{'n':>6} {'eps':>7}{head} {'mirror-sinkhorn':>22} {'POT log (own test)':>20} {'SNS phases':>14}")
+    ref_head = f" {'mirror-sinkhorn':>22} {'POT log (own test)':>20}" if references else ""
+    print(f"{'inst':<8}{'n':>6} {'eps':>7}{head}{ref_head} {'SNS phases':>14} {'winner':>10} {'SNS / best other':>17}")
     rows = []
     for n in sizes:
         for name, a, b, C in instances(n):
             nn = C.shape[0]
             for m in OT_METHODS:  # warm-up: numba compilation of every path, Newton's included
                 sinkhorn(a, b, C, 1e-3, method=m, tol=1e-3, maxiter=300, trace=False)
+                sinkhorn(a, b, C, 1e-4, method=m, tol=1e-3, maxiter=300, trace=False)
             for eps in eps_list:
-                cells, row = [], dict(inst=name, n=nn, eps=eps)
+                row = dict(inst=name, n=nn, eps=eps)
+                times = {m: [] for m in OT_METHODS}
+                for _ in range(repeat):
+                    for m in OT_METHODS:
+                        t0 = time.perf_counter()
+                        r = sinkhorn(a, b, C, eps, method=m, tol=tol, maxiter=cap, max_time=max_time)
+                        times[m].append(time.perf_counter() - t0)
+                        row[m] = dict(nit=int(r.nit), success=bool(r.success), error=float(r.marginal_error))
+                        if m == "sns":
+                            ph = r.trace["phase"]
+                            row["sns_phases"] = [int((ph == 0).sum()) - 1, int((ph == 1).sum()), int((ph == 2).sum())]
                 for m in OT_METHODS:
+                    row[m]["s"] = float(np.median(times[m]))
+                    row[m]["s_all"] = [float(t) for t in times[m]]
+                cells = [f"{row[m]['nit']}{'' if row[m]['success'] else '*'} / {row[m]['s']:.3f} s" for m in OT_METHODS]
+                solved = [m for m in OT_METHODS if row[m]["success"]]
+                winner = min(solved, key=lambda m: row[m]["s"]) if solved else "-"
+                others = [row[m]["s"] for m in solved if m != "sns"]
+                ratio = row["sns"]["s"] / min(others) if others and row["sns"]["success"] else float("nan")
+                row["winner"], row["sns_over_best_other"] = winner, ratio
+                refs = ""
+                if references:
                     t0 = time.perf_counter()
-                    r = sinkhorn(a, b, C, eps, method=m, tol=tol, maxiter=cap, max_time=max_time)
-                    t = time.perf_counter() - t0
-                    row[m] = dict(nit=int(r.nit), s=t, success=bool(r.success), error=float(r.marginal_error))
-                    cells.append(f"{str(r.nit) + ('' if r.success else '*')} / {t:.2f} s")
-                    if m == "sns":
-                        ph = r.trace["phase"]
-                        phases = f"{int((ph == 0).sum()) - 1}+{int((ph == 1).sum())}+{int((ph == 2).sum())}"
-                t0 = time.perf_counter()
-                ms = mirror_sinkhorn(lambda P: C + eps * np.log(np.maximum(P, 1e-300)), a, b, maxiter=cap,
-                                     options={"max_time": min(max_time, 10.0)})
-                tm = time.perf_counter() - t0
-                row["mirror-sinkhorn"] = dict(nit=int(ms.nit), s=tm, success=False,
-                                              error=float(ms.trace["marginal_error"][-1]))
-                t0 = time.perf_counter()
-                _, log = ot.bregman.sinkhorn_log(a, b, C, eps, numItermax=min(cap, 3000 if nn <= 2000 else 300),
-                                                 stopThr=tol, log=True)
-                t3 = time.perf_counter() - t0
-                row["pot_log"] = dict(nit=int(log["niter"]), s=t3)
+                    ms = mirror_sinkhorn(lambda P: C + eps * np.log(np.maximum(P, 1e-300)), a, b, maxiter=cap,
+                                         options={"max_time": min(max_time, 10.0)})
+                    tm = time.perf_counter() - t0
+                    row["mirror-sinkhorn"] = dict(nit=int(ms.nit), s=tm, success=False,
+                                                  error=float(ms.trace["marginal_error"][-1]))
+                    t0 = time.perf_counter()
+                    _, log = ot.bregman.sinkhorn_log(a, b, C, eps, numItermax=min(cap, 3000 if nn <= 2000 else 300),
+                                                     stopThr=tol, log=True)
+                    t3 = time.perf_counter() - t0
+                    row["pot_log"] = dict(nit=int(log["niter"]), s=t3)
+                    refs = f" {str(ms.nit) + '*'} / {tm:.1f} s".rjust(23) + f"{log['niter']:>11} / {t3:.2f} s"
                 rows.append(row)
-                print(f"{name:<8}{nn:>6} {eps:>7.0e}" + "".join(f"{c:>26}" for c in cells)
-                      + f" {str(ms.nit) + '*'} / {tm:.1f} s".rjust(23) + f"{log['niter']:>11} / {t3:.2f} s"
-                      + f"{phases:>14}", flush=True)
+                phases = "+".join(map(str, row["sns_phases"]))
+                print(f"{name:<8}{nn:>6} {eps:>7.0e}" + "".join(f"{c:>26}" for c in cells) + refs
+                      + f"{phases:>14} {winner:>10} {ratio:>17.2f}", flush=True)
     return rows
 
 
@@ -180,16 +201,33 @@ def main(argv=None):
     ap.add_argument("--n", type=int, default=4000, help="size of part 0")
     ap.add_argument("--part2-only", action="store_true", help="only part 2 (iterations / time to tol)")
     ap.add_argument("--sizes", default=None, help="part 2 sizes, comma separated")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="part 2: runs of each numopt method per row, interleaved; the median time is reported")
+    ap.add_argument("--no-references", action="store_true",
+                    help="part 2: skip Mirror Sinkhorn and POT (about 1.5 minutes per row)")
+    ap.add_argument("--json", default=None, help="part 2: write the rows to this JSON file")
     args = ap.parse_args(argv)
+    if args.repeat < 1:
+        ap.error("--repeat must be >= 1")
     if args.part2_only:
         sizes = [int(x) for x in args.sizes.split(",")] if args.sizes else [500]
-        return part2(sizes)
+        rows = part2(sizes, repeat=args.repeat, references=not args.no_references)
+        if args.json:
+            import json
+            import platform
+
+            meta = dict(command="python benchmarks/bench_sinkhorn.py " + " ".join(argv if argv is not None
+                                                                               else sys.argv[1:]),
+                        date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), machine=platform.machine(),
+                        python=platform.python_version())
+            Path(args.json).write_text(json.dumps(dict(meta=meta, rows=rows), indent=1))
+        return rows
     part0(args.n)
     if args.floor_only:
         return
     sizes = [500, 2000] if args.quick else [500, 2000, 5000]
     part1(sizes)
-    part2([500] if args.quick else [500, 2000])
+    part2([500] if args.quick else [500, 2000], repeat=args.repeat)
     print("\n(* = iteration or time cap reached before the tolerance; mirror-sinkhorn: the averaged "
           "iterate's marginal violation after the cap, it has no marginal stopping test; SNS phases = "
           "Sinkhorn + Newton + fallback iterations)")
