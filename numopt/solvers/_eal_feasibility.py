@@ -33,46 +33,64 @@ class _OutOfTime(Exception):
     pass
 
 
-def solve_feasibility(ops, x, ctol, deadline, max_nfev):
-    """Minimize ``1/2 ||c(x)||^2`` from ``x``: returns ``(x, outcome, message)`` with
-    outcome ``"feasible"`` (``||c||_inf <= ctol``), ``"infeasible"`` (a certified
-    stationary point of ``||c||^2`` with ``||c||_inf > ctol``) or ``"unknown"``."""
+def solve_feasibility(value, jac, x, ctol, deadline, max_nfev, *, lb=None, ub=None, xl=None, xu=None):
+    """Find a point with ``lb <= c(x) <= ub`` (``c(x) = 0`` when ``lb``, ``ub`` are None)
+    and ``xl <= x <= xu`` from ``x``: bounded least squares in ``(x, s)`` on the residual
+    ``(c_E(x) - lb_E, c_I(x) - s)``, ``s`` a slack per inequality row kept in
+    ``[lb_I, ub_I]``. ``value``/``jac`` give ``c(x)`` and its dense Jacobian. Returns
+    ``(x, outcome, message)``, outcome ``"feasible"`` (violation <= ``ctol``),
+    ``"infeasible"`` (a certified stationary point of the squared residual with a
+    violation > ctol) or ``"unknown"``."""
     from scipy.optimize import least_squares
+
+    c0 = np.asarray(value(x), dtype=float).ravel()
+    m, n = c0.size, x.size
+    lb = np.zeros(m) if lb is None else np.asarray(lb, dtype=float)
+    ub = np.zeros(m) if ub is None else np.asarray(ub, dtype=float)
+    xl = np.full(n, -np.inf) if xl is None else np.asarray(xl, dtype=float)
+    xu = np.full(n, np.inf) if xu is None else np.asarray(xu, dtype=float)
+    E, I = np.flatnonzero(lb == ub), np.flatnonzero(lb != ub)
+    k = I.size
 
     def resid(z):
         if time.perf_counter() > deadline:
             raise _OutOfTime
-        return ops.value_c(z)
+        c = np.asarray(value(z[:n]), dtype=float).ravel()
+        return np.concatenate([c[E] - lb[E], c[I] - z[n:]])
 
-    def jac(z):
-        return ops.jac_c(z)
+    def jacobian(z):
+        J = jac(z[:n])
+        return np.block([[J[E], np.zeros((E.size, k))], [J[I], -np.eye(k)]])
 
+    x0 = np.clip(x, xl, xu)
+    z0 = np.concatenate([x0, np.clip(c0[I], lb[I], ub[I])])
+    zl, zu = np.concatenate([xl, lb[I]]), np.concatenate([xu, ub[I]])
+    bounded = bool(np.any(np.isfinite(zl)) or np.any(np.isfinite(zu)))
     try:
-        r = least_squares(resid, x, jac=jac, method="trf", ftol=1e-15, xtol=1e-15, gtol=1e-15,
-                          max_nfev=max_nfev)
-        xs = r.x
+        r = least_squares(resid, z0, jac=jacobian, method="trf", ftol=1e-15, xtol=1e-15, gtol=1e-15,
+                          max_nfev=max_nfev, bounds=(zl, zu) if bounded else (-np.inf, np.inf))
     except _OutOfTime:
-        return x, "unknown", "Time limit (max_time) reached in the feasibility phase (m > n equality rows)."
-    c = ops.value_c(xs)
-    cinf = float(np.max(np.abs(c))) if c.size else 0.0
-    if not np.isfinite(cinf):
+        return x, "unknown", "Time limit (max_time) reached in the feasibility phase."
+    xs = r.x[:n]
+    c = np.asarray(value(xs), dtype=float).ravel()
+    viol = np.concatenate([np.abs(c[E] - lb[E]), np.maximum(c[I] - ub[I], 0), np.maximum(lb[I] - c[I], 0),
+                           np.maximum(xs - xu, 0), np.maximum(xl - xs, 0)])
+    vinf = float(np.max(viol)) if viol.size else 0.0
+    if not np.isfinite(vinf):
         return x, "unknown", "non-finite constraint values in the feasibility phase"
-    if cinf <= ctol:
+    if vinf <= ctol:
         return xs, "feasible", ""
-    J = ops.jac_c(xs)
-    cn = float(np.linalg.norm(c))
-    rel = float(np.linalg.norm(J.T @ c)) / max(float(np.linalg.norm(J, 2)) * cn, 1e-300)
-    m, n = J.shape
-    over = " (over-determined)" if m > n else ""
+    rn = float(np.linalg.norm(r.fun))
+    rel = float(r.optimality) / max(float(np.linalg.norm(r.jac, 2)) * rn, 1e-300)
+    shape = f"{m} constraint rows in {n} variables" + (" (over-determined)" if E.size > n else "")
     if rel <= INFEASIBLE_RTOL:
         return xs, "infeasible", (
-            f"locally infeasible: {m} equality constraints in {n} variables{over} and x is a "
-            f"stationary point of ||c(x)||^2 with ||c||_2 = {cn:.6e} (||J^T c|| / (||J|| ||c||) = {rel:.1e}); "
-            "x is the constraints' least-squares solution")
+            f"locally infeasible: {shape}, and x is a stationary point of the squared constraint violation "
+            f"(violation {vinf:.6e}; first-order measure / (||J|| ||r||) = {rel:.1e}); x is the constraints' "
+            "least-squares point")
     return xs, "unknown", (
-        f"no feasible point found: {m} equality constraints in {n} variables{over}; the "
-        f"least-squares phase stopped at ||c||_inf = {cinf:.3e} without a stationarity certificate "
-        f"(||J^T c|| / (||J|| ||c||) = {rel:.1e}) after {r.nfev} evaluations")
+        f"no feasible point found: {shape}; the least-squares phase stopped at a violation of {vinf:.3e} "
+        f"without a stationarity certificate ({rel:.1e}) after {r.nfev} evaluations")
 
 
 def feasibility_budget(n):

@@ -416,7 +416,8 @@ def _eal(problem, x0, opts):
             return stop
         # restoration: the constraints are violated and eal is stuck (or m > n at the start)
         at_start, restore_now, restorations = restore_now, False, restorations + 1
-        x_ls, outcome, msg = solve_feasibility(ops, x, ctol, st.deadline, feasibility_budget(x.size))
+        x_ls, outcome, msg = solve_feasibility(ops.value_c, ops.jac_c, x, ctol, st.deadline,
+                                               feasibility_budget(x.size))
         if outcome == "feasible" or (at_start and outcome == "unknown" and m <= x.size
                                      and time.perf_counter() < st.deadline):
             # feasible: go on from there; a square system without a certificate: eal from the better point

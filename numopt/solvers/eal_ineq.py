@@ -55,6 +55,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from .._loop import Step
+from ._eal_feasibility import MAX_RESTORATIONS, feasibility_budget, solve_feasibility
 from .eal import Stall, _damped_bfgs, _dense, _inf_norm, _nonfinite, _shift_for_nullspace, _solve_kkt
 
 __all__ = ["eal_ineq"]
@@ -113,6 +114,12 @@ class _Form:
             out = fx, gx, cx, _dense(self.c.jacobian(x), (self.m, self.n), "constraint Jacobian")
         self._last = (np.array(x, copy=True), out)
         return out
+
+    def c_value(self, x):
+        return np.asarray(self.c.value(x), dtype=float).ravel()
+
+    def c_jacobian(self, x):
+        return _dense(self.c.jacobian(x), (self.m, self.n), "constraint Jacobian")
 
     def hg(self, x, cx, J):
         """(h, J_h, g, J_g)."""
@@ -298,50 +305,90 @@ def eal_ineq(problem, x0, opts):
     qn = np.eye(x.size) if opts["hessian"] == "bfgs" else None
     stall = Stall(opts["stall_window"], opts["stall_factor"])
     ctol = opts["tol"] if opts["constr_viol_tol"] is None else opts["constr_viol_tol"]
-    alpha, it = 0.0, 0
-    while True:  # bounded by run_loop's maxiter
+    alpha, it, restorations = 0.0, 0, 0
+    h0, _, g0, _ = form.hg(x, cx, J)
+    # a system of equations/inequalities (f = 0, grad f = 0 at x0) or more equality rows than
+    # variables: bounded least squares on the constraints first
+    restore_now = (form.E.size > x.size or (fx == 0 and not np.any(gx))) and not _nanmax(h0, np.maximum(g0, 0)) <= ctol
+    while True:  # bounded by run_loop's maxiter and MAX_RESTORATIONS
         S = _state(form, x, lam, mu, fx, gx, cx, J)
         yield Step(x.astype(out_dtype, copy=True), fx, S.kkt, jac=gx, stop_ok=not S.viol > ctol,
                    multipliers=S.y, bound_multipliers=S.z,
                    constraint_violation=S.viol, stationarity=_inf_norm(S.gl), mu=st.mu, nu=st.nu,
                    nsketch=st.nsketch, step_size=alpha, n_active=int(np.sum(mu + st.mu * S.g >= 0)))
-        stop = stall(S.kkt)
-        if stop is not None:
+        stop = None
+        if not restore_now:
+            stop = stall(S.kkt)
+            if stop is None:
+                it += 1
+                new, stop = _iteration(form, S, st, (x, lam, mu), qn, opts, rng, it)
+                if stop is None:
+                    x, lam, mu, fx, gx, cx, J, qn, alpha = new
+                    continue
+        if not (restore_now or (stop[0] == 5 and S.viol > ctol)) or restorations >= MAX_RESTORATIONS \
+                or not form.m:
             return stop
-        it += 1
-        S.H, S.Hgl = _hessian(form, x, S.y, S.z, S.gl, qn, opts)
-        if not (np.all(np.isfinite(S.H)) and np.all(np.isfinite(S.Hgl))):
-            return 2, f"non-finite Lagrangian Hessian at iteration {it}; returning the last finite iterate"
-        d, slope, stop = _direction(form, S, st, opts, rng)
-        if stop is not None:
-            return stop
-        if slope is None:  # no descent: the full step when it halves the KKT residual
-            alpha = 1.0
-        else:
-            alpha = _search(form, S, st, d, slope, opts)
-            if alpha is None:
-                return 5, (f"line search failed on the merit function (constraint violation {S.viol:.2e}); "
-                           "the constraints may be infeasible")
-            if alpha < 0.1:
-                # short steps: near a stationary point of Phi that is not a KKT point (the
-                # nu/2 ||grad_x L||^2 term is too strong where the Hessian is indefinite)
-                st.nu /= opts["rho"]
-                st.mu *= opts["rho"] ** opts["tiny_mu_power"]
-        xn, ln, mn = x + alpha * d[0], lam + alpha * d[1], mu + alpha * d[2]
-        new = form.at(xn)
-        bad = _nonfinite(*new, f"at the step of iteration {it}")
-        if bad:
-            return bad
-        if slope is None:
-            Sn = _state(form, xn, ln, mn, *new)
-            if not Sn.kkt < 0.5 * S.kkt:
-                if st.mu_max_hit:
-                    return 5, (f"the penalty parameter exceeded mu_max = {opts['mu_max']:.0e} without a descent "
-                               f"direction (constraint violation {S.viol:.2e}): the constraints are likely "
-                               "infeasible (or not regular at the limit point)")
-                return 5, "no descent direction for the merit function after adjusting the penalties"
-        if qn is not None:
-            yn, zn = form.split(ln, mn)
-            qn = _damped_bfgs(qn, xn - x, form.grad_L(xn, yn, zn) - form.grad_L(x, yn, zn))
-        x, lam, mu = xn, ln, mn
-        fx, gx, cx, J = new
+        # restoration: constraints violated and the method stuck (or a system of equations)
+        at_start, restore_now, restorations = restore_now, False, restorations + 1
+        x_ls, outcome, msg = solve_feasibility(form.c_value, form.c_jacobian, x, ctol,
+                                               st.deadline, feasibility_budget(x.size), lb=form.lb, ub=form.ub,
+                                               xl=form.xl, xu=form.xu)
+        new = form.at(x_ls)
+        Sn = _state(form, x_ls, lam, np.zeros(form.p), *new)
+        if outcome == "feasible" or (at_start and outcome == "unknown" and Sn.viol < S.viol):
+            x, (fx, gx, cx, J) = x_ls, new
+            h, Jh, _, _ = form.hg(x, cx, J)
+            lam = -np.linalg.lstsq(Jh.T, gx, rcond=None)[0] if h.size else np.zeros(0)
+            mu = np.zeros(form.p)
+            st.mu, st.nu, st.delta, st.z, st.mu_max_hit = opts["mu0"], opts["nu0"], opts["delta0"], None, False
+            stall.hist.clear()
+            continue
+        if at_start and outcome == "unknown":
+            continue
+        if outcome == "infeasible" or Sn.viol < S.viol:  # report the point closest to feasible
+            yield Step(x_ls.astype(out_dtype, copy=True), new[0], Sn.kkt, jac=new[1], stop_ok=False,
+                       multipliers=Sn.y, bound_multipliers=Sn.z, constraint_violation=Sn.viol,
+                       stationarity=_inf_norm(Sn.gl), mu=st.mu, nu=st.nu, nsketch=st.nsketch, step_size=alpha,
+                       n_active=0)
+        return 5, (msg if stop is None or outcome == "infeasible" else f"{stop[1]}; restoration: {msg}")
+
+
+def _iteration(form, S, st, point, qn, opts, rng, it):
+    """One active-set SQP step with its merit line search: ``((x, lam, mu, f, g, c, J,
+    qn, alpha), None)`` or ``(None, (status, message))``."""
+    x, lam, mu = point
+    S.H, S.Hgl = _hessian(form, x, S.y, S.z, S.gl, qn, opts)
+    if not (np.all(np.isfinite(S.H)) and np.all(np.isfinite(S.Hgl))):
+        return None, (2, f"non-finite Lagrangian Hessian at iteration {it}; returning the last finite iterate")
+    d, slope, stop = _direction(form, S, st, opts, rng)
+    if stop is not None:
+        return None, stop
+    if slope is None:  # no descent: the full step when it halves the KKT residual
+        alpha = 1.0
+    else:
+        alpha = _search(form, S, st, d, slope, opts)
+        if alpha is None:
+            return None, (5, f"line search failed on the merit function (constraint violation {S.viol:.2e}); "
+                             "the constraints may be infeasible")
+        if alpha < 0.1:
+            # short steps: near a stationary point of Phi that is not a KKT point (the
+            # nu/2 ||grad_x L||^2 term is too strong where the Hessian is indefinite)
+            st.nu /= opts["rho"]
+            st.mu *= opts["rho"] ** opts["tiny_mu_power"]
+    xn, ln, mn = x + alpha * d[0], lam + alpha * d[1], mu + alpha * d[2]
+    new = form.at(xn)
+    bad = _nonfinite(*new, f"at the step of iteration {it}")
+    if bad:
+        return None, bad
+    if slope is None:
+        Sn = _state(form, xn, ln, mn, *new)
+        if not Sn.kkt < 0.5 * S.kkt:
+            if st.mu_max_hit:
+                return None, (5, f"the penalty parameter exceeded mu_max = {opts['mu_max']:.0e} without a descent "
+                                 f"direction (constraint violation {S.viol:.2e}): the constraints are likely "
+                                 "infeasible (or not regular at the limit point)")
+            return None, (5, "no descent direction for the merit function after adjusting the penalties")
+    if qn is not None:
+        yn, zn = form.split(ln, mn)
+        qn = _damped_bfgs(qn, xn - x, form.grad_L(xn, yn, zn) - form.grad_L(x, yn, zn))
+    return (xn, ln, mn, *new, qn, alpha), None
