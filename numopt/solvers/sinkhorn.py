@@ -371,14 +371,14 @@ def _finish_costs(res, f, g, C, reg, xp, want_plan):
 
         Cc = np.ascontiguousarray(C)
         P = np.empty_like(Cc) if want_plan else np.empty((1, 1))
-        cost = nb.plan_and_cost(Cc, f, g, reg, want_plan, P)
-        ent = nb.entropy_term(Cc, f, g, reg)
+        cost, ent = nb.plan_cost_entropy(Cc, f, g, reg, want_plan, P)
         res.plan = P if want_plan else None
-    else:
-        lp = (f[..., :, None] + g[..., None, :] - C) / reg
-        P = xp.exp(lp)
-        cost = xp.sum(P * C, axis=(-2, -1))
-        ent = xp.sum(P * (lp - 1), axis=(-2, -1))
+    else:  # (a failed run's potentials may be -inf: its costs are then NaN, without a warning)
+        with np.errstate(invalid="ignore", over="ignore"):
+            lp = (f[..., :, None] + g[..., None, :] - C) / reg
+            P = xp.exp(lp)
+            cost = xp.sum(P * C, axis=(-2, -1))
+            ent = xp.sum(P * (lp - 1), axis=(-2, -1))
         res.plan = P if want_plan else None
         if P.ndim == 2:
             cost, ent = float(cost), float(ent)
