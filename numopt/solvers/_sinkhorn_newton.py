@@ -218,7 +218,11 @@ def _line_search(f, g, L, d, slope, gn1, dual, P_buf, opts):
     n = f.shape[0]
     if not (slope > 0 and np.all(np.isfinite(d))):
         return None
-    alpha = 1.0
+    # first trial: the Newton step, shortened so that no potential moves by more than
+    # max_move * reg (plan entries change by at most exp(2 max_move)): far from the optimum a
+    # nearly empty row (r_i << a_i) asks for d_i ~ reg a_i / r_i, where exp's curvature
+    # makes the quadratic model useless (2-D histograms at reg = 1e-4 needed alpha = 1e-12)
+    alpha = min(1.0, opts["max_move"] * dual.reg / float(np.max(np.abs(d))))
     for _ in range(opts["max_linesearch"]):
         ev = dual(f + alpha * d[:n], g + alpha * d[n:], P_buf)
         L_new = ev[0]
@@ -230,8 +234,8 @@ def _line_search(f, g, L, d, slope, gn1, dual, P_buf, opts):
             if dual.error(ev[2], ev[3]) < 0.5 * gn1:
                 return alpha, ev
         if np.isfinite(L_new):  # q(t) = L + slope t - k t^2 through (alpha, L_new): max at slope / (2 k)
-            k = (L + slope * alpha - L_new) / alpha ** 2  # > 0: Armijo failed
-            alpha = min(max(slope / (2 * k), 0.1 * alpha), 0.5 * alpha)
+            excess = L + slope * alpha - L_new  # = k alpha^2 > 0: Armijo failed
+            alpha = min(max(slope * alpha / (2 * excess) * alpha, 0.1 * alpha), 0.5 * alpha)
         else:
             alpha *= 0.1
     return None

@@ -438,8 +438,9 @@ _EPS = dict(_LOG, **{
 })
 _SNS = {
     "maxiter": _MAXITER, "tol": _TOL,
-    "warmup": Option(200, "Switch to Newton after at most this many Sinkhorn iterations (while the last "
-                          "error ratio exceeds slow_ratio).", Interval(0, integer=True)),
+    "warmup": Option(200, "Switch to Newton after at most this many Sinkhorn iterations at the target reg "
+                          "(while the last error ratio exceeds slow_ratio; annealing sweeps are not "
+                          "counted here).", Interval(0, integer=True)),
     "switch_tol": Option(0.1, "Switch to Newton only once the marginal violation is below this.", Interval(0)),
     "switch_after": Option(500.0, "Switch to Newton once Sinkhorn is predicted (from its observed contraction "
                                  "ratio over the last 5 iterations) to need more than this many further "
@@ -455,8 +456,13 @@ _SNS = {
                       Interval(0, open=("lo",))),
     "cg_maxiter": Option(None, "CG iterations per Newton step (None: 2 (n + m)).",
                          NoneOr(Interval(1, integer=True))),
-    "max_linesearch": Option(30, "Armijo halvings per Newton step before a Sinkhorn sweep instead.",
+    "max_linesearch": Option(10, "Trial steps of the Armijo search per Newton step (each a full plan "
+                                 "evaluation; the next trial maximizes the quadratic through the last one, "
+                                 "within [1/10, 1/2] of it) before a Sinkhorn sweep instead.",
                              Interval(1, integer=True)),
+    "max_move": Option(30.0, "First trial step of the line search: the Newton step shortened so that no "
+                             "potential moves by more than max_move * reg (inf: the full step).",
+                       Interval(0, open=("lo",))),
     "kernel": Option("auto", "Only 'auto' (the warm-up is the log-stabilized iteration).", Choices("auto"),
                      aliases=("backend",)),
     "anneal": Option(1500.0, "Anneal reg in the Sinkhorn phase (epsilon scaling from (max C - min C) / 2 "
@@ -465,7 +471,7 @@ _SNS = {
                      Interval(0)),
     "anneal_decay": Option(0.5, "Factor in (0, 1) applied to the annealed reg every `anneal_every` iterations.",
                            Interval(0, 1, open=("lo", "hi"))),
-    "anneal_every": Option(10, "Sinkhorn iterations per reg value of the annealing.", Interval(1, integer=True)),
+    "anneal_every": Option(20, "Sinkhorn iterations per reg value of the annealing.", Interval(1, integer=True)),
 }
 
 _OPTIMALITY = ("l1 marginal violation ||P1 - a||_1 + ||P^T 1 - b||_1 of the current iterate, every "
