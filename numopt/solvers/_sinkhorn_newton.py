@@ -95,17 +95,18 @@ def stabilized_onepass(a, b, C, reg, f0, g0, absorb, schedule=None, start=None):
             u, v = np.ones(n), np.ones(m)
             absorptions += 1
             err, w = one_pass(K, v, a, u, u_next, W)
-        if not nb.all_finite(u_next):  # a row of K v underflowed: re-anchor the rows
+        # v = b / w; the ranges of u and v decide on an absorption (one numba call, no temporaries)
+        v_next = np.empty(m)
+        u_lo, u_hi, v_lo, v_hi = nb.divide_and_range(b, w, v_next, u_next)
+        if not (u_lo > 0 and u_hi < math.inf):  # a row of K v underflowed: re-anchor the rows
             F, G = F + r * np.log(u), G + r * np.log(v)
             F = (C - G[None, :]).min(axis=1)
             ker.stabilized_kernel(C, F, G, r, K)
             u, v = np.ones(n), np.ones(m)
             absorptions += 1
             err, w = one_pass(K, v, a, u, u_next, W)
-        u = u_next
-        v = np.empty(m)
-        # v = b / w; the ranges of u and v decide on an absorption (one numba call, no temporaries)
-        u_lo, u_hi, v_lo, v_hi = nb.divide_and_range(b, w, v, u)
+            u_lo, u_hi, v_lo, v_hi = nb.divide_and_range(b, w, v_next, u_next)
+        u, v = u_next, v_next
         if not (v_lo > 0 and v_hi < math.inf):  # a column underflowed: re-anchor the columns
             with np.errstate(divide="ignore"):
                 F = F + r * np.log(u)
@@ -279,7 +280,8 @@ def sns_iterations(a, b, C, reg, warm, opts):
             yield Step(x, None, step.optimality, stop_ok=False, phase=0.0, reg_current=step.extras["reg_current"])
             continue
         history.append(step.optimality)
-        yield Step(x, None, step.optimality, phase=0.0)
+        step.extras["phase"] = 0.0  # (the warm-up's own Step, with its absorption count)
+        yield step
         if _switch(len(history) - 1, step.optimality, history, opts):
             break
     warm.close()
