@@ -344,7 +344,7 @@ def _solve_log(p, x0, opts, annealed=False):
 
 def _solve_sns(p, x0, opts):
     if not is_numpy(p.xp) or p.a.ndim != 1:
-        raise ValueError("method='sns' needs 1-D numpy inputs (it uses scipy.sparse)")
+        raise ValueError("method='sns' needs 1-D numpy inputs (its kernels are numba code)")
     a, b = (np.asarray(z, dtype=np.float64) for z in (p.a, p.b))  # SNS iterates in float64
     C = np.ascontiguousarray(p.C, dtype=np.float64)
     from . import _sinkhorn_numba as nb
@@ -574,7 +574,8 @@ def sinkhorn(a, b, C, reg, method="sinkhorn", *, tol=None, maxiter=None, callbac
         mat-vecs), ``compute_dtype`` (alias ``dtype``: "float32" for a float32 kernel),
         ``check_every``; SNS: ``warmup``, ``switch_tol``, ``switch_after``, ``slow_ratio``,
         ``newton_patience``, ``drop_mass``, ``keep``, ``cg_rtol``, ``cg_maxiter``,
-        ``max_linesearch``. Each is checked (ValueError naming it).
+        ``max_linesearch``, ``max_move``, ``anneal``, ``anneal_decay``, ``anneal_every``.
+        Each is checked (ValueError naming it).
 
     Returns
     -------
