@@ -97,7 +97,3 @@ def feasibility_budget(n):
     """Residual evaluations allowed to the feasibility phase: ``min(2000, 50 (n + 1))``."""
     return int(min(2000, 50 * (n + 1)))
 
-
-#: feasibility phases per run (the first one at the start when m > n; the others when the
-#: method stops with violated constraints: stall, failed line search, unsolvable KKT system)
-MAX_RESTORATIONS = 3

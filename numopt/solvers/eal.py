@@ -53,7 +53,7 @@ import numpy as np
 from .._loop import Step
 from .._options import Choices, Flag, Interval, NoneOr, Option, generator
 from .._registry import MethodSpec, register
-from ._eal_feasibility import MAX_RESTORATIONS, feasibility_budget, solve_feasibility
+from ._eal_feasibility import feasibility_budget, solve_feasibility
 
 # Exported as numopt.<name> (lazily; numopt/__init__.py reads this tuple without importing the module).
 __numopt_public__ = ('eal',)
@@ -393,10 +393,9 @@ def _eal(problem, x0, opts):
     lam = -np.linalg.lstsq(Gx.T, gx, rcond=None)[0] if m else np.zeros(0)
     ctol = opts["tol"] if opts["constr_viol_tol"] is None else opts["constr_viol_tol"]
     alpha, it, restorations = 0.0, 0, 0
-    # least squares on c first: over-determined (m > n), or a system of equations (f = 0 and
-    # grad f = 0 at x0, as CUTEst's NE problems), where the merit function has nothing to add
-    restore_now = (m > x.size or (fx == 0 and not np.any(gx))) and not _inf_norm(cx) <= ctol
-    while True:  # bounded by run_loop's maxiter and MAX_RESTORATIONS
+    # over-determined (m > n): least squares on c first (LICQ fails everywhere)
+    restore_now = m > x.size and not _inf_norm(cx) <= ctol and opts["max_restorations"] > 0
+    while True:  # bounded by run_loop's maxiter and max_restorations
         gl = gx + Gx.T @ lam
         kkt = _kkt_residual(gl, cx)
         viol = _inf_norm(cx)
@@ -412,7 +411,7 @@ def _eal(problem, x0, opts):
                 if stop is None:
                     x, lam, fx, gx, cx, Gx, qn, alpha = new
                     continue
-        if not (restore_now or (stop[0] == 5 and viol > ctol)) or restorations >= MAX_RESTORATIONS:
+        if not (restore_now or (stop[0] == 5 and viol > ctol)) or restorations >= opts["max_restorations"]:
             return stop
         # restoration: the constraints are violated and eal is stuck (or m > n at the start)
         at_start, restore_now, restorations = restore_now, False, restorations + 1
@@ -498,6 +497,9 @@ _OPTIONS = {
     "constr_viol_tol": Option(None, "Feasibility tolerance: success also needs the constraint violation <= this "
                                     "(None: tol). IPOPT's option name.", NoneOr(Interval(0)),
                               aliases=("ctol",)),
+    "max_restorations": Option(3, "Feasibility phases (least squares on the constraints) allowed per run: at the "
+                                  "start when there are more equality rows than variables, and when the method "
+                                  "stops with violated constraints (0 = off).", Interval(0, integer=True)),
     "maxiter": Option(1000, "Maximum number of iterations (default 1000; one sketched Newton step and its merit "
                             "line search per iteration).", Interval(0, integer=True)),
     "mu0": Option(1.0, "Initial penalty on ||c||^2 (authors' default).", _POS),

@@ -55,7 +55,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from .._loop import Step
-from ._eal_feasibility import MAX_RESTORATIONS, feasibility_budget, solve_feasibility
+from ._eal_feasibility import feasibility_budget, solve_feasibility
 from .eal import Stall, _damped_bfgs, _dense, _inf_norm, _nonfinite, _shift_for_nullspace, _solve_kkt
 
 __all__ = ["eal_ineq"]
@@ -307,10 +307,9 @@ def eal_ineq(problem, x0, opts):
     ctol = opts["tol"] if opts["constr_viol_tol"] is None else opts["constr_viol_tol"]
     alpha, it, restorations = 0.0, 0, 0
     h0, _, g0, _ = form.hg(x, cx, J)
-    # a system of equations/inequalities (f = 0, grad f = 0 at x0) or more equality rows than
-    # variables: bounded least squares on the constraints first
-    restore_now = (form.E.size > x.size or (fx == 0 and not np.any(gx))) and not _nanmax(h0, np.maximum(g0, 0)) <= ctol
-    while True:  # bounded by run_loop's maxiter and MAX_RESTORATIONS
+    # more equality rows than variables: bounded least squares on the constraints first
+    restore_now = form.E.size > x.size and not _nanmax(h0, np.maximum(g0, 0)) <= ctol and opts["max_restorations"] > 0
+    while True:  # bounded by run_loop's maxiter and max_restorations
         S = _state(form, x, lam, mu, fx, gx, cx, J)
         yield Step(x.astype(out_dtype, copy=True), fx, S.kkt, jac=gx, stop_ok=not S.viol > ctol,
                    multipliers=S.y, bound_multipliers=S.z,
@@ -325,7 +324,7 @@ def eal_ineq(problem, x0, opts):
                 if stop is None:
                     x, lam, mu, fx, gx, cx, J, qn, alpha = new
                     continue
-        if not (restore_now or (stop[0] == 5 and S.viol > ctol)) or restorations >= MAX_RESTORATIONS \
+        if not (restore_now or (stop[0] == 5 and S.viol > ctol)) or restorations >= opts["max_restorations"] \
                 or not form.m:
             return stop
         # restoration: constraints violated and the method stuck (or a system of equations)
