@@ -54,6 +54,7 @@ SOLVER_MODULES = [
     "numopt.solvers.eal",
     "numopt.solvers.polynomial",
     "numopt.solvers.second_order",
+    "numopt.solvers.projected_newton",
     "numopt.solvers.sketch",
     "numopt.solvers.sor",
     "numopt.solvers.model_based",

@@ -33,6 +33,10 @@ class _OutOfTime(Exception):
     pass
 
 
+class _NonFinite(Exception):
+    pass
+
+
 def solve_feasibility(value, jac, x, ctol, deadline, max_nfev, *, lb=None, ub=None, xl=None, xu=None):
     """Find a point with ``lb <= c(x) <= ub`` (``c(x) = 0`` when ``lb``, ``ub`` are None)
     and ``xl <= x <= xu`` from ``x``: bounded least squares in ``(x, s)`` on the residual
@@ -56,10 +60,14 @@ def solve_feasibility(value, jac, x, ctol, deadline, max_nfev, *, lb=None, ub=No
         if time.perf_counter() > deadline:
             raise _OutOfTime
         c = np.asarray(value(z[:n]), dtype=float).ravel()
+        if not np.all(np.isfinite(c)):
+            raise _NonFinite
         return np.concatenate([c[E] - lb[E], c[I] - z[n:]])
 
     def jacobian(z):
         J = jac(z[:n])
+        if not np.all(np.isfinite(J)):
+            raise _NonFinite
         return np.block([[J[E], np.zeros((E.size, k))], [J[I], -np.eye(k)]])
 
     x0 = np.clip(x, xl, xu)
@@ -71,6 +79,8 @@ def solve_feasibility(value, jac, x, ctol, deadline, max_nfev, *, lb=None, ub=No
                           max_nfev=max_nfev, bounds=(zl, zu) if bounded else (-np.inf, np.inf))
     except _OutOfTime:
         return x, "unknown", "Time limit (max_time) reached in the feasibility phase."
+    except _NonFinite:
+        return x, "unknown", "non-finite constraint value or Jacobian in the feasibility phase"
     xs = r.x[:n]
     c = np.asarray(value(xs), dtype=float).ravel()
     viol = np.concatenate([np.abs(c[E] - lb[E]), np.maximum(c[I] - ub[I], 0), np.maximum(lb[I] - c[I], 0),
