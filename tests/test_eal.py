@@ -230,6 +230,12 @@ def test_infeasible_inequalities_certified():
                           constraints=[con], bounds=[(0, 1), (0, 1)])
     assert res.status == 5 and not res.success and "infeasible" in res.message
     np.testing.assert_allclose(res.x, [1.0, 1.0], atol=1e-6)
+    # a fixed variable (lower == upper) stays out of the least-squares variables (scipy's
+    # least_squares refuses equal bounds; it used to raise from inside eal)
+    fixed = numopt.minimize(lambda x: float(x @ x), np.array([0.5, 1.0]), jac=lambda x: 2 * x, method="eal",
+                            constraints=[con], bounds=[(0, 1), (1, 1)])
+    assert fixed.status == 5 and "infeasible" in fixed.message
+    np.testing.assert_allclose(fixed.x, [1.0, 1.0], atol=1e-6)
 
 
 def test_constr_viol_tol_separates_feasibility_from_stationarity():

@@ -54,25 +54,38 @@ def solve_feasibility(value, jac, x, ctol, deadline, max_nfev, *, lb=None, ub=No
     xl = np.full(n, -np.inf) if xl is None else np.asarray(xl, dtype=float)
     xu = np.full(n, np.inf) if xu is None else np.asarray(xu, dtype=float)
     E, I = np.flatnonzero(lb == ub), np.flatnonzero(lb != ub)
-    k = I.size
+    F = np.flatnonzero(xl < xu)  # fixed variables (xl == xu) stay at their value
+    k, nF = I.size, F.size
+    x0 = np.clip(x, xl, xu)
+    if not np.all(np.isfinite(c0)):
+        return x, "unknown", "non-finite constraint value at the start of the feasibility phase"
+
+    def full(z):
+        xf = x0.copy()
+        xf[F] = z[:nF]
+        return xf
 
     def resid(z):
         if time.perf_counter() > deadline:
             raise _OutOfTime
-        c = np.asarray(value(z[:n]), dtype=float).ravel()
+        c = np.asarray(value(full(z)), dtype=float).ravel()
         if not np.all(np.isfinite(c)):
             raise _NonFinite
-        return np.concatenate([c[E] - lb[E], c[I] - z[n:]])
+        return np.concatenate([c[E] - lb[E], c[I] - z[nF:]])
 
     def jacobian(z):
-        J = jac(z[:n])
+        J = jac(full(z))
         if not np.all(np.isfinite(J)):
             raise _NonFinite
-        return np.block([[J[E], np.zeros((E.size, k))], [J[I], -np.eye(k)]])
+        return np.block([[J[E][:, F], np.zeros((E.size, k))], [J[I][:, F], -np.eye(k)]])
 
-    x0 = np.clip(x, xl, xu)
-    z0 = np.concatenate([x0, np.clip(c0[I], lb[I], ub[I])])
-    zl, zu = np.concatenate([xl, lb[I]]), np.concatenate([xu, ub[I]])
+    if nF + k == 0:  # every variable fixed and equality rows only: nothing to move
+        viol0 = np.abs(c0[E] - lb[E])
+        if not viol0.size or float(np.max(viol0)) <= ctol:
+            return x0, "feasible", ""
+        return x, "unknown", "every variable is fixed by its bounds and the equality rows are violated"
+    z0 = np.concatenate([x0[F], np.clip(c0[I], lb[I], ub[I])])
+    zl, zu = np.concatenate([xl[F], lb[I]]), np.concatenate([xu[F], ub[I]])
     bounded = bool(np.any(np.isfinite(zl)) or np.any(np.isfinite(zu)))
     try:
         r = least_squares(resid, z0, jac=jacobian, method="trf", ftol=1e-15, xtol=1e-15, gtol=1e-15,
@@ -81,7 +94,7 @@ def solve_feasibility(value, jac, x, ctol, deadline, max_nfev, *, lb=None, ub=No
         return x, "unknown", "Time limit (max_time) reached in the feasibility phase."
     except _NonFinite:
         return x, "unknown", "non-finite constraint value or Jacobian in the feasibility phase"
-    xs = r.x[:n]
+    xs = full(r.x)
     c = np.asarray(value(xs), dtype=float).ravel()
     viol = np.concatenate([np.abs(c[E] - lb[E]), np.maximum(c[I] - ub[I], 0), np.maximum(lb[I] - c[I], 0),
                            np.maximum(xs - xu, 0), np.maximum(xl - xs, 0)])
