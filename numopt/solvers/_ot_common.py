@@ -9,7 +9,7 @@ import numbers
 
 import numpy as np
 
-from .._backend import get_namespace
+from .._backend import get_namespace, is_numpy
 
 __all__ = ["as_array", "check_reg", "check_marginals", "check_inputs", "check_potential",
            "default_marginal_tol", "lse", "mv", "mtv", "l1", "round_to_polytope", "Duals"]
@@ -193,3 +193,48 @@ class Duals:
 
     def __repr__(self):
         return f"Duals(form={self.form!r}, reg={self.reg!r})"
+
+
+# ------------------------------------------------ results of the Sinkhorn family
+
+def finish_costs(res, f, g, C, reg, xp, want_plan):
+    if is_numpy(xp) and C.ndim == 2 and f.ndim == 1 and np.all(np.isfinite(f)) and np.all(np.isfinite(g)):
+        from . import _sinkhorn_numba as nb  # numba: imported on first use
+
+        Cc = np.ascontiguousarray(C)
+        P = np.empty_like(Cc) if want_plan else np.empty((1, 1))
+        cost, ent = nb.plan_cost_entropy(Cc, f, g, reg, want_plan, P)
+        res.plan = P if want_plan else None
+    else:  # (a failed run's potentials may be -inf: its costs are then NaN, without a warning)
+        with np.errstate(invalid="ignore", over="ignore"):
+            lp = (f[..., :, None] + g[..., None, :] - C) / reg
+            P = xp.exp(lp)
+            cost = xp.sum(P * C, axis=(-2, -1))
+            ent = xp.sum(P * (lp - 1), axis=(-2, -1))
+        res.plan = P if want_plan else None
+        if P.ndim == 2:
+            cost, ent = float(cost), float(ent)
+    res.cost = cost
+    res.reg_cost = cost + reg * ent
+
+
+def finalize(res, p, opts):
+    """Potentials, plan and costs of the last iterate (once, after the loop)."""
+    xp, reg = p.xp, p.reg
+    f, g = res.x.potentials()
+    finish_costs(res, f, g, p.C, reg, xp, p.plan)
+    dtype = xp.result_type(p.a.dtype, p.b.dtype, p.C.dtype)
+    res.f = f if f.dtype == dtype else xp.astype(f, dtype)  # sns iterates in float64
+    res.g = g if g.dtype == dtype else xp.astype(g, dtype)
+    res.x = res.plan
+    res.fun = res.reg_cost
+    res.marginal_error = res.optimality
+    if res.status == 2 and res.method == "sinkhorn":
+        res.message += " Kernel underflow: use method='sinkhorn-log' (or 'sinkhorn_log') for small reg."
+    if res.status == 1:
+        tol = opts["tol"]
+        mismatch = float(xp.max(xp.abs(xp.sum(p.a, axis=-1) - xp.sum(p.b, axis=-1))))
+        if mismatch >= tol:
+            res.message += (f" The masses of `a` and `b` differ by {mismatch:.1e} >= tol = {tol:.1e}: the "
+                            "marginal violation cannot go below that (normalize in float64 or raise tol).")
+    return res

@@ -20,7 +20,7 @@ the row violation). POT checks the l2 norm of one marginal every 10 iterations.
 
 Each method is a generator of :class:`~numopt._loop.Step` run by the shared loop
 (:func:`numopt._registry.run_method`); its ``x`` is a :class:`~._ot_common.Duals`
-(the potentials, converted on demand); :func:`_finalize` adds the potentials, the plan
+(the potentials, converted on demand); :func:`._ot_common.finalize` adds the potentials, the plan
 and the costs once after the loop.
 
 References
@@ -48,7 +48,7 @@ from .._backend import backend_name, get_namespace, is_numpy, to_numpy
 from .._loop import Step
 from .._options import Choices, Interval, NoneOr, Option
 from .._registry import MethodSpec, check_backend, get_method, merge_options, register, resolve_options, run_method
-from ._ot_common import (Duals, check_inputs, check_potential, default_marginal_tol, l1, lse,
+from ._ot_common import (Duals, check_inputs, check_potential, default_marginal_tol, finalize, l1, lse,
                          mtv, mv, round_to_polytope)
 from ._sinkhorn_newton import ABSORB, sns_iterations, stabilized_onepass
 from .mirror_sinkhorn import mirror_sinkhorn
@@ -365,49 +365,6 @@ def _solve_sns(p, x0, opts):
     return sns_iterations(a, b, C, reg, warm, opts)
 
 
-def _finish_costs(res, f, g, C, reg, xp, want_plan):
-    if is_numpy(xp) and C.ndim == 2 and f.ndim == 1 and np.all(np.isfinite(f)) and np.all(np.isfinite(g)):
-        from . import _sinkhorn_numba as nb
-
-        Cc = np.ascontiguousarray(C)
-        P = np.empty_like(Cc) if want_plan else np.empty((1, 1))
-        cost, ent = nb.plan_cost_entropy(Cc, f, g, reg, want_plan, P)
-        res.plan = P if want_plan else None
-    else:  # (a failed run's potentials may be -inf: its costs are then NaN, without a warning)
-        with np.errstate(invalid="ignore", over="ignore"):
-            lp = (f[..., :, None] + g[..., None, :] - C) / reg
-            P = xp.exp(lp)
-            cost = xp.sum(P * C, axis=(-2, -1))
-            ent = xp.sum(P * (lp - 1), axis=(-2, -1))
-        res.plan = P if want_plan else None
-        if P.ndim == 2:
-            cost, ent = float(cost), float(ent)
-    res.cost = cost
-    res.reg_cost = cost + reg * ent
-
-
-def _finalize(res, p, opts):
-    """Potentials, plan and costs of the last iterate (once, after the loop)."""
-    xp, reg = p.xp, p.reg
-    f, g = res.x.potentials()
-    _finish_costs(res, f, g, p.C, reg, xp, p.plan)
-    dtype = xp.result_type(p.a.dtype, p.b.dtype, p.C.dtype)
-    res.f = f if f.dtype == dtype else xp.astype(f, dtype)  # sns iterates in float64
-    res.g = g if g.dtype == dtype else xp.astype(g, dtype)
-    res.x = res.plan
-    res.fun = res.reg_cost
-    res.marginal_error = res.optimality
-    if res.status == 2 and res.method == "sinkhorn":
-        res.message += " Kernel underflow: use method='sinkhorn-log' (or 'sinkhorn_log') for small reg."
-    if res.status == 1:
-        tol = opts["tol"]
-        mismatch = float(xp.max(xp.abs(xp.sum(p.a, axis=-1) - xp.sum(p.b, axis=-1))))
-        if mismatch >= tol:
-            res.message += (f" The masses of `a` and `b` differ by {mismatch:.1e} >= tol = {tol:.1e}: the "
-                            "marginal violation cannot go below that (normalize in float64 or raise tol).")
-    return res
-
-
 # --------------------------------------------------------------- the registry
 
 _MAXITER = Option(10000, "Maximum number of iterations (default 10,000; one iteration = one row and one "
@@ -494,7 +451,7 @@ def _spec(name, solve, summary, options, reference, backends=("numpy", "array_ap
     return register(MethodSpec(
         name=name, kind="ot", family="sinkhorn", solve=solve, summary=summary, options=options,
         requires=(), optimality=_OPTIMALITY, rate_text=rate_text, reference=reference, backends=backends,
-        finalize=_finalize, example=_example))
+        finalize=finalize, example=_example))
 
 
 _SCALING = {
