@@ -250,3 +250,16 @@ def test_constr_viol_tol_separates_feasibility_from_stationarity():
     assert np.abs(p.constraints.value(res.x)).max() <= 1e-10
     with pytest.raises(ValueError, match="constr_viol_tol"):
         numopt.minimize(p, method="eal", options={"constr_viol_tol": -1.0})
+
+
+def test_steepest_fallback_when_no_sqp_direction_descends():
+    """S2MPJ's SYNTHES1 (6 variables, 6 inequalities, bounds): at the first iterate no
+    active-set SQP direction descends on the merit function even at mu_max; without the
+    fallback eal stops there (status 5), with it (default) it steps along the negative
+    merit gradient and reaches a certified KKT point at CUTEst's optimum f* = 0.759284."""
+    p = C.s2mpj("SYNTHES1")
+    off = numopt.minimize(p, method="eal", options={"steepest_fallback": False})
+    assert off.status == 5 and not off.success
+    res = numopt.minimize(p, method="eal")
+    assert res.success and res.optimality <= 1e-8
+    assert res.fun == pytest.approx(0.759284, rel=1e-5)

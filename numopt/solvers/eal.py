@@ -500,6 +500,10 @@ _OPTIONS = {
     "max_restorations": Option(3, "Feasibility phases (least squares on the constraints) allowed per run: at the "
                                   "start when there are more equality rows than variables, and when the method "
                                   "stops with violated constraints (0 = off).", Interval(0, integer=True)),
+    "steepest_fallback": Option(True, "Inequality/bound path: when no active-set SQP direction is a descent "
+                                      "direction of the merit function after max_adjust penalty updates, step "
+                                      "along the negative merit gradient (at the penalties the iteration "
+                                      "started with) instead of stopping.", Flag()),
     "maxiter": Option(1000, "Maximum number of iterations (default 1000; one sketched Newton step and its merit "
                             "line search per iteration).", Interval(0, integer=True)),
     "mu0": Option(1.0, "Initial penalty on ||c||^2 (authors' default).", _POS),

@@ -182,15 +182,20 @@ def _merit(form, x, lam, mu, st):
     return phi if np.isfinite(phi) else np.inf
 
 
-def _merit_slope(st, d, S):
-    """grad Phi . d for d = (dx, dlam, dmu) (S: the quantities at the iterate)."""
-    dx, dl, dm = d
+def _merit_grad(st, S):
+    """grad Phi = (d/dx, d/dlam, d/dmu) at the iterate (S: the quantities there)."""
     t = np.maximum(0.0, S.mu + st.mu * S.g)
     gx = (S.gx + S.Jh.T @ (S.lam + st.mu * S.h) + S.Jg.T @ t + st.nu * S.Hgl
           + st.nu * (S.Jg.T @ (S.g * S.mu * S.mu)))
     glam = S.h + st.nu * (S.Jh @ S.gl)
     gmu = (t - S.mu) / st.mu + st.nu * (S.Jg @ S.gl) + st.nu * S.g * S.g * S.mu
-    return float(gx @ dx + glam @ dl + gmu @ dm), float(np.sqrt(gx @ gx + glam @ glam + gmu @ gmu))
+    return gx, glam, gmu
+
+
+def _merit_slope(st, d, S):
+    """grad Phi . d for d = (dx, dlam, dmu), and ||grad Phi||."""
+    G = _merit_grad(st, S)
+    return float(sum(gi @ di for gi, di in zip(G, d))), float(np.sqrt(sum(gi @ gi for gi in G)))
 
 
 def _newton(S, st, opts, rng):
@@ -235,7 +240,7 @@ def _state(form, x, lam, mu, fx, gx, cx, J):
 def _direction(form, S, st, opts, rng):
     """A descent direction of Phi (adjusting mu_p, nu), its slope, or (None, None, stop)
     when none is found; (d, None, None) asks for the local (full Newton) step."""
-    d = None
+    d, entry = None, (st.mu, st.nu)
     for _ in range(opts["max_adjust"]):
         if time.perf_counter() > st.deadline:
             return None, None, (3, "Time limit (max_time) reached during the KKT solves.")
@@ -251,6 +256,16 @@ def _direction(form, S, st, opts, rng):
         if st.mu > opts["mu_max"]:
             st.mu_max_hit = True
             break
+    if opts["steepest_fallback"]:
+        # no SQP direction descends: the negative merit gradient at the entry penalties
+        # (a descent direction of Phi whenever grad Phi != 0; the line search then applies)
+        st.mu, st.nu = entry
+        G = _merit_grad(st, S)
+        sd = tuple(-gi for gi in G)
+        slope = -float(sum(gi @ gi for gi in G))
+        if slope < 0:
+            st.mu_max_hit = False
+            return sd, slope, None
     return d, None, None
 
 
