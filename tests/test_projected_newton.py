@@ -97,3 +97,15 @@ def test_x0_outside_the_box_is_clipped_and_names():
     with pytest.raises(ValueError, match="bounds"):
         numopt.minimize(rosen, np.zeros(3), jac=rosen_der, hess=rosen_hess, bounds=[(1, 0)] * 3,
                         method="projected-newton")
+
+
+def test_singular_hessian_step_is_capped():
+    """HS3 (S2MPJ): f = x2 + 1e-5 (x2 - x1)^2, x2 >= 0, from (10, 1); the Hessian is singular,
+    so CG returns a step of norm ~5e36; the step cap (max_step) and the projected Armijo test
+    reach the solution (0, 0) in a few iterations (it failed the search before)."""
+    import problems.cutest as C
+
+    p = C.s2mpj("HS3")
+    res = numopt.minimize(p, method="projected-newton")
+    assert res.success and res.nit <= 10
+    np.testing.assert_allclose(res.x, [0.0, 0.0], atol=1e-6)

@@ -15,8 +15,13 @@ with gradient ``g``:
    ``lam`` raised by twice the curvature met until CG runs through (a Levenberg-type
    regularization, as in Newton methods for nonconvex problems; Nocedal & Wright 2006,
    Sec. 3.4); on ``A`` the step is the gradient step ``d_A = -g_A``;
-3. the Armijo search along the projection arc ``x(a) = P(x + a d)`` accepts
-   ``f(x) - f(x(a)) >= sigma (-a g_F^T d_F + g_A^T (x - x(a))_A)``, halving ``a``.
+3. a step longer than ``max_step max(1, ||x||_inf)`` is scaled down to that length;
+   the Armijo search along the projection arc ``x(a) = P(x + a d)`` accepts
+   ``f(x) - f(x(a)) >= sigma g^T (x - x(a))``, halving ``a`` (the form of C. T. Kelley,
+   Iterative Methods for Optimization, SIAM 1999, Sec. 5.5; Bertsekas' own test uses
+   ``a g_F^T d_F`` on the free variables, which over-predicts the decrease when a long
+   Newton step is cut by the projection). S2MPJ's HS3, whose Hessian is singular, gave a
+   CG step of norm 5e36 and failed the search before the cap and this test.
 
 Without bounds it is a line-search truncated Newton (Newton-CG) method.
 
@@ -103,6 +108,10 @@ def _projected_newton(problem, x0, opts):
         active = _active(x, g, lo, hi, min(opts["epsilon"], w), xp)
         d, ncg = _newton_direction(_hessian_operator(f, x), g, ~active, opts)
         mask = xp.astype(~active, g.dtype)
+        radius = opts["max_step"] * max(1.0, float(xp.max(xp.abs(x))))
+        dmax = float(xp.max(xp.abs(d)))
+        if dmax > radius:  # a near-singular Hessian gives huge CG steps: cut to the radius
+            d = d * (radius / dmax)
         slope_free = vdot(g * mask, d, xp)  # < 0: CG iterates from 0 with positive curvature descend
         if not slope_free <= 0:
             d = -g
@@ -111,8 +120,8 @@ def _projected_newton(problem, x0, opts):
         for _ in range(maxls):
             xt = _clip(x + alpha * d, lo, hi, xp)
             ft, gt = f.value_and_grad(xt)
-            decrease = -alpha * slope_free + vdot(g * (1 - mask), x - xt, xp)
-            if math.isfinite(ft) and fx - ft >= sigma * decrease:
+            decrease = vdot(g, x - xt, xp)  # the projected displacement's first-order decrease
+            if math.isfinite(ft) and decrease > 0 and fx - ft >= sigma * decrease:
                 accepted = True
                 break
             if math.isfinite(ft) and ft <= fx + 100 * eps * abs(fx):  # f flat within rounding
@@ -154,6 +163,9 @@ register(MethodSpec(
         "maxiter": Option(1000, "Maximum number of iterations.", Interval(0, integer=True)),
         "epsilon": Option(1e-3, "Largest width of the epsilon-active band next to a bound (Bertsekas' epsilon; "
                                 "the band is min(epsilon, ||x - P(x - g)||_inf)).", Interval(0)),
+        "max_step": Option(100.0, "Steps longer than max_step max(1, ||x||_inf) (inf-norm) are scaled down to "
+                                  "that length before the arc search (a singular Hessian, e.g. a linear "
+                                  "objective direction, makes the CG step unbounded).", Interval(0, open=("lo",))),
         "sigma": Option(1e-4, "Armijo constant of the arc search.", Interval(0, 0.5, open=("lo", "hi"))),
         "maxls": Option(40, "Maximum halvings of the arc search.", Interval(1, integer=True)),
         "inner_maxiter": Option(None, "Maximum CG iterations per Newton system; None: 2 n + 20.",
