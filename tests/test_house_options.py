@@ -18,7 +18,7 @@ from numopt.oracles import LinearComposite
 from numopt.prox import L1
 
 FAMILIES = {"stochastic": {"sgd", "svrg", "saga", "sarah", "spider"},
-            "second_order": {"lazy-newton", "grad-reg-newton", "saddle-free-newton"},
+            "second_order": {"lazy-newton", "grad-reg-newton", "saddle-free-newton", "projected-newton"},
             "cbo": {"cbo"}}
 METHODS = sorted(set().union(*FAMILIES.values()))
 FREE_FORM = {}  # (method, option) -> why the option has no check: none in these families
@@ -33,6 +33,7 @@ BAD = {
     "c": [0.0, 1.0, 1.5], "damping": [0.0], "dense_max": [0, 10.5],
     "n_particles": [1, 20.5], "alpha": [-1.0], "lam": [-1.0], "sigma": [-1.0, float("nan")], "dt": [0.0],
     "noise": ["pink"], "gradient_weight": [-0.1], "init_std": [0.0],
+    "epsilon": [-1.0, "wide"], "maxls": [0, 2.5], "inner_maxiter": [0, 1.5], "max_step": [0.0, -1.0],
 }
 
 

@@ -160,7 +160,7 @@ register(MethodSpec(
     options={
         "tol": Option(1e-6, "Tolerance on the projected gradient in gradient units (scipy's `gtol`).",
                       Interval(0), aliases=("gtol",)),
-        "maxiter": Option(1000, "Maximum number of iterations.", Interval(0, integer=True)),
+        "maxiter": Option(1000, "Maximum number of iterations (default 1000).", Interval(0, integer=True)),
         "epsilon": Option(1e-3, "Largest width of the epsilon-active band next to a bound (Bertsekas' epsilon; "
                                 "the band is min(epsilon, ||x - P(x - g)||_inf)).", Interval(0)),
         "max_step": Option(100.0, "Steps longer than max_step max(1, ||x||_inf) (inf-norm) are scaled down to "
