@@ -1,22 +1,26 @@
-"""Feasibility phase of ``eal`` for over-determined equality constraints (m > n).
+"""Feasibility phase of ``eal``: least squares on the constraints.
 
-With more equality rows than variables the constraint Jacobian cannot have full row rank,
-so the linear independence constraint qualification that the exact augmented Lagrangian
-(and every SQP/interior-point method) relies on fails at every point; such a system is
-consistent only by accident of its data (BEALENE, EXP2NE in S2MPJ) and usually has no
-solution at all (the ``NE`` versions of the NIST least-squares problems). IPOPT refuses
-these problems before its first iteration ("too few degrees of freedom").
+``eal`` runs it (at most ``max_restorations`` times per run)
 
-``eal`` instead first minimizes ``1/2 ||c(x)||^2`` from ``x0`` with scipy's
+* at the start when there are more equality rows than variables (m > n): the constraint
+  Jacobian cannot have full row rank, so the constraint qualification behind the exact
+  augmented Lagrangian (and SQP / interior-point methods: IPOPT refuses such problems,
+  "too few degrees of freedom") fails at every point; such a system is consistent only by
+  accident of its data (BEALENE, EXP2NE in S2MPJ) and usually has no solution at all (the
+  ``NE`` versions of the NIST least-squares problems);
+* as a restoration, when the iteration stops (stall, ``mu_max``, failed line search,
+  unsolvable KKT system) with the constraints violated.
+
+It minimizes the squared violation of ``lb <= c(x) <= ub``, ``xl <= x <= xu`` with scipy's
 trust-region-reflective least-squares solver (:func:`scipy.optimize.least_squares`,
-Branch, Coleman & Li 1999), on the same constraint oracles:
+Branch, Coleman & Li 1999) in ``(x, s)``, a slack ``s_j`` per inequality row kept in its
+bounds, fixed variables left out:
 
-* the residual reaches the feasibility tolerance: the system is consistent; ``eal`` goes
-  on from that point (its KKT solves fall back to least squares, so the rank deficiency
-  does no harm);
-* ``x`` is a stationary point of ``||c||^2`` with ``c != 0`` (``||J^T c|| <= 1e-6 ||J||
-  ||c||``): a certificate of local infeasibility; the run ends with status 5 and that
-  point (the least-squares solution of the constraints) as ``x``;
+* the violation reaches ``constr_viol_tol``: ``eal`` goes on from that point (its KKT
+  solves fall back to least squares, so a rank deficiency does no harm);
+* the solver's first-order measure is below ``1e-6 ||J|| ||r||`` with a violation above the
+  tolerance: a certificate of local infeasibility; the run ends with status 5 and that point
+  (the constraints' least-squares point) as ``x``;
 * the evaluation budget or ``max_time`` runs out first: status 5, "no feasible point found".
 """
 from __future__ import annotations
@@ -25,7 +29,8 @@ import time
 
 import numpy as np
 
-#: relative stationarity ||J^T c|| / (||J||_2 ||c||_2) that certifies local infeasibility
+#: relative first-order measure (least_squares' optimality / (||J||_2 ||r||_2)) that
+#: certifies local infeasibility
 INFEASIBLE_RTOL = 1e-6
 
 
@@ -120,3 +125,15 @@ def feasibility_budget(n):
     """Residual evaluations allowed to the feasibility phase: ``min(2000, 50 (n + 1))``."""
     return int(min(2000, 50 * (n + 1)))
 
+
+def restoration_due(at_start, stop, viol, ctol, done, limit):
+    """Whether the feasibility phase runs now: at the start (``at_start``), or after the
+    iteration stopped with status 5 while the constraints are violated; at most ``limit``
+    phases per run."""
+    return done < limit and (at_start or (stop[0] == 5 and viol > ctol))
+
+
+def restoration_message(stop, outcome, msg):
+    """The status-5 message of a run that a feasibility phase ends: the phase's own message,
+    after the iteration's stop reason when there was one and no infeasibility certificate."""
+    return msg if stop is None or outcome == "infeasible" else f"{stop[1]}; restoration: {msg}"

@@ -53,7 +53,7 @@ import numpy as np
 from .._loop import Step
 from .._options import Choices, Flag, Interval, NoneOr, Option, generator
 from .._registry import MethodSpec, register
-from ._eal_feasibility import feasibility_budget, solve_feasibility
+from ._eal_feasibility import feasibility_budget, restoration_due, restoration_message, solve_feasibility
 
 # Exported as numopt.<name> (lazily; numopt/__init__.py reads this tuple without importing the module).
 __numopt_public__ = ('eal',)
@@ -411,17 +411,13 @@ def _eal(problem, x0, opts):
                 if stop is None:
                     x, lam, fx, gx, cx, Gx, qn, alpha = new
                     continue
-        if not (restore_now or (stop[0] == 5 and viol > ctol)) or restorations >= opts["max_restorations"]:
+        if not restoration_due(restore_now, stop, viol, ctol, restorations, opts["max_restorations"]):
             return stop
         # restoration: the constraints are violated and eal is stuck (or m > n at the start)
-        at_start, restore_now, restorations = restore_now, False, restorations + 1
+        restore_now, restorations = False, restorations + 1
         x_ls, outcome, msg = solve_feasibility(ops.value_c, ops.jac_c, x, ctol, st.deadline,
                                                feasibility_budget(x.size))
-        if outcome == "feasible" or (at_start and outcome == "unknown" and m <= x.size
-                                     and time.perf_counter() < st.deadline):
-            # feasible: go on from there; a square system without a certificate: eal from the better point
-            if outcome == "unknown" and not _inf_norm(ops.value_c(x_ls)) < viol:
-                continue
+        if outcome == "feasible":  # go on from there
             x = x_ls
             fx, gx, cx, Gx = ops.at(x)
             lam = -np.linalg.lstsq(Gx.T, gx, rcond=None)[0]
@@ -434,7 +430,7 @@ def _eal(problem, x0, opts):
             yield Step(x_ls.astype(out_dtype, copy=True), f_ls, _kkt_residual(gl_ls, c_ls), jac=g_ls, stop_ok=False,
                        multipliers=lam_ls, constraint_violation=_inf_norm(c_ls), stationarity=_inf_norm(gl_ls),
                        mu=st.mu, nu=st.nu, nsketch=st.nsketch, step_size=alpha)
-        return 5, (msg if stop is None or outcome == "infeasible" else f"{stop[1]}; restoration: {msg}")
+        return 5, restoration_message(stop, outcome, msg)
 
 
 def _iteration(problem, ops, st, state, qn, opts, rng, it):

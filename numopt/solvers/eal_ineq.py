@@ -55,7 +55,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from .._loop import Step
-from ._eal_feasibility import feasibility_budget, solve_feasibility
+from ._eal_feasibility import feasibility_budget, restoration_due, restoration_message, solve_feasibility
 from .eal import Stall, _damped_bfgs, _dense, _inf_norm, _nonfinite, _shift_for_nullspace, _solve_kkt
 
 __all__ = ["eal_ineq"]
@@ -339,10 +339,11 @@ def eal_ineq(problem, x0, opts):
                 if stop is None:
                     x, lam, mu, fx, gx, cx, J, qn, alpha = new
                     continue
-        if not (restore_now or (stop[0] == 5 and S.viol > ctol)) or restorations >= opts["max_restorations"] \
-                or not form.m:
+        if not form.m or not restoration_due(restore_now, stop, S.viol, ctol, restorations,
+                                             opts["max_restorations"]):
             return stop
-        # restoration: constraints violated and the method stuck (or a system of equations)
+        # restoration: constraints violated and the method stuck (or more equality rows than
+        # variables at the start)
         at_start, restore_now, restorations = restore_now, False, restorations + 1
         x_ls, outcome, msg = solve_feasibility(form.c_value, form.c_jacobian, x, ctol,
                                                st.deadline, feasibility_budget(x.size), lb=form.lb, ub=form.ub,
@@ -364,7 +365,7 @@ def eal_ineq(problem, x0, opts):
                        multipliers=Sn.y, bound_multipliers=Sn.z, constraint_violation=Sn.viol,
                        stationarity=_inf_norm(Sn.gl), mu=st.mu, nu=st.nu, nsketch=st.nsketch, step_size=alpha,
                        n_active=0)
-        return 5, (msg if stop is None or outcome == "infeasible" else f"{stop[1]}; restoration: {msg}")
+        return 5, restoration_message(stop, outcome, msg)
 
 
 def _iteration(form, S, st, point, qn, opts, rng, it):
