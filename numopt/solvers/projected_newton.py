@@ -112,10 +112,8 @@ def _projected_newton(problem, x0, opts):
         dmax = float(xp.max(xp.abs(d)))
         if dmax > radius:  # a near-singular Hessian gives huge CG steps: cut to the radius
             d = d * (radius / dmax)
-        slope_free = vdot(g * mask, d, xp)  # < 0: CG iterates from 0 with positive curvature descend
-        if not slope_free <= 0:
+        if not vdot(g * mask, d, xp) <= 0:  # (CG iterates from 0 with positive curvature descend)
             d = -g
-            slope_free = vdot(g * mask, d, xp)
         alpha, accepted, flat = 1.0, False, None
         for _ in range(maxls):
             xt = _clip(x + alpha * d, lo, hi, xp)
