@@ -164,13 +164,13 @@ def test_divide_and_range_flags_non_finite_rows_and_columns():
 
 
 def test_exponentials_flush_below_the_smallest_normal_double():
-    """plan_and_cost's exp: entries with log P < -708 are exactly 0 (libm's slow
+    """plan_cost_entropy's exp: entries with log P < -708 are exactly 0 (libm's slow
     underflow path is avoided), the others equal numpy's exp."""
     C = np.array([[0.0, 1.0, 7.0, 7.5], [0.2, 7.2, 0.0, 9.0]])
     f, g = np.zeros(2), np.zeros(4)
     reg = 0.01  # log P = -C / reg: -700 kept, -720 flushed
     P = np.empty_like(C)
-    cost = nbm.plan_and_cost(C, f, g, reg, True, P)
+    cost, _ = nbm.plan_cost_entropy(C, f, g, reg, True, P)
     ref = np.where(-C / reg > -708, np.exp(-C / reg), 0.0)
     np.testing.assert_allclose(P, ref, rtol=1e-14, atol=0)
     assert P[0, 3] == 0.0 and P[1, 1] == 0.0 and P[0, 2] > 0

@@ -94,6 +94,14 @@ def stabilized_onepass(a, b, C, reg, f0, g0, absorb, schedule=None, start=None):
     yield Step(Duals("stabilized", (F, G, u, v), r, np), None, err, stop_ok=r <= reg, absorptions=absorptions,
                **extra)
     lim = math.exp(absorb)
+
+    def rebuild(F, G, r):
+        """The kernel of the reference potentials (F, G) at r; scalings back to 1."""
+        nonlocal absorptions
+        ker.stabilized_kernel(C, F, G, r, K)
+        absorptions += 1
+        return np.ones(n), np.ones(m)
+
     k = 0
     while True:  # bounded by the caller
         k += 1
@@ -101,19 +109,15 @@ def stabilized_onepass(a, b, C, reg, f0, g0, absorb, schedule=None, start=None):
             F, G = F + r * np.log(u), G + r * np.log(v)
             r = schedule(k)
             extra["reg_current"] = r
-            ker.stabilized_kernel(C, F, G, r, K)
-            u, v = np.ones(n), np.ones(m)
-            absorptions += 1
+            u, v = rebuild(F, G, r)
             err, w = one_pass(K, v, a, u, u_next, W)
         # v = b / w; the ranges of u and v decide on an absorption (one numba call, no temporaries)
         v_next = np.empty(m)
         u_lo, u_hi, v_lo, v_hi = nb.divide_and_range(b, w, v_next, u_next)
         if not (u_lo > 0 and u_hi < math.inf):  # a row of K v underflowed: re-anchor the rows
-            F, G = F + r * np.log(u), G + r * np.log(v)
+            G = G + r * np.log(v)
             F = (C - G[None, :]).min(axis=1)
-            ker.stabilized_kernel(C, F, G, r, K)
-            u, v = np.ones(n), np.ones(m)
-            absorptions += 1
+            u, v = rebuild(F, G, r)
             err, w = one_pass(K, v, a, u, u_next, W)
             u_lo, u_hi, v_lo, v_hi = nb.divide_and_range(b, w, v_next, u_next)
         u, v = u_next, v_next
@@ -121,14 +125,10 @@ def stabilized_onepass(a, b, C, reg, f0, g0, absorb, schedule=None, start=None):
             with np.errstate(divide="ignore"):
                 F = F + r * np.log(u)
             G = (C - F[:, None]).min(axis=0)
-            u, v = np.ones(n), np.ones(m)
-            ker.stabilized_kernel(C, F, G, r, K)
-            absorptions += 1
+            u, v = rebuild(F, G, r)
         elif u_hi > lim or v_hi > lim or u_lo < 1 / lim or v_lo < 1 / lim:
             F, G = F + r * np.log(u), G + r * np.log(v)
-            u, v = np.ones(n), np.ones(m)
-            ker.stabilized_kernel(C, F, G, r, K)
-            absorptions += 1
+            u, v = rebuild(F, G, r)
         u_next = np.empty(n)
         err, w = one_pass(K, v, a, u, u_next, W)
         yield Step(Duals("stabilized", (F, G, u, v), r, np), None, err, stop_ok=r <= reg, absorptions=absorptions,

@@ -53,26 +53,9 @@ def lse_update(C, g, f_prev, reg, log_a, out, err_terms):
 
 
 @njit(cache=True, parallel=True, fastmath=True)
-def plan_and_cost(C, f, g, reg, want_plan, P):
-    inv = 1.0 / reg
-    n, m = C.shape
-    row_cost = np.zeros(n)
-    for i in prange(n):
-        s = 0.0
-        for j in range(m):
-            p = _exp0((f[i] + g[j] - C[i, j]) * inv)
-            if want_plan:
-                P[i, j] = p
-            s += p * C[i, j]
-        row_cost[i] = s
-    return row_cost.sum()
-
-
-@njit(cache=True, parallel=True, fastmath=True)
 def plan_cost_entropy(C, f, g, reg, want_plan, P):
     """(<P, C>, sum_ij P_ij (log P_ij - 1)) for P_ij = exp((f_i + g_j - C_ij) / reg), and P
-    itself when ``want_plan``: :func:`plan_and_cost` and :func:`entropy_term` in one pass
-    (one exponential per entry instead of two; the same per-row sums)."""
+    itself when ``want_plan``, in one pass (one exponential per entry, per-row sums)."""
     inv = 1.0 / reg
     n, m = C.shape
     row_cost = np.zeros(n)
@@ -90,21 +73,6 @@ def plan_cost_entropy(C, f, g, reg, want_plan, P):
         row_cost[i] = s
         row_ent[i] = e
     return row_cost.sum(), row_ent.sum()
-
-
-@njit(cache=True, parallel=True, fastmath=True)
-def entropy_term(C, f, g, reg):
-    """sum_ij P_ij (log P_ij - 1) without forming P."""
-    inv = 1.0 / reg
-    n, m = C.shape
-    acc = np.zeros(n)
-    for i in prange(n):
-        s = 0.0
-        for j in range(m):
-            lp = (f[i] + g[j] - C[i, j]) * inv
-            s += _exp0(lp) * (lp - 1.0)
-        acc[i] = s
-    return acc.sum()
 
 
 # ---------------------------------------------------------------- one-pass scaling Sinkhorn
