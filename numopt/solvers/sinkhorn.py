@@ -323,13 +323,17 @@ def _solve_scaling(p, x0, opts):
     return _scaling(a, b, C, p.reg, f0, g0, opts, xp, check_every)
 
 
+def _reg_schedule(reg, r0, decay, every):
+    """Epsilon scaling: ``k -> max(reg, r0 decay^(k // every))`` (reg of iteration k)."""
+    return lambda k: max(reg, r0 * decay ** (k // every))
+
+
 def _solve_log(p, x0, opts, annealed=False):
     a, b, C, reg, xp = p.a, p.b, p.C, p.reg, p.xp
     schedule = None
     if annealed:
         r0 = opts["reg_start"] if opts["reg_start"] is not None else max(reg, float(xp.max(C)) / 2)
-        decay, every = opts["decay"], opts["every"]
-        schedule = (lambda k: max(reg, r0 * decay ** (k // every)))
+        schedule = _reg_schedule(reg, r0, opts["decay"], opts["every"])
     kernel = opts["kernel"]
     if kernel == "auto" and opts["anderson"] == 0 and opts["relaxation"] == 1:
         return _stabilized(a, b, C, reg, *_start(x0), opts, xp, schedule)
@@ -359,8 +363,7 @@ def _solve_sns(p, x0, opts):
             # move the potentials; epsilon scaling gets there in ~every * log2(spread / reg), and
             # Newton then starts at the target reg from a far better dual (2-D histograms, n = 484,
             # reg = 1e-4: 11 Newton steps, was 80 stalled ones then 5953 Sinkhorn iterations)
-            r0, decay, every = spread / 2, opts["anneal_decay"], opts["anneal_every"]
-            schedule = (lambda k: max(reg, r0 * decay ** (k // every)))
+            schedule = _reg_schedule(reg, spread / 2, opts["anneal_decay"], opts["anneal_every"])
     warm = stabilized_onepass(a, b, C, reg, f0, g0, absorb=ABSORB, schedule=schedule, start=start)
     return sns_iterations(a, b, C, reg, warm, opts)
 
