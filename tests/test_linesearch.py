@@ -1,10 +1,10 @@
-"""Tests of the strong-Wolfe line search (numopt._linesearch.strong_wolfe)."""
+"""Tests of the line searches (numopt._linesearch: strong_wolfe, backtrack_step)."""
 import math
 
 import numpy as np
 import pytest
 
-from numopt._linesearch import LineSearchResult, strong_wolfe
+from numopt._linesearch import LineSearchResult, backtrack_step, strong_wolfe
 
 
 # The six test functions of Moré & Thuente (1994), Sec. 5, as (value, slope).
@@ -164,3 +164,51 @@ def test_result_type_and_bad_arguments():
         strong_wolfe(_phi(_mt1), 0.0, -1.0, maxls=0)
     with pytest.raises(ValueError, match="f0"):
         strong_wolfe(_phi(_mt1), math.nan, -1.0)
+
+
+# ---- backtrack_step: interpolated Armijo backtracking ------------------------------------
+
+def test_backtrack_step_quadratic_model_is_exact():
+    # phi(s) = 1 - s + 4 s^2 (minimizer 1/8): the quadratic through phi(0), phi'(0), phi(1)
+    phi = lambda s: 1.0 - s + 4.0 * s * s  # noqa: E731
+    assert backtrack_step(1.0, -1.0, 1.0, phi(1.0)) == pytest.approx(0.125, rel=1e-14)
+
+
+def test_backtrack_step_cubic_model_is_exact():
+    # phi(s) = 1 - s + 100 s^3: after trials at 1 and 0.2 the cubic through both is phi itself,
+    # whose minimizer 1/sqrt(300) lies inside the safeguard [0.1 t, 0.5 t] of t = 0.2
+    phi = lambda s: 1.0 - s + 100.0 * s ** 3  # noqa: E731
+    t = backtrack_step(1.0, -1.0, 1.0, phi(1.0))
+    assert t == pytest.approx(0.1)  # the quadratic model's minimizer 1/200 is clipped to 0.1
+    t2 = backtrack_step(1.0, -1.0, 0.2, phi(0.2), (1.0, phi(1.0)))
+    assert t2 == pytest.approx(300 ** -0.5, rel=1e-12)
+
+
+def test_backtrack_step_safeguards():
+    # non-finite value, no minimizer of the model: plain halving; far minimizer: clipped
+    assert backtrack_step(1.0, -1.0, 2.0, math.inf) == 1.0
+    assert backtrack_step(1.0, -1.0, 2.0, math.nan, (4.0, 3.0)) == 1.0
+    assert backtrack_step(1.0, -1.0, 1.0, 1e9) == pytest.approx(0.1)
+    # a value barely above the Armijo line puts the model's minimizer near t: capped at 0.5 t
+    assert backtrack_step(1.0, -1.0, 1.0, 0.0 + 1e-3) == pytest.approx(0.5)
+
+
+def test_backtrack_search_needs_fewer_evaluations_than_halving():
+    # a steep quadratic whose Armijo steps (c1 = 0.1) are <= 9e-4: halving takes 12 trials,
+    # interpolation (each trial at most 10x shorter than the one before) 5
+    phi = lambda s: 1.0 - s + 1000.0 * s * s  # noqa: E731
+    c1 = 0.1
+
+    def count(next_step):
+        t, prev, n = 1.0, None, 0
+        while True:
+            n += 1
+            v = phi(t)
+            if v <= 1.0 - c1 * t:
+                return n, t
+            t, prev = next_step(t, v, prev), (t, v)
+
+    n_half, _ = count(lambda t, v, prev: 0.5 * t)
+    n_interp, t = count(lambda t, v, prev: backtrack_step(1.0, -1.0, t, v, prev))
+    assert phi(t) <= 1.0 - c1 * t
+    assert n_half == 12 and n_interp <= 5

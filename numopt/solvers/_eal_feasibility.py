@@ -9,7 +9,9 @@
   accident of its data (BEALENE, EXP2NE in S2MPJ) and usually has no solution at all (the
   ``NE`` versions of the NIST least-squares problems);
 * as a restoration, when the iteration stops (stall, ``mu_max``, failed line search,
-  unsolvable KKT system) with the constraints violated.
+  unsolvable KKT system) with the constraints violated, or makes no progress on its KKT
+  residual for ``restore_window`` iterations with the constraints violated (then, without a
+  feasible point or a certificate, the iteration goes on where it was).
 
 It minimizes the squared violation of ``lb <= c(x) <= ub``, ``xl <= x <= xu`` with scipy's
 trust-region-reflective least-squares solver (:func:`scipy.optimize.least_squares`,
@@ -131,6 +133,14 @@ def restoration_due(at_start, stop, viol, ctol, done, limit):
     iteration stopped with status 5 while the constraints are violated; at most ``limit``
     phases per run."""
     return done < limit and (at_start or (stop[0] == 5 and viol > ctol))
+
+
+def slow_progress(window, kkt, viol, ctol, done, limit):
+    """Record ``kkt`` in the :class:`~numopt.solvers.eal.Stall` test ``window`` and say whether a
+    restoration is due for slow progress: constraints violated (``viol > ctol``), restorations
+    left, and no decrease of the KKT residual over the window."""
+    slow = window(kkt) is not None
+    return slow and viol > ctol and done < limit
 
 
 def restoration_message(stop, outcome, msg):

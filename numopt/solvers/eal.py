@@ -12,12 +12,17 @@ Each iteration solves the KKT (Newton) system
 
     [[B, G^T], [G, 0]] (dx, dlam) = -(grad_x L, c),
 
-``B = H`` shifted by ``tau I`` when it is not positive definite on the null space of
-``G``, inexactly with a randomized sketching solver (:mod:`numopt.sketch`) to the
+``B = H`` with the eigenvalues of its reduced Hessian ``Z^T H Z`` (``Z`` a basis of the null
+space of ``G``) below ``min_curvature`` replaced by their absolute values (option
+``curvature="flip"``; ``"shift"`` adds ``tau I`` instead), inexactly with a randomized
+sketching solver (:mod:`numopt.sketch`) to the
 relative accuracy ``delta``; if the direction is not a descent direction of the merit
 function, ``delta`` is tightened (``delta <- delta / rho``) and, when the solve was
 already accurate, the penalties are updated (``mu <- rho^2 mu``, ``nu <- nu / rho``);
-then an Armijo backtracking line search on the merit function.
+then an Armijo backtracking line search on the merit function (interpolated trial steps;
+steps longer than ``max_step max(1, ||x||_inf)`` scaled down to that length). When the
+iteration stops, or makes no progress for ``restore_window`` iterations, with the constraints
+violated, a least-squares feasibility phase runs (:mod:`numopt.solvers._eal_feasibility`).
 
 The authors' defaults: ``mu0 = 1, nu0 = 0.1, delta0 = 0.1, beta = 0.1`` (Armijo
 constant), ``rho = 1.5``. Their theoretical accuracy threshold makes the inner
@@ -50,10 +55,12 @@ import time
 
 import numpy as np
 
+from .._linesearch import backtrack_step
 from .._loop import Step
 from .._options import Choices, Flag, Interval, NoneOr, Option, generator
 from .._registry import MethodSpec, register
-from ._eal_feasibility import feasibility_budget, restoration_due, restoration_message, solve_feasibility
+from ._eal_feasibility import (feasibility_budget, restoration_due, restoration_message, slow_progress,
+                               solve_feasibility)
 
 # Exported as numopt.<name> (lazily; numopt/__init__.py reads this tuple without importing the module).
 __numopt_public__ = ('eal',)
@@ -116,16 +123,19 @@ def _damped_bfgs(B, s, y):
     return B - np.outer(Bs, Bs) / sBs + np.outer(y, y) / sy
 
 
+def _nullspace_basis(G, n):
+    """An orthonormal basis of null(G) (n x (n - rank G))."""
+    if not G.shape[0]:
+        return np.eye(n)
+    Q, R = np.linalg.qr(G.T, mode="complete")
+    rank = int(np.sum(np.abs(np.diag(R[:min(R.shape), :min(R.shape)])) > 1e-10 * max(1, np.abs(R).max())))
+    return Q[:, rank:]
+
+
 def _shift_for_nullspace(B, G, min_eig):
     """tau >= 0 such that B + tau I is positive definite on null(G) (smallest reduced
     eigenvalue >= max(min_eig, |lambda_min|))."""
-    n = B.shape[0]
-    if G.shape[0]:
-        Q, R = np.linalg.qr(G.T, mode="complete")
-        rank = int(np.sum(np.abs(np.diag(R[:min(R.shape), :min(R.shape)])) > 1e-10 * max(1, np.abs(R).max())))
-        Z = Q[:, rank:]
-    else:
-        Z = np.eye(n)
+    Z = _nullspace_basis(G, B.shape[0])
     if Z.shape[1] == 0:
         return 0.0, 1.0
     lmin = float(np.linalg.eigvalsh(Z.T @ B @ Z)[0])
@@ -135,6 +145,25 @@ def _shift_for_nullspace(B, G, min_eig):
     # so that the step length along it stays on the scale of the problem
     tau = max(min_eig - lmin, -2.0 * lmin)
     return tau, lmin + tau
+
+
+def _flip_on_nullspace(B, G, min_eig):
+    """(B', smallest reduced eigenvalue of B'): B with the eigenvalues of its reduced
+    Hessian Z^T B Z (Z a basis of null(G)) below ``min_eig`` replaced by
+    max(|lambda|, min_eig); the others, and B off the null space, unchanged. Unlike a shift
+    tau I, directions of positive curvature keep their Newton step (no linear convergence
+    near a point where some other direction has negative curvature)."""
+    Z = _nullspace_basis(G, B.shape[0])
+    if Z.shape[1] == 0:
+        return B, 1.0
+    lam, U = np.linalg.eigh(Z.T @ B @ Z)
+    low = lam < min_eig
+    if not low.any():
+        return B, float(lam[0])
+    new = np.where(low, np.maximum(np.abs(lam), min_eig), lam)
+    V = Z @ U[:, low]
+    B = B + (V * (new[low] - lam[low])) @ V.T
+    return 0.5 * (B + B.T), float(new.min())
 
 
 def _theory_constants(B, H, G, tau_min_eig):
@@ -357,18 +386,27 @@ def _local_step(ops, x, lam, dx, dl, kkt, it):
     return (None, bad) if bad else ((xt, lt, fxt, gxt, ct, Gxt), None)
 
 
+_TINY_MOVE = 1e-12  # relative move of (x, lam) below which the merit line search gives up
+
+
 def _line_search(ops, st, x, lam, dx, dl, slope, opts):
-    """Armijo backtracking on the merit function: the step, or None when it fails."""
+    """Armijo backtracking on the merit function (interpolated trial steps,
+    :func:`numopt._linesearch.backtrack_step`): the step, or None when it fails, also when
+    the trial step no longer moves (x, lam) by more than 1e-12 relative: the direction
+    descends only within rounding, and accepting such a step would stall the iteration."""
     phi0 = ops.merit(x, lam, st.mu, st.nu)
-    alpha = 1.0
+    alpha, prev = 1.0, None
+    floor = _TINY_MOVE * max(1.0, _inf_norm(x), _inf_norm(lam)) / max(_inf_norm(dx), _inf_norm(dl), 1e-300)
     for _ in range(opts["max_linesearch"]):
+        if alpha < floor:
+            return None
         try:
             phi = ops.merit(x + alpha * dx, lam + alpha * dl, st.mu, st.nu)
         except (FloatingPointError, OverflowError, ValueError):
             phi = math.inf
         if np.isfinite(phi) and phi <= phi0 + opts["beta"] * alpha * slope:
             return alpha
-        alpha *= 0.5
+        alpha, prev = backtrack_step(phi0, slope, alpha, phi, prev), (alpha, phi)
     return None
 
 
@@ -389,6 +427,7 @@ def _eal(problem, x0, opts):
     st = SimpleNamespace(mu=opts["mu0"], nu=opts["nu0"], delta=opts["delta0"], z=None, nsketch=0, psi=None, ups=None,
                          deadline=time.perf_counter() + opts["max_time"])
     stall = Stall(opts["stall_window"], opts["stall_factor"])
+    slow = Stall(opts["restore_window"], opts["stall_factor"])  # restoration trigger (constraints violated)
     qn = np.eye(x.size) if opts["hessian"] == "bfgs" else None
     lam = -np.linalg.lstsq(Gx.T, gx, rcond=None)[0] if m else np.zeros(0)
     ctol = opts["tol"] if opts["constr_viol_tol"] is None else opts["constr_viol_tol"]
@@ -402,26 +441,32 @@ def _eal(problem, x0, opts):
         yield Step(x.astype(out_dtype, copy=True), fx, kkt, jac=gx, stop_ok=not viol > ctol, multipliers=lam,
                    constraint_violation=viol, stationarity=_inf_norm(gl), mu=st.mu, nu=st.nu, nsketch=st.nsketch,
                    step_size=alpha)
-        stop = None
+        stop, soft = None, False
         if not restore_now:
             stop = stall(kkt)
-            if stop is None:
+            soft = stop is None and slow_progress(slow, kkt, viol, ctol, restorations, opts["max_restorations"])
+            if stop is None and not soft:
                 it += 1
                 new, stop = _iteration(problem, ops, st, (x, lam, fx, gx, cx, Gx, gl, kkt), qn, opts, rng, it)
                 if stop is None:
                     x, lam, fx, gx, cx, Gx, qn, alpha = new
                     continue
-        if not restoration_due(restore_now, stop, viol, ctol, restorations, opts["max_restorations"]):
+        if not (soft or restoration_due(restore_now, stop, viol, ctol, restorations, opts["max_restorations"])):
             return stop
-        # restoration: the constraints are violated and eal is stuck (or m > n at the start)
+        # restoration: the constraints are violated and eal is stuck or slow (or m > n at the start)
         restore_now, restorations = False, restorations + 1
         x_ls, outcome, msg = solve_feasibility(ops.value_c, ops.jac_c, x, ctol, st.deadline,
                                                feasibility_budget(x.size))
-        if outcome == "feasible":  # go on from there
-            x = x_ls
-            fx, gx, cx, Gx = ops.at(x)
-            lam = -np.linalg.lstsq(Gx.T, gx, rcond=None)[0]
+        if outcome == "feasible" or (soft and outcome == "unknown"):  # go on (from the feasible point)
+            if outcome == "unknown":  # no second slow-progress phase: it would start from the same region
+                slow.window = 0
+            else:
+                x = x_ls
+                fx, gx, cx, Gx = ops.at(x)
+                lam = -np.linalg.lstsq(Gx.T, gx, rcond=None)[0]
+                st.mu, st.nu, st.delta, st.z = opts["mu0"], opts["nu0"], opts["delta0"], None
             stall.hist.clear()
+            slow.hist.clear()
             continue
         f_ls, g_ls, c_ls, G_ls = ops.at(x_ls)
         if outcome == "infeasible" or _inf_norm(c_ls) < viol:  # report the point closest to feasible
@@ -442,8 +487,11 @@ def _iteration(problem, ops, st, state, qn, opts, rng, it):
     if not (np.all(np.isfinite(H)) and np.all(np.isfinite(Hgl))):
         return None, (2, f"non-finite Lagrangian Hessian at iteration {it} (objective/constraint Hessians or "
                          "their differences); returning the last finite iterate")
-    tau, red_min = _shift_for_nullspace(H, Gx, opts["min_curvature"])
-    B = H + tau * np.eye(x.size)
+    if opts["curvature"] == "flip":
+        B, red_min = _flip_on_nullspace(H, Gx, opts["min_curvature"])
+    else:
+        tau, red_min = _shift_for_nullspace(H, Gx, opts["min_curvature"])
+        B = H + tau * np.eye(x.size)
     K = np.block([[B, Gx.T], [Gx, np.zeros((m, m))]])
     rhs = -np.concatenate([gl, cx])
     if theory:
@@ -453,6 +501,10 @@ def _iteration(problem, ops, st, state, qn, opts, rng, it):
     if stop is not None:
         return None, stop
     dx, dl = st.z[:x.size], st.z[x.size:]
+    radius = opts["max_step"] * max(1.0, _inf_norm(x))
+    if d_ok and _inf_norm(dx) > radius:  # a near-singular KKT matrix: cap the step (still a descent direction)
+        scale = radius / _inf_norm(dx)
+        dx, dl, slope = scale * dx, scale * dl, scale * slope
     if not d_ok:  # local phase: the Newton step if it reduces the KKT residual, else give up
         new, stop = _local_step(ops, x, lam, dx, dl, kkt, it)
         return (None, stop) if stop is not None else ((*new, qn, 1.0), None)
@@ -496,6 +548,11 @@ _OPTIONS = {
     "max_restorations": Option(3, "Feasibility phases (least squares on the constraints) allowed per run: at the "
                                   "start when there are more equality rows than variables, and when the method "
                                   "stops with violated constraints (0 = off).", Interval(0, integer=True)),
+    "restore_window": Option(10, "Run the feasibility phase (a restoration, counted in max_restorations) when the "
+                                 "constraints are violated and the KKT residual's best value over this many "
+                                 "iterations is not below stall_factor times the best before (0 = off); without a "
+                                 "feasible point or an infeasibility certificate the iteration goes on.",
+                             Interval(0, integer=True)),
     "steepest_fallback": Option(True, "Inequality/bound path: when no active-set SQP direction is a descent "
                                       "direction of the merit function after max_adjust penalty updates, step "
                                       "along the negative merit gradient (at the penalties the iteration "
@@ -522,9 +579,9 @@ _OPTIONS = {
     "stall_window": Option(50, "Stop (status 5, 'stalled') when the KKT residual's best value over this many "
                                "iterations is not below stall_factor times the best before (0 = off).",
                            Interval(0, integer=True)),
-    "max_step": Option(10.0, "Inequality/bound path: step radius Delta = max_step max(1, ||x||_inf): the reduced "
-                             "Hessian is shifted to curvature >= ||grad_x L|| / Delta and longer steps are scaled "
-                             "down to Delta.", _POS),
+    "max_step": Option(10.0, "Step radius Delta = max_step max(1, ||x||_inf): longer steps (near-singular KKT "
+                             "matrices) are scaled down to Delta; on the inequality/bound path the reduced Hessian "
+                             "is also shifted to curvature >= ||grad_x L|| / Delta.", _POS),
     "mu_max": Option(1e10, "Inequality/bound path: stop (status 5) when the penalty mu_p would exceed this "
                            "(a sign of infeasible constraints).", _POS),
     "stall_factor": Option(0.9, "Decrease factor of the stall test (see stall_window).",
@@ -533,6 +590,10 @@ _OPTIONS = {
                       Flag()),
     "min_curvature": Option(1e-8, "Minimum eigenvalue of the reduced Hessian before a shift tau I is added.",
                             Interval(0)),
+    "curvature": Option("flip", "Equality path, a reduced Hessian Z^T H Z (Z: basis of null(G)) with eigenvalues "
+                                 "below min_curvature: 'shift' (H + tau I, tau mirroring the smallest eigenvalue) "
+                                 "or 'flip' (only those eigenvalues replaced by their absolute values).",
+                        Choices("shift", "flip")),
     "fd_step": Option(1e-6, "Relative step of the Hessian differences when no Hessian is given.", _POS),
     "max_adjust": Option(40, "Maximum accuracy/penalty adjustments per iteration.", _COUNT),
     "max_linesearch": Option(60, "Maximum backtracking steps.", _COUNT),

@@ -54,8 +54,10 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from .._linesearch import backtrack_step
 from .._loop import Step
-from ._eal_feasibility import feasibility_budget, restoration_due, restoration_message, solve_feasibility
+from ._eal_feasibility import (feasibility_budget, restoration_due, restoration_message, slow_progress,
+                               solve_feasibility)
 from .eal import Stall, _damped_bfgs, _dense, _inf_norm, _nonfinite, _shift_for_nullspace, _solve_kkt
 
 __all__ = ["eal_ineq"]
@@ -270,11 +272,12 @@ def _direction(form, S, st, opts, rng):
 
 
 def _search(form, S, st, d, slope, opts):
-    """Armijo backtracking on Phi. Near a KKT point Phi's decrease is below its rounding
+    """Armijo backtracking on Phi (interpolated trial steps, :func:`numopt._linesearch.backtrack_step`).
+    Near a KKT point Phi's decrease is below its rounding
     error: the full step is then also accepted when Phi does not grow beyond rounding
     (1000 eps (1 + |Phi|)) and the KKT residual halves."""
     phi0 = _merit(form, S.x, S.lam, S.mu, st)
-    alpha = 1.0
+    alpha, prev = 1.0, None
     for k in range(opts["max_linesearch"]):
         phi = _merit(form, S.x + alpha * d[0], S.lam + alpha * d[1], S.mu + alpha * d[2], st)
         if phi <= phi0 + opts["beta"] * alpha * slope:
@@ -283,7 +286,7 @@ def _search(form, S, st, d, slope, opts):
             xt = S.x + d[0]
             if _state(form, xt, S.lam + d[1], S.mu + d[2], *form.at(xt)).kkt < 0.5 * S.kkt:
                 return alpha
-        alpha *= 0.5
+        alpha, prev = backtrack_step(phi0, slope, alpha, phi, prev), (alpha, phi)
     return None
 
 
@@ -319,6 +322,7 @@ def eal_ineq(problem, x0, opts):
                          deadline=time.perf_counter() + opts["max_time"])
     qn = np.eye(x.size) if opts["hessian"] == "bfgs" else None
     stall = Stall(opts["stall_window"], opts["stall_factor"])
+    slow = Stall(opts["restore_window"], opts["stall_factor"])  # restoration trigger (constraints violated)
     ctol = opts["tol"] if opts["constr_viol_tol"] is None else opts["constr_viol_tol"]
     alpha, it, restorations = 0.0, 0, 0
     h0, _, g0, _ = form.hg(x, cx, J)
@@ -330,17 +334,19 @@ def eal_ineq(problem, x0, opts):
                    multipliers=S.y, bound_multipliers=S.z,
                    constraint_violation=S.viol, stationarity=_inf_norm(S.gl), mu=st.mu, nu=st.nu,
                    nsketch=st.nsketch, step_size=alpha, n_active=int(np.sum(mu + st.mu * S.g >= 0)))
-        stop = None
+        stop, soft = None, False
         if not restore_now:
             stop = stall(S.kkt)
-            if stop is None:
+            soft = (stop is None and form.m > 0
+                    and slow_progress(slow, S.kkt, S.viol, ctol, restorations, opts["max_restorations"]))
+            if stop is None and not soft:
                 it += 1
                 new, stop = _iteration(form, S, st, (x, lam, mu), qn, opts, rng, it)
                 if stop is None:
                     x, lam, mu, fx, gx, cx, J, qn, alpha = new
                     continue
-        if not form.m or not restoration_due(restore_now, stop, S.viol, ctol, restorations,
-                                             opts["max_restorations"]):
+        if not form.m or not (soft or restoration_due(restore_now, stop, S.viol, ctol, restorations,
+                                                      opts["max_restorations"])):
             return stop
         # restoration: constraints violated and the method stuck (or more equality rows than
         # variables at the start)
@@ -357,8 +363,13 @@ def eal_ineq(problem, x0, opts):
             mu = np.zeros(form.p)
             st.mu, st.nu, st.delta, st.z, st.mu_max_hit = opts["mu0"], opts["nu0"], opts["delta0"], None, False
             stall.hist.clear()
+            slow.hist.clear()
             continue
-        if at_start and outcome == "unknown":
+        if (at_start or soft) and outcome == "unknown":  # go on where it was
+            if soft:  # no second slow-progress phase: it would start from the same region
+                slow.window = 0
+            stall.hist.clear()
+            slow.hist.clear()
             continue
         if outcome == "infeasible" or Sn.viol < S.viol:  # report the point closest to feasible
             yield Step(x_ls.astype(out_dtype, copy=True), new[0], Sn.kkt, jac=new[1], stop_ok=False,
