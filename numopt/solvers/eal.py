@@ -427,7 +427,7 @@ def _eal(problem, x0, opts):
     st = SimpleNamespace(mu=opts["mu0"], nu=opts["nu0"], delta=opts["delta0"], z=None, nsketch=0, psi=None, ups=None,
                          deadline=time.perf_counter() + opts["max_time"])
     stall = Stall(opts["stall_window"], opts["stall_factor"])
-    slow = Stall(opts["restore_window"], opts["stall_factor"])  # restoration trigger (constraints violated)
+    slow = Stall(10 if opts["restore_window"] is None else opts["restore_window"], opts["stall_factor"])
     qn = np.eye(x.size) if opts["hessian"] == "bfgs" else None
     lam = -np.linalg.lstsq(Gx.T, gx, rcond=None)[0] if m else np.zeros(0)
     ctol = opts["tol"] if opts["constr_viol_tol"] is None else opts["constr_viol_tol"]
@@ -456,9 +456,9 @@ def _eal(problem, x0, opts):
         # restoration: the constraints are violated and eal is stuck or slow (or m > n at the start)
         restore_now, restorations = False, restorations + 1
         x_ls, outcome, msg = solve_feasibility(ops.value_c, ops.jac_c, x, ctol, st.deadline,
-                                               feasibility_budget(x.size))
-        if outcome == "feasible" or (soft and outcome == "unknown"):  # go on (from the feasible point)
-            if outcome == "unknown":  # no second slow-progress phase: it would start from the same region
+                                               feasibility_budget(x.size, soft))
+        if outcome == "feasible" or soft:  # go on, from the feasible point or where it was
+            if outcome != "feasible":  # no second slow-progress phase: it would start from the same region
                 slow.window = 0
             else:
                 x = x_ls
@@ -548,11 +548,13 @@ _OPTIONS = {
     "max_restorations": Option(3, "Feasibility phases (least squares on the constraints) allowed per run: at the "
                                   "start when there are more equality rows than variables, and when the method "
                                   "stops with violated constraints (0 = off).", Interval(0, integer=True)),
-    "restore_window": Option(10, "Run the feasibility phase (a restoration, counted in max_restorations) when the "
-                                 "constraints are violated and the KKT residual's best value over this many "
-                                 "iterations is not below stall_factor times the best before (0 = off); without a "
-                                 "feasible point or an infeasibility certificate the iteration goes on.",
-                             Interval(0, integer=True)),
+    "restore_window": Option(None, "Run a short feasibility phase (a restoration, counted in max_restorations) "
+                                   "when the constraints are violated and the KKT residual's best value over this "
+                                   "many iterations is not below stall_factor times the best before; without a "
+                                   "feasible point the iteration goes on where it was (0 = off; None: 10 with "
+                                   "equality constraints only, off with inequalities or bounds, where the extra "
+                                   "phases cost more time than they saved on the CUTEst general set).",
+                             NoneOr(Interval(0, integer=True))),
     "steepest_fallback": Option(True, "Inequality/bound path: when no active-set SQP direction is a descent "
                                       "direction of the merit function after max_adjust penalty updates, step "
                                       "along the negative merit gradient (at the penalties the iteration "

@@ -322,7 +322,7 @@ def eal_ineq(problem, x0, opts):
                          deadline=time.perf_counter() + opts["max_time"])
     qn = np.eye(x.size) if opts["hessian"] == "bfgs" else None
     stall = Stall(opts["stall_window"], opts["stall_factor"])
-    slow = Stall(opts["restore_window"], opts["stall_factor"])  # restoration trigger (constraints violated)
+    slow = Stall(opts["restore_window"] or 0, opts["stall_factor"])  # slow-progress restoration (default off)
     ctol = opts["tol"] if opts["constr_viol_tol"] is None else opts["constr_viol_tol"]
     alpha, it, restorations = 0.0, 0, 0
     h0, _, g0, _ = form.hg(x, cx, J)
@@ -351,8 +351,8 @@ def eal_ineq(problem, x0, opts):
         # restoration: constraints violated and the method stuck (or more equality rows than
         # variables at the start)
         at_start, restore_now, restorations = restore_now, False, restorations + 1
-        x_ls, outcome, msg = solve_feasibility(form.c_value, form.c_jacobian, x, ctol,
-                                               st.deadline, feasibility_budget(x.size), lb=form.lb, ub=form.ub,
+        x_ls, outcome, msg = solve_feasibility(form.c_value, form.c_jacobian, x, ctol, st.deadline,
+                                               feasibility_budget(x.size, soft), lb=form.lb, ub=form.ub,
                                                xl=form.xl, xu=form.xu)
         new = form.at(x_ls)
         Sn = _state(form, x_ls, lam, np.zeros(form.p), *new)
@@ -365,7 +365,7 @@ def eal_ineq(problem, x0, opts):
             stall.hist.clear()
             slow.hist.clear()
             continue
-        if (at_start or soft) and outcome == "unknown":  # go on where it was
+        if (at_start and outcome == "unknown") or soft:  # go on where it was
             if soft:  # no second slow-progress phase: it would start from the same region
                 slow.window = 0
             stall.hist.clear()
