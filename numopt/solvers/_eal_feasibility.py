@@ -10,8 +10,8 @@
   ``NE`` versions of the NIST least-squares problems);
 * as a restoration, when the iteration stops (stall, ``mu_max``, failed line search,
   unsolvable KKT system) with the constraints violated, or makes no progress on its KKT
-  residual for ``restore_window`` iterations with the constraints violated (a shorter phase,
-  whose only use is a feasible point: otherwise the iteration goes on where it was).
+  residual for ``restore_window`` iterations with the constraints violated (a phase whose
+  only use is a feasible point: otherwise the iteration goes on where it was).
 
 It minimizes the squared violation of ``lb <= c(x) <= ub``, ``xl <= x <= xu`` with scipy's
 trust-region-reflective least-squares solver (:func:`scipy.optimize.least_squares`,
@@ -123,11 +123,9 @@ def solve_feasibility(value, jac, x, ctol, deadline, max_nfev, *, lb=None, ub=No
         f"without a stationarity certificate ({rel:.1e}) after {r.nfev} evaluations")
 
 
-def feasibility_budget(n, soft=False):
-    """Residual evaluations allowed to the feasibility phase: ``min(2000, 50 (n + 1))``, and
-    ``min(200, 10 (n + 1))`` for a phase started by the slow-progress trigger (the iteration
-    was not stuck: the phase is a cheap attempt, not a last resort)."""
-    return int(min(200, 10 * (n + 1))) if soft else int(min(2000, 50 * (n + 1)))
+def feasibility_budget(n):
+    """Residual evaluations allowed to the feasibility phase: ``min(2000, 50 (n + 1))``."""
+    return int(min(2000, 50 * (n + 1)))
 
 
 def restoration_due(at_start, stop, viol, ctol, done, limit):

@@ -456,7 +456,7 @@ def _eal(problem, x0, opts):
         # restoration: the constraints are violated and eal is stuck or slow (or m > n at the start)
         restore_now, restorations = False, restorations + 1
         x_ls, outcome, msg = solve_feasibility(ops.value_c, ops.jac_c, x, ctol, st.deadline,
-                                               feasibility_budget(x.size, soft))
+                                               feasibility_budget(x.size))
         if outcome == "feasible" or soft:  # go on, from the feasible point or where it was
             if outcome != "feasible":  # no second slow-progress phase: it would start from the same region
                 slow.window = 0

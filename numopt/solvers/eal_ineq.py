@@ -352,7 +352,7 @@ def eal_ineq(problem, x0, opts):
         # variables at the start)
         at_start, restore_now, restorations = restore_now, False, restorations + 1
         x_ls, outcome, msg = solve_feasibility(form.c_value, form.c_jacobian, x, ctol, st.deadline,
-                                               feasibility_budget(x.size, soft), lb=form.lb, ub=form.ub,
+                                               feasibility_budget(x.size), lb=form.lb, ub=form.ub,
                                                xl=form.xl, xu=form.xu)
         new = form.at(x_ls)
         Sn = _state(form, x_ls, lam, np.zeros(form.p), *new)
