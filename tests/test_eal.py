@@ -215,8 +215,7 @@ def test_restoration_rescues_the_inequality_path():
     """S2MPJ's HS93 (6 variables, 2 inequalities, bounds): without restoration the
     active-set iteration ends with status 5 far from a KKT point; the restoration phase
     (bounded least squares on the constraints) restarts it from a feasible point, and it
-    ends at the known optimum f* = 135.075961 with a KKT residual below tol. (HS69, the
-    test's earlier case, no longer needs the restoration since the interpolated line search.)"""
+    ends at the known optimum f* = 135.075961 with a KKT residual below tol."""
     p = C.s2mpj("HS93")
     off = numopt.minimize(p, method="eal", options={"max_restorations": 0})
     assert off.status == 5 and not off.success and off.optimality > 1.0

@@ -54,7 +54,6 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from .._linesearch import backtrack_step
 from .._loop import Step
 from ._eal_feasibility import (feasibility_budget, restoration_due, restoration_message, slow_progress,
                                solve_feasibility)
@@ -272,12 +271,15 @@ def _direction(form, S, st, opts, rng):
 
 
 def _search(form, S, st, d, slope, opts):
-    """Armijo backtracking on Phi (interpolated trial steps, :func:`numopt._linesearch.backtrack_step`).
-    Near a KKT point Phi's decrease is below its rounding
-    error: the full step is then also accepted when Phi does not grow beyond rounding
-    (1000 eps (1 + |Phi|)) and the KKT residual halves."""
+    """Armijo backtracking on Phi by halving. (The equality path's interpolated trial steps,
+    :func:`numopt._linesearch.backtrack_step`, were measured here too: 41% fewer evaluations
+    on the CUTEst general set but 324 solved instead of 325 there and 77 instead of 79 on the
+    HS inequality set; Phi's max(0, .) terms are not twice differentiable where the active
+    set changes, which the cubic model assumes.) Near a KKT point Phi's decrease is below its
+    rounding error: the full step is then also accepted when Phi does not grow beyond
+    rounding (1000 eps (1 + |Phi|)) and the KKT residual halves."""
     phi0 = _merit(form, S.x, S.lam, S.mu, st)
-    alpha, prev = 1.0, None
+    alpha = 1.0
     for k in range(opts["max_linesearch"]):
         phi = _merit(form, S.x + alpha * d[0], S.lam + alpha * d[1], S.mu + alpha * d[2], st)
         if phi <= phi0 + opts["beta"] * alpha * slope:
@@ -286,7 +288,7 @@ def _search(form, S, st, d, slope, opts):
             xt = S.x + d[0]
             if _state(form, xt, S.lam + d[1], S.mu + d[2], *form.at(xt)).kkt < 0.5 * S.kkt:
                 return alpha
-        alpha, prev = backtrack_step(phi0, slope, alpha, phi, prev), (alpha, phi)
+        alpha *= 0.5
     return None
 
 
