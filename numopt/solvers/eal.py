@@ -548,7 +548,7 @@ _OPTIONS = {
     "max_restorations": Option(3, "Feasibility phases (least squares on the constraints) allowed per run: at the "
                                   "start when there are more equality rows than variables, and when the method "
                                   "stops with violated constraints (0 = off).", Interval(0, integer=True)),
-    "restore_window": Option(None, "Run a short feasibility phase (a restoration, counted in max_restorations) "
+    "restore_window": Option(None, "Run the feasibility phase (a restoration, counted in max_restorations) "
                                    "when the constraints are violated and the KKT residual's best value over this "
                                    "many iterations is not below stall_factor times the best before; without a "
                                    "feasible point the iteration goes on where it was (0 = off; None: 10 with "
@@ -590,7 +590,8 @@ _OPTIONS = {
                            Interval(0, 1, open=("lo",))),
     "sharpen": Option(True, "Sharpened accuracy delta_k <= ||KKT residual|| for local superlinear convergence.",
                       Flag()),
-    "min_curvature": Option(1e-8, "Minimum eigenvalue of the reduced Hessian before a shift tau I is added.",
+    "min_curvature": Option(1e-8, "Smallest eigenvalue of the reduced Hessian left as it is (below it: see "
+                                 "curvature).",
                             Interval(0)),
     "curvature": Option("flip", "Equality path, a reduced Hessian Z^T H Z (Z: basis of null(G)) with eigenvalues "
                                  "below min_curvature: 'shift' (H + tau I, tau mirroring the smallest eigenvalue) "
