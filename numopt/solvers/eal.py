@@ -166,6 +166,17 @@ def _flip_on_nullspace(B, G, min_eig):
     return 0.5 * (B + B.T), float(new.min())
 
 
+def _step_radius(x, max_step):
+    """Delta = max_step max(1, ||x||_inf): the longest step eal takes from x."""
+    return max_step * max(1.0, _inf_norm(x))
+
+
+def _cap_scale(dx, radius):
+    """The factor (<= 1) that scales a step dx down to the radius (1 when it is within)."""
+    size = _inf_norm(dx)
+    return radius / size if size > radius else 1.0
+
+
 def _theory_constants(B, H, G, tau_min_eig):
     """psi (a bound on ||K^{-1}||) and Upsilon of Hong et al.'s accuracy condition."""
     xi_G = float(np.linalg.eigvalsh(G @ G.T)[0]) if G.shape[0] else 1.0
@@ -501,9 +512,8 @@ def _iteration(problem, ops, st, state, qn, opts, rng, it):
     if stop is not None:
         return None, stop
     dx, dl = st.z[:x.size], st.z[x.size:]
-    radius = opts["max_step"] * max(1.0, _inf_norm(x))
-    if d_ok and _inf_norm(dx) > radius:  # a near-singular KKT matrix: cap the step (still a descent direction)
-        scale = radius / _inf_norm(dx)
+    scale = _cap_scale(dx, _step_radius(x, opts["max_step"])) if d_ok else 1.0
+    if scale < 1.0:  # a near-singular KKT matrix: cap the step (still a descent direction)
         dx, dl, slope = scale * dx, scale * dl, scale * slope
     if not d_ok:  # local phase: the Newton step if it reduces the KKT residual, else give up
         new, stop = _local_step(ops, x, lam, dx, dl, kkt, it)

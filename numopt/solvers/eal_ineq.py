@@ -57,7 +57,8 @@ import numpy as np
 from .._loop import Step
 from ._eal_feasibility import (feasibility_budget, restoration_due, restoration_message, slow_progress,
                                solve_feasibility)
-from .eal import Stall, _damped_bfgs, _dense, _inf_norm, _nonfinite, _shift_for_nullspace, _solve_kkt
+from .eal import (Stall, _cap_scale, _damped_bfgs, _dense, _inf_norm, _nonfinite, _shift_for_nullspace, _solve_kkt,
+                  _step_radius)
 
 __all__ = ["eal_ineq"]
 
@@ -206,7 +207,7 @@ def _newton(S, st, opts, rng):
     GA = np.vstack([S.Jh, S.Jg[act]])
     # curvature floor ||grad_x L|| / Delta: a null-space step of at most ~Delta where the
     # Hessian is flat (linear objective), min_curvature itself near a KKT point
-    radius = opts["max_step"] * max(1.0, _inf_norm(S.x))
+    radius = _step_radius(S.x, opts["max_step"])
     tau, _ = _shift_for_nullspace(S.H, GA, max(opts["min_curvature"], float(np.linalg.norm(S.gl)) / radius))
     k = GA.shape[0]
     K = np.block([[S.H + tau * np.eye(n), GA.T], [GA, np.zeros((k, k))]])
@@ -223,9 +224,9 @@ def _newton(S, st, opts, rng):
     d = (z[:n], z[n:n + ne], dmu)
     # a step of zero-curvature directions (B = tau I with a tiny tau) is capped: scaling
     # keeps a descent direction, and near a KKT point the steps are far below the cap
-    size = _inf_norm(d[0])
-    if size > radius:
-        d = tuple(v * (radius / size) for v in d)
+    scale = _cap_scale(d[0], radius)
+    if scale < 1.0:
+        d = tuple(v * scale for v in d)
     return d, None
 
 
