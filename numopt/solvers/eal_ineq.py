@@ -112,8 +112,8 @@ class _Form:
         if not self.m:
             out = fx, gx, np.zeros(0), np.zeros((0, self.n))
         else:
-            cx = np.asarray(self.c.value(x), dtype=float).ravel()
-            out = fx, gx, cx, _dense(self.c.jacobian(x), (self.m, self.n), "constraint Jacobian")
+            J = _dense(self.c.jacobian(x), (self.m, self.n), "constraint Jacobian")  # first: see eal._Oracles
+            out = fx, gx, np.asarray(self.c.value(x), dtype=float).ravel(), J
         self._last = (np.array(x, copy=True), out)
         return out
 

