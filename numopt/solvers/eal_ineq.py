@@ -213,10 +213,13 @@ def _newton(S, st, opts, rng):
     K = np.block([[S.H + tau * np.eye(n), GA.T], [GA, np.zeros((k, k))]])
     glA = S.gl - S.Jg[~act].T @ S.mu[~act]  # inactive multipliers go to zero
     rhs = -np.concatenate([glA, S.h, S.g[act]])
-    z0 = st.z if st.z is not None and st.z.size == K.shape[0] else None
-    z, its, _, _ = _solve_kkt(K, rhs, opts, rng, z0, min(st.delta, S.kkt) if opts["sharpen"] else st.delta)
+    # the sketch starts from 0, not from the last step: active-set KKT matrices are often
+    # singular (more active rows than variables at a degenerate vertex), where a projection
+    # method started from 0 returns the minimum-norm solution, as a least-squares solve does,
+    # and one started from the last step the solution closest to it, which drifts (CUTEst
+    # general set: MADSSCHJ 432 evaluations instead of a time limit, CRESC4, ZAMB2m8)
+    z, its, _, _ = _solve_kkt(K, rhs, opts, rng, None, min(st.delta, S.kkt) if opts["sharpen"] else st.delta)
     st.nsketch += its
-    st.z = z
     if not np.all(np.isfinite(z)):
         return None, (5, "KKT solve produced non-finite values (singular KKT matrix?)")
     dmu = -S.mu.copy()
@@ -321,7 +324,7 @@ def eal_ineq(problem, x0, opts):
     h, Jh, g, Jg = form.hg(x, cx, J)
     lam = -np.linalg.lstsq(Jh.T, gx, rcond=None)[0] if h.size else np.zeros(0)
     mu = np.zeros(form.p)
-    st = SimpleNamespace(mu=opts["mu0"], nu=opts["nu0"], delta=opts["delta0"], z=None, nsketch=0, mu_max_hit=False,
+    st = SimpleNamespace(mu=opts["mu0"], nu=opts["nu0"], delta=opts["delta0"], nsketch=0, mu_max_hit=False,
                          deadline=time.perf_counter() + opts["max_time"])
     qn = np.eye(x.size) if opts["hessian"] == "bfgs" else None
     stall = Stall(opts["stall_window"], opts["stall_factor"])
@@ -364,7 +367,7 @@ def eal_ineq(problem, x0, opts):
             h, Jh, _, _ = form.hg(x, cx, J)
             lam = -np.linalg.lstsq(Jh.T, gx, rcond=None)[0] if h.size else np.zeros(0)
             mu = np.zeros(form.p)
-            st.mu, st.nu, st.delta, st.z, st.mu_max_hit = opts["mu0"], opts["nu0"], opts["delta0"], None, False
+            st.mu, st.nu, st.delta, st.mu_max_hit = opts["mu0"], opts["nu0"], opts["delta0"], False
             stall.hist.clear()
             slow.hist.clear()
             continue
