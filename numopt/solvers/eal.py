@@ -226,17 +226,29 @@ def _solve_kkt(K, rhs, opts, rng, z0, delta):
 class Stall:
     """Stall test on the KKT residual: stalled when the best residual of the last
     ``window`` iterations is not below ``factor`` times the best one before them
-    (``window = 0`` turns it off)."""
+    (``window = 0`` turns it off). Given ``f`` and ``feasible`` (the inequality path), a
+    run whose feasible iterate has an objective more than ``1e-6 (1 + |f|)`` below every
+    feasible iterate before the window is not stalled: it has left a region (a degenerate
+    vertex, a saddle) where its residual was small for a better point (an infeasible
+    iterate's objective proves nothing)."""
 
     def __init__(self, window, factor):
-        self.window, self.factor, self.hist = window, factor, []
+        self.window, self.factor = window, factor
+        self.clear()
 
-    def __call__(self, kkt):
+    def clear(self):
+        self.hist, self.fhist, self.f_old = [], [], np.inf  # f_old: best feasible f before the window
+
+    def __call__(self, kkt, f=None, feasible=False):
         self.hist.append(kkt)
+        self.fhist.append(f if feasible and f is not None else np.inf)
         w = self.window
         if not w or len(self.hist) <= w:
             return None
+        self.f_old = min(self.f_old, self.fhist[-w - 1])
         before, recent = min(self.hist[:-w]), min(self.hist[-w:])
+        if np.isfinite(self.f_old) and self.fhist[-1] < self.f_old - 1e-6 * (1.0 + abs(self.f_old)):
+            return None
         if recent > self.factor * before:
             return 5, (f"stalled: the KKT residual has not decreased by the factor stall_factor = {self.factor} "
                        f"in the last stall_window = {w} iterations (best {recent:.3e}, before {before:.3e}); "
@@ -477,8 +489,8 @@ def _eal(problem, x0, opts):
                 fx, gx, cx, Gx = ops.at(x)
                 lam = -np.linalg.lstsq(Gx.T, gx, rcond=None)[0]
                 st.mu, st.nu, st.delta, st.z = opts["mu0"], opts["nu0"], opts["delta0"], None
-            stall.hist.clear()
-            slow.hist.clear()
+            stall.clear()
+            slow.clear()
             continue
         f_ls, g_ls, c_ls, G_ls = ops.at(x_ls)
         if outcome == "infeasible" or _inf_norm(c_ls) < viol:  # report the point closest to feasible

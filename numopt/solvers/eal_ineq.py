@@ -342,7 +342,7 @@ def eal_ineq(problem, x0, opts):
                    nsketch=st.nsketch, step_size=alpha, n_active=int(np.sum(mu + st.mu * S.g >= 0)))
         stop, soft = None, False
         if not restore_now:
-            stop = stall(S.kkt)
+            stop = stall(S.kkt, fx, not S.viol > ctol)
             soft = (stop is None and form.m > 0
                     and slow_progress(slow, S.kkt, S.viol, ctol, restorations, opts["max_restorations"]))
             if stop is None and not soft:
@@ -368,14 +368,14 @@ def eal_ineq(problem, x0, opts):
             lam = -np.linalg.lstsq(Jh.T, gx, rcond=None)[0] if h.size else np.zeros(0)
             mu = np.zeros(form.p)
             st.mu, st.nu, st.delta, st.mu_max_hit = opts["mu0"], opts["nu0"], opts["delta0"], False
-            stall.hist.clear()
-            slow.hist.clear()
+            stall.clear()
+            slow.clear()
             continue
         if (at_start and outcome == "unknown") or soft:  # go on where it was
             if soft:  # no second slow-progress phase: it would start from the same region
                 slow.window = 0
-            stall.hist.clear()
-            slow.hist.clear()
+            stall.clear()
+            slow.clear()
             continue
         if outcome == "infeasible" or Sn.viol < S.viol:  # report the point closest to feasible
             yield Step(x_ls.astype(out_dtype, copy=True), new[0], Sn.kkt, jac=new[1], stop_ok=False,
