@@ -188,21 +188,20 @@ def s2mpj_info(name):
     return dict(idx[name])
 
 
+def _leaves(fn, v):
+    """``fn`` applied to every array of an S2MPJ evaluation (tuples and lists of arrays)."""
+    if isinstance(v, (tuple, list)):
+        return type(v)(_leaves(fn, t) for t in v)
+    return fn(v)
+
+
 def _copy(v):
-    if isinstance(v, tuple):
-        return tuple(_copy(t) for t in v)
-    if isinstance(v, list):
-        return [_copy(t) for t in v]
-    return v.copy() if hasattr(v, "copy") else v
+    return _leaves(lambda a: a.copy() if hasattr(a, "copy") else a, v)
 
 
 def _dense_out(v):
     """Sparse parts of an S2MPJ evaluation as dense arrays (converted once, not per caller)."""
-    if isinstance(v, tuple):
-        return tuple(_dense_out(t) for t in v)
-    if isinstance(v, list):
-        return [_dense_out(t) for t in v]
-    return v.toarray() if hasattr(v, "toarray") else v
+    return _leaves(lambda a: a.toarray() if hasattr(a, "toarray") else a, v)
 
 
 class _LastPoint:
