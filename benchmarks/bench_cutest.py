@@ -186,7 +186,9 @@ def kkt_check(problem, x, g0norm):
         # that the truly active rows carry (TFI3: 7e-5 with the first, 1e-6 with the second)
         box, sl = (np.array(lo), np.full(len(lo), np.inf)), np.array(slack)
         kkt = math.inf
-        for M, rhs in ((At, g), (np.vstack([At, np.diag(sl)]), np.concatenate([g, np.zeros(sl.size)]))):
+        systems = [(At, g)] + ([(np.vstack([At, np.diag(sl)]), np.concatenate([g, np.zeros(sl.size)]))]
+                               if np.any(sl) else [])  # all slacks 0: the stacked system is the first
+        for M, rhs in systems:
             lam = lsq_linear(M, rhs, bounds=box, method="bvls").x
             stat = float(np.linalg.norm(g - At @ lam))
             comp = float(np.max(np.abs(lam) * sl))

@@ -215,7 +215,7 @@ class _LastPoint:
     FAMILIES = {"fx": ("f", 1), "fgx": ("f", 2), "fgHx": ("f", 3), "cx": ("c", 1), "cJx": ("c", 2), "cJHx": ("c", 3)}
 
     def __init__(self, raw):
-        self.raw, self.last, self.evaluations = raw, {}, {"f": 0, "c": 0}
+        self.last, self.evaluations = {}, {"f": 0, "c": 0}
         for meth, (fam, order) in self.FAMILIES.items():
             if callable(getattr(raw, meth, None)):
                 setattr(raw, meth, functools.partial(self.eval, getattr(raw, meth), fam, order))
