@@ -242,6 +242,43 @@ def test_overdetermined_inconsistent_constraints_certified_infeasible():
     assert res.nit <= 1
 
 
+def test_feasibility_phase_stops_at_the_first_certified_iterate():
+    """An inconsistent over-determined exponential fit (m = 8 > n = 2): the feasibility
+    phase ends at the first accepted least-squares iterate whose relative first-order
+    measure ||J^T r||_inf / (||J||_2 ||r||) is <= 1e-6 (computed here with numpy along
+    scipy's own least_squares path, polished to 1e-15), not at the end of that path, and
+    reports that point as locally infeasible."""
+    from scipy.optimize import least_squares
+
+    from numopt.solvers._eal_feasibility import solve_feasibility
+
+    t = np.linspace(0.0, 1.0, 8)
+    y = 2.0 * np.exp(-1.3 * t) + 0.05 * np.cos(7 * t)  # no exact fit
+    value = lambda x: x[0] * np.exp(x[1] * t) - y  # noqa: E731
+    jac = lambda x: np.column_stack([np.exp(x[1] * t), x[0] * t * np.exp(x[1] * t)])  # noqa: E731
+    points = []
+
+    def jac_log(x):
+        points.append(np.array(x, copy=True))
+        return jac(x)
+
+    x0 = np.array([1.0, 0.0])
+    ref = least_squares(value, x0, jac=jac_log, method="trf", ftol=1e-15, xtol=1e-15, gtol=1e-15, max_nfev=200)
+
+    def rel(x):
+        r, J = value(x), jac(x)
+        return np.max(np.abs(J.T @ r)) / (np.linalg.norm(J, 2) * np.linalg.norm(r))
+
+    first = next(k for k, x in enumerate(points) if rel(x) <= 1e-6)
+    assert first < len(points) - 1  # the polished path goes on after the certificate
+    calls = []
+    x, outcome, msg = solve_feasibility(value, lambda x: calls.append(1) or jac(x), x0, 1e-8, np.inf, 200)
+    assert outcome == "infeasible" and "locally infeasible" in msg
+    assert len(calls) == first + 1
+    np.testing.assert_array_equal(x, points[first])
+    assert rel(x) <= 1e-6 and np.linalg.norm(x - ref.x) <= 1e-4 * np.linalg.norm(ref.x)
+
+
 def test_overdetermined_consistent_constraints_solved():
     """m = 3 > n = 2 consistent rows (LICQ fails everywhere): the feasibility phase finds
     the unique feasible point (1, 2), which is then the certified solution."""

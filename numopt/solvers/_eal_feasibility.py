@@ -20,10 +20,21 @@ bounds, fixed variables left out:
 
 * the violation reaches ``constr_viol_tol``: ``eal`` goes on from that point (its KKT
   solves fall back to least squares, so a rank deficiency does no harm);
-* the solver's first-order measure is below ``1e-6 ||J|| ||r||`` with a violation above the
-  tolerance: a certificate of local infeasibility; the run ends with status 5 and that point
-  (the constraints' least-squares point) as ``x``;
+* the solver's first-order measure (``||J^T r||_inf`` without bounds, scaled by the
+  distances to the bounds with them) is below ``1e-6 ||J||_2 ||r||_2`` with a violation
+  above the tolerance: a certificate of local infeasibility; the run ends with status 5
+  and that point (the constraints' least-squares point) as ``x``;
 * the evaluation budget or ``max_time`` runs out first: status 5, "no feasible point found".
+
+The feasibility test runs at every point where the solver evaluates the Jacobian (its
+accepted iterates), and so does the infeasibility test when nothing is bounded (no
+inequality rows, no finite variable bounds): the phase stops at the first certificate
+instead of polishing the least-squares point to the solver's own tolerances (1e-15);
+eal's runs on the 65 over-determined problems of the CUTEst equality set took 87 s instead
+of 96 s in all (2026-12-06, same results). With bounds the infeasibility test waits for the
+solver's own stop: applied at every iterate it stopped S2MPJ's LOOTSMA at a stationary
+corner of the box (slacks 1e-10 from their bounds) from which least_squares goes on to a
+feasible point.
 """
 from __future__ import annotations
 
@@ -42,6 +53,32 @@ class _OutOfTime(Exception):
 
 class _NonFinite(Exception):
     pass
+
+
+class _Stop(Exception):
+    """A certificate (feasible point or local infeasibility) at ``z`` with residual ``r``,
+    Jacobian ``J`` and constraint values ``c``."""
+
+    def __init__(self, z, r, J, c):
+        super().__init__()
+        self.z, self.r, self.J, self.c = z, r, J, c
+
+
+def _grad_inf(r, J):
+    """``||J^T r||_inf``, the first-order measure of the unbounded squared residual."""
+    return float(np.max(np.abs(J.T @ r))) if J.shape[1] else 0.0
+
+
+def _relative_optimality(opt, r, J):
+    """``opt / (||J||_2 ||r||_2)``: the first-order measure ``opt`` of the squared residual
+    relative to its scale (inf at ``r = 0``); the 2-norm is computed only when the cheaper
+    Frobenius bound ``||J||_2 <= ||J||_F`` leaves the certificate possible."""
+    rn = float(np.linalg.norm(r))
+    if not rn > 0:
+        return np.inf
+    if opt > INFEASIBLE_RTOL * float(np.linalg.norm(J)) * rn:
+        return opt / (float(np.linalg.norm(J)) * rn)  # not certified either way
+    return opt / max(float(np.linalg.norm(J, 2)) * rn, 1e-300)
 
 
 def solve_feasibility(value, jac, x, ctol, deadline, max_nfev, *, lb=None, ub=None, xl=None, xu=None):
@@ -72,19 +109,33 @@ def solve_feasibility(value, jac, x, ctol, deadline, max_nfev, *, lb=None, ub=No
         xf[F] = z[:nF]
         return xf
 
+    last = {}
+    zl = np.concatenate([xl[F], lb[I]])
+    zu = np.concatenate([xu[F], ub[I]])
+    bounded = bool(np.any(np.isfinite(zl)) or np.any(np.isfinite(zu)))
+
     def resid(z):
         if time.perf_counter() > deadline:
             raise _OutOfTime
         c = np.asarray(value(full(z)), dtype=float).ravel()
         if not np.all(np.isfinite(c)):
             raise _NonFinite
-        return np.concatenate([c[E] - lb[E], c[I] - z[nF:]])
+        r = np.concatenate([c[E] - lb[E], c[I] - z[nF:]])
+        last.update(z=np.array(z, copy=True), r=r, c=c)
+        return r
 
     def jacobian(z):
         J = jac(full(z))
         if not np.all(np.isfinite(J)):
             raise _NonFinite
-        return np.block([[J[E][:, F], np.zeros((E.size, k))], [J[I][:, F], -np.eye(k)]])
+        Jz = np.block([[J[E][:, F], np.zeros((E.size, k))], [J[I][:, F], -np.eye(k)]])
+        if "z" in last and np.array_equal(last["z"], z):  # an accepted point: its certificates
+            r = last["r"]
+            # the slacks are inside their bounds, so |r| bounds the violation
+            if not (r.size and float(np.max(np.abs(r))) > ctol) or (
+                    not bounded and _relative_optimality(_grad_inf(r, Jz), r, Jz) <= INFEASIBLE_RTOL):
+                raise _Stop(np.array(z, copy=True), r, Jz, last["c"])
+        return Jz
 
     if nF + k == 0:  # every variable fixed and equality rows only: nothing to move
         viol0 = np.abs(c0[E] - lb[E])
@@ -92,17 +143,19 @@ def solve_feasibility(value, jac, x, ctol, deadline, max_nfev, *, lb=None, ub=No
             return x0, "feasible", ""
         return x, "unknown", "every variable is fixed by its bounds and the equality rows are violated"
     z0 = np.concatenate([x0[F], np.clip(c0[I], lb[I], ub[I])])
-    zl, zu = np.concatenate([xl[F], lb[I]]), np.concatenate([xu[F], ub[I]])
-    bounded = bool(np.any(np.isfinite(zl)) or np.any(np.isfinite(zu)))
     try:
         r = least_squares(resid, z0, jac=jacobian, method="trf", ftol=1e-15, xtol=1e-15, gtol=1e-15,
                           max_nfev=max_nfev, bounds=(zl, zu) if bounded else (-np.inf, np.inf))
+        zs, rs, Js, opt, nfev = r.x, r.fun, r.jac, float(r.optimality), r.nfev
+        c = np.asarray(value(full(zs)), dtype=float).ravel()
+    except _Stop as stop:  # unbounded when infeasible: least_squares' optimality is ||J^T r||_inf
+        zs, rs, Js, c, nfev = stop.z, stop.r, stop.J, stop.c, None
+        opt = _grad_inf(rs, Js)
     except _OutOfTime:
         return x, "unknown", "Time limit (max_time) reached in the feasibility phase."
     except _NonFinite:
         return x, "unknown", "non-finite constraint value or Jacobian in the feasibility phase"
-    xs = full(r.x)
-    c = np.asarray(value(xs), dtype=float).ravel()
+    xs = full(zs)
     viol = np.concatenate([np.abs(c[E] - lb[E]), np.maximum(c[I] - ub[I], 0), np.maximum(lb[I] - c[I], 0),
                            np.maximum(xs - xu, 0), np.maximum(xl - xs, 0)])
     vinf = float(np.max(viol)) if viol.size else 0.0
@@ -110,8 +163,7 @@ def solve_feasibility(value, jac, x, ctol, deadline, max_nfev, *, lb=None, ub=No
         return x, "unknown", "non-finite constraint values in the feasibility phase"
     if vinf <= ctol:
         return xs, "feasible", ""
-    rn = float(np.linalg.norm(r.fun))
-    rel = float(r.optimality) / max(float(np.linalg.norm(r.jac, 2)) * rn, 1e-300)
+    rel = _relative_optimality(opt, rs, Js)
     shape = f"{m} constraint rows in {n} variables" + (" (over-determined)" if E.size > n else "")
     if rel <= INFEASIBLE_RTOL:
         return xs, "infeasible", (
@@ -120,7 +172,7 @@ def solve_feasibility(value, jac, x, ctol, deadline, max_nfev, *, lb=None, ub=No
             "least-squares point")
     return xs, "unknown", (
         f"no feasible point found: {shape}; the least-squares phase stopped at a violation of {vinf:.3e} "
-        f"without a stationarity certificate ({rel:.1e}) after {r.nfev} evaluations")
+        f"without a stationarity certificate ({rel:.1e}) after {nfev} evaluations")
 
 
 def feasibility_budget(n):
