@@ -489,6 +489,36 @@ def false_success_list(rows):
                      f"kkt={r['kkt']:.1e} (tol {r['kkt_tol']:.1e}); message: {r['message']}" for r in fs)
 
 
+def slow_runs(rows, ref="ipopt", factor=10.0):
+    """Runs that took more than ``factor`` times ``ref``'s time on the same problem (#17's
+    speed target), per solver: ``{solver: (attempted, refused)}``, two lists of
+    ``(problem, ratio)`` sorted by ratio, the second for problems on which ``ref`` evaluated
+    no objective value (IPOPT's "too few degrees of freedom" when m > n)."""
+    refs = {r["problem"]: r for r in rows if r["solver"] == ref and r.get("status") == "ok"}
+    out = {}
+    for s in sorted({r["solver"] for r in rows} - {ref}):
+        att, refused = [], []
+        for r in rows:
+            q = refs.get(r["problem"])
+            if r["solver"] != s or q is None or "time" not in r or not r["time"] > factor * max(q["time"], 1e-6):
+                continue
+            (refused if not q.get("nfev") else att).append((r["problem"], r["time"] / max(q["time"], 1e-6)))
+        out[s] = (sorted(att, key=lambda t: -t[1]), sorted(refused, key=lambda t: -t[1]))
+    return out
+
+
+def slow_runs_text(rows, ref="ipopt", factor=10.0):
+    if not any(r["solver"] == ref for r in rows):
+        return ""
+    lines = []
+    for s, (att, refused) in slow_runs(rows, ref, factor).items():
+        top = ", ".join(f"{p} {x:.0f}x" for p, x in (att or refused)[:3])
+        lines.append(f"- {s}: {len(att) + len(refused)} runs over {factor:g}x {ref}'s time; {len(att)} on problems "
+                     f"{ref} attempted, {len(refused)} on problems it refused without evaluating f"
+                     + (f" (largest: {top})" if top else ""))
+    return f"runs over {factor:g}x {ref}'s time:\n" + "\n".join(lines)
+
+
 NOTES = "<!-- hand-written notes below this line are kept when bench_cutest.py rewrites the page -->"
 
 
@@ -639,6 +669,7 @@ def main(argv=None):
     plot(rows, RESULTS / f"{stem}_profile.png")
     print(summary_table(rows))
     print("false successes:\n" + false_success_list(rows))
+    print(slow_runs_text(rows))
     if not a.no_docs:
         extra = []
         if a.append_docs:

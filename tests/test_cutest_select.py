@@ -149,6 +149,24 @@ def test_benchmark_kkt_check_on_known_solutions():
     assert viol <= 1e-6 and ok and kkt <= 1e-5 * g0 / 10
 
 
+def test_benchmark_slow_runs_split_attempted_and_refused_problems():
+    """#17's speed target, counted by the benchmark: runs over 10x IPOPT's time on the same
+    problem, apart for the problems IPOPT refused without evaluating f (nfev = 0)."""
+    B = _bench()
+    rows = [dict(problem="A", solver="ipopt", status="ok", time=0.1, nfev=12),
+            dict(problem="A", solver="eal", status="ok", time=1.5, nfev=30),      # 15x, attempted
+            dict(problem="B", solver="ipopt", status="ok", time=0.01, nfev=0),    # refused
+            dict(problem="B", solver="eal", status="ok", time=0.5, nfev=40),      # 50x, refused
+            dict(problem="C", solver="ipopt", status="ok", time=1.0, nfev=20),
+            dict(problem="C", solver="eal", status="ok", time=9.9, nfev=20),      # 9.9x: not slow
+            dict(problem="D", solver="ipopt", status="timeout"),                  # no reference time
+            dict(problem="D", solver="eal", status="ok", time=5.0, nfev=5)]
+    att, refused = B.slow_runs(rows)["eal"]
+    assert att == [("A", pytest.approx(15.0))] and refused == [("B", pytest.approx(50.0))]
+    text = B.slow_runs_text(rows)
+    assert "2 runs over 10x" in text and "1 on problems ipopt attempted, 1 on problems it refused" in text
+
+
 def test_benchmark_kkt_check_does_not_load_nearly_active_rows():
     """TFI3 (n = 3, 101 rows c_j(x) <= ub_j): at its KKT point (SLSQP to ftol 1e-14, rows 10,
     11 and 100 active) rows 9 and 12 have slack 1.1e-4, inside the check's active band. Least

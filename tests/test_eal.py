@@ -200,6 +200,7 @@ def test_inequality_path_is_not_stopped_while_it_improves_a_feasible_objective(n
 
     p = C.s2mpj(name)
     g0 = float(np.linalg.norm(p.objective.grad(p.x0)))
+    # with keep_in_bounds=True SCW2 stops at once at a worse KKT vertex (f = 0, certified)
     res = numopt.minimize(p, method="eal", tol=1e-6 * max(1.0, g0), options={"constr_viol_tol": 1e-8})
     assert res.success and res.status == 0 and res.constraint_violation <= 1e-8
     f = p.objective

@@ -2,6 +2,8 @@
 augmented Lagrangian merit, Na, Anitescu & Kolar 2023): Hock-Schittkowski problems
 with known optima, agreement with scipy, multipliers checked by the KKT conditions,
 finite-difference Jacobians, sparse LinearConstraint, failure modes."""
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -276,3 +278,37 @@ def test_hs1_rosenbrock_with_inactive_bound():
     assert res.success and res.fun <= 1e-14
     np.testing.assert_allclose(res.x, [1.0, 1.0], atol=1e-7)
     np.testing.assert_allclose(res.bound_multipliers, 0.0, atol=1e-9)
+
+
+def test_keep_in_bounds_evaluates_only_inside_the_box():
+    """f = ||x - 3||^2 - sum log(1.1 - x) on 0.05 <= x <= 1 with x0 + x1^2 <= 1.5: the Newton
+    step from (0.1, 0.1) points far past the box (and past f's domain x < 1.1). With
+    ``keep_in_bounds=True`` every point where f is evaluated lies in the box; by default the
+    line search tries points outside (so the check below can fail). Both end at scipy's
+    SLSQP solution."""
+    pts = []
+
+    def f(x):
+        pts.append(np.array(x, copy=True))
+        return float(np.sum((x - 3) ** 2) - np.sum(np.log(1.1 - x)))
+
+    g = lambda x: 2 * (x - 3) + 1 / (1.1 - x)  # noqa: E731
+    con = {"type": "ineq", "fun": lambda x: np.array([1.5 - x[0] - x[1] ** 2]),
+           "jac": lambda x: np.array([[-1.0, -2 * x[1]]])}
+    box = [(0.05, 1.0), (0.05, 1.0)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = sminimize(f, [0.1, 0.1], jac=g, method="SLSQP", constraints=[con], bounds=box,
+                          options={"ftol": 1e-14})
+        pts.clear()
+        res = numopt.minimize(f, [0.1, 0.1], jac=g, method="eal", constraints=[con], bounds=box,
+                              options={"keep_in_bounds": True})
+        inside = np.array(pts)
+        pts.clear()
+        free = numopt.minimize(f, [0.1, 0.1], jac=g, method="eal", constraints=[con], bounds=box)
+        outside = np.array(pts)
+    assert inside.min() >= 0.05 and inside.max() <= 1.0
+    assert outside.max() > 1.0
+    for r in (res, free):
+        assert r.success and r.optimality <= 1e-8
+        np.testing.assert_allclose(r.x, ref.x, atol=1e-7)

@@ -582,6 +582,11 @@ _OPTIONS = {
                                       "direction of the merit function after max_adjust penalty updates, step "
                                       "along the negative merit gradient (at the penalties the iteration "
                                       "started with) instead of stopping.", Flag()),
+    "keep_in_bounds": Option(False, "Inequality/bound path: project the trial points of the line search onto the "
+                                    "variable bounds (Armijo test along the projection arc), so that the "
+                                    "objective and constraints are evaluated inside them, for functions undefined "
+                                    "outside (default False: bounds are rows of g(x) <= 0 like the others, met at "
+                                    "the limit; see docs/eal.md for the measured trade-off).", Flag()),
     "maxiter": Option(1000, "Maximum number of iterations (default 1000; one sketched Newton step and its merit "
                             "line search per iteration).", Interval(0, integer=True)),
     "mu0": Option(1.0, "Initial penalty on ||c||^2 (authors' default).", _POS),

@@ -27,6 +27,17 @@ multipliers ``lam`` (free) and ``mu`` (>= 0). Each iteration:
    Lagrangian of the inequalities, the second the terms that make it exact in the
    multipliers). When the step is not a descent direction of Phi, ``mu_p <- rho^2 mu_p``
    and ``nu <- nu / rho`` and the step is recomputed (the active set depends on mu_p).
+   With variable bounds and option ``keep_in_bounds`` (default off) each trial point is
+   projected onto the box, and the Armijo test uses the merit's linear decrease along
+   the projection arc, ``grad Phi . (P(x + alpha dx) - x, alpha dlam, alpha dmu)``
+   (Bertsekas' rule for projected paths); when that is not a decrease (the active-set
+   system, singular at a degenerate vertex, was solved in least squares and its step
+   pushes out of the box), the trial point is the straight one. Otherwise the objective
+   and constraints are evaluated inside the bounds (the Hessian differences step
+   ``fd_step`` past them), as they must be where a function is undefined outside. (Not
+   the default: on the CUTEst general set it solved 339 problems instead of 343 with 30%
+   fewer evaluations; trying the straight point after a failed projected one solved 343,
+   a different 7 gained and 7 lost, with 7% more evaluations. docs/eal.md.)
 
 Simplifications with respect to the paper (stated in docs/eal.md): the paper's factor
 ``q_nu(x, mu)`` (which keeps the penalty finite on a bounded region and makes the level
@@ -44,8 +55,9 @@ upper bound, ``<= 0`` at the lower). Stationarity: ``grad f + J^T y + z = 0``.
 Optimality measure: the KKT residual ``max(||grad f + J^T y + z||_inf, ||h||_inf,
 ||max(g, 0)||_inf, ||max(-mu, 0)||_inf, ||mu o g||_inf)`` (stationarity, primal
 feasibility, dual sign, complementarity), NaN-propagating. ``constraint_violation``:
-``max(||h||_inf, ||max(g, 0)||_inf)``. Iterates are not kept feasible: the returned
-``x`` satisfies the constraints and bounds to within the KKT residual.
+``max(||h||_inf, ||max(g, 0)||_inf)``. Iterates are not kept feasible (with
+``keep_in_bounds``, only for the bounds): the returned ``x`` satisfies the constraints
+and bounds to within the KKT residual.
 """
 from __future__ import annotations
 
@@ -98,6 +110,7 @@ class _Form:
         self.L = np.flatnonzero(~eq & np.isfinite(lb))
         self.BU, self.BL = np.flatnonzero(np.isfinite(xu)), np.flatnonzero(np.isfinite(xl))
         self.lb, self.ub, self.xl, self.xu = lb, ub, xl, xu
+        self.keep = bool(opts["keep_in_bounds"]) and bool(np.any(np.isfinite(xl)) or np.any(np.isfinite(xu)))
         self.p = self.U.size + self.L.size + self.BU.size + self.BL.size
         eye = np.eye(n)
         self.Jb = np.vstack([eye[self.BU], -eye[self.BL]])
@@ -116,6 +129,10 @@ class _Form:
             out = fx, gx, np.asarray(self.c.value(x), dtype=float).ravel(), J
         self._last = (np.array(x, copy=True), out)
         return out
+
+    def proj(self, x):
+        """x projected onto the variable bounds (option ``keep_in_bounds``), else x."""
+        return np.clip(x, self.xl, self.xu) if self.keep else x
 
     def c_value(self, x):
         return np.asarray(self.c.value(x), dtype=float).ravel()
@@ -283,17 +300,26 @@ def _search(form, S, st, d, slope, opts):
     rounding error: the full step is then also accepted when Phi does not grow beyond
     rounding (1000 eps (1 + |Phi|)) and the KKT residual halves."""
     phi0 = _merit(form, S.x, S.lam, S.mu, st)
+    G = _merit_grad(st, S) if form.keep else None
     alpha = 1.0
     for k in range(opts["max_linesearch"]):
-        phi = _merit(form, S.x + alpha * d[0], S.lam + alpha * d[1], S.mu + alpha * d[2], st)
-        if phi <= phi0 + opts["beta"] * alpha * slope:
-            return alpha
+        xt, proj, lin = S.x + alpha * d[0], False, alpha * slope
+        if form.keep:
+            xp = form.proj(xt)
+            if not np.array_equal(xp, xt):
+                # the projected path's linear decrease (Bertsekas' Armijo rule along the
+                # projection arc); when it does not descend, the straight trial point
+                lin_p = float(G[0] @ (xp - S.x)) + alpha * float(G[1] @ d[1] + G[2] @ d[2])
+                if lin_p < 0:
+                    xt, proj, lin = xp, True, lin_p
+        phi = _merit(form, xt, S.lam + alpha * d[1], S.mu + alpha * d[2], st)
+        if phi <= phi0 + opts["beta"] * lin:
+            return alpha, proj
         if k == 0 and phi <= phi0 + 1e3 * np.finfo(float).eps * (1.0 + abs(phi0)):
-            xt = S.x + d[0]
             if _state(form, xt, S.lam + d[1], S.mu + d[2], *form.at(xt)).kkt < 0.5 * S.kkt:
-                return alpha
+                return alpha, proj
         alpha *= 0.5
-    return None
+    return None, False
 
 
 def _start(form, x, opts):
@@ -395,10 +421,11 @@ def _iteration(form, S, st, point, qn, opts, rng, it):
     d, slope, stop = _direction(form, S, st, opts, rng)
     if stop is not None:
         return None, stop
+    proj = False
     if slope is None:  # no descent: the full step when it halves the KKT residual
         alpha = 1.0
     else:
-        alpha = _search(form, S, st, d, slope, opts)
+        alpha, proj = _search(form, S, st, d, slope, opts)
         if alpha is None:
             return None, (5, f"line search failed on the merit function (constraint violation {S.viol:.2e}); "
                              "the constraints may be infeasible")
@@ -408,6 +435,8 @@ def _iteration(form, S, st, point, qn, opts, rng, it):
             st.nu /= opts["rho"]
             st.mu *= opts["rho"] ** opts["tiny_mu_power"]
     xn, ln, mn = x + alpha * d[0], lam + alpha * d[1], mu + alpha * d[2]
+    if proj:
+        xn = form.proj(xn)
     new = form.at(xn)
     bad = _nonfinite(*new, f"at the step of iteration {it}")
     if bad:
