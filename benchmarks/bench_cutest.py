@@ -512,11 +512,12 @@ def slow_runs_text(rows, ref="ipopt", factor=10.0):
         return ""
     lines = []
     for s, (att, refused) in slow_runs(rows, ref, factor).items():
+        if not att and not refused:
+            continue
         top = ", ".join(f"{p} {x:.0f}x" for p, x in (att or refused)[:3])
         lines.append(f"- {s}: {len(att) + len(refused)} runs over {factor:g}x {ref}'s time; {len(att)} on problems "
-                     f"{ref} attempted, {len(refused)} on problems it refused without evaluating f"
-                     + (f" (largest: {top})" if top else ""))
-    return f"runs over {factor:g}x {ref}'s time:\n" + "\n".join(lines)
+                     f"{ref} attempted, {len(refused)} on problems it refused without evaluating f (largest: {top})")
+    return f"runs over {factor:g}x {ref}'s time:\n" + ("\n".join(lines) or "none")
 
 
 NOTES = "<!-- hand-written notes below this line are kept when bench_cutest.py rewrites the page -->"

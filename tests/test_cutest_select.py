@@ -165,6 +165,7 @@ def test_benchmark_slow_runs_split_attempted_and_refused_problems():
     assert att == [("A", pytest.approx(15.0))] and refused == [("B", pytest.approx(50.0))]
     text = B.slow_runs_text(rows)
     assert "2 runs over 10x" in text and "1 on problems ipopt attempted, 1 on problems it refused" in text
+    assert B.slow_runs_text(rows[4:]).endswith("none")  # C and D only: no slow run
 
 
 def test_benchmark_kkt_check_does_not_load_nearly_active_rows():

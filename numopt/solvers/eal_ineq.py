@@ -421,7 +421,7 @@ def _iteration(form, S, st, point, qn, opts, rng, it):
     d, slope, stop = _direction(form, S, st, opts, rng)
     if stop is not None:
         return None, stop
-    proj = False
+    proj = form.keep  # the full step below, projected with keep_in_bounds
     if slope is None:  # no descent: the full step when it halves the KKT residual
         alpha = 1.0
     else:
