@@ -46,7 +46,8 @@ class FunctionOracle(SmoothFunction):
     Parameters follow :func:`scipy.optimize.minimize`: ``fun(x, *args)``; ``jac``
     a callable, ``True`` (``fun`` returns ``(f, g)``), ``"2-point"``/``"3-point"``
     (finite differences, only when asked), ``"cs"`` (complex step: ``fun`` must accept
-    complex input) or ``None`` (no gradient available); ``hess`` a callable ``hess(x,
+    complex input) or ``None`` (no gradient here; :func:`numopt.minimize` then builds the
+    oracle with ``"2-point"`` for a method that needs one, as scipy does); ``hess`` a callable ``hess(x,
     *args)`` returning a dense array, a scipy.sparse matrix or a
     :class:`scipy.sparse.linalg.LinearOperator` (kept as given: ``hvp`` is ``H @ v`` /
     ``H.matvec(v)``), ``"2-point"``/``"3-point"``/``"cs"`` (finite differences, see

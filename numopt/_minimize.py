@@ -263,8 +263,10 @@ def minimize(fun, x0=None, args=(), method=None, jac=None, hess=None, hessp=None
         A regularizer is never dropped: a method without a proximal step adds a smooth
         one (``numopt.prox.SquaredL2``) to the smooth part and refuses any other
         (ValueError listing the methods that accept it).
-    jac, hess, hessp, args : as in scipy. Finite differences only when asked:
-        ``jac='2-point' | '3-point' | 'cs'``; ``hess='2-point' | '3-point' | 'cs'`` (from the
+    jac, hess, hessp, args : as in scipy. ``jac=None`` with a method that needs a gradient
+        (a plain callable ``fun``): 2-point finite differences, as scipy does; otherwise
+        finite differences only when asked: ``jac='2-point' | '3-point' | 'cs'``;
+        ``hess='2-point' | '3-point' | 'cs'`` (from the
         gradient, or from values without one), a ``scipy.optimize.HessianUpdateStrategy``
         (``BFGS()``, ``SR1()``), or a callable returning an array, a sparse matrix or a
         ``LinearOperator`` (used through products, never densified).
@@ -300,5 +302,9 @@ def minimize(fun, x0=None, args=(), method=None, jac=None, hess=None, hessp=None
     if method is None:
         method = _default_method(problem)
     spec = get_method(method, kind="minimize")
+    if (jac is None and "grad" in spec.requires and isinstance(problem.objective, FunctionOracle)
+            and not _has_grad(problem.objective)):
+        # a plain callable without `jac`: 2-point differences, as scipy.optimize.minimize does
+        problem = build_problem(fun, x0, args, "2-point", hess, hessp, bounds, constraints, prox, lmo)
     problem, x0, opts, counter = prepare(spec, problem, x0, options, tol)
     return run_method(spec, problem, x0, opts, callback=callback, counter=counter)

@@ -175,12 +175,16 @@ def test_jac_true_and_args(rng):
     assert res.nfev >= 1 and res.njev >= 1
 
 
-def test_finite_difference_only_when_asked(rng):
+def test_finite_differences_without_jac_as_in_scipy(rng):
+    """No `jac` for a plain callable: 2-point differences (the run `jac='2-point'` gives), as
+    scipy.optimize.minimize does; other difference schemes when asked."""
     def f(x):
         return float(np.sum((x - 1.0) ** 2))
 
-    with pytest.raises(ValueError, match="gradient"):
-        numopt.minimize(f, np.zeros(3), method="gd")
+    plain = numopt.minimize(f, np.zeros(3), method="gd", tol=1e-6)
+    asked = numopt.minimize(f, np.zeros(3), method="gd", jac="2-point", tol=1e-6)
+    np.testing.assert_array_equal(plain.x, asked.x)
+    np.testing.assert_allclose(plain.x, 1.0, atol=1e-5)
     res = numopt.minimize(f, np.zeros(3), method="gd", jac="3-point", tol=1e-6)
     np.testing.assert_allclose(res.x, 1.0, atol=1e-5)
 

@@ -418,3 +418,25 @@ def test_nan_measures_propagate():
     res = run_loop(gen(np.zeros(2)), counter=OracleCounter(), options={"maxiter": 10, "max_time": np.inf},
                    tol=1e-6, method="t")
     assert res.status == 2 and not res.success
+
+
+def test_no_jac_means_two_point_differences_as_in_scipy():
+    """``minimize(f, x0)`` without ``jac``, as a scipy user writes it: the default method
+    (L-BFGS) runs on 2-point differences (the same run as ``jac='2-point'``) and ends where
+    scipy's own default (BFGS, also 2-point) does; eal with an inequality likewise reaches
+    SLSQP's point."""
+    from scipy.optimize import minimize as sminimize
+
+    rosen = lambda x: float((1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2)  # noqa: E731
+    res = numopt.minimize(rosen, [-1.2, 1.0])
+    asked = numopt.minimize(rosen, [-1.2, 1.0], jac="2-point")
+    assert res.success and np.array_equal(res.x, asked.x) and res.nfev == asked.nfev
+    ref = sminimize(rosen, [-1.2, 1.0])
+    np.testing.assert_allclose(res.x, [1.0, 1.0], atol=1e-4)
+    np.testing.assert_allclose(res.x, ref.x, atol=1e-4)
+    cons = [{"type": "ineq", "fun": lambda x: x[0] - 2 * x[1] + 2}]
+    quad = lambda x: (x[0] - 1) ** 2 + (x[1] - 2.5) ** 2  # noqa: E731
+    eal = numopt.minimize(quad, [2.0, 0.0], method="eal", constraints=cons)
+    slsqp = sminimize(quad, [2.0, 0.0], method="SLSQP", constraints=cons)
+    assert eal.success
+    np.testing.assert_allclose(eal.x, slsqp.x, atol=1e-6)
