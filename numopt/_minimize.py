@@ -305,6 +305,6 @@ def minimize(fun, x0=None, args=(), method=None, jac=None, hess=None, hessp=None
     if (jac is None and "grad" in spec.requires and isinstance(problem.objective, FunctionOracle)
             and not _has_grad(problem.objective)):
         # a plain callable without `jac`: 2-point differences, as scipy.optimize.minimize does
-        problem = build_problem(fun, x0, args, "2-point", hess, hessp, bounds, constraints, prox, lmo)
+        problem.objective = FunctionOracle(fun, jac="2-point", hess=hess, hessp=hessp, args=args)
     problem, x0, opts, counter = prepare(spec, problem, x0, options, tol)
     return run_method(spec, problem, x0, opts, callback=callback, counter=counter)

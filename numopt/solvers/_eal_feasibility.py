@@ -147,7 +147,7 @@ def solve_feasibility(value, jac, x, ctol, deadline, max_nfev, *, lb=None, ub=No
         r = least_squares(resid, z0, jac=jacobian, method="trf", ftol=1e-15, xtol=1e-15, gtol=1e-15,
                           max_nfev=max_nfev, bounds=(zl, zu) if bounded else (-np.inf, np.inf))
         zs, rs, Js, opt, nfev = r.x, r.fun, r.jac, float(r.optimality), r.nfev
-        c = np.asarray(value(full(zs)), dtype=float).ravel()
+        c = last["c"] if np.array_equal(last["z"], zs) else np.asarray(value(full(zs)), dtype=float).ravel()
     except _Stop as stop:  # unbounded when infeasible: least_squares' optimality is ||J^T r||_inf
         zs, rs, Js, c, nfev = stop.z, stop.r, stop.J, stop.c, None
         opt = _grad_inf(rs, Js)

@@ -207,6 +207,15 @@ def _hessian(form, x, y, z, gl, qn, opts):
     return H, H @ gl
 
 
+def _merit_parts(fx, h, g, lam, mu, st):
+    """Phi's terms from values: ``(f + lam^T h + mu_p/2 ||h||^2 + sum_i (max(0, mu_i + mu_p
+    g_i)^2 - mu_i^2) / (2 mu_p), ||g o mu||^2)``; Phi adds ``nu/2 (||grad_x L||^2 + ||g o
+    mu||^2)`` to the first."""
+    t = np.maximum(0.0, mu + st.mu * g)
+    gm = g * mu
+    return fx + lam @ h + 0.5 * st.mu * h @ h + (t @ t - mu @ mu) / (2 * st.mu), gm @ gm
+
+
 def _merit_floor(form, x, lam, mu, st):
     """Phi without its ``nu/2 ||grad_x L||^2`` term, a lower bound of Phi from values
     only (no gradient or Jacobian); inf when an oracle fails or is not finite."""
@@ -214,10 +223,8 @@ def _merit_floor(form, x, lam, mu, st):
         fx, cx = form.values(x)
     except (FloatingPointError, OverflowError, ValueError, ZeroDivisionError):
         return np.inf
-    h, g = form.hg_values(x, cx)
-    t = np.maximum(0.0, mu + st.mu * g)
-    gm = g * mu
-    phi = fx + lam @ h + 0.5 * st.mu * h @ h + (t @ t - mu @ mu) / (2 * st.mu) + 0.5 * st.nu * (gm @ gm)
+    base, gm2 = _merit_parts(fx, *form.hg_values(x, cx), lam, mu, st)
+    phi = base + 0.5 * st.nu * gm2
     return phi if np.isfinite(phi) else np.inf
 
 
@@ -229,10 +236,8 @@ def _merit(form, x, lam, mu, st):
         return np.inf
     h, Jh, g, Jg = form.hg(x, cx, J)
     gl = gx + Jh.T @ lam + Jg.T @ mu
-    t = np.maximum(0.0, mu + st.mu * g)
-    gm = g * mu
-    phi = (fx + lam @ h + 0.5 * st.mu * h @ h + (t @ t - mu @ mu) / (2 * st.mu)
-           + 0.5 * st.nu * (gl @ gl + gm @ gm))
+    base, gm2 = _merit_parts(fx, h, g, lam, mu, st)
+    phi = base + 0.5 * st.nu * (gl @ gl + gm2)
     return phi if np.isfinite(phi) else np.inf
 
 
