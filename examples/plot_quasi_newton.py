@@ -9,6 +9,8 @@ The scipy-style methods of the ``quasi_newton`` family state (``numopt.show_opti
 * ``"bfgs"``: Q-superlinear convergence near a minimizer (Dennis & Moré, 1974);
 * ``"trust-ncg"``: a local superlinear rate of order 1.5 with its forcing term
   (Steihaug 1983; Dembo, Eisenstat & Steihaug 1982);
+* ``"newton-cg"`` (scipy's ``"Newton-CG"``): the same local order 1.5, with a line search
+  instead of a trust region (Dembo & Steihaug 1983);
 * ``"nonlinear-cg"``: global convergence, ``liminf ||g_k|| = 0`` (Hager & Zhang, 2005);
 * ``"l-bfgs-b"``: limit points are stationary (Byrd, Lu, Nocedal & Zhu, 1995), no rate;
 * ``"projected-newton"`` (second-order family, bounds): superlinear once the active set is
@@ -16,7 +18,7 @@ The scipy-style methods of the ``quasi_newton`` family state (``numopt.show_opti
 
 On a strongly convex l2-regularized logistic regression, the plot shows ``F(x_k) - F*``
 against gradient evaluations, with the fitted linear ratio of L-BFGS and the fitted
-local order of BFGS and trust-ncg printed below; ``"agd"`` (optimal first-order rate) is
+local order of BFGS, trust-ncg and newton-cg printed below; ``"agd"`` (optimal first-order rate) is
 drawn for reference. L-BFGS-B runs on the same problem with the box ``|x_i| <= 0.2``
 (most bounds active at the solution) and is compared with scipy's L-BFGS-B.
 """
@@ -31,7 +33,7 @@ prob = problems.get("synthetic/logistic", n=300, p=30, penalty="l2", lam_ratio=0
 x_star, f_star = rates.reference_solution(prob)
 
 runs = {m: numopt.minimize(prob, method=m, tol=1e-8, options={"maxiter": 400})
-        for m in ("bfgs", "lbfgs", "nonlinear-cg", "trust-ncg", "agd")}
+        for m in ("bfgs", "lbfgs", "nonlinear-cg", "trust-ncg", "newton-cg", "agd")}
 fig, ax = plt.subplots(figsize=(6, 4))
 rates.plot_convergence(runs, f_star, x="njev", ax=ax)
 ax.set_title("l2-logistic regression")
@@ -40,7 +42,7 @@ fig.tight_layout()
 e = rates.suboptimality(runs["lbfgs"], f_star)
 print(f"lbfgs: fitted linear ratio r = {rates.fit_linear_rate(e, floor=1e-12).rate:.3f} per iteration "
       f"(status {runs['lbfgs'].status})")
-for m in ("bfgs", "trust-ncg"):
+for m in ("bfgs", "trust-ncg", "newton-cg"):
     g = np.asarray(runs[m].trace["optimality"])
     fit = rates.fit_order(g, floor=1e-11, start=max(len(g) - 6, 0))
     print(f"{m}: fitted local order p = {fit.p:.2f} over the last steps (status {runs[m].status})")

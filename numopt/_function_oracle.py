@@ -11,6 +11,26 @@ from ._oracle_base import SmoothFunction, as_scalar
 __all__ = ["FunctionOracle"]
 
 
+def refine_gradient(f):
+    """Ask the objective ``f`` (through wrappers) to switch its default forward-difference
+    gradient to central differences (:meth:`FunctionOracle.refine_gradient`); True when
+    it did, so the caller recomputes the gradient and goes on."""
+    refine = getattr(f, "refine_gradient", None)
+    return bool(refine()) if callable(refine) else False
+
+
+def fd_hint(f):
+    """A sentence for a failure message when the gradient is a finite difference (empty
+    otherwise): its accuracy may be what stopped the method."""
+    scheme = getattr(f, "gradient_scheme", None)
+    if scheme == "2-point":
+        return (" (the gradient is a forward difference, accurate to about sqrt(eps) relative: pass `jac`, "
+                "jac='3-point', or a larger tol)")
+    if scheme == "3-point":
+        return " (the gradient is a central difference: pass `jac` for an exact one, or a larger tol)"
+    return ""
+
+
 def _fd_grad(fun, x, xp, scheme, f0=None):
     """Finite-difference gradient (only used when the user asks: jac='2-point'/'3-point').
 
@@ -56,9 +76,12 @@ class FunctionOracle(SmoothFunction):
 
     Calls made by finite differences are counted: ``fd_nfev`` (calls of ``fun``) and
     ``fd_njev`` (calls of ``jac``), which the counting wrapper adds to ``nfev``/``njev``.
+    ``refine=True`` (with ``jac="2-point"``; what :func:`numopt.minimize` builds when
+    ``jac`` is not given) lets a method switch to central differences once its line
+    search fails (:meth:`refine_gradient`).
     """
 
-    def __init__(self, fun, jac=None, hess=None, hessp=None, args=(), lipschitz=None):
+    def __init__(self, fun, jac=None, hess=None, hessp=None, args=(), lipschitz=None, *, refine=False):
         if not callable(fun):
             raise TypeError(f"`fun` must be callable, got {type(fun).__name__}")
         if not isinstance(args, tuple):
@@ -88,6 +111,26 @@ class FunctionOracle(SmoothFunction):
         self.has_grad = jac not in (None, False)
         self.fd_nfev = 0  # calls of fun made by finite differences (counted as nfev by Counted)
         self.fd_njev = 0  # calls of jac made by finite-difference Hessians (counted as njev)
+        self._refine = bool(refine) and jac == "2-point"
+
+    @property
+    def gradient_scheme(self):
+        """``'2-point'``, ``'3-point'`` or ``'cs'`` for a finite-difference / complex-step
+        gradient, else None (exact)."""
+        return self._jac if isinstance(self._jac, str) else None
+
+    def refine_gradient(self):
+        """Switch forward (2-point) differences to central (3-point) ones, once: the forward
+        difference's error, about ``sqrt(eps)`` relative, floors the gradient norm a method
+        can certify and breaks its line search near a minimizer; central differences reach
+        about ``eps**(2/3)`` at twice the calls (Gill, Murray & Wright, *Practical
+        Optimization*, 1981, Sec. 8.6). Only for the gradient the front door chose by
+        default (``jac`` not given, ``refine=True``); True when it switched."""
+        if not self._refine:
+            return False
+        self._refine = False
+        self._jac = "3-point"
+        return True
 
     def _memo(self, x):
         """``fun(x) -> (f, g)`` with a one-entry cache (``jac=True``): a line search's value

@@ -264,7 +264,9 @@ def minimize(fun, x0=None, args=(), method=None, jac=None, hess=None, hessp=None
         one (``numopt.prox.SquaredL2``) to the smooth part and refuses any other
         (ValueError listing the methods that accept it).
     jac, hess, hessp, args : as in scipy. ``jac=None`` with a method that needs a gradient
-        (a plain callable ``fun``): 2-point finite differences, as scipy does; otherwise
+        (a plain callable ``fun``): 2-point finite differences, as scipy does, switched to
+        central (3-point) differences once the method's line search stalls on their error
+        (``"eal"``, whose merit function contains the gradient: central from the start); otherwise
         finite differences only when asked: ``jac='2-point' | '3-point' | 'cs'``;
         ``hess='2-point' | '3-point' | 'cs'`` (from the
         gradient, or from values without one), a ``scipy.optimize.HessianUpdateStrategy``
@@ -304,7 +306,9 @@ def minimize(fun, x0=None, args=(), method=None, jac=None, hess=None, hessp=None
     spec = get_method(method, kind="minimize")
     if (jac is None and "grad" in spec.requires and isinstance(problem.objective, FunctionOracle)
             and not _has_grad(problem.objective)):
-        # a plain callable without `jac`: 2-point differences, as scipy.optimize.minimize does
-        problem.objective = FunctionOracle(fun, jac="2-point", hess=hess, hessp=hessp, args=args)
+        # a plain callable without `jac`: finite differences, 2-point as scipy.optimize.minimize
+        # (central once the forward ones stall a line search: refine_gradient), or the method's own
+        problem.objective = FunctionOracle(fun, jac=spec.default_fd, hess=hess, hessp=hessp, args=args,
+                                           refine=True)
     problem, x0, opts, counter = prepare(spec, problem, x0, options, tol)
     return run_method(spec, problem, x0, opts, callback=callback, counter=counter)

@@ -153,6 +153,11 @@ class MethodSpec:
     kind: str = "minimize"
     # other names the method is reachable by (old spellings, scipy's names)
     aliases: tuple = ()
+    # the finite-difference gradient numopt.minimize builds when `jac` is not given:
+    # "2-point" (forward, as scipy; switched to central differences once the method's line
+    # search stalls on it, see FunctionOracle.refine_gradient) or "3-point" (central, for a
+    # method whose merit function contains the gradient itself)
+    default_fd: str = "2-point"
     # the function that runs the method when it is not its kind's front door (a
     # method whose problem the kind's door cannot build, e.g. "numopt.mirror_sinkhorn")
     front_door: str | None = None
@@ -186,6 +191,21 @@ def _key(name):
 
 
 _ALIASES: dict[str, str] = {}
+
+_CONSTRAINED = ("use method='eal' (exact augmented Lagrangian), which takes the same `constraints` "
+                "(dicts, LinearConstraint, NonlinearConstraint) and `bounds`, with finite-difference "
+                "Jacobians where none is given")
+_DERIVATIVE_FREE = ("without a gradient, the default method ('lbfgs') runs on 2-point finite differences, "
+                    "as scipy's BFGS does; 'cbo' is numopt's derivative-free (global, particle) method")
+_TRUST = "use 'trust-ncg' (trust-region Newton-CG, Steihaug-Toint) or 'newton-cg' (line search)"
+#: scipy.optimize.minimize method names numopt does not implement -> what to use instead
+#: (the ValueError of :func:`get_method` says it; scipy's other names are registered aliases)
+SCIPY_ONLY = {"slsqp": _CONSTRAINED, "trust-constr": _CONSTRAINED,
+              "cobyla": "derivative-free constrained methods are not in numopt; " + _CONSTRAINED,
+              "cobyqa": "derivative-free constrained methods are not in numopt; " + _CONSTRAINED,
+              "nelder-mead": _DERIVATIVE_FREE, "powell": _DERIVATIVE_FREE,
+              "tnc": "for bounds use 'l-bfgs-b' (or 'projected-newton' with Hessian-vector products)",
+              "dogleg": _TRUST, "trust-exact": _TRUST, "trust-krylov": _TRUST}
 
 
 def register(spec: MethodSpec):
@@ -225,6 +245,8 @@ def get_method(name, kind=None) -> MethodSpec:
             raise ValueError(f"method {name!r} is a {_REGISTRY[key].kind!r} method: run it with {door}(...)")
         close = difflib.get_close_matches(key, list(pool) + [a for a, k in _ALIASES.items() if k in pool], n=3)
         hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+        if kind in (None, "minimize") and key in SCIPY_ONLY:
+            hint = f" scipy's {name!r} is not implemented in numopt; {SCIPY_ONLY[key]}."
         raise ValueError(f"unknown method {name!r}.{hint} Valid methods: {', '.join(sorted(pool))}")
     return pool[key]
 

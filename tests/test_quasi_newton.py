@@ -1,4 +1,4 @@
-"""Tests of lbfgs, bfgs, nonlinear-cg and trust-ncg (numopt/solvers/quasi_newton.py)."""
+"""Tests of lbfgs, bfgs, nonlinear-cg, trust-ncg and newton-cg (numopt/solvers/quasi_newton.py)."""
 import warnings
 
 import numpy as np
@@ -8,8 +8,10 @@ from scipy.optimize import rosen, rosen_der, rosen_hess, rosen_hess_prod
 
 import numopt
 
-METHODS = ["lbfgs", "bfgs", "nonlinear-cg", "trust-ncg"]
-SCIPY_NAME = {"lbfgs": "L-BFGS-B", "bfgs": "BFGS", "nonlinear-cg": "CG", "trust-ncg": "trust-ncg"}
+METHODS = ["lbfgs", "bfgs", "nonlinear-cg", "trust-ncg", "newton-cg"]
+SCIPY_NAME = {"lbfgs": "L-BFGS-B", "bfgs": "BFGS", "nonlinear-cg": "CG", "trust-ncg": "trust-ncg",
+              "newton-cg": "Newton-CG"}
+HVP = ("trust-ncg", "newton-cg")   # methods that need Hessian-vector products
 
 
 def _rosen_start(n):
@@ -17,7 +19,7 @@ def _rosen_start(n):
 
 
 def _run(method, fun, x0, jac, **kw):
-    if method == "trust-ncg" and "hess" not in kw:
+    if method in HVP and "hess" not in kw:
         kw.setdefault("hessp", rosen_hess_prod)
     return numopt.minimize(fun, x0, jac=jac, method=method, **kw)
 
@@ -44,7 +46,7 @@ def test_evaluations_within_factor_of_scipy(method, n):
     def fg(x):
         calls.append(1)
         return rosen(x), rosen_der(x)
-    kw = {"hessp": rosen_hess_prod} if method == "trust-ncg" else {}
+    kw = {"hessp": rosen_hess_prod} if method in HVP else {}
     ref = sp_minimize(fg, x0, jac=True, method=SCIPY_NAME[method], **kw)
     n_scipy = len(calls)
     calls.clear()
@@ -117,9 +119,9 @@ def test_trust_ncg_with_dense_hessian_one_hessian_per_iteration():
     assert b.nhev == int(np.sum(b.trace["cg_iterations"]))  # one product per CG iteration
 
 
-def test_superlinear_tail_bfgs_and_trust_ncg():
+def test_superlinear_tail_bfgs_and_newton_cg():
     """Locally superlinear: the gradient measure falls by 10x or more per iteration at the end."""
-    for method in ("bfgs", "trust-ncg"):
+    for method in ("bfgs", "trust-ncg", "newton-cg"):
         res = _run(method, rosen, _rosen_start(2), rosen_der, tol=1e-12)
         opt = res.trace["optimality"]
         assert res.success
@@ -146,7 +148,7 @@ def test_array_api_strict_input():
     def jac(x):
         return As @ x - bs
     for method in METHODS:
-        kw = {"hessp": lambda x, v: As @ v} if method == "trust-ncg" else {}
+        kw = {"hessp": lambda x, v: As @ v} if method in HVP else {}
         res = numopt.minimize(fun, xps.zeros(5, dtype=xps.float64), jac=jac, method=method, tol=1e-10, **kw)
         assert type(res.x).__module__.startswith("array_api_strict")
         assert res.success
@@ -253,3 +255,107 @@ def test_trust_ncg_negative_curvature_escapes_the_saddle():
     res = numopt.minimize(fun, np.array([1.0, 0.1]), jac=jac, hessp=hessp, method="trust-ncg", tol=1e-10)
     assert res.success and abs(res.fun + 1.0) <= 1e-12
     np.testing.assert_allclose(np.abs(res.x), [0.0, np.sqrt(2.0)], atol=1e-9)
+
+
+# --- newton-cg (line-search truncated Newton, scipy's "Newton-CG") -------------------------
+
+@pytest.mark.parametrize("kw", [{"hess": rosen_hess}, {"hessp": rosen_hess_prod}, {"hess": "2-point"},
+                                {"hess": "3-point"}])
+def test_newton_cg_scipy_name_and_hessian_forms(kw):
+    """scipy's name reaches newton-cg; a dense Hessian, products and finite-difference
+    Hessians all give the minimizer with the measured certificate, as scipy's Newton-CG does."""
+    x0 = np.array([1.3, 0.7, 0.8, 1.9, 1.2])   # from (-1.2, 1, ...) the two may end at different local minima
+    res = numopt.minimize(rosen, x0, jac=rosen_der, method="Newton-CG", tol=1e-9, **kw)
+    ref = sp_minimize(rosen, x0, jac=rosen_der, method="Newton-CG", options={"xtol": 1e-12}, **kw)
+    assert res.method == "newton-cg" and res.success and ref.success
+    assert np.max(np.abs(rosen_der(res.x))) <= 1e-9
+    np.testing.assert_allclose(res.x, ref.x, atol=1e-6)
+    assert res.nhev >= 1 or kw.get("hess") in ("2-point", "3-point")
+
+
+def test_newton_cg_negative_curvature_falls_back_to_descent():
+    """At the saddle's side (1, 0.1) of f = x0^2 - x1^2 + x1^4/4 the first CG direction has
+    negative curvature: the step is steepest descent, and the run reaches a minimizer
+    (0, +-sqrt(2)), f = -1; the trace counts the curvature stops."""
+    def fun(x):
+        return x[0] ** 2 - x[1] ** 2 + x[1] ** 4 / 4
+
+    def jac(x):
+        return np.array([2 * x[0], -2 * x[1] + x[1] ** 3])
+
+    def hessp(x, v):
+        return np.array([2 * v[0], (-2 + 3 * x[1] ** 2) * v[1]])
+    res = numopt.minimize(fun, np.array([0.0, 0.1]), jac=jac, hessp=hessp, method="newton-cg", tol=1e-10)
+    assert res.success and abs(res.fun + 1.0) <= 1e-12
+    np.testing.assert_allclose(np.abs(res.x), [0.0, np.sqrt(2.0)], atol=1e-9)
+    assert res.trace["curvature_stops"][-1] >= 1
+
+
+def test_truncated_cg_solves_spd_systems_and_stops_on_curvature():
+    """The inner solver against numpy: on an SPD matrix with a tight tolerance it returns
+    H^{-1}(-g); on an indefinite one whose first direction has negative curvature, -g."""
+    from numopt.solvers.quasi_newton import _truncated_cg
+
+    rng = np.random.default_rng(0)
+    M = rng.standard_normal((8, 8))
+    H = M @ M.T + 0.5 * np.eye(8)
+    g = rng.standard_normal(8)
+    p, it, curved = _truncated_cg(lambda v: H @ v, g, 1e-12, 100, np)
+    assert not curved and it <= 100
+    np.testing.assert_allclose(p, np.linalg.solve(H, -g), rtol=1e-8)
+    p, it, curved = _truncated_cg(lambda v: -H @ v, g, 1e-12, 100, np)
+    assert curved and it == 1
+    np.testing.assert_array_equal(p, -g)
+
+
+def test_newton_cg_xtol_is_stagnation_not_success():
+    res = numopt.minimize(rosen, _rosen_start(4), jac=rosen_der, hessp=rosen_hess_prod, method="newton-cg",
+                          tol=1e-300, options={"xtol": 1e-3})
+    assert res.status == 6 and not res.success and "xtol" in res.message
+
+
+@pytest.mark.parametrize("name", ["SLSQP", "trust-constr", "Nelder-Mead", "TNC", "dogleg", "COBYLA"])
+def test_scipy_methods_numopt_lacks_name_the_replacement(name):
+    with pytest.raises(ValueError, match=f"scipy's '{name}' is not implemented in numopt; .*'"):
+        numopt.minimize(rosen, _rosen_start(2), method=name)
+
+
+# --- finite-difference gradients chosen by default --------------------------------------
+
+@pytest.mark.parametrize("method", ["lbfgs", "bfgs", "nonlinear-cg"])
+def test_default_gradient_switches_to_central_differences(method):
+    """Without `jac`, forward differences stall the line search near Rosenbrock's minimum
+    (||g||_inf ~ 2e-6 > tol = 1e-6; an explicit jac='2-point' keeps them and fails honestly,
+    naming the cause); the default then switches to central differences and certifies
+    ||g||_inf <= tol, also by the exact gradient within the central differences' error."""
+    x0 = [1.3, 0.7, 0.8, 1.9, 1.2]
+    fwd = numopt.minimize(rosen, x0, method=method, jac="2-point")
+    res = numopt.minimize(rosen, x0, method=method)
+    assert res.success and res.optimality <= 1e-6
+    assert np.max(np.abs(rosen_der(res.x))) <= 1e-5
+    assert np.max(np.abs(res.x - 1.0)) <= 1e-5
+    if not fwd.success:
+        assert fwd.status == 5 and "forward difference" in fwd.message
+
+
+def test_central_differences_only_for_the_default():
+    from numopt._function_oracle import FunctionOracle
+
+    auto = FunctionOracle(rosen, jac="2-point", refine=True)
+    asked = FunctionOracle(rosen, jac="2-point")
+    assert auto.refine_gradient() and auto.gradient_scheme == "3-point"
+    assert not auto.refine_gradient()          # once
+    assert not asked.refine_gradient() and asked.gradient_scheme == "2-point"
+    x = np.array([1.1, 0.9, 1.3])
+    np.testing.assert_allclose(auto.grad(x), rosen_der(x), rtol=1e-8)
+
+
+def test_l_bfgs_b_default_gradient_with_bounds():
+    """The default for bounds without `jac` (l-bfgs-b on 2-point differences) matches scipy's
+    L-BFGS-B with the exact gradient and certifies the projected gradient."""
+    x0 = [1.3, 0.7, 0.8, 1.9, 1.2]
+    b = [(None, 2.0)] * 5
+    res = numopt.minimize(rosen, x0, bounds=b)
+    ref = sp_minimize(rosen, x0, jac=rosen_der, bounds=b, method="L-BFGS-B", options={"gtol": 1e-10, "ftol": 1e-15})
+    assert res.method == "l-bfgs-b" and res.success
+    np.testing.assert_allclose(res.x, ref.x, atol=1e-4)

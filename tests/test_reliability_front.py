@@ -440,3 +440,26 @@ def test_no_jac_means_two_point_differences_as_in_scipy():
     slsqp = sminimize(quad, [2.0, 0.0], method="SLSQP", constraints=cons)
     assert eal.success
     np.testing.assert_allclose(eal.x, slsqp.x, atol=1e-6)
+
+
+@pytest.mark.parametrize("form", ["dict", "nonlinear", "linear", "eq", "bounds"])
+def test_constrained_call_without_jac_certifies(form):
+    """scipy's commonest constrained call, ``minimize(rosen, x0, constraints=...)`` without
+    ``jac``: eal runs on central differences (its merit contains the gradient; forward ones
+    stalled it at a KKT residual of 2e-8 > tol = 1e-8 after 70 iterations) and certifies
+    its KKT residual, at the point an exact-gradient reference reaches."""
+    from scipy.optimize import LinearConstraint, NonlinearConstraint, rosen, rosen_der
+    from scipy.optimize import minimize as sminimize
+
+    x0 = np.zeros(5)
+    kw = {"dict": {"constraints": {"type": "ineq", "fun": lambda x: 1 - x[0] ** 2 - x[1] ** 2}},
+          "nonlinear": {"constraints": NonlinearConstraint(lambda x: x[0] ** 2 + x[1] ** 2, -np.inf, 1)},
+          "linear": {"constraints": LinearConstraint(np.ones((1, 5)), -np.inf, 1)},
+          "eq": {"constraints": {"type": "eq", "fun": lambda x: x[0] ** 2 + x[1] ** 2 - 1}},
+          "bounds": {"bounds": [(0, 0.5)] * 5, "method": "eal"}}[form]
+    res = numopt.minimize(rosen, x0, **kw)
+    assert res.method == "eal" and res.success and res.optimality <= 1e-8
+    ref = sminimize(rosen, x0, jac=rosen_der, method="SLSQP", tol=1e-12,
+                    **{k: v for k, v in kw.items() if k != "method"})
+    assert ref.success
+    np.testing.assert_allclose(res.x, ref.x, atol=1e-6)

@@ -55,6 +55,7 @@ import math
 import numpy as np
 
 from .._backend import get_namespace, norm, to_numpy, vdot
+from .._function_oracle import fd_hint, refine_gradient
 from .._linesearch import strong_wolfe
 from .._loop import Step
 from .._options import Interval, Option
@@ -322,8 +323,13 @@ def _lbfgsb(problem, x0, opts):
             if mem.k:
                 mem.reset()
                 continue  # next pass is projected steepest descent
+            if refine_gradient(f):  # forward differences at their noise floor: central ones
+                fx, g = f.value_and_grad(x)
+                nfev += 1
+                yield Step(x, fx, projected_gradient(x, g, lo, hi, xp), jac=g, n_pairs=0, skipped_pairs=skipped)
+                continue
             return 5, ("No descent direction from projected steepest descent (g'd = "
-                       f"{dphi0:.3e}): the gradient is inconsistent with the function, or rounding")
+                       f"{dphi0:.3e}): the gradient is inconsistent with the function, or rounding{fd_hint(f)}")
         smax = _step_max(x, d, lo, hi, xp)
         if first and lo is not None:  # the first step stops at P(x - g), as the reference code
             smax = min(smax, 1.0)
@@ -359,7 +365,12 @@ def _lbfgsb(problem, x0, opts):
                 if mem.k:
                     mem.reset()
                     continue
-                return 5, f"Line search failed along projected steepest descent ({ls.message})."
+                if refine_gradient(f):
+                    fx, g = f.value_and_grad(x)
+                    nfev += 1
+                    yield Step(x, fx, projected_gradient(x, g, lo, hi, xp), jac=g, n_pairs=0, skipped_pairs=skipped)
+                    continue
+                return 5, f"Line search failed along projected steepest descent ({ls.message}){fd_hint(f)}."
             f_new, (x_new, g_new) = near
         s, y = x_new - x, g_new - g
         sy, yy = vdot(s, y, xp), vdot(y, y, xp)
@@ -374,8 +385,14 @@ def _lbfgsb(problem, x0, opts):
         if nfev >= maxfun:
             return 1, f"Maximum number of function evaluations (maxfun = {maxfun}) reached."
         if ftol > 0 and (f_old - fx) <= ftol * max(abs(f_old), abs(fx), 1.0):
+            if refine_gradient(f):
+                mem.reset()
+                fx, g = f.value_and_grad(x)
+                nfev += 1
+                yield Step(x, fx, projected_gradient(x, g, lo, hi, xp), jac=g, n_pairs=0, skipped_pairs=skipped)
+                continue
             return STATUS_FTOL, (f"Relative reduction of f <= ftol = {ftol:g}, but the projected gradient "
-                                 f"is not below tol (no optimality certificate; lower ftol to go on).")
+                                 f"is not below tol (no optimality certificate; lower ftol to go on){fd_hint(f)}.")
 
 
 def _example(xp):

@@ -41,6 +41,7 @@ from __future__ import annotations
 import math
 
 from .._backend import get_namespace, norm, vdot
+from .._function_oracle import fd_hint, refine_gradient
 from .._linesearch import strong_wolfe
 from .._loop import Step
 from .._options import Choices, Interval, NoneOr, Option
@@ -124,7 +125,7 @@ def _line_search_engine(problem, x0, opts, method, direction):
     """Shared loop of the line-search methods.
 
     ``direction`` is an object with ``reset()``, ``is_fresh()`` (no memory: the next
-    direction is steepest descent), ``extras()`` (trace entries), ``direction(g, xp) ->
+    direction is steepest descent), ``extras()`` (trace entries), ``direction(x, g, xp) ->
     (d, first trial step)`` and ``update(s, y, g_new, step, xp)``; a line search that
     fails along the method's direction is retried once from steepest descent (the
     memory is reset); a second failure ends the run with status 5.
@@ -143,22 +144,28 @@ def _line_search_engine(problem, x0, opts, method, direction):
     ftol = opts.get("ftol", 0.0)
     while True:  # bounded by the loop's maxiter
         fresh = direction.is_fresh()
-        d, step0 = direction.direction(g, xp)
+        d, step0 = direction.direction(x, g, xp)
         ls = search(x, fx, g, d, step0, xp)
         if ls is None:
             return 1, budget.message()
         if not ls.success and not (ls.step > 0 and ls.f < fx):
             if budget.left() < 1:
                 return 1, budget.message()
-            if fresh:
-                return 5, f"Line search failed along steepest descent: {ls.message}"
-            direction.reset()                       # retry once from steepest descent
-            d, step0 = direction.direction(g, xp)
-            ls = search(x, fx, g, d, step0, xp)
-            if ls is None:
-                return 1, budget.message()
+            if not fresh:
+                direction.reset()                   # retry once from steepest descent
+                d, step0 = direction.direction(x, g, xp)
+                ls = search(x, fx, g, d, step0, xp)
+                if ls is None:
+                    return 1, budget.message()
             if not ls.success and not (ls.step > 0 and ls.f < fx):
-                return 5, f"Line search failed twice (after a restart from steepest descent): {ls.message}"
+                if refine_gradient(f):              # forward differences at their noise floor
+                    direction.reset()
+                    fx, g = f.value_and_grad(x)
+                    budget.own += 1
+                    yield Step(x, fx, _gnorm(g, xp, order), jac=g, **direction.extras())
+                    continue
+                what = "along steepest descent" if fresh else "twice (after a restart from steepest descent)"
+                return 5, f"Line search failed {what}: {ls.message}{fd_hint(f)}"
         x_new, g_new = ls.payload
         f_new = ls.f
         if ls.success:
@@ -197,7 +204,7 @@ class _LBFGSDirection:
     def extras(self):
         return {"memory_used": len(self.pairs)}
 
-    def direction(self, g, xp):
+    def direction(self, x, g, xp):
         if not self.pairs:
             return -g, _first_step(g, xp)
         q = g
@@ -238,7 +245,7 @@ class _BFGSDirection:
         xp = self.xp
         return {"hess_inv": self.H if self.H is not None else xp.eye(self.n, dtype=self.dtype)}
 
-    def direction(self, g, xp):
+    def direction(self, x, g, xp):
         if self.H is None:
             return -g, _first_step(g, xp)
         return -(self.H @ g), 1.0
@@ -279,7 +286,7 @@ class _CGDirection:
     def extras(self):
         return {"restarts": self.restarts}
 
-    def direction(self, g, xp):
+    def direction(self, x, g, xp):
         if self.d is None:
             d = -g
             step = _first_step(g, xp) if self.step is None else self._guess(g, d, xp)
@@ -451,6 +458,96 @@ def _trust_ncg(problem, x0, opts):
 
 
 # ---------------------------------------------------------------------------
+# Line-search Newton-CG (truncated Newton; scipy's "Newton-CG")
+
+def _truncated_cg(hv, g, tol, maxiter, xp):
+    """Conjugate gradient on ``H p = -g`` from ``p = 0``, stopped when ``||H p + g|| <= tol``,
+    after ``maxiter`` products, or at the first direction of nonpositive curvature (then
+    the last iterate, or ``-g`` if that happens on the first direction: Nocedal & Wright,
+    Algorithm 7.1). Returns ``(p, products, curvature_stop)``; ``p`` is a descent
+    direction whenever ``g != 0`` (every CG iterate from 0 is one)."""
+    z = xp.zeros_like(g)
+    r = g
+    d = -g
+    rr = vdot(r, r, xp)
+    for it in range(1, maxiter + 1):
+        Hd = hv(d)
+        dHd = vdot(d, Hd, xp)
+        if not dHd > 0:  # nonpositive (or NaN) curvature
+            return (-g if it == 1 else z), it, True
+        alpha = rr / dHd
+        z = z + alpha * d
+        r = r + alpha * Hd
+        rr_next = vdot(r, r, xp)
+        if math.sqrt(rr_next) <= tol:
+            return z, it, False
+        d = -r + (rr_next / rr) * d
+        rr = rr_next
+    return z, maxiter, False
+
+
+class _NewtonCGDirection:
+    """Truncated Newton directions, forcing term ``min(0.5, sqrt(||g||)) ||g||``; after a
+    reset (a failed search) one steepest-descent direction."""
+
+    def __init__(self, f, inner):
+        self.f, self.inner = f, inner
+        self.steepest = False
+        self.cg_iterations = 0
+        self.curvature_stops = 0
+
+    def reset(self):
+        self.steepest = True
+
+    def is_fresh(self):
+        return self.steepest
+
+    def extras(self):
+        return {"cg_iterations": self.cg_iterations, "curvature_stops": self.curvature_stops}
+
+    def direction(self, x, g, xp):
+        if self.steepest:
+            return -g, _first_step(g, xp)
+        gn = norm(g, xp)
+        p, it, curved = _truncated_cg(_hessian_operator(self.f, x), g, min(0.5, math.sqrt(gn)) * gn,
+                                      self.inner, xp)
+        self.cg_iterations += it
+        self.curvature_stops += int(curved)
+        if curved and it == 1:  # -g without curvature information: a unit-length first trial
+            return p, _first_step(g, xp)
+        return p, 1.0
+
+    def update(self, s, y, g_new, step, xp):
+        self.steepest = False
+
+
+def _newton_cg_steps(problem, x0, opts):
+    xtol = opts["xtol"]
+    inner = opts["inner_maxiter"] if opts["inner_maxiter"] is not None else 20 * int(x0.shape[0])
+    xp = get_namespace(x0)
+    steps = _line_search_engine(problem, x0, opts, "newton-cg", _NewtonCGDirection(problem.objective, inner))
+    x_old = None
+    while True:  # the engine's steps, with scipy's xtol test on the mean absolute change of x
+        try:
+            step = next(steps)
+        except StopIteration as stop:
+            return stop.value
+        yield step
+        if xtol > 0 and x_old is not None and float(xp.mean(xp.abs(step.x - x_old))) <= xtol:
+            return _STAGNATION, (f"Mean absolute change of x below xtol = {xtol:g} while the gradient measure "
+                                 "is above tol (scipy's Newton-CG stops here with success; numopt reports "
+                                 "stagnation: not a first-order certificate).")
+        x_old = step.x
+
+
+def _newton_cg(problem, x0, opts):
+    """Plain function: fills the size-dependent default of ``maxiter`` (200 n, scipy's)."""
+    if opts["maxiter"] is None:
+        opts["maxiter"] = 200 * int(x0.shape[0])
+    return _newton_cg_steps(problem, x0, opts)
+
+
+# ---------------------------------------------------------------------------
 # Example instance (contract tests) and registration
 
 def _example(xp, hessp=False):
@@ -574,3 +671,26 @@ register(MethodSpec(
               "(Dembo, Eisenstat & Steihaug 1982); quadratic with a forcing term of order ||g||.",
     reference="T. Steihaug, SIAM J. Numer. Anal. 20(3) (1983); Ph. L. Toint, Sparse Matrices and Their Uses "
               "(1981); R. S. Dembo, S. C. Eisenstat, T. Steihaug, SIAM J. Numer. Anal. 19(2) (1982)."))
+
+register(MethodSpec(
+    name="newton-cg", family="quasi_newton", aliases=("truncated-newton",), example=lambda xp: _example(xp, True),
+    summary="Line-search Newton-CG (truncated Newton: CG on the Newton system, strong-Wolfe line search)",
+    solve=_newton_cg, requires=("grad", "hvp"), optimality=_OPTIMALITY,
+    options={"tol": _TOL, "maxfun": _MAXFUN, "maxls": _MAXLS,
+             "maxiter": Option(None, "Maximum number of (outer) iterations; None: 200 n (scipy's default).",
+                               NoneOr(Interval(0, integer=True))),
+             "xtol": Option(0.0, "Stop with status 6 (stagnation, not success) when the mean absolute change "
+                                 "of x over an iteration is <= xtol (scipy's Newton-CG test, 1e-5 there, where "
+                                 "it means success). Default 0: off.", Interval(0)),
+             "inner_maxiter": Option(None, "Maximum CG iterations (Hessian-vector products) per step; None: "
+                                           "20 n (scipy's).", NoneOr(Interval(1, integer=True))),
+             "c1": _c(1e-4, "Sufficient-decrease"), "c2": _c(0.9, "Curvature")},
+    rate_text="Globally convergent to first-order points under Wolfe steps (every truncated-CG iterate from 0 "
+              "is a descent direction, and the directions are gradient-related; Nocedal & Wright 2006, "
+              "Sec. 7.1). Near a minimizer with positive definite Lipschitz Hessian, unit steps are accepted "
+              "and the forcing term min(0.5, sqrt(||g||)) ||g|| gives a superlinear local rate of order 1.5 "
+              "(Dembo, Eisenstat & Steihaug 1982; Dembo & Steihaug 1983).",
+    reference="R. S. Dembo, T. Steihaug, Truncated-Newton algorithms for large-scale unconstrained "
+              "optimization, Math. Programming 26 (1983); R. S. Dembo, S. C. Eisenstat, T. Steihaug, SIAM J. "
+              "Numer. Anal. 19(2) (1982); J. Nocedal, S. J. Wright, Numerical Optimization, 2nd ed. (2006), "
+              "Algorithm 7.1."))
