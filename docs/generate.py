@@ -8,7 +8,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # this checkout's numopt
 
 import numopt  # noqa: E402
-from numopt._registry import get_method  # noqa: E402
+from numopt._registry import SCIPY_ONLY, get_method  # noqa: E402
 
 OUT = Path(__file__).parent / "methods"
 
@@ -220,8 +220,9 @@ def scipy_methods_table():
     out = ["| scipy `method=` | numopt runs | family |", "|---|---|---|"]
     for m in SCIPY_METHODS:
         r = _resolve(m)
+        hint = SCIPY_ONLY.get(m.lower(), "pick a method below")
         out.append(f"| `{m!r}` | " + (f"[`{r}`](methods/{_fname(r)}) | {get_method(r).family} |" if r else
-                                      "not available (pick a method below) | |"))
+                                      f"not implemented: {hint} | |"))
     return "\n".join(out) + "\n"
 
 

@@ -359,3 +359,14 @@ def test_l_bfgs_b_default_gradient_with_bounds():
     ref = sp_minimize(rosen, x0, jac=rosen_der, bounds=b, method="L-BFGS-B", options={"gtol": 1e-10, "ftol": 1e-15})
     assert res.method == "l-bfgs-b" and res.success
     np.testing.assert_allclose(res.x, ref.x, atol=1e-4)
+
+
+@pytest.mark.parametrize("method", METHODS + ["l-bfgs-b"])
+def test_unbounded_objective_is_reported(method):
+    """f = -x^2 has no minimum: the run stops once f < -1e20 max(1, |f(x0)|), status 5 with a
+    message saying so, instead of running to maxiter (15000 iterations before) or failing
+    on an overflowing g'd (l-bfgs-b raised before)."""
+    kw = {"hessp": lambda x, v: -2.0 * v} if method in HVP else {}
+    res = numopt.minimize(lambda x: -x[0] ** 2, [1.0], jac=lambda x: np.array([-2.0 * x[0]]), method=method, **kw)
+    assert res.status == 5 and not res.success and "unbounded below" in res.message
+    assert res.fun < -1e20 and res.nit <= (60 if method == "trust-ncg" else 10)  # the radius doubles per step

@@ -60,6 +60,7 @@ from .._linesearch import strong_wolfe
 from .._loop import Step
 from .._options import Interval, Option
 from .._registry import MethodSpec, register
+from .quasi_newton import UNBOUNDED, unbounded_message
 
 __all__ = ["lbfgsb", "STATUS_FTOL"]
 
@@ -316,9 +317,12 @@ def _lbfgsb(problem, x0, opts):
     fx, g = f.value_and_grad(x)
     nfev, skipped, first = 1, 0, True
     yield Step(x, fx, projected_gradient(x, g, lo, hi, xp), jac=g, n_pairs=0, skipped_pairs=0)
+    f_floor = -UNBOUNDED * max(1.0, abs(fx))
     while True:  # bounded by the loop's maxiter (and maxfun)
         d = _direction(x, g, lo, hi, mem, xp)
         dphi0 = vdot(g, d, xp)
+        if not math.isfinite(dphi0):
+            return 2, f"Non-finite directional derivative g'd = {dphi0} (overflow); returning the last iterate."
         if not dphi0 < 0:
             if mem.k:
                 mem.reset()
@@ -382,6 +386,8 @@ def _lbfgsb(problem, x0, opts):
         f_old = fx
         x, fx, g, first = x_new, f_new, g_new, False
         yield Step(x, fx, projected_gradient(x, g, lo, hi, xp), jac=g, n_pairs=mem.k, skipped_pairs=skipped)
+        if fx < f_floor:
+            return 5, unbounded_message(fx, f_floor)
         if nfev >= maxfun:
             return 1, f"Maximum number of function evaluations (maxfun = {maxfun}) reached."
         if ftol > 0 and (f_old - fx) <= ftol * max(abs(f_old), abs(fx), 1.0):

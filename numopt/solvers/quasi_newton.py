@@ -42,7 +42,7 @@ import math
 
 from .._backend import get_namespace, norm, vdot
 from .._function_oracle import fd_hint, refine_gradient
-from .._linesearch import strong_wolfe
+from .._linesearch import LineSearchResult, strong_wolfe
 from .._loop import Step
 from .._options import Choices, Interval, NoneOr, Option
 from .._registry import MethodSpec, register
@@ -117,8 +117,10 @@ class _LineSearcher:
         maxls = int(min(self.opts["maxls"], left))
         if maxls < 1:
             return None
-        return strong_wolfe(phi, fx, vdot(g, d, xp), step=step, c1=self.opts["c1"], c2=self.opts["c2"],
-                            maxls=maxls)
+        slope = vdot(g, d, xp)
+        if not math.isfinite(slope):  # overflow in g'd: no search possible along d
+            return LineSearchResult(0.0, fx, slope, None, 0, False, f"non-finite directional derivative g'd = {slope}")
+        return strong_wolfe(phi, fx, slope, step=step, c1=self.opts["c1"], c2=self.opts["c2"], maxls=maxls)
 
 
 def _line_search_engine(problem, x0, opts, method, direction):
@@ -142,6 +144,7 @@ def _line_search_engine(problem, x0, opts, method, direction):
     budget.own += 1
     yield Step(x, fx, _gnorm(g, xp, order), jac=g, **direction.extras())
     ftol = opts.get("ftol", 0.0)
+    f_floor = -UNBOUNDED * max(1.0, abs(fx))
     while True:  # bounded by the loop's maxiter
         fresh = direction.is_fresh()
         d, step0 = direction.direction(x, g, xp)
@@ -175,11 +178,23 @@ def _line_search_engine(problem, x0, opts, method, direction):
         f_old = fx
         x, fx, g = x_new, f_new, g_new
         yield Step(x, fx, _gnorm(g, xp, order), jac=g, **direction.extras())
+        if fx < f_floor:
+            return 5, unbounded_message(fx, f_floor)
         if ftol > 0 and (f_old - fx) <= ftol * max(abs(f_old), abs(fx), 1.0):
             return _STAGNATION, (f"Relative reduction of f below ftol = {ftol:g} while the gradient "
                                  f"measure is above tol (stagnation, not a first-order certificate).")
         if budget.left() < 1:
             return 1, budget.message()
+
+
+#: a run whose f falls below -UNBOUNDED max(1, |f(x0)|) stops: the objective is taken to be
+#: unbounded below (Knitro's `objrange` test, made relative to the start)
+UNBOUNDED = 1e20
+
+
+def unbounded_message(fx, floor):
+    return (f"The objective appears unbounded below: f = {fx:.6g} < {floor:.3g} = -1e20 max(1, |f(x0)|); "
+            "returning the last iterate.")
 
 
 def _first_step(g, xp):
@@ -423,6 +438,7 @@ def _trust_ncg_steps(problem, x0, opts):
     fx, g = f.value_and_grad(x)
     budget.own += 1
     yield Step(x, fx, _gnorm(g, xp), jac=g, radius=radius, cg_iterations=0)
+    f_floor = -UNBOUNDED * max(1.0, abs(fx))
     while True:  # bounded by the loop's maxiter
         if budget.left() < 1:
             return 1, budget.message()
@@ -444,6 +460,8 @@ def _trust_ncg_steps(problem, x0, opts):
         if ratio > eta:
             x, fx, g = x_try, f_try, g_try
         yield Step(x, fx, _gnorm(g, xp), jac=g, radius=radius, cg_iterations=cg_it)
+        if fx < f_floor:
+            return 5, unbounded_message(fx, f_floor)
         if radius <= xtol * max(1.0, norm(x, xp)):
             return _STAGNATION, (f"Trust radius {radius:.3g} below xtol = {xtol:g} (relative to ||x||) while "
                                  "the gradient measure is above tol (stagnation, not a first-order certificate).")
