@@ -7,7 +7,7 @@ n, m <= 300, and that loaded in under 5 s when the index was built. ``--quick``:
 subset of 24 small problems of all four types (a few minutes).
 
 Solvers: numopt's methods registered when this runs ("lbfgs", "bfgs", "nonlinear-cg",
-"trust-ncg", "l-bfgs-b", "eal", "grad-reg-newton", "lazy-newton", "saddle-free-newton",
+"trust-ncg", "newton-cg", "l-bfgs-b", "eal", "grad-reg-newton", "lazy-newton", "saddle-free-newton",
 "projected-newton";
 each on the problem types it accepts), scipy's L-BFGS-B, BFGS, trust-constr and SLSQP,
 and IPOPT through cyipopt (skipped, and said so, when cyipopt is not importable). Every
@@ -64,7 +64,7 @@ TYPES = ("unconstrained", "bounds", "equality", "general")
 QUICK = ["ROSENBR", "BEALE", "BROWNBS", "DENSCHNB", "HIMMELBB", "JENSMP", "BOX3", "HELIX", "KOWOSB", "BARD",
          "EXTROSNB", "HS38", "HS3", "HS4", "HS5", "HS28", "HS6", "HS7", "BT1", "HS21", "HS71", "HS76", "HS35",
          "GENHS28"]
-NUMOPT = ["lbfgs", "bfgs", "nonlinear-cg", "trust-ncg", "l-bfgs-b", "eal", "grad-reg-newton", "lazy-newton",
+NUMOPT = ["lbfgs", "bfgs", "nonlinear-cg", "trust-ncg", "newton-cg", "l-bfgs-b", "eal", "grad-reg-newton", "lazy-newton",
           "saddle-free-newton", "projected-newton"]
 SCIPY = ["scipy:L-BFGS-B", "scipy:BFGS", "scipy:trust-constr", "scipy:SLSQP"]
 SCIPY_TYPES = {"scipy:L-BFGS-B": {"unconstrained", "bounds"}, "scipy:BFGS": {"unconstrained"},

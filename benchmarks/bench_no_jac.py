@@ -1,6 +1,6 @@
 """The call a scipy user writes without a gradient: ``minimize(fun, x0)``.
 
-    python benchmarks/bench_no_jac.py [--k 3] [--n-max 50] [--max-time 10] [--workers 2]
+    python benchmarks/bench_no_jac.py [--k 3] [--n-max 50] [--max-time 10] [--workers 2] [--numopt-jac 2-point]
 
 numopt's default (``lbfgs`` on forward differences, switched to central differences once
 its line search stalls on their error) against scipy's default (``BFGS`` on forward
@@ -13,7 +13,8 @@ problem's exact one:
 * evaluations: calls of ``fun`` (finite differences included).
 
 Each solver gets ``--max-time`` seconds of wall clock (scipy through a callback raising
-StopIteration). One row per problem, then the summary.
+StopIteration). One row per problem, then the summary. ``--numopt-jac 2-point`` gives numopt
+``jac="2-point"`` (forward differences throughout, no switch) to measure what the switch buys.
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # this checkout's numopt
 
 
-def run(name, max_time):
+def run(name, max_time, numopt_jac=None):
     import scipy.optimize as so
 
     import numopt
@@ -55,7 +56,7 @@ def run(name, max_time):
                 raise StopIteration
         try:
             if solver == "numopt":
-                r = numopt.minimize(fun, x0, options={"max_time": max_time})
+                r = numopt.minimize(fun, x0, jac=numopt_jac, options={"max_time": max_time})
             else:
                 r = so.minimize(fun, x0, callback=stop)
             g = float(np.max(np.abs(grad(r.x))))
@@ -87,13 +88,14 @@ def main():
     ap.add_argument("--n-max", type=int, default=50)
     ap.add_argument("--max-time", type=float, default=10.0)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--numopt-jac", default=None, choices=[None, "2-point", "3-point"])
     a = ap.parse_args()
     from problems import cutest as C
 
     names = C.select(type="unconstrained", n_min=2, n_max=a.n_max)[::a.k]
     rows = []
     with mp.get_context("spawn").Pool(a.workers, maxtasksperchild=1) as pool:
-        for r in pool.starmap(run, [(n, a.max_time) for n in names], chunksize=1):
+        for r in pool.starmap(run, [(n, a.max_time, a.numopt_jac) for n in names], chunksize=1):
             rows.append(r)
             print(f"{r['problem']:12s} n={r['n']:3d} " + "  ".join(
                 f"{s}: {'solved' if r[s]['solved'] else '------'} success={r[s]['success']!s:5s} "

@@ -422,15 +422,18 @@ def test_nan_measures_propagate():
 
 def test_no_jac_means_two_point_differences_as_in_scipy():
     """``minimize(f, x0)`` without ``jac``, as a scipy user writes it: the default method
-    (L-BFGS) runs on 2-point differences (the same run as ``jac='2-point'``) and ends where
-    scipy's own default (BFGS, also 2-point) does; eal with an inequality likewise reaches
-    SLSQP's point."""
+    (L-BFGS) runs on 2-point differences (the run of ``jac='2-point'`` until its measure
+    meets tol, where the default checks the gradient by central differences before it
+    claims success) and ends where scipy's own default (BFGS, also 2-point) does; eal with
+    an inequality likewise reaches SLSQP's point."""
     from scipy.optimize import minimize as sminimize
 
     rosen = lambda x: float((1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2)  # noqa: E731
     res = numopt.minimize(rosen, [-1.2, 1.0])
     asked = numopt.minimize(rosen, [-1.2, 1.0], jac="2-point")
-    assert res.success and np.array_equal(res.x, asked.x) and res.nfev == asked.nfev
+    assert res.success and asked.success and res.nfev > asked.nfev
+    k = asked.nit  # the same iterates up to the forward-difference run's last one
+    np.testing.assert_array_equal(res.trace["fun"][:k], asked.trace["fun"][:k])
     ref = sminimize(rosen, [-1.2, 1.0])
     np.testing.assert_allclose(res.x, [1.0, 1.0], atol=1e-4)
     np.testing.assert_allclose(res.x, ref.x, atol=1e-4)

@@ -314,8 +314,18 @@ def _lbfgsb(problem, x0, opts):
     mem = _Memory(opts["memory"], xp)
     ftol, maxfun = opts["ftol"], opts["maxfun"]
     x = _clip(x0, lo, hi, xp)
-    fx, g = f.value_and_grad(x)
-    nfev, skipped, first = 1, 0, True
+    tol = opts.get("tol")
+
+    def confirmed(x, fx, g):
+        """A default forward-difference gradient whose projection meets ``tol`` is recomputed
+        by central differences (and the method goes on with them): not trusted as a certificate."""
+        if tol is not None and projected_gradient(x, g, lo, hi, xp) <= tol and refine_gradient(f):
+            mem.reset()
+            return (*f.value_and_grad(x), 1)
+        return fx, g, 0
+
+    fx, g, extra = confirmed(x, *f.value_and_grad(x))
+    nfev, skipped, first = 1 + extra, 0, True
     yield Step(x, fx, projected_gradient(x, g, lo, hi, xp), jac=g, n_pairs=0, skipped_pairs=0)
     f_floor = -UNBOUNDED * max(1.0, abs(fx))
     while True:  # bounded by the loop's maxiter (and maxfun)
@@ -384,7 +394,8 @@ def _lbfgsb(problem, x0, opts):
         else:
             skipped += 1
         f_old = fx
-        x, fx, g, first = x_new, f_new, g_new, False
+        fx, g, extra = confirmed(x_new, f_new, g_new)
+        x, first, nfev = x_new, False, nfev + extra
         yield Step(x, fx, projected_gradient(x, g, lo, hi, xp), jac=g, n_pairs=mem.k, skipped_pairs=skipped)
         if fx < f_floor:
             return 5, unbounded_message(fx, f_floor)

@@ -139,8 +139,19 @@ def _line_search_engine(problem, x0, opts, method, direction):
     order = opts.get("norm", math.inf)
     budget = _Budget(f, opts["maxfun"])
     search = _LineSearcher(f, opts, budget)
+    tol = opts.get("tol")
+
+    def confirmed(x, fx, g):
+        """A default forward-difference gradient that meets ``tol`` is not trusted: the
+        gradient there is recomputed by central differences (the method goes on with them)."""
+        if tol is not None and _gnorm(g, xp, order) <= tol and refine_gradient(f):
+            direction.reset()
+            fx, g = f.value_and_grad(x)
+            budget.own += 1
+        return fx, g
+
     x = x0
-    fx, g = f.value_and_grad(x)
+    fx, g = confirmed(x, *f.value_and_grad(x))
     budget.own += 1
     yield Step(x, fx, _gnorm(g, xp, order), jac=g, **direction.extras())
     ftol = opts.get("ftol", 0.0)
@@ -176,7 +187,7 @@ def _line_search_engine(problem, x0, opts, method, direction):
         else:
             direction.reset()                       # a decrease without the Wolfe conditions
         f_old = fx
-        x, fx, g = x_new, f_new, g_new
+        x, (fx, g) = x_new, confirmed(x_new, f_new, g_new)
         yield Step(x, fx, _gnorm(g, xp, order), jac=g, **direction.extras())
         if fx < f_floor:
             return 5, unbounded_message(fx, f_floor)
