@@ -9,7 +9,7 @@ subset of 24 small problems of all four types (a few minutes).
 Solvers: numopt's methods registered when this runs ("lbfgs", "bfgs", "nonlinear-cg",
 "trust-ncg", "newton-cg", "l-bfgs-b", "eal", "grad-reg-newton", "lazy-newton", "saddle-free-newton",
 "projected-newton";
-each on the problem types it accepts), scipy's L-BFGS-B, BFGS, trust-constr and SLSQP,
+each on the problem types it accepts), scipy's L-BFGS-B, BFGS, Newton-CG, trust-constr and SLSQP,
 and IPOPT through cyipopt (skipped, and said so, when cyipopt is not importable). Every
 run is a separate process (fork) with a wall-clock ``--timeout``; ``--max-workers``
 (default 1) runs go at once. Each solver gets the same target: gradient tolerance
@@ -66,8 +66,9 @@ QUICK = ["ROSENBR", "BEALE", "BROWNBS", "DENSCHNB", "HIMMELBB", "JENSMP", "BOX3"
          "GENHS28"]
 NUMOPT = ["lbfgs", "bfgs", "nonlinear-cg", "trust-ncg", "newton-cg", "l-bfgs-b", "eal", "grad-reg-newton", "lazy-newton",
           "saddle-free-newton", "projected-newton"]
-SCIPY = ["scipy:L-BFGS-B", "scipy:BFGS", "scipy:trust-constr", "scipy:SLSQP"]
+SCIPY = ["scipy:L-BFGS-B", "scipy:BFGS", "scipy:Newton-CG", "scipy:trust-constr", "scipy:SLSQP"]
 SCIPY_TYPES = {"scipy:L-BFGS-B": {"unconstrained", "bounds"}, "scipy:BFGS": {"unconstrained"},
+               "scipy:Newton-CG": {"unconstrained"},
                "scipy:trust-constr": set(TYPES), "scipy:SLSQP": set(TYPES), "ipopt": set(TYPES)}
 FEAS_TOL, KKT_TOL, ACTIVE_TOL = 1e-6, 1e-5, 1e-4
 
@@ -268,6 +269,9 @@ def _run_scipy(name, problem, tol, timeout):
                             options={"gtol": tol, "ftol": 1e-12, "maxiter": 20000, "maxfun": 50000})
         elif meth == "BFGS":
             r = so.minimize(fun, problem.x0, jac=jac, method=meth, options={"gtol": tol, "maxiter": 20000})
+        elif meth == "Newton-CG":  # no gradient test in scipy's Newton-CG: xtol only
+            r = so.minimize(fun, problem.x0, jac=jac, hess=hess, method=meth,
+                            options={"xtol": 1e-12, "maxiter": 20000})
         elif meth == "trust-constr":
             r = so.minimize(fun, problem.x0, jac=jac, hess=hess, bounds=b, constraints=cons, method=meth,
                             options={"gtol": tol, "xtol": 1e-12, "maxiter": 5000})

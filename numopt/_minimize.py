@@ -304,11 +304,15 @@ def minimize(fun, x0=None, args=(), method=None, jac=None, hess=None, hessp=None
     if method is None:
         method = _default_method(problem)
     spec = get_method(method, kind="minimize")
-    if (jac is None and "grad" in spec.requires and isinstance(problem.objective, FunctionOracle)
-            and not _has_grad(problem.objective)):
-        # a plain callable without `jac`: finite differences, 2-point as scipy.optimize.minimize
-        # (central once the forward ones stall a line search: refine_gradient), or the method's own
-        problem.objective = FunctionOracle(fun, jac=spec.default_fd, hess=hess, hessp=hessp, args=args,
-                                           refine=True)
+    if isinstance(problem.objective, FunctionOracle) and problem.objective is not fun:  # from a plain callable
+        # without `jac`: finite differences, 2-point as scipy.optimize.minimize (central once the
+        # forward ones stall a line search: refine_gradient), or the method's own; without
+        # `hess`/`hessp`, the method's default Hessian (scipy's Newton-CG: differences of the gradient)
+        fd_grad = jac is None and "grad" in spec.requires and not _has_grad(problem.objective)
+        fd_hess = (hess is None and hessp is None and "hvp" in spec.requires and spec.default_hess is not None)
+        if fd_grad or fd_hess:
+            problem.objective = FunctionOracle(fun, jac=spec.default_fd if fd_grad else jac,
+                                               hess=spec.default_hess if fd_hess else hess, hessp=hessp,
+                                               args=args, refine=fd_grad)
     problem, x0, opts, counter = prepare(spec, problem, x0, options, tol)
     return run_method(spec, problem, x0, opts, callback=callback, counter=counter)

@@ -158,6 +158,10 @@ class MethodSpec:
     # search stalls on it, see FunctionOracle.refine_gradient) or "3-point" (central, for a
     # method whose merit function contains the gradient itself)
     default_fd: str = "2-point"
+    # the Hessian numopt.minimize builds for a method that requires "hvp" when neither `hess`
+    # nor `hessp` is given (a plain callable): None (the call is refused, naming the
+    # argument) or a finite-difference scheme ("2-point": differences of the gradient)
+    default_hess: str | None = None
     # the function that runs the method when it is not its kind's front door (a
     # method whose problem the kind's door cannot build, e.g. "numopt.mirror_sinkhorn")
     front_door: str | None = None

@@ -385,3 +385,16 @@ def test_default_gradient_is_confirmed_before_success(method):
     assert np.max(np.abs(true_grad(fwd.x))) > 1e-3          # the bias, measured
     res = numopt.minimize(f, np.zeros(3), method=method)
     assert res.success and np.max(np.abs(true_grad(res.x))) <= 1e-6
+
+
+def test_newton_cg_without_hessian_uses_gradient_differences_as_scipy():
+    """scipy's Newton-CG without `hess`/`hessp` approximates the products by differences of
+    the gradient; numopt's does the same (njev counts them), while trust-ncg, like scipy's,
+    refuses the call naming the argument."""
+    x0 = np.array([1.3, 0.7, 0.8, 1.9, 1.2])
+    res = numopt.minimize(rosen, x0, jac=rosen_der, method="Newton-CG")
+    ref = sp_minimize(rosen, x0, jac=rosen_der, method="Newton-CG", options={"xtol": 1e-12})
+    assert res.success and res.njev > res.nit and np.max(np.abs(rosen_der(res.x))) <= 1e-6
+    np.testing.assert_allclose(res.x, ref.x, atol=1e-6)
+    with pytest.raises(ValueError, match="hessp"):
+        numopt.minimize(rosen, x0, jac=rosen_der, method="trust-ncg")

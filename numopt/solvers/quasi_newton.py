@@ -705,6 +705,7 @@ register(MethodSpec(
     name="newton-cg", family="quasi_newton", aliases=("truncated-newton",), example=lambda xp: _example(xp, True),
     summary="Line-search Newton-CG (truncated Newton: CG on the Newton system, strong-Wolfe line search)",
     solve=_newton_cg, requires=("grad", "hvp"), optimality=_OPTIMALITY,
+    default_hess="2-point",  # as scipy's Newton-CG: products by differences of the gradient
     options={"tol": _TOL, "maxfun": _MAXFUN, "maxls": _MAXLS,
              "maxiter": Option(None, "Maximum number of (outer) iterations; None: 200 n (scipy's default).",
                                NoneOr(Interval(0, integer=True))),
