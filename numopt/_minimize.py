@@ -33,8 +33,9 @@ def _default_method(problem):
     """``eal`` with constraints, ``frank-wolfe`` with a set that has an LMO, ``fista`` with a
     nonsmooth regularizer (from ``prox=`` or the Problem; with or without ``bounds``),
     ``l-bfgs-b`` for a smooth problem with ``bounds``, ``lbfgs`` for a smooth problem
-    without a Hessian, else ``agd`` (a smooth regularizer such as squared l2 joins the
-    smooth part)."""
+    without a Hessian, ``newton-cg`` for a plain callable given ``hess``/``hessp``, else
+    ``agd`` (an oracle object or Problem with its own Hessian; a smooth regularizer such
+    as squared l2 joins the smooth part)."""
     if problem.constraints is not None:
         return "eal"
     if problem.feasible_set is not None and hasattr(problem.feasible_set, "lmo"):
@@ -46,6 +47,8 @@ def _default_method(problem):
         return "l-bfgs-b"
     if not _has_hessian(problem.objective) and _registered("lbfgs"):
         return "lbfgs"
+    if isinstance(problem.objective, FunctionOracle) and _registered("newton-cg"):
+        return "newton-cg"  # a callable with `hess`/`hessp`: used by a Newton method
     return "agd"
 
 
@@ -259,7 +262,8 @@ def minimize(fun, x0=None, args=(), method=None, jac=None, hess=None, hessp=None
         ``"frank-wolfe"`` with ``lmo`` (or a Problem's set), ``"fista"`` with a nonsmooth
         regularizer (``prox=`` or a Problem's ``regularizer``; also with ``bounds``),
         ``"l-bfgs-b"`` for a smooth problem with ``bounds``, ``"lbfgs"`` for a smooth problem
-        without a Hessian (``hess``/``hessp`` not given), else ``"agd"``.
+        without a Hessian (``hess``/``hessp`` not given), ``"newton-cg"`` for a callable
+        given ``hess`` or ``hessp``, else (an oracle object or Problem) ``"agd"``.
         A regularizer is never dropped: a method without a proximal step adds a smooth
         one (``numopt.prox.SquaredL2``) to the smooth part and refuses any other
         (ValueError listing the methods that accept it).

@@ -94,12 +94,30 @@ def test_default_method_with_bounds():
 
 
 def test_default_method_without_bounds():
-    # smooth, no Hessian: 'lbfgs'; with a Hessian the default stays 'agd'
+    # smooth, no Hessian: 'lbfgs'; a callable with a Hessian: 'newton-cg' (one Newton step on
+    # this quadratic); an oracle object with its own Hessian: 'agd'
     f, g = _sep(A_SEP)
     r = numopt.minimize(f, np.zeros(6), jac=g, tol=1e-10)
     assert r.method == "lbfgs" and r.success
     np.testing.assert_allclose(r.x, A_SEP, atol=1e-10)
-    r = numopt.minimize(f, np.zeros(6), jac=g, hess=lambda x: np.eye(6), tol=1e-10)
+    for kw in ({"hess": lambda x: np.eye(6)}, {"hessp": lambda x, v: v}):
+        r = numopt.minimize(f, np.zeros(6), jac=g, tol=1e-10, **kw)
+        assert r.method == "newton-cg" and r.success and r.nit == 1
+        np.testing.assert_allclose(r.x, A_SEP, atol=1e-10)
+
+    class Quadratic(numopt.SmoothFunction):
+        def value(self, x):
+            return f(x)
+
+        def grad(self, x):
+            return g(x)
+
+        def hvp(self, x, v):
+            return v
+
+        def has(self, name):
+            return name in ("grad", "hvp")
+    r = numopt.minimize(Quadratic(), np.zeros(6), tol=1e-10)
     assert r.method == "agd" and r.success
 
 
