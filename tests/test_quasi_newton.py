@@ -241,9 +241,8 @@ def test_bad_options_name_the_argument():
     # no `jac`: 2-point differences as in scipy (tests/test_reliability_front.py), not an error
 
 
-def test_trust_ncg_negative_curvature_escapes_the_saddle():
-    """f = x0^2 - x1^2 + x1^4/4 near its saddle (0, 0): Steihaug's CG meets negative curvature
-    and steps to the trust-region boundary; the run ends at a minimizer (0, +-sqrt(2)), f = -1."""
+def _saddle():
+    """f = x0^2 - x1^2 + x1^4/4: a saddle at (0, 0), minimizers (0, +-sqrt(2)) with f = -1."""
     def fun(x):
         return x[0] ** 2 - x[1] ** 2 + x[1] ** 4 / 4
 
@@ -252,9 +251,21 @@ def test_trust_ncg_negative_curvature_escapes_the_saddle():
 
     def hessp(x, v):
         return np.array([2 * v[0], (-2 + 3 * x[1] ** 2) * v[1]])
-    res = numopt.minimize(fun, np.array([1.0, 0.1]), jac=jac, hessp=hessp, method="trust-ncg", tol=1e-10)
+    return fun, jac, hessp
+
+
+@pytest.mark.parametrize("method,x0", [("trust-ncg", [1.0, 0.1]), ("newton-cg", [0.0, 0.1])])
+def test_negative_curvature_escapes_the_saddle(method, x0):
+    """Near the saddle the CG direction has negative curvature: Steihaug's CG (trust-ncg)
+    steps to the trust-region boundary, the line-search Newton-CG takes steepest descent
+    (from (0, 0.1) at once: the first direction, -g, has negative curvature); both end at a
+    minimizer, f = -1."""
+    fun, jac, hessp = _saddle()
+    res = numopt.minimize(fun, np.array(x0), jac=jac, hessp=hessp, method=method, tol=1e-10)
     assert res.success and abs(res.fun + 1.0) <= 1e-12
     np.testing.assert_allclose(np.abs(res.x), [0.0, np.sqrt(2.0)], atol=1e-9)
+    if method == "newton-cg":
+        assert res.trace["curvature_stops"][-1] >= 1
 
 
 # --- newton-cg (line-search truncated Newton, scipy's "Newton-CG") -------------------------
@@ -272,23 +283,6 @@ def test_newton_cg_scipy_name_and_hessian_forms(kw):
     np.testing.assert_allclose(res.x, ref.x, atol=1e-6)
     assert res.nhev >= 1 or kw.get("hess") in ("2-point", "3-point")
 
-
-def test_newton_cg_negative_curvature_falls_back_to_descent():
-    """At the saddle's side (1, 0.1) of f = x0^2 - x1^2 + x1^4/4 the first CG direction has
-    negative curvature: the step is steepest descent, and the run reaches a minimizer
-    (0, +-sqrt(2)), f = -1; the trace counts the curvature stops."""
-    def fun(x):
-        return x[0] ** 2 - x[1] ** 2 + x[1] ** 4 / 4
-
-    def jac(x):
-        return np.array([2 * x[0], -2 * x[1] + x[1] ** 3])
-
-    def hessp(x, v):
-        return np.array([2 * v[0], (-2 + 3 * x[1] ** 2) * v[1]])
-    res = numopt.minimize(fun, np.array([0.0, 0.1]), jac=jac, hessp=hessp, method="newton-cg", tol=1e-10)
-    assert res.success and abs(res.fun + 1.0) <= 1e-12
-    np.testing.assert_allclose(np.abs(res.x), [0.0, np.sqrt(2.0)], atol=1e-9)
-    assert res.trace["curvature_stops"][-1] >= 1
 
 
 def test_truncated_cg_solves_spd_systems_and_stops_on_curvature():
