@@ -19,6 +19,18 @@ def refine_gradient(f):
     return bool(refine()) if callable(refine) else False
 
 
+def confirm_gradient(f, x, fx, g, measure, tol):
+    """``(f(x), g, switched)``: when ``g`` is the default forward difference (see
+    :func:`refine_gradient`) and its optimality ``measure`` meets ``tol``, the value and
+    gradient at ``x`` recomputed by central differences (``switched`` True; the method goes
+    on with them); otherwise ``(fx, g, False)`` unchanged. A forward difference is biased by
+    about ``h f''/2`` and can meet ``tol`` where the true gradient does not."""
+    if tol is not None and measure <= tol and refine_gradient(f):
+        fx, g = f.value_and_grad(x)
+        return fx, g, True
+    return fx, g, False
+
+
 def fd_hint(f):
     """A sentence for a failure message when the gradient is a finite difference (empty
     otherwise): its accuracy may be what stopped the method."""

@@ -366,7 +366,7 @@ def test_unbounded_objective_is_reported(method):
     assert res.fun < -1e20 and res.nit <= (60 if method == "trust-ncg" else 10)  # the radius doubles per step
 
 
-@pytest.mark.parametrize("method", ["lbfgs", "bfgs", "l-bfgs-b"])
+@pytest.mark.parametrize("method", ["lbfgs", "bfgs", "l-bfgs-b", "trust-ncg"])
 def test_default_gradient_is_confirmed_before_success(method):
     """f = 5e5 ||x - 1.3||^2: a forward difference is biased by h f''/2 ~ 1e-2, so it meets
     tol = 1e-6 at x* - h/2, where the true gradient is ~1e-2 (what an explicit
@@ -375,9 +375,10 @@ def test_default_gradient_is_confirmed_before_success(method):
     rounding): the run goes on and certifies the true gradient."""
     f = lambda x: 0.5e6 * np.sum((x - 1.3) ** 2)  # noqa: E731
     true_grad = lambda x: 1e6 * (x - 1.3)  # noqa: E731
-    fwd = numopt.minimize(f, np.zeros(3), jac="2-point", method=method)
+    kw = {"hessp": lambda x, v: 1e6 * v} if method in HVP else {}
+    fwd = numopt.minimize(f, np.zeros(3), jac="2-point", method=method, **kw)
     assert np.max(np.abs(true_grad(fwd.x))) > 1e-3          # the bias, measured
-    res = numopt.minimize(f, np.zeros(3), method=method)
+    res = numopt.minimize(f, np.zeros(3), method=method, **kw)
     assert res.success and np.max(np.abs(true_grad(res.x))) <= 1e-6
 
 

@@ -55,7 +55,7 @@ import math
 import numpy as np
 
 from .._backend import get_namespace, norm, to_numpy, vdot
-from .._function_oracle import fd_hint, refine_gradient
+from .._function_oracle import confirm_gradient, fd_hint, refine_gradient
 from .._linesearch import strong_wolfe
 from .._loop import Step
 from .._options import Interval, Option
@@ -317,12 +317,12 @@ def _lbfgsb(problem, x0, opts):
     tol = opts.get("tol")
 
     def confirmed(x, fx, g):
-        """A default forward-difference gradient whose projection meets ``tol`` is recomputed
-        by central differences (and the method goes on with them): not trusted as a certificate."""
-        if tol is not None and projected_gradient(x, g, lo, hi, xp) <= tol and refine_gradient(f):
+        """A default forward-difference gradient whose projection meets ``tol`` is not trusted
+        as a certificate: central differences there (:func:`confirm_gradient`), memory reset."""
+        fx, g, switched = confirm_gradient(f, x, fx, g, projected_gradient(x, g, lo, hi, xp), tol)
+        if switched:
             mem.reset()
-            return (*f.value_and_grad(x), 1)
-        return fx, g, 0
+        return fx, g, int(switched)
 
     fx, g, extra = confirmed(x, *f.value_and_grad(x))
     nfev, skipped, first = 1 + extra, 0, True

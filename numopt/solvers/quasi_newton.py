@@ -41,7 +41,7 @@ from __future__ import annotations
 import math
 
 from .._backend import get_namespace, norm, vdot
-from .._function_oracle import fd_hint, refine_gradient
+from .._function_oracle import confirm_gradient, fd_hint, refine_gradient
 from .._linesearch import LineSearchResult, strong_wolfe
 from .._loop import Step
 from .._options import Choices, Interval, NoneOr, Option
@@ -142,11 +142,11 @@ def _line_search_engine(problem, x0, opts, method, direction):
     tol = opts.get("tol")
 
     def confirmed(x, fx, g):
-        """A default forward-difference gradient that meets ``tol`` is not trusted: the
-        gradient there is recomputed by central differences (the method goes on with them)."""
-        if tol is not None and _gnorm(g, xp, order) <= tol and refine_gradient(f):
+        """A default forward-difference gradient that meets ``tol`` is not trusted as a
+        certificate: central differences there (:func:`confirm_gradient`), memory reset."""
+        fx, g, switched = confirm_gradient(f, x, fx, g, _gnorm(g, xp, order), tol)
+        if switched:
             direction.reset()
-            fx, g = f.value_and_grad(x)
             budget.own += 1
         return fx, g
 
@@ -445,9 +445,12 @@ def _trust_ncg_steps(problem, x0, opts):
     radius, rmax, eta, xtol = opts["initial_trust_radius"], opts["max_trust_radius"], opts["eta"], opts["xtol"]
     if radius > rmax:
         raise ValueError(f"option `initial_trust_radius` ({radius}) must not exceed `max_trust_radius` ({rmax})")
+    tol = opts.get("tol")
     x = x0
     fx, g = f.value_and_grad(x)
     budget.own += 1
+    fx, g, switched = confirm_gradient(f, x, fx, g, _gnorm(g, xp), tol)
+    budget.own += int(switched)
     yield Step(x, fx, _gnorm(g, xp), jac=g, radius=radius, cg_iterations=0)
     f_floor = -UNBOUNDED * max(1.0, abs(fx))
     while True:  # bounded by the loop's maxiter
@@ -469,13 +472,20 @@ def _trust_ncg_steps(problem, x0, opts):
         elif ratio > 0.75 and on_boundary:
             radius = min(2.0 * radius, rmax)
         if ratio > eta:
-            x, fx, g = x_try, f_try, g_try
+            fx, g, switched = confirm_gradient(f, x_try, f_try, g_try, _gnorm(g_try, xp), tol)
+            x, budget.own = x_try, budget.own + int(switched)
         yield Step(x, fx, _gnorm(g, xp), jac=g, radius=radius, cg_iterations=cg_it)
         if fx < f_floor:
             return 5, unbounded_message(fx, f_floor)
         if radius <= xtol * max(1.0, norm(x, xp)):
+            if refine_gradient(f):  # forward differences at their noise floor: central ones
+                fx, g = f.value_and_grad(x)
+                budget.own += 1
+                radius = opts["initial_trust_radius"]
+                continue
             return _STAGNATION, (f"Trust radius {radius:.3g} below xtol = {xtol:g} (relative to ||x||) while "
-                                 "the gradient measure is above tol (stagnation, not a first-order certificate).")
+                                 "the gradient measure is above tol (stagnation, not a first-order "
+                                 f"certificate){fd_hint(f)}.")
 
 
 def _trust_ncg(problem, x0, opts):
