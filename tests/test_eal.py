@@ -230,6 +230,18 @@ def _lin_eq(A, b):
     return {"type": "eq", "fun": lambda x: A @ x - b, "jac": lambda x: A}
 
 
+def test_infeasible_where_the_jacobian_vanishes_is_certified():
+    """c(x) = x0^2 + 1 = 0 has no solution; the squared violation is least at x0 = 0, where
+    J = (2 x0, 0) vanishes too, so J^T r / (||J|| ||r||) stays 1 there: the certificate is
+    then J^T r / ||r|| (6e-9 measured), and the run says "locally infeasible" at x0 ~ 0
+    instead of "no feasible point found"."""
+    res = numopt.minimize(lambda x: (x[0] - 1) ** 2 + (x[1] - 2.5) ** 2, [2.0, 0.0], method="eal",
+                          constraints={"type": "eq", "fun": lambda x: x[0] ** 2 + 1,
+                                       "jac": lambda x: np.array([[2 * x[0], 0.0]])})
+    assert res.status == 5 and not res.success and "locally infeasible" in res.message
+    assert abs(res.x[0]) <= 1e-6
+
+
 def test_overdetermined_inconsistent_constraints_certified_infeasible():
     """m = 3 > n = 2 linear rows with no common solution: the feasibility phase stops at
     the least-squares solution of A x = b (closed form) with status 5 and the certificate

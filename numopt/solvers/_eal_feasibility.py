@@ -21,7 +21,9 @@ bounds, fixed variables left out:
 * the violation reaches ``constr_viol_tol``: ``eal`` goes on from that point (its KKT
   solves fall back to least squares, so a rank deficiency does no harm);
 * the solver's first-order measure (``||J^T r||_inf`` without bounds, scaled by the
-  distances to the bounds with them) is below ``1e-6 ||J||_2 ||r||_2`` with a violation
+  distances to the bounds with them) is below ``1e-6 ||J||_2 ||r||_2`` (or, where the
+  solver stopped, below ``1.5e-8 ||r||_2``: the Jacobian may vanish with the violation's
+  gradient, as for ``x^2 + 1 = 0`` at 0) with a violation
   above the tolerance: a certificate of local infeasibility; the run ends with status 5
   and that point (the constraints' least-squares point) as ``x``;
 * the evaluation budget or ``max_time`` runs out first: status 5, "no feasible point found".
@@ -45,6 +47,9 @@ import numpy as np
 #: relative first-order measure (least_squares' optimality / (||J||_2 ||r||_2)) that
 #: certifies local infeasibility
 INFEASIBLE_RTOL = 1e-6
+#: ... or, where the Jacobian itself vanishes (c = x^2 + 1 at x = 0: J^T r / (||J|| ||r||) = 1),
+#: optimality / ||r||_2 below this, at the point where least_squares stopped
+FLAT_RTOL = 1.5e-8
 
 
 class _OutOfTime(Exception):
@@ -165,11 +170,11 @@ def solve_feasibility(value, jac, x, ctol, deadline, max_nfev, *, lb=None, ub=No
         return xs, "feasible", ""
     rel = _relative_optimality(opt, rs, Js)
     shape = f"{m} constraint rows in {n} variables" + (" (over-determined)" if E.size > n else "")
-    if rel <= INFEASIBLE_RTOL:
+    if rel <= INFEASIBLE_RTOL or opt <= FLAT_RTOL * float(np.linalg.norm(rs)):
         return xs, "infeasible", (
             f"locally infeasible: {shape}, and x is a stationary point of the squared constraint violation "
-            f"(violation {vinf:.6e}; first-order measure / (||J|| ||r||) = {rel:.1e}); x is the constraints' "
-            "least-squares point")
+            f"(violation {vinf:.6e}; first-order measure / (||J|| ||r||) = {rel:.1e}, / ||r|| = "
+            f"{opt / max(float(np.linalg.norm(rs)), 1e-300):.1e}); x is the constraints' least-squares point")
     return xs, "unknown", (
         f"no feasible point found: {shape}; the least-squares phase stopped at a violation of {vinf:.3e} "
         f"without a stationarity certificate ({rel:.1e}) after {nfev} evaluations")
