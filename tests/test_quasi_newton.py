@@ -355,6 +355,16 @@ def test_l_bfgs_b_default_gradient_with_bounds():
     np.testing.assert_allclose(res.x, ref.x, atol=1e-4)
 
 
+@pytest.mark.parametrize("method", ["lbfgs", "bfgs", "nonlinear-cg", "newton-cg"])
+def test_linear_objective_is_reported_unbounded(method):
+    """f = x0 + x1: every search ends at maxls still descending; the next one starts where it
+    stopped (not at t = 1 again), so f passes -1e20 in two iterations (15000 iterations and
+    f = -5e15 before, with the same status 1 as a slow solve)."""
+    kw = {"hessp": lambda x, v: 0.0 * v} if method in HVP else {}
+    res = numopt.minimize(lambda x: x[0] + x[1], [1.0, 2.0], jac=lambda x: np.ones(2), method=method, **kw)
+    assert res.status == 5 and "unbounded below" in res.message and res.nit <= 5
+
+
 @pytest.mark.parametrize("method", METHODS + ["l-bfgs-b"])
 def test_unbounded_objective_is_reported(method):
     """f = -x^2 has no minimum: the run stops once f < -1e20 max(1, |f(x0)|), status 5 with a

@@ -156,9 +156,13 @@ def _line_search_engine(problem, x0, opts, method, direction):
     yield Step(x, fx, _gnorm(g, xp, order), jac=g, **direction.extras())
     ftol = opts.get("ftol", 0.0)
     f_floor = -UNBOUNDED * max(1.0, abs(fx))
+    reach = None  # length of the last search's step when it ended still descending (maxls)
     while True:  # bounded by the loop's maxiter
         fresh = direction.is_fresh()
         d, step0 = direction.direction(x, g, xp)
+        if fresh and reach is not None:  # start where the last search stopped extrapolating
+            step0 = max(step0, reach / max(norm(d, xp), 1e-300))
+        reach = None
         ls = search(x, fx, g, d, step0, xp)
         if ls is None:
             return 1, budget.message()
@@ -186,6 +190,8 @@ def _line_search_engine(problem, x0, opts, method, direction):
             direction.update(x_new - x, g_new - g, g_new, ls.step, xp)
         else:
             direction.reset()                       # a decrease without the Wolfe conditions
+            if ls.dphi < 0:  # still descending at the last trial: f may have no minimum along d
+                reach = ls.step * norm(d, xp)
         f_old = fx
         x, (fx, g) = x_new, confirmed(x_new, f_new, g_new)
         yield Step(x, fx, _gnorm(g, xp, order), jac=g, **direction.extras())
