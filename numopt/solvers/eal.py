@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 
 import numpy as np
 
@@ -237,17 +238,24 @@ class Stall:
         self.clear()
 
     def clear(self):
-        self.hist, self.fhist, self.f_old = [], [], np.inf  # f_old: best feasible f before the window
+        # the last `window` residuals and feasible objectives (inf when infeasible), and the
+        # best of each before them (running minima: O(window) per call, not O(iterations))
+        self.recent, self.frecent = deque(), deque()
+        self.best_old, self.f_old = np.inf, np.inf
 
     def __call__(self, kkt, f=None, feasible=False):
-        self.hist.append(kkt)
-        self.fhist.append(f if feasible and f is not None else np.inf)
         w = self.window
-        if not w or len(self.hist) <= w:
+        if not w:
             return None
-        self.f_old = min(self.f_old, self.fhist[-w - 1])
-        before, recent = min(self.hist[:-w]), min(self.hist[-w:])
-        if np.isfinite(self.f_old) and self.fhist[-1] < self.f_old - 1e-6 * (1.0 + abs(self.f_old)):
+        self.recent.append(kkt)
+        self.frecent.append(f if feasible and f is not None else np.inf)
+        if len(self.recent) <= w:
+            return None
+        while len(self.recent) > w:  # leaving the window: into the "before" minima
+            self.best_old = min(self.best_old, self.recent.popleft())
+            self.f_old = min(self.f_old, self.frecent.popleft())
+        before, recent = self.best_old, min(self.recent)
+        if np.isfinite(self.f_old) and self.frecent[-1] < self.f_old - 1e-6 * (1.0 + abs(self.f_old)):
             return None
         if recent > self.factor * before:
             return 5, (f"stalled: the KKT residual has not decreased by the factor stall_factor = {self.factor} "
