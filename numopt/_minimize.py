@@ -32,8 +32,9 @@ def _has_hessian(obj):
 def _default_method(problem):
     """``eal`` with constraints, ``frank-wolfe`` with a set that has an LMO, ``fista`` with a
     nonsmooth regularizer (from ``prox=`` or the Problem; with or without ``bounds``),
-    ``l-bfgs-b`` for a smooth problem with ``bounds``, ``lbfgs`` for a smooth problem
-    without a Hessian, ``newton-cg`` for a plain callable given ``hess``/``hessp``, else
+    ``l-bfgs-b`` for a smooth problem with ``bounds`` (``projected-newton`` for a plain
+    callable given ``hess``/``hessp``), ``lbfgs`` for a smooth problem without a Hessian,
+    ``newton-cg`` for a plain callable given ``hess``/``hessp``, else
     ``agd`` (an oracle object or Problem with its own Hessian; a smooth regularizer such
     as squared l2 joins the smooth part)."""
     if problem.constraints is not None:
@@ -43,12 +44,14 @@ def _default_method(problem):
     reg = problem.regularizer
     if reg is not None and smooth_regularizer_part(reg) is None:
         return "fista"
+    # a callable given `hess`/`hessp`: a Newton method uses them
+    newton = isinstance(problem.objective, FunctionOracle) and _has_hessian(problem.objective)
     if problem.bounds is not None:
-        return "l-bfgs-b"
+        return "projected-newton" if newton and _registered("projected-newton") else "l-bfgs-b"
     if not _has_hessian(problem.objective) and _registered("lbfgs"):
         return "lbfgs"
-    if isinstance(problem.objective, FunctionOracle) and _registered("newton-cg"):
-        return "newton-cg"  # a callable with `hess`/`hessp`: used by a Newton method
+    if newton and _registered("newton-cg"):
+        return "newton-cg"
     return "agd"
 
 
@@ -261,9 +264,10 @@ def minimize(fun, x0=None, args=(), method=None, jac=None, hess=None, hessp=None
         **options)`` returning an OptimizeResult, as in scipy. Default: ``"eal"`` with ``constraints``,
         ``"frank-wolfe"`` with ``lmo`` (or a Problem's set), ``"fista"`` with a nonsmooth
         regularizer (``prox=`` or a Problem's ``regularizer``; also with ``bounds``),
-        ``"l-bfgs-b"`` for a smooth problem with ``bounds``, ``"lbfgs"`` for a smooth problem
-        without a Hessian (``hess``/``hessp`` not given), ``"newton-cg"`` for a callable
-        given ``hess`` or ``hessp``, else (an oracle object or Problem) ``"agd"``.
+        ``"l-bfgs-b"`` for a smooth problem with ``bounds`` (``"projected-newton"`` for a
+        callable given ``hess`` or ``hessp``), ``"lbfgs"`` for a smooth problem without a
+        Hessian (``hess``/``hessp`` not given), ``"newton-cg"`` for a callable given ``hess``
+        or ``hessp``, else (an oracle object or Problem) ``"agd"``.
         A regularizer is never dropped: a method without a proximal step adds a smooth
         one (``numopt.prox.SquaredL2``) to the smooth part and refuses any other
         (ValueError listing the methods that accept it).

@@ -91,6 +91,10 @@ def test_default_method_with_bounds():
     np.testing.assert_allclose(r.x, np.clip(A_SEP, LO, HI), atol=1e-10)
     r = numopt.minimize(f, np.zeros(6), jac=g, bounds=bounds, prox=L1(0.5), tol=1e-10)
     assert r.method == "fista" and r.success
+    # a callable given its Hessian: projected Newton uses it (the same clipped solution)
+    r = numopt.minimize(f, np.zeros(6), jac=g, hessp=lambda x, v: v, bounds=bounds, tol=1e-10)
+    assert r.method == "projected-newton" and r.success
+    np.testing.assert_allclose(r.x, np.clip(A_SEP, LO, HI), atol=1e-10)
 
 
 def test_default_method_without_bounds():
