@@ -44,11 +44,11 @@ def _default_method(problem):
     reg = problem.regularizer
     if reg is not None and smooth_regularizer_part(reg) is None:
         return "fista"
-    # a callable given `hess`/`hessp`: a Newton method uses them
-    newton = isinstance(problem.objective, FunctionOracle) and _has_hessian(problem.objective)
+    hessian = _has_hessian(problem.objective)
+    newton = hessian and isinstance(problem.objective, FunctionOracle)  # a callable given hess/hessp
     if problem.bounds is not None:
         return "projected-newton" if newton and _registered("projected-newton") else "l-bfgs-b"
-    if not _has_hessian(problem.objective) and _registered("lbfgs"):
+    if not hessian and _registered("lbfgs"):
         return "lbfgs"
     if newton and _registered("newton-cg"):
         return "newton-cg"

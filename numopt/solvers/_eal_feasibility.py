@@ -169,12 +169,13 @@ def solve_feasibility(value, jac, x, ctol, deadline, max_nfev, *, lb=None, ub=No
     if vinf <= ctol:
         return xs, "feasible", ""
     rel = _relative_optimality(opt, rs, Js)
+    flat = opt / max(float(np.linalg.norm(rs)), 1e-300)  # opt / ||r||: the test where J vanishes too
     shape = f"{m} constraint rows in {n} variables" + (" (over-determined)" if E.size > n else "")
-    if rel <= INFEASIBLE_RTOL or opt <= FLAT_RTOL * float(np.linalg.norm(rs)):
+    if rel <= INFEASIBLE_RTOL or flat <= FLAT_RTOL:
         return xs, "infeasible", (
             f"locally infeasible: {shape}, and x is a stationary point of the squared constraint violation "
-            f"(violation {vinf:.6e}; first-order measure / (||J|| ||r||) = {rel:.1e}, / ||r|| = "
-            f"{opt / max(float(np.linalg.norm(rs)), 1e-300):.1e}); x is the constraints' least-squares point")
+            f"(violation {vinf:.6e}; first-order measure / (||J|| ||r||) = {rel:.1e}, / ||r|| = {flat:.1e}); "
+            "x is the constraints' least-squares point")
     return xs, "unknown", (
         f"no feasible point found: {shape}; the least-squares phase stopped at a violation of {vinf:.3e} "
         f"without a stationarity certificate ({rel:.1e}) after {nfev} evaluations")
