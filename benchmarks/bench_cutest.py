@@ -25,6 +25,10 @@ stacked with ``slack_i lam_i``. Solved: f(x) finite, ``viol <= 1e-6`` and
 ``kkt <= 1e-5 max(1, ||grad f(x0)||_2)``. A "false success" is a run whose solver reported
 success while the check failed.
 
+Evaluation counts: ``nfev``, ``njev``, ``nhev`` are the objective's calls as each solver
+made them; ``ncev`` the native S2MPJ constraint evaluations (a point's values, or values and
+Jacobian, count once), counted here the same way for every solver.
+
 Outputs: ``benchmarks/results/cutest[_quick].json`` and ``.csv`` (one row per run),
 ``cutest[_quick]_profile.png`` (Dolan-More performance profiles of time and of
 evaluations nfev + njev), and the Markdown summary ``docs/cutest_benchmark.md``
@@ -314,6 +318,8 @@ def run_one(name, solver, timeout):
             out = _run_numopt(solver, problem, tol, timeout)
         row["time"] = time.perf_counter() - t
         x, row["reported_success"], row["nfev"], row["njev"], row["nhev"], row["message"] = out
+        memo = problem.meta.get("s2mpj_memo")  # native constraint evaluations, the same count for every solver
+        row["ncev"] = memo.evaluations["c"] if memo is not None else ""
         row["f"], row["viol"], row["kkt"], row["solved"] = kkt_check(problem, x, g0)
         row["kkt_tol"] = KKT_TOL * max(1.0, g0)
         row["status"] = "ok"
@@ -385,7 +391,7 @@ def run_all(tasks, timeout, max_workers, log=print, journal=None):
 # --- reporting ------------------------------------------------------------------------------
 
 FIELDS = ["problem", "type", "n", "m", "solver", "status", "solved", "reported_success", "false_success", "time",
-          "time_ratio", "nfev", "njev", "nhev", "f", "viol", "kkt", "kkt_tol", "message"]
+          "time_ratio", "nfev", "njev", "nhev", "ncev", "f", "viol", "kkt", "kkt_tol", "message"]
 
 
 def annotate(rows):

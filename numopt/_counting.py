@@ -1,12 +1,13 @@
 """Counting wrappers: every oracle call of a run is counted in one
 :class:`~numopt._oracle_base.OracleCounter` (``nfev``, ``njev``, ``nhev``, ``nprox``,
-``nlmo``, ``nproj``); the front door wraps the problem's oracles with these."""
+``nlmo``, ``nproj``, and ``constr_nfev``, ``constr_njev``, ``constr_nhev`` for constraints);
+the front door wraps the problem's oracles with these."""
 from __future__ import annotations
 
 from ._backend import get_namespace
 from ._oracle_base import OracleCounter, SmoothFunction, as_scalar
 
-__all__ = ["Counted", "CountedRegularizer", "CountedSet"]
+__all__ = ["Counted", "CountedConstraints", "CountedRegularizer", "CountedSet"]
 
 _UNSET = object()
 
@@ -136,3 +137,41 @@ class CountedSet:
         if name.startswith("__") or name in ("s", "counter"):
             raise AttributeError(name)
         return getattr(self.s, name)
+
+
+class CountedConstraints:
+    """Wrap a constraint oracle (``value``, ``jacobian``, ``hess``) and count its calls in
+    ``constr_nfev`` / ``constr_njev`` / ``constr_nhev``; calls of the constraint functions
+    that the oracle makes itself (finite-difference Jacobians, counting the rows in
+    ``row_bounds``: its ``fd_nfev``) count in ``constr_nfev``. Everything else (``has``,
+    ...) is the wrapped oracle's."""
+
+    def __init__(self, c, counter):
+        self.c, self.counter = c, counter
+        counter.constrained = True
+
+    def _counted(self, call):
+        before = getattr(self.c, "fd_nfev", 0) or 0
+        out = call()
+        self.counter.constr_nfev += (getattr(self.c, "fd_nfev", 0) or 0) - before
+        return out
+
+    def value(self, x):
+        self.counter.constr_nfev += 1
+        return self.c.value(x)
+
+    def jacobian(self, x):
+        self.counter.constr_njev += 1
+        return self._counted(lambda: self.c.jacobian(x))
+
+    def hess(self, x, lam):
+        self.counter.constr_nhev += 1
+        return self._counted(lambda: self.c.hess(x, lam))
+
+    def __getattr__(self, name):
+        if name.startswith("__") or name in ("c", "counter"):
+            raise AttributeError(name)
+        attr = getattr(self.c, name)
+        if name == "row_bounds":  # may evaluate the functions once to count their rows
+            return lambda x: self._counted(lambda: attr(x))
+        return attr

@@ -4,7 +4,7 @@ from __future__ import annotations
 from ._backend import asarray_float, get_namespace
 from ._bounds import as_bounds, clip_to_bounds
 from ._registry import check_backend, get_method, methods_accepting_prox, resolve_options, run_method
-from .oracles import (Counted, CountedRegularizer, CountedSet, FunctionOracle, LinearComposite,
+from .oracles import (Counted, CountedConstraints, CountedRegularizer, CountedSet, FunctionOracle, LinearComposite,
                       OracleCounter, Problem, SmoothSum, as_regularizer, as_set, smooth_regularizer_part)
 
 __all__ = ["minimize", "build_problem", "prepare", "methods_accepting_bounds"]
@@ -238,7 +238,7 @@ def prepare(spec, problem, x0, options, tol):
         objective=Counted(problem.objective, counter, shape=x0.shape, max_time=opts["max_time"]),
         x0=x0,
         regularizer=None if problem.regularizer is None else CountedRegularizer(problem.regularizer, counter),
-        constraints=problem.constraints,
+        constraints=None if problem.constraints is None else CountedConstraints(problem.constraints, counter),
         feasible_set=None if problem.feasible_set is None else CountedSet(problem.feasible_set, counter),
         bounds=problem.bounds, f_star=problem.f_star, name=problem.name,
     )
@@ -302,8 +302,9 @@ def minimize(fun, x0=None, args=(), method=None, jac=None, hess=None, hessp=None
     Returns
     -------
     scipy.optimize.OptimizeResult
-        ``x, fun, jac, nit, nfev, njev, nhev, nprox, nlmo, status, success, message,
-        optimality, trace`` and method-specific extras.
+        ``x, fun, jac, nit, nfev, njev, nhev, nprox, nlmo, nproj, status, success, message,
+        optimality, trace`` (with ``constraints``: ``constr_nfev, constr_njev, constr_nhev``,
+        the constraint oracle's calls) and method-specific extras.
     """
     if callable(method):  # scipy's custom-method protocol
         return method(fun, x0, args=args, jac=jac, hess=hess, hessp=hessp, bounds=bounds,

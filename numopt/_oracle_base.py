@@ -20,9 +20,18 @@ class OracleCounter:
     nprox: int = 0
     nlmo: int = 0
     nproj: int = 0
+    # constraint oracle calls (scipy's trust-constr names), reported only when the run has
+    # constraints (``constrained``): finite-difference calls of a constraint function count
+    # in ``constr_nfev``
+    constr_nfev: int = 0
+    constr_njev: int = 0
+    constr_nhev: int = 0
+    constrained: bool = False
 
     def as_dict(self):
-        return {k: getattr(self, k) for k in ("nfev", "njev", "nhev", "nprox", "nlmo", "nproj")}
+        keys = ("nfev", "njev", "nhev", "nprox", "nlmo", "nproj") + (
+            ("constr_nfev", "constr_njev", "constr_nhev") if self.constrained else ())
+        return {k: getattr(self, k) for k in keys}
 
 
 class Counts:

@@ -35,6 +35,7 @@ class StackedConstraints:
 
     def __init__(self, parts):
         self.parts = parts  # list of (fun, jac, hess, args, offset)
+        self._rows = None  # rows of each part, known after the first value(x)
 
     def _apply(self, x, what):
         outs = []
@@ -47,6 +48,7 @@ class StackedConstraints:
                 J = jac(x, *args)
                 outs.append(J if _issparse(J) else np.atleast_2d(np.asarray(J, dtype=float)))
         if what == "value":
+            self._rows = [o.size for o in outs]
             return np.concatenate(outs)
         if any(_issparse(J) for J in outs):
             import scipy.sparse as sp
@@ -60,6 +62,11 @@ class StackedConstraints:
     def jacobian(self, x):
         return self._apply(x, "jacobian")
 
+    @property
+    def fd_nfev(self):
+        """Calls of the constraint functions made by finite-difference Jacobians so far."""
+        return sum(getattr(p[1], "nfev", 0) for p in self.parts if getattr(p[1], "finite_difference", None))
+
     def has(self, name):
         if name == "jacobian":
             return all(p[1] is not None for p in self.parts)
@@ -69,11 +76,12 @@ class StackedConstraints:
 
     def hess(self, x, lam):
         H, i = None, 0
-        for fun, jac, hess, args, rhs in self.parts:
+        for k, (fun, jac, hess, args, rhs) in enumerate(self.parts):
             if hess is _linear_hess:
                 i += np.size(rhs)  # one bound per row of A
                 continue
-            mi = np.atleast_1d(np.asarray(fun(x, *args))).shape[0]
+            # the part's rows: known from an earlier value(x), else one evaluation
+            mi = self._rows[k] if self._rows is not None else np.atleast_1d(np.asarray(fun(x, *args))).shape[0]
             if hess is None:
                 raise ValueError("constraint Hessian not available")
             Hi = np.asarray(hess(x, lam[i:i + mi], *args), dtype=float)
@@ -107,6 +115,7 @@ def fd_jacobian(fun, method="3-point", label="constraint"):
     def jac(x, *args):
         x = np.asarray(x, dtype=float)
         n = x.size
+        jac.nfev += (1 if method == "2-point" else 0) + (2 if method == "3-point" else 1) * n
         f0 = np.atleast_1d(np.asarray(fun(x, *args), dtype=float)).ravel() if method == "2-point" else None
         cols = []
         for i in range(n):
@@ -128,6 +137,7 @@ def fd_jacobian(fun, method="3-point", label="constraint"):
         return np.stack(cols, axis=1) if cols else np.zeros((0, 0))
 
     jac.finite_difference = method
+    jac.nfev = 0  # calls of fun made so far
     return jac
 
 
@@ -226,6 +236,7 @@ class GeneralConstraints:
                                            for p in parts])
         self.lb = self.ub = None
         self.m = None
+        self._row_calls = 0
 
     def value(self, x):
         return self.stacked.value(x)
@@ -235,6 +246,12 @@ class GeneralConstraints:
 
     def hess(self, x, y):
         return self.stacked.hess(x, y)
+
+    @property
+    def fd_nfev(self):
+        """Calls of the constraint functions made by finite-difference Jacobians and by
+        :meth:`row_bounds` so far."""
+        return self.stacked.fd_nfev + self._row_calls
 
     def has(self, name):
         return self.stacked.has(name)
@@ -246,6 +263,7 @@ class GeneralConstraints:
         for p in self.parts:
             rows = p["rows"]
             if rows is None:
+                self._row_calls += 1
                 rows = np.atleast_1d(np.asarray(p["fun"](np.asarray(x, dtype=float), *p["args"]))).size
             for v, nm in ((p["lb"], "lb"), (p["ub"], "ub")):
                 if v.size not in (1, rows):

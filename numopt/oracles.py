@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._backend import get_namespace
-from ._counting import Counted, CountedRegularizer, CountedSet
+from ._counting import Counted, CountedConstraints, CountedRegularizer, CountedSet
 from ._lipschitz import _norm_sq_upper_bound, _spectral_norm_sq  # noqa: F401 (re-exported)
 from ._oracle_base import OracleCounter, SmoothFunction, as_scalar
 from ._function_oracle import FunctionOracle, _fd_grad  # noqa: F401 (re-exported)

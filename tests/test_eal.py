@@ -418,3 +418,46 @@ def test_slow_progress_restoration_on_the_equality_path():
     assert on.nit + 5 <= off.nit
     with pytest.raises(ValueError, match="restore_window"):
         numopt.minimize(p, method="eal", options={"restore_window": -1})
+
+
+@pytest.mark.parametrize("kind", ["eq-jac", "eq-fd", "ineq-fd", "nonlinear-3point"])
+def test_constraint_call_counts_match_the_users_calls(kind):
+    """constr_nfev / constr_njev / constr_nhev count every call of the user's constraint
+    callables (finite-difference columns and row counting included), as scipy's
+    trust-constr reports them; an unconstrained run has no such keys."""
+    calls = {"fun": 0, "jac": 0, "hess": 0}
+
+    def cf(x):
+        calls["fun"] += 1
+        return np.array([x[0] ** 2 + x[1] ** 2 - 1.0])
+
+    def cj(x):
+        calls["jac"] += 1
+        return np.array([[2 * x[0], 2 * x[1]]])
+
+    def ch(x, v):
+        calls["hess"] += 1
+        return 2.0 * v[0] * np.eye(2)
+
+    if kind == "eq-jac":
+        cons = {"type": "eq", "fun": cf, "jac": cj}
+    elif kind == "eq-fd":
+        cons = {"type": "eq", "fun": cf}
+    elif kind == "ineq-fd":
+        cons = {"type": "ineq", "fun": lambda x: -cf(x)}  # x inside the unit disc
+    else:
+        cons = NonlinearConstraint(cf, -np.inf, 0.0, jac="3-point", hess=ch)
+    x0 = np.array([2.0, 1.0])
+    res = numopt.minimize(lambda x: (x[0] - 3) ** 2 + (x[1] - 1) ** 2, x0, jac=lambda x: 2 * (x - [3, 1]),
+                          method="eal", constraints=cons)
+    assert res.success
+    np.testing.assert_allclose(res.x, np.array([3.0, 1.0]) / np.sqrt(10), atol=1e-6)
+    assert res.constr_nfev == calls["fun"] and res.constr_nfev > 0
+    if kind == "eq-jac":
+        assert res.constr_njev == calls["jac"] > 0
+    else:  # every Jacobian by central differences: two calls per column at least
+        assert calls["jac"] == 0 and res.constr_njev > 0 and res.constr_nfev >= 4 * res.constr_njev
+    if kind == "nonlinear-3point":
+        assert res.constr_nhev == calls["hess"]
+    plain = numopt.minimize(lambda x: x @ x, x0, jac=lambda x: 2 * x)
+    assert "constr_nfev" not in plain
