@@ -97,8 +97,28 @@ def problem_list(types, quick, max_size=300, max_load_s=5.0):
     return out
 
 
+def split_solver(solver):
+    """``"eal[hessian=bfgs;maxiter=50]"`` -> ``("eal", {"hessian": "bfgs", "maxiter": 50})``: a numopt
+    method with options of its own (numbers parsed as int or float)."""
+    if not solver.endswith("]") or "[" not in solver:
+        return solver, {}
+    base, rest = solver[:-1].split("[", 1)
+    opts = {}
+    for item in filter(None, rest.split(";")):
+        k, _, v = item.partition("=")
+        for conv in (int, float):
+            try:
+                v = conv(v)
+                break
+            except ValueError:
+                pass
+        opts[k.strip()] = v
+    return base, opts
+
+
 def solvers_for(types, wanted=None):
-    """{solver: set of problem types} for the numopt methods registered now, scipy and IPOPT."""
+    """{solver: set of problem types} for the numopt methods registered now, scipy and IPOPT
+    (a numopt method may carry options: ``eal[hessian=bfgs]``, see :func:`split_solver`)."""
     import numopt
     from numopt._registry import get_method
 
@@ -122,10 +142,11 @@ def solvers_for(types, wanted=None):
     except ImportError:
         pass
     if wanted:
-        unknown = [w for w in wanted if w not in out]
+        unknown = [w for w in wanted if split_solver(w)[0] not in out or (split_solver(w)[1] and w.startswith(
+            ("scipy:", "ipopt")))]
         if unknown:
             raise SystemExit(f"--methods: unknown or unavailable {unknown}; available: {sorted(out)}")
-        out = {k: v for k, v in out.items() if k in wanted}
+        out = {w: out[split_solver(w)[0]] for w in wanted}
     return {k: v & set(types) for k, v in out.items() if v & set(types)}
 
 
@@ -248,11 +269,13 @@ def _as_dicts(cons, x0):
 def _run_numopt(method, problem, tol, timeout):
     import numopt
 
+    method, extra = split_solver(method)
     opts = {"max_time": 0.9 * timeout}
     if method in ("lbfgs", "bfgs", "nonlinear-cg", "l-bfgs-b"):
         opts["maxiter"] = 20000
     if method == "eal":  # feasibility to 1e-8 as IPOPT's tol (the check wants viol <= 1e-6)
         opts["constr_viol_tol"] = 1e-8
+    opts.update(extra)
     res = numopt.minimize(problem, method=method, tol=tol, options=opts)
     return res.x, bool(res.success), int(res.get("nfev", 0) or 0), int(res.get("njev", 0) or 0), \
         int(res.get("nhev", 0) or 0), str(res.message)[:120]
@@ -262,7 +285,8 @@ def _run_scipy(name, problem, tol, timeout):
     import scipy.optimize as so
 
     f = problem.objective
-    fun, jac, hess = _Count(f.value), _Count(f.grad), _Count(f.hess)
+    fun, jac = _Count(f.value), _Count(f.grad)
+    hess = _Count(f.hess) if callable(getattr(f, "hess", None)) else None
     b = None if problem.bounds is None else so.Bounds(problem.bounds.lower, problem.bounds.upper)
     cons = problem.meta["scipy_constraints"]
     meth = name.split(":")[1]
@@ -282,31 +306,67 @@ def _run_scipy(name, problem, tol, timeout):
         else:
             r = so.minimize(fun, problem.x0, jac=jac, bounds=b, constraints=_as_dicts(cons, problem.x0),
                             method=meth, options={"ftol": 1e-12, "maxiter": 2000})
-    return r.x, bool(r.success), fun.n, jac.n, hess.n, str(r.message)[:120]
+    return r.x, bool(r.success), fun.n, jac.n, 0 if hess is None else hess.n, str(r.message)[:120]
 
 
 def _run_ipopt(problem, tol, timeout):
     import cyipopt
 
     f = problem.objective
-    fun, jac, hess = _Count(f.value), _Count(f.grad), _Count(f.hess)
+    fun, jac = _Count(f.value), _Count(f.grad)
+    hess = _Count(f.hess) if callable(getattr(f, "hess", None)) else None
     b = None if problem.bounds is None else list(zip(
         [None if not np.isfinite(v) else float(v) for v in problem.bounds.lower],
         [None if not np.isfinite(v) else float(v) for v in problem.bounds.upper]))
     cons = _as_dicts(problem.meta["scipy_constraints"], problem.x0)
     opts = {"tol": 1e-8, "max_iter": 3000, "print_level": 0, "max_cpu_time": 0.9 * timeout}
-    if cons:
+    if cons or hess is None:
         opts["hessian_approximation"] = "limited-memory"
     r = cyipopt.minimize_ipopt(fun, problem.x0, jac=jac, hess=None if cons else hess, bounds=b,
                                constraints=cons, options=opts)
-    return r.x, bool(r.success), fun.n, jac.n, hess.n, str(r.message)[:120]
+    return r.x, bool(r.success), fun.n, jac.n, 0 if hess is None else hess.n, str(r.message)[:120]
 
 
-def run_one(name, solver, timeout):
-    """Load ``name``, run ``solver``, check: a dict of the run (never raises)."""
+class _NoHess:
+    """An oracle without second derivatives (``--no-hess``): ``has("hess")``/``has("hvp")`` say
+    no and ``hess``/``hvp`` are absent; everything else is the wrapped oracle's."""
+
+    def __init__(self, oracle):
+        self._o = oracle
+
+    def has(self, name):
+        return name not in ("hess", "hvp") and (self._o.has(name) if hasattr(self._o, "has") else
+                                                callable(getattr(self._o, name, None)))
+
+    def __getattr__(self, name):
+        if name in ("hess", "hvp") or name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self._o, name)
+
+
+def hide_hessians(problem):
+    """The problem as a user without second derivatives gives it: no objective or constraint
+    Hessians for numopt, scipy constraints without ``hess`` (trust-constr then uses BFGS)."""
+    import dataclasses
+
+    from scipy.optimize import NonlinearConstraint
+
+    cons = [NonlinearConstraint(c.fun, c.lb, c.ub, jac=c.jac) if isinstance(c, NonlinearConstraint) else c
+            for c in problem.meta["scipy_constraints"]]
+    return dataclasses.replace(
+        problem, objective=_NoHess(problem.objective),
+        constraints=None if problem.constraints is None else _NoHess(problem.constraints),
+        meta=dict(problem.meta, scipy_constraints=cons, no_hess=True))
+
+
+def run_one(name, solver, timeout, no_hess=False):
+    """Load ``name``, run ``solver``, check: a dict of the run (never raises). ``no_hess``: the
+    solvers get no Hessians (:func:`hide_hessians`)."""
     row = {"problem": name, "solver": solver}
     try:
         problem = C.s2mpj(name)
+        if no_hess:
+            problem = hide_hessians(problem)
         g0 = float(np.linalg.norm(problem.objective.grad(problem.x0)))
         tol = 1e-6 * max(1.0, g0) if math.isfinite(g0) else 1e-6
         t = time.perf_counter()
@@ -328,14 +388,14 @@ def run_one(name, solver, timeout):
     return row
 
 
-def _child(conn, name, solver, timeout):
+def _child(conn, name, solver, timeout, no_hess=False):
     try:
-        conn.send(run_one(name, solver, timeout))
+        conn.send(run_one(name, solver, timeout, no_hess))
     finally:
         conn.close()
 
 
-def run_all(tasks, timeout, max_workers, log=print, journal=None):
+def run_all(tasks, timeout, max_workers, log=print, journal=None, no_hess=False):
     """Run (problem, solver) tasks, each in its own process with a wall-clock timeout. Each
     finished run is appended to ``journal`` (a JSON-lines file) when given; runs already in
     it are not run again (``--resume``)."""
@@ -352,7 +412,7 @@ def run_all(tasks, timeout, max_workers, log=print, journal=None):
         while pending and len(running) < max_workers:
             name, solver = pending.pop(0)
             a, b = ctx.Pipe(duplex=False)
-            p = ctx.Process(target=_child, args=(b, name, solver, timeout), daemon=True)
+            p = ctx.Process(target=_child, args=(b, name, solver, timeout, no_hess), daemon=True)
             p.start()
             b.close()
             running.append((p, a, name, solver, time.perf_counter()))
@@ -619,6 +679,8 @@ def main(argv=None):
                                                           "(0: all)")
     ap.add_argument("--max-n", type=int, default=300, help="largest n and m (default 300)")
     ap.add_argument("--no-docs", action="store_true", help="do not write docs/cutest_benchmark.md")
+    ap.add_argument("--no-hess", action="store_true",
+                    help="give no solver the Hessians (as most scipy users call): results in <stem>_nohess.*")
     ap.add_argument("--resume", action="store_true",
                     help="keep the runs already in benchmarks/results/<stem>.partial.jsonl (an interrupted run)")
     ap.add_argument("--report-only", action="store_true",
@@ -653,16 +715,18 @@ def main(argv=None):
     print(f"{len(probs)} problems, {len(solvers)} solvers, {len(tasks)} runs; not available: {unavailable}",
           flush=True)
     for s in solvers:  # load every lazy module (and compile) once here: the forked runs inherit them
-        run_one("ROSENBR", s, a.timeout)
+        run_one("ROSENBR", s, a.timeout, a.no_hess)
     t0 = time.perf_counter()
     stem = "cutest_quick" if a.quick else ("cutest_" + "_".join(types) if len(types) < 4 else "cutest")
+    stem += "_nohess" if a.no_hess else ""
     RESULTS.mkdir(parents=True, exist_ok=True)
     journal = RESULTS / f"{stem}.partial.jsonl"
     if journal.exists() and not a.resume:
         journal.unlink()
     rows = annotate(run_all(tasks, a.timeout, a.max_workers, log=lambda s: print(s, flush=True),
-                            journal=journal))
+                            journal=journal, no_hess=a.no_hess))
     title = "Quick subset" if a.quick else "Types: " + ", ".join(types)
+    title += ", no Hessians given" if a.no_hess else ""
     if len(probs) < n_all:
         title += f" ({len(probs)} of {n_all} problems, evenly spaced by name)"
     if a.max_n != 300:

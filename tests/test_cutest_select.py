@@ -225,3 +225,45 @@ def test_benchmark_runs_newton_cg_and_its_scipy_peer(solver):
     check (computed by the benchmark, not the solver's flag) passes."""
     row = _bench().run_one("ROSENBR", solver, 10.0)
     assert row["status"] == "ok" and row["solved"] and row["nhev"] >= 1, row
+
+
+def test_benchmark_solver_options_and_hidden_hessians():
+    """``eal[hessian=bfgs]`` reaches eal with that option; ``no_hess`` gives the solvers no
+    second derivatives (numopt's oracles say so, trust-constr falls back to its BFGS) and the
+    benchmark's own check still passes on HS71; native constraint evaluations are counted."""
+    B = _bench()
+    assert B.split_solver("eal[hessian=bfgs;maxiter=50;tol=1e-3]") == ("eal", {"hessian": "bfgs", "maxiter": 50,
+                                                                                "tol": 1e-3})
+    assert B.split_solver("scipy:SLSQP") == ("scipy:SLSQP", {})
+    assert list(B.solvers_for(["equality"], ["eal[hessian=bfgs]"])) == ["eal[hessian=bfgs]"]
+    p = B.hide_hessians(C.s2mpj("HS71"))
+    assert not p.objective.has("hess") and not p.constraints.has("hess") and p.constraints.has("jacobian")
+    from scipy.optimize import HessianUpdateStrategy, NonlinearConstraint
+
+    nl = [c for c in p.meta["scipy_constraints"] if isinstance(c, NonlinearConstraint)]
+    assert nl and all(isinstance(c.hess, HessianUpdateStrategy) for c in nl)  # scipy's default: BFGS()
+    fd = B.run_one("HS71", "eal[hessian=fd]", 20.0, no_hess=True)
+    exact = B.run_one("HS71", "eal", 20.0)
+    bfgs = B.run_one("HS71", "eal[hessian=bfgs]", 20.0, no_hess=True)
+    for row in (fd, exact, bfgs):
+        assert row["status"] == "ok" and row["solved"] and row["ncev"] >= 1, row
+    assert exact["nhev"] >= 1 and fd["nhev"] == 0 == bfgs["nhev"]
+    assert fd["njev"] > exact["njev"]  # the Hessian by gradient differences
+    tc = B.run_one("HS71", "scipy:trust-constr", 20.0, no_hess=True)
+    assert tc["status"] == "ok" and tc["nhev"] == 0, tc
+
+
+def test_bfgs_that_stalls_goes_on_with_differences():
+    """S2MPJ's BT7 without Hessians: the BFGS iteration stalls (status 5 with
+    hessian="bfgs"); the default switches to Hessians by differences and solves it under
+    the benchmark's own KKT check."""
+    import numopt
+
+    B = _bench()
+    p = B.hide_hessians(C.s2mpj("BT7"))
+    bfgs = numopt.minimize(p, method="eal", options={"hessian": "bfgs"})
+    auto = numopt.minimize(p, method="eal")
+    assert bfgs.status == 5 and not bfgs.success
+    assert auto.success and auto.hessian == "fd" and auto.nit > bfgs.nit
+    g0 = float(np.linalg.norm(p.objective.grad(p.x0)))
+    assert B.kkt_check(p, auto.x, g0)[3]

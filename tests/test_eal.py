@@ -461,3 +461,22 @@ def test_constraint_call_counts_match_the_users_calls(kind):
         assert res.constr_nhev == calls["hess"]
     plain = numopt.minimize(lambda x: x @ x, x0, jac=lambda x: 2 * x)
     assert "constr_nfev" not in plain
+
+
+@pytest.mark.parametrize("name", ["BT9", "HS46", "HS47", "HS49", "HS56"])
+def test_default_without_hessians_is_bfgs_and_cheaper_than_differences(name):
+    """No second derivatives given (a scipy user's call): ``hessian="auto"`` runs the damped
+    BFGS update (result ``hessian == "bfgs"``), reaches the known optimum and needs fewer
+    gradient and Jacobian evaluations than Hessians by differences (measured: 43-137 vs
+    110-282 njev on these five)."""
+    p = C.get(name)
+    f, c = p.objective, p.constraints
+    cons = {"type": "eq", "fun": c.value, "jac": c.jacobian}
+    runs = {h: numopt.minimize(f.value, p.x0, jac=f.grad, method="eal", constraints=cons,
+                               options={"hessian": h, "tol": 1e-10}) for h in ("auto", "fd")}
+    for h, r in runs.items():
+        assert r.success and abs(r.fun - p.f_star) <= 1e-7 * max(1.0, abs(p.f_star)), (h, r.message)
+    assert runs["auto"].hessian == "bfgs" and runs["fd"].hessian == "fd"
+    assert runs["auto"].njev < runs["fd"].njev
+    assert numopt.minimize(p, method="eal").hessian == "exact"  # Hessians given: used
+

@@ -92,6 +92,31 @@ def _dense(M, shape, what):
     return M.reshape(shape)
 
 
+def has_exact_hessians(f, c):
+    """Whether the objective ``f`` and the constraints ``c`` (None: none) give second derivatives."""
+    return bool((hasattr(f, "has") and f.has("hess")) and (c is None or (hasattr(c, "has") and c.has("hess"))))
+
+
+def bfgs_first(opts, exact):
+    """``hessian="auto"`` without exact Hessians: start with damped BFGS and switch to
+    differences of grad_x L once, when the BFGS iteration stops without success."""
+    return opts["hessian"] == "auto" and not exact
+
+
+def hessian_mode(qn, exact, opts):
+    """The Lagrangian Hessian an iteration uses now: "bfgs", "fd" or "exact" (result key ``hessian``)."""
+    if qn is not None:
+        return "bfgs"
+    return "exact" if exact and opts["hessian"] != "fd" else "fd"
+
+
+def switch_to_differences(stop, qn, switchable):
+    """Whether a BFGS run (``qn``) that stopped with ``stop`` goes on with Hessians by
+    differences: once (``switchable``), after a status-5 stop (stall, failed line search,
+    no descent direction, failed KKT solve); never after a time limit or non-finite values."""
+    return switchable and qn is not None and stop is not None and stop[0] == 5
+
+
 def _lagrangian_hessian(problem, x, lam, g_fun, h, force_fd=False):
     """Exact when the oracles give Hessians, else central differences of grad_x L."""
     f, c = problem.objective, problem.constraints
@@ -334,7 +359,7 @@ def _start(problem, x, opts):
         raise ValueError("the constraint function at x0 returned NaN or inf")
     if not np.all(np.isfinite(Gx)):
         raise ValueError("the constraint Jacobian at x0 contains NaN or inf")
-    has_exact = (hasattr(f, "has") and f.has("hess")) and (hasattr(c, "has") and c.has("hess"))
+    has_exact = has_exact_hessians(f, c)
     if opts["hessian"] == "exact" and not has_exact:
         raise ValueError("hessian='exact' needs the objective's Hessian and the constraints' second derivatives "
                          "(NonlinearConstraint(hess=...) or a 'hess' entry)")
@@ -460,7 +485,9 @@ def _eal(problem, x0, opts):
                          deadline=time.perf_counter() + opts["max_time"])
     stall = Stall(opts["stall_window"], opts["stall_factor"])
     slow = Stall(10 if opts["restore_window"] is None else opts["restore_window"], opts["stall_factor"])
-    qn = np.eye(x.size) if opts["hessian"] == "bfgs" else None
+    exact = has_exact_hessians(problem.objective, problem.constraints)
+    switchable = bfgs_first(opts, exact)
+    qn = np.eye(x.size) if opts["hessian"] == "bfgs" or switchable else None
     lam = -np.linalg.lstsq(Gx.T, gx, rcond=None)[0] if m else np.zeros(0)
     ctol = opts["tol"] if opts["constr_viol_tol"] is None else opts["constr_viol_tol"]
     alpha, it, restorations = 0.0, 0, 0
@@ -472,7 +499,7 @@ def _eal(problem, x0, opts):
         viol = _inf_norm(cx)
         yield Step(x.astype(out_dtype, copy=True), fx, kkt, jac=gx, stop_ok=not viol > ctol, multipliers=lam,
                    constraint_violation=viol, stationarity=_inf_norm(gl), mu=st.mu, nu=st.nu, nsketch=st.nsketch,
-                   step_size=alpha)
+                   step_size=alpha, hessian=hessian_mode(qn, exact, opts))
         stop, soft = None, False
         if not restore_now:
             stop = stall(kkt)
@@ -483,6 +510,12 @@ def _eal(problem, x0, opts):
                 if stop is None:
                     x, lam, fx, gx, cx, Gx, qn, alpha = new
                     continue
+        if switch_to_differences(stop, qn, switchable):  # BFGS is stuck: Hessians by differences from here
+            qn, switchable = None, False
+            st.mu, st.nu, st.delta, st.z = opts["mu0"], opts["nu0"], opts["delta0"], None
+            stall.clear()
+            slow.clear()
+            continue
         if not (soft or restoration_due(restore_now, stop, viol, ctol, restorations, opts["max_restorations"])):
             return stop
         # restoration: the constraints are violated and eal is stuck or slow (or m > n at the start)
@@ -506,7 +539,7 @@ def _eal(problem, x0, opts):
             gl_ls = g_ls + G_ls.T @ lam_ls
             yield Step(x_ls.astype(out_dtype, copy=True), f_ls, _kkt_residual(gl_ls, c_ls), jac=g_ls, stop_ok=False,
                        multipliers=lam_ls, constraint_violation=_inf_norm(c_ls), stationarity=_inf_norm(gl_ls),
-                       mu=st.mu, nu=st.nu, nsketch=st.nsketch, step_size=alpha)
+                       mu=st.mu, nu=st.nu, nsketch=st.nsketch, step_size=alpha, hessian=hessian_mode(qn, exact, opts))
         return 5, restoration_message(stop, outcome, msg)
 
 
@@ -645,7 +678,8 @@ _OPTIONS = {
                           Interval(0, integer=True)),
     "hessian": Option("auto", "Lagrangian Hessian: 'exact' (objective and constraint Hessians), 'fd' (differences "
                               "of grad_x L), 'bfgs' (Powell-damped BFGS; merit gradient by one Hessian-vector "
-                              "difference), 'auto' = exact when available else 'fd'.",
+                              "difference), 'auto' = exact when available, else 'bfgs' switched once to 'fd' "
+                              "when the BFGS iteration stops with status 5.",
                       Choices("auto", "exact", "fd", "bfgs")),
     "accuracy": Option("practical", "'practical' (relative residual delta, sharpened) or 'theory' (Hong et al.'s "
                                     "threshold delta ||b|| / (||K|| psi) with delta <= the theory's bound and the "

@@ -32,8 +32,8 @@ multipliers ``lam`` (free) and ``mu`` (>= 0). Each iteration:
    the projection arc, ``grad Phi . (P(x + alpha dx) - x, alpha dlam, alpha dmu)``
    (Bertsekas' rule for projected paths); when that is not a decrease (the active-set
    system, singular at a degenerate vertex, was solved in least squares and its step
-   pushes out of the box), the trial point is the straight one. Otherwise the objective
-   and constraints are evaluated inside the bounds (the Hessian differences step
+   pushes out of the box), the step is halved: the objective and constraints are
+   evaluated inside the bounds (the Hessian differences step
    ``fd_step`` past them), as they must be where a function is undefined outside. (Not
    the default: on the CUTEst general set it solved 339 problems instead of 343 with 30%
    fewer evaluations; trying the straight point after a failed projected one solved 343,
@@ -70,7 +70,7 @@ from .._loop import Step
 from ._eal_feasibility import (feasibility_budget, restoration_due, restoration_message, slow_progress,
                                solve_feasibility)
 from .eal import (Stall, _cap_scale, _damped_bfgs, _dense, _inf_norm, _nonfinite, _shift_for_nullspace, _solve_kkt,
-                  _step_radius)
+                  _step_radius, bfgs_first, has_exact_hessians, hessian_mode, switch_to_differences)
 
 __all__ = ["eal_ineq"]
 
@@ -192,8 +192,7 @@ def _hessian(form, x, y, z, gl, qn, opts):
         hh = h * max(1.0, np.linalg.norm(x)) / max(np.linalg.norm(gl), 1e-300)
         return qn, (form.grad_L(x + hh * gl, y, z) - form.grad_L(x - hh * gl, y, z)) / (2 * hh)
     f, c = form.f, form.c
-    exact = (hasattr(f, "has") and f.has("hess")) and (not form.m or (hasattr(c, "has") and c.has("hess")))
-    if exact and opts["hessian"] != "fd":
+    if has_exact_hessians(f, c if form.m else None) and opts["hessian"] != "fd":
         H = _dense(f.hess(x), (n, n), "objective Hessian")
         if form.m:
             H = H + _dense(c.hess(x, y), (n, n), "constraint Hessian")
@@ -348,10 +347,13 @@ def _search(form, S, st, d, slope, opts):
             xp = form.proj(xt)
             if not np.array_equal(xp, xt):
                 # the projected path's linear decrease (Bertsekas' Armijo rule along the
-                # projection arc); when it does not descend, the straight trial point
+                # projection arc); when it does not descend, a shorter step (the straight
+                # trial point is outside the box, where the functions are not evaluated)
                 lin_p = float(G[0] @ (xp - S.x)) + alpha * float(G[1] @ d[1] + G[2] @ d[2])
-                if lin_p < 0:
-                    xt, proj, lin = xp, True, lin_p
+                if not lin_p < 0:
+                    alpha *= 0.5
+                    continue
+                xt, proj, lin = xp, True, lin_p
         # after the full step, a trial point that fails the test on the lower bound of Phi
         # from values alone is rejected without its gradient and Jacobian (same decisions)
         if k and not _merit_floor(form, xt, S.lam + alpha * d[1], S.mu + alpha * d[2], st) <= (
@@ -375,7 +377,7 @@ def _start(form, x, opts):
         if not np.all(np.isfinite(val)):
             raise ValueError(f"{what} at x0 contains NaN or inf")
     f, c = form.f, form.c
-    has_exact = (hasattr(f, "has") and f.has("hess")) and (not form.m or (hasattr(c, "has") and c.has("hess")))
+    has_exact = has_exact_hessians(f, c if form.m else None)
     if opts["hessian"] == "exact" and not has_exact:
         raise ValueError("hessian='exact' needs the objective's Hessian and the constraints' second derivatives "
                          "(NonlinearConstraint(hess=...) or a 'hess' entry)")
@@ -398,7 +400,9 @@ def eal_ineq(problem, x0, opts):
     mu = np.zeros(form.p)
     st = SimpleNamespace(mu=opts["mu0"], nu=opts["nu0"], delta=opts["delta0"], nsketch=0, mu_max_hit=False,
                          deadline=time.perf_counter() + opts["max_time"])
-    qn = np.eye(x.size) if opts["hessian"] == "bfgs" else None
+    exact = has_exact_hessians(form.f, form.c if form.m else None)
+    switchable = bfgs_first(opts, exact)
+    qn = np.eye(x.size) if opts["hessian"] == "bfgs" or switchable else None
     stall = Stall(opts["stall_window"], opts["stall_factor"])
     slow = Stall(opts["restore_window"] or 0, opts["stall_factor"])  # slow-progress restoration (default off)
     ctol = opts["tol"] if opts["constr_viol_tol"] is None else opts["constr_viol_tol"]
@@ -411,7 +415,8 @@ def eal_ineq(problem, x0, opts):
         yield Step(x.astype(out_dtype, copy=True), fx, S.kkt, jac=gx, stop_ok=not S.viol > ctol,
                    multipliers=S.y, bound_multipliers=S.z,
                    constraint_violation=S.viol, stationarity=_inf_norm(S.gl), mu=st.mu, nu=st.nu,
-                   nsketch=st.nsketch, step_size=alpha, n_active=int(np.sum(mu + st.mu * S.g >= 0)))
+                   nsketch=st.nsketch, step_size=alpha, n_active=int(np.sum(mu + st.mu * S.g >= 0)),
+                   hessian=hessian_mode(qn, exact, opts))
         stop, soft = None, False
         if not restore_now:
             stop = stall(S.kkt, fx, not S.viol > ctol)
@@ -423,6 +428,12 @@ def eal_ineq(problem, x0, opts):
                 if stop is None:
                     x, lam, mu, fx, gx, cx, J, qn, alpha = new
                     continue
+        if switch_to_differences(stop, qn, switchable):  # BFGS is stuck: Hessians by differences from here
+            qn, switchable = None, False
+            st.mu, st.nu, st.delta, st.mu_max_hit = opts["mu0"], opts["nu0"], opts["delta0"], False
+            stall.clear()
+            slow.clear()
+            continue
         if not form.m or not (soft or restoration_due(restore_now, stop, S.viol, ctol, restorations,
                                                       opts["max_restorations"])):
             return stop
@@ -453,7 +464,7 @@ def eal_ineq(problem, x0, opts):
             yield Step(x_ls.astype(out_dtype, copy=True), new[0], Sn.kkt, jac=new[1], stop_ok=False,
                        multipliers=Sn.y, bound_multipliers=Sn.z, constraint_violation=Sn.viol,
                        stationarity=_inf_norm(Sn.gl), mu=st.mu, nu=st.nu, nsketch=st.nsketch, step_size=alpha,
-                       n_active=0)
+                       n_active=0, hessian=hessian_mode(qn, exact, opts))
         return 5, restoration_message(stop, outcome, msg)
 
 
