@@ -110,6 +110,14 @@ def hessian_mode(qn, exact, opts):
     return "exact" if exact and opts["hessian"] != "fd" else "fd"
 
 
+def restart_penalties(st, opts, *windows):
+    """The penalties and the sketch accuracy back to their initial values, the stall
+    ``windows`` emptied (after a change of Hessian or a feasibility phase)."""
+    st.mu, st.nu, st.delta = opts["mu0"], opts["nu0"], opts["delta0"]
+    for w in windows:
+        w.clear()
+
+
 def switch_to_differences(stop, qn, switchable):
     """Whether a BFGS run (``qn``) that stopped with ``stop`` goes on with Hessians by
     differences: once (``switchable``), after a status-5 stop (stall, failed line search,
@@ -511,10 +519,8 @@ def _eal(problem, x0, opts):
                     x, lam, fx, gx, cx, Gx, qn, alpha = new
                     continue
         if switch_to_differences(stop, qn, switchable):  # BFGS is stuck: Hessians by differences from here
-            qn, switchable = None, False
-            st.mu, st.nu, st.delta, st.z = opts["mu0"], opts["nu0"], opts["delta0"], None
-            stall.clear()
-            slow.clear()
+            qn, switchable, st.z = None, False, None
+            restart_penalties(st, opts, stall, slow)
             continue
         if not (soft or restoration_due(restore_now, stop, viol, ctol, restorations, opts["max_restorations"])):
             return stop

@@ -70,7 +70,8 @@ from .._loop import Step
 from ._eal_feasibility import (feasibility_budget, restoration_due, restoration_message, slow_progress,
                                solve_feasibility)
 from .eal import (Stall, _cap_scale, _damped_bfgs, _dense, _inf_norm, _nonfinite, _shift_for_nullspace, _solve_kkt,
-                  _step_radius, bfgs_first, has_exact_hessians, hessian_mode, switch_to_differences)
+                  _step_radius, bfgs_first, has_exact_hessians, hessian_mode, restart_penalties,
+                  switch_to_differences)
 
 __all__ = ["eal_ineq"]
 
@@ -429,10 +430,8 @@ def eal_ineq(problem, x0, opts):
                     x, lam, mu, fx, gx, cx, J, qn, alpha = new
                     continue
         if switch_to_differences(stop, qn, switchable):  # BFGS is stuck: Hessians by differences from here
-            qn, switchable = None, False
-            st.mu, st.nu, st.delta, st.mu_max_hit = opts["mu0"], opts["nu0"], opts["delta0"], False
-            stall.clear()
-            slow.clear()
+            qn, switchable, st.mu_max_hit = None, False, False
+            restart_penalties(st, opts, stall, slow)
             continue
         if not form.m or not (soft or restoration_due(restore_now, stop, S.viol, ctol, restorations,
                                                       opts["max_restorations"])):
