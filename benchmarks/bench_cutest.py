@@ -678,6 +678,7 @@ def main(argv=None):
     ap.add_argument("--limit", type=int, default=0, help="only N problems, evenly spaced over the sorted list "
                                                           "(0: all)")
     ap.add_argument("--max-n", type=int, default=300, help="largest n and m (default 300)")
+    ap.add_argument("--problems", default="", help="comma-separated problem names: only these (of --types)")
     ap.add_argument("--no-docs", action="store_true", help="do not write docs/cutest_benchmark.md")
     ap.add_argument("--no-hess", action="store_true",
                     help="give no solver the Hessians (as most scipy users call): results in <stem>_nohess.*")
@@ -706,6 +707,9 @@ def main(argv=None):
     if a.max_workers < 1 or a.timeout <= 0:
         raise SystemExit("--max-workers must be >= 1 and --timeout > 0")
     probs = problem_list(types, a.quick, max_size=a.max_n)
+    if a.problems:
+        wanted = {w.strip() for w in a.problems.split(",") if w.strip()}
+        probs = [pt for pt in probs if pt[0] in wanted]
     n_all = len(probs)
     if a.limit and a.limit < n_all:  # evenly spaced over the sorted list: every type and size range
         probs = [probs[int(i * n_all / a.limit)] for i in range(a.limit)]
@@ -719,6 +723,7 @@ def main(argv=None):
     t0 = time.perf_counter()
     stem = "cutest_quick" if a.quick else ("cutest_" + "_".join(types) if len(types) < 4 else "cutest")
     stem += "_nohess" if a.no_hess else ""
+    stem += "_selected" if a.problems else ""
     RESULTS.mkdir(parents=True, exist_ok=True)
     journal = RESULTS / f"{stem}.partial.jsonl"
     if journal.exists() and not a.resume:
@@ -727,6 +732,7 @@ def main(argv=None):
                             journal=journal, no_hess=a.no_hess))
     title = "Quick subset" if a.quick else "Types: " + ", ".join(types)
     title += ", no Hessians given" if a.no_hess else ""
+    title += f", {len(probs)} named problems" if a.problems else ""
     if len(probs) < n_all:
         title += f" ({len(probs)} of {n_all} problems, evenly spaced by name)"
     if a.max_n != 300:

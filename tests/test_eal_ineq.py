@@ -349,3 +349,32 @@ def test_line_search_screen_keeps_the_iterates_and_saves_jacobians(monkeypatch):
     assert with_screen.nit == without.nit == 8
     np.testing.assert_array_equal(with_screen.x, without.x)
     assert c1["val"] == c2["val"] and c1["jac"] < 0.5 * c2["jac"]
+
+
+def test_fixed_variables_are_eliminated():
+    """A variable with xl == xu is held at its value (every evaluation sees it exactly, as
+    IPOPT's default does) and the others are solved for; its bound multiplier closes the
+    stationarity: grad f + J^T y + z = 0 in all n components. Reference: SLSQP on the
+    problem with the fixed variable substituted."""
+    seen = []
+
+    def f(x):
+        seen.append(x[2])
+        return (x[0] - 1) ** 2 + (x[1] - 2) ** 2 + x[0] * x[2] + x[2] ** 2
+
+    def g(x):
+        return np.array([2 * (x[0] - 1) + x[2], 2 * (x[1] - 2), x[0] + 2 * x[2]])
+
+    con = {"type": "ineq", "fun": lambda x: np.array([1.0 - x[0] - x[1]]), "jac": lambda x: np.array([[-1.0, -1.0, 0.0]])}
+    box = [(-5, 5), (None, None), (3.0, 3.0)]
+    res = numopt.minimize(f, [0.0, 0.0, 3.0], jac=g, method="eal", constraints=[con], bounds=box)
+    assert res.success and res.optimality <= 1e-8
+    assert set(seen) == {3.0}
+    ref = sminimize(lambda u: f(np.array([u[0], u[1], 3.0])), [0.0, 0.0], method="SLSQP",
+                    constraints=[{"type": "ineq", "fun": lambda u: 1.0 - u[0] - u[1]}], options={"ftol": 1e-14})
+    np.testing.assert_allclose(res.x, [*ref.x, 3.0], atol=1e-7)
+    J = np.array([[-1.0, -1.0, 0.0]])
+    kkt = g(res.x) + J.T @ res.multipliers + res.bound_multipliers
+    assert np.abs(kkt).max() <= 1e-7
+    assert res.bound_multipliers[2] == pytest.approx(-(res.x[0] + 6.0), abs=1e-7)
+    assert res.jac.shape == (3,) and res.x.shape == (3,)

@@ -629,6 +629,10 @@ _OPTIONS = {
                                       "direction of the merit function after max_adjust penalty updates, step "
                                       "along the negative merit gradient (at the penalties the iteration "
                                       "started with) instead of stopping.", Flag()),
+    "fixed_variables": Option("eliminate", "Variables with equal finite bounds (xl == xu): 'eliminate' (held at their "
+                                           "value, the method runs on the others, as IPOPT does; their bound "
+                                           "multipliers from stationarity) or 'bounds' (kept as two bound rows, "
+                                           "degenerate).", Choices("eliminate", "bounds")),
     "keep_in_bounds": Option(False, "Inequality/bound path: project the trial points of the line search onto the "
                                     "variable bounds (Armijo test along the projection arc), so that the "
                                     "objective and constraints are evaluated inside them, for functions undefined "

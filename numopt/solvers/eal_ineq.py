@@ -385,12 +385,149 @@ def _start(form, x, opts):
     return fx, gx, cx, J
 
 
+class _Fixed:
+    """The problem over the free variables only, the fixed ones (``xl == xu``, finite) held
+    at their value, as IPOPT does by default (``fixed_variable_treatment``): a fixed
+    variable kept as the two bound rows ``x_i <= u_i``, ``-x_i <= -u_i`` makes every
+    point degenerate (their gradients are opposite, LICQ fails) and the active-set
+    systems singular. :meth:`expand` maps a step of the reduced run back to all ``n``
+    variables; the bound multiplier of a fixed variable is the stationarity residual
+    ``-(grad f + J^T y)_i``, of either sign, so the KKT residual is unchanged."""
+
+    def __init__(self, problem, fixed):
+        from ..oracles import Problem
+        from ..sets import Box
+
+        self.full, self.fixed, self.free = problem, fixed, ~fixed
+        self.n = fixed.size
+        self.value_fixed = np.asarray(problem.bounds.lower, dtype=float).ravel()[fixed]
+        self.last = {}  # full gradient / Jacobian at the last full point they were computed at
+        xl = np.asarray(problem.bounds.lower, dtype=float).ravel()[self.free]
+        xu = np.asarray(problem.bounds.upper, dtype=float).ravel()[self.free]
+        self.problem = Problem(objective=_FixedObjective(self), x0=None,
+                               constraints=None if problem.constraints is None else _FixedConstraints(self),
+                               bounds=Box(xl, xu))
+
+    def embed(self, z):
+        x = np.empty(self.n)
+        x[self.free] = z
+        x[self.fixed] = self.value_fixed
+        return x
+
+    def remember(self, key, x, value):
+        self.last[key] = (np.array(x, copy=True), value)
+        return value
+
+    def recall(self, key, x, compute):
+        hit = self.last.get(key)
+        if hit is not None and np.array_equal(hit[0], x):
+            return hit[1]
+        return self.remember(key, x, compute(x))
+
+    def expand(self, step):
+        """The step of the reduced run in all n variables (in place)."""
+        x = self.embed(np.asarray(step.x, dtype=float))
+        g = self.recall("grad", x, self.full.objective.grad)
+        r = np.array(g, dtype=float, copy=True)
+        y = step.extras.get("multipliers")
+        if self.full.constraints is not None and y is not None and np.size(y):
+            r = r + _dense(self.recall("jac", x, self.full.constraints.jacobian), (np.size(y), self.n),
+                           "constraint Jacobian").T @ y
+        z = np.zeros(self.n)
+        zr = step.extras.get("bound_multipliers")
+        if zr is not None:
+            z[self.free] = zr
+        z[self.fixed] = -r[self.fixed]
+        step.extras["bound_multipliers"] = z
+        step.x = x.astype(np.asarray(step.x).dtype, copy=False)
+        step.jac = np.asarray(g).astype(step.x.dtype, copy=False)
+        return step
+
+
+class _FixedObjective:
+    def __init__(self, red):
+        self.red = red
+
+    def value(self, z):
+        return self.red.full.objective.value(self.red.embed(z))
+
+    def grad(self, z):
+        x = self.red.embed(z)
+        return self.red.remember("grad", x, self.red.full.objective.grad(x))[self.red.free]
+
+    def value_and_grad(self, z):
+        x = self.red.embed(z)
+        fx, g = self.red.full.objective.value_and_grad(x)
+        return fx, self.red.remember("grad", x, g)[self.red.free]
+
+    def hess(self, z):
+        H = _dense(self.red.full.objective.hess(self.red.embed(z)), (self.red.n, self.red.n), "objective Hessian")
+        idx = np.flatnonzero(self.red.free)
+        return H[np.ix_(idx, idx)]
+
+    def has(self, name):
+        f = self.red.full.objective
+        return f.has(name) if hasattr(f, "has") else callable(getattr(f, name, None))
+
+
+class _FixedConstraints:
+    def __init__(self, red):
+        self.red = red
+
+    def value(self, z):
+        return self.red.full.constraints.value(self.red.embed(z))
+
+    def jacobian(self, z):
+        x = self.red.embed(z)
+        J = self.red.remember("jac", x, self.red.full.constraints.jacobian(x))
+        return J[:, np.flatnonzero(self.red.free)]
+
+    def hess(self, z, y):
+        H = _dense(self.red.full.constraints.hess(self.red.embed(z), y), (self.red.n, self.red.n),
+                   "constraint Hessian")
+        idx = np.flatnonzero(self.red.free)
+        return H[np.ix_(idx, idx)]
+
+    def has(self, name):
+        c = self.red.full.constraints
+        return c.has(name) if hasattr(c, "has") else callable(getattr(c, name, None))
+
+    def row_bounds(self, z):
+        c = self.red.full.constraints
+        if hasattr(c, "row_bounds"):
+            return c.row_bounds(self.red.embed(z))
+        m = np.asarray(c.value(self.red.embed(z))).size  # an equality oracle c(x) = 0
+        return np.zeros(m), np.zeros(m)
+
+
+def _fixed_variables(problem):
+    """Mask of the variables fixed by their bounds (``xl == xu``, finite), or None."""
+    if problem.bounds is None:
+        return None
+    xl = np.asarray(problem.bounds.lower, dtype=float).ravel()
+    xu = np.asarray(problem.bounds.upper, dtype=float).ravel()
+    if xl.size == 1 or xl.size != xu.size:
+        return None
+    fixed = np.isfinite(xl) & (xl == xu)
+    return fixed if fixed.any() and not fixed.all() else None
+
+
 def eal_ineq(problem, x0, opts):
     """The generator of eal with inequality constraints and/or bounds (module docstring)."""
     from .._options import generator
 
     if problem.constraints is None and problem.bounds is None:
         raise ValueError("method 'eal' needs `constraints` (or `bounds`)")
+    fixed = _fixed_variables(problem)
+    if fixed is not None and opts["fixed_variables"] == "eliminate":
+        red = _Fixed(problem, fixed)
+        gen = eal_ineq(red.problem, np.asarray(x0)[~fixed], opts)
+        while True:  # bounded by the reduced run (run_loop's maxiter)
+            try:
+                step = next(gen)
+            except StopIteration as stop:
+                return stop.value
+            yield red.expand(step)
     out_dtype = np.asarray(x0).dtype
     x = np.asarray(x0, dtype=float).copy()
     rng = generator(opts["rng"])
