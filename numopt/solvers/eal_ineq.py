@@ -444,53 +444,58 @@ class _Fixed:
         return step
 
 
-class _FixedObjective:
+class _FixedPart:
+    """An oracle of the problem over the free variables (``kind``: "objective" or
+    "constraints" of the full problem)."""
+
+    kind = ""
+
     def __init__(self, red):
         self.red = red
 
+    @property
+    def full(self):
+        return getattr(self.red.full, self.kind)
+
+    def has(self, name):
+        return self.full.has(name) if hasattr(self.full, "has") else callable(getattr(self.full, name, None))
+
+    def _free_block(self, H, what):
+        idx = np.flatnonzero(self.red.free)
+        return _dense(H, (self.red.n, self.red.n), what)[np.ix_(idx, idx)]
+
+
+class _FixedObjective(_FixedPart):
+    kind = "objective"
+
     def value(self, z):
-        return self.red.full.objective.value(self.red.embed(z))
+        return self.full.value(self.red.embed(z))
 
     def grad(self, z):
         x = self.red.embed(z)
-        return self.red.remember("grad", x, self.red.full.objective.grad(x))[self.red.free]
+        return self.red.remember("grad", x, self.full.grad(x))[self.red.free]
 
     def value_and_grad(self, z):
         x = self.red.embed(z)
-        fx, g = self.red.full.objective.value_and_grad(x)
+        fx, g = self.full.value_and_grad(x)
         return fx, self.red.remember("grad", x, g)[self.red.free]
 
     def hess(self, z):
-        H = _dense(self.red.full.objective.hess(self.red.embed(z)), (self.red.n, self.red.n), "objective Hessian")
-        idx = np.flatnonzero(self.red.free)
-        return H[np.ix_(idx, idx)]
-
-    def has(self, name):
-        f = self.red.full.objective
-        return f.has(name) if hasattr(f, "has") else callable(getattr(f, name, None))
+        return self._free_block(self.full.hess(self.red.embed(z)), "objective Hessian")
 
 
-class _FixedConstraints:
-    def __init__(self, red):
-        self.red = red
+class _FixedConstraints(_FixedPart):
+    kind = "constraints"
 
     def value(self, z):
-        return self.red.full.constraints.value(self.red.embed(z))
+        return self.full.value(self.red.embed(z))
 
     def jacobian(self, z):
         x = self.red.embed(z)
-        J = self.red.remember("jac", x, self.red.full.constraints.jacobian(x))
-        return J[:, np.flatnonzero(self.red.free)]
+        return self.red.remember("jac", x, self.full.jacobian(x))[:, np.flatnonzero(self.red.free)]
 
     def hess(self, z, y):
-        H = _dense(self.red.full.constraints.hess(self.red.embed(z), y), (self.red.n, self.red.n),
-                   "constraint Hessian")
-        idx = np.flatnonzero(self.red.free)
-        return H[np.ix_(idx, idx)]
-
-    def has(self, name):
-        c = self.red.full.constraints
-        return c.has(name) if hasattr(c, "has") else callable(getattr(c, name, None))
+        return self._free_block(self.full.hess(self.red.embed(z), y), "constraint Hessian")
 
     def row_bounds(self, z):
         c = self.red.full.constraints
