@@ -142,8 +142,11 @@ def solvers_for(types, wanted=None):
     except ImportError:
         pass
     if wanted:
-        unknown = [w for w in wanted if split_solver(w)[0] not in out or (split_solver(w)[1] and w.startswith(
-            ("scipy:", "ipopt")))]
+        unknown = []
+        for w in wanted:  # an unavailable solver, or options on a solver that is not numopt's
+            base, extra = split_solver(w)
+            if base not in out or (extra and base not in NUMOPT):
+                unknown.append(w)
         if unknown:
             raise SystemExit(f"--methods: unknown or unavailable {unknown}; available: {sorted(out)}")
         out = {w: out[split_solver(w)[0]] for w in wanted}

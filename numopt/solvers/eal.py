@@ -128,9 +128,7 @@ def switch_to_differences(stop, qn, switchable):
 def _lagrangian_hessian(problem, x, lam, g_fun, h, force_fd=False):
     """Exact when the oracles give Hessians, else central differences of grad_x L."""
     f, c = problem.objective, problem.constraints
-    exact_f = hasattr(f, "has") and f.has("hess")
-    exact_c = hasattr(c, "has") and c.has("hess")
-    if exact_f and exact_c and not force_fd:
+    if has_exact_hessians(f, c) and not force_fd:
         n = x.size
         return (_dense(f.hess(x), (n, n), "objective Hessian")
                 + _dense(c.hess(x, lam), (n, n), "constraint Hessian")), True
@@ -535,7 +533,8 @@ def _eal(problem, x0, opts):
                 x = x_ls
                 fx, gx, cx, Gx = ops.at(x)
                 lam = -np.linalg.lstsq(Gx.T, gx, rcond=None)[0]
-                st.mu, st.nu, st.delta, st.z = opts["mu0"], opts["nu0"], opts["delta0"], None
+                st.z = None
+                restart_penalties(st, opts)
             stall.clear()
             slow.clear()
             continue

@@ -591,9 +591,8 @@ def eal_ineq(problem, x0, opts):
             h, Jh, _, _ = form.hg(x, cx, J)
             lam = -np.linalg.lstsq(Jh.T, gx, rcond=None)[0] if h.size else np.zeros(0)
             mu = np.zeros(form.p)
-            st.mu, st.nu, st.delta, st.mu_max_hit = opts["mu0"], opts["nu0"], opts["delta0"], False
-            stall.clear()
-            slow.clear()
+            st.mu_max_hit = False
+            restart_penalties(st, opts, stall, slow)
             continue
         if (at_start and outcome == "unknown") or soft:  # go on where it was
             if soft:  # no second slow-progress phase: it would start from the same region
